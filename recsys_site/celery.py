@@ -9,3 +9,4 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "recsys_site.settings")
 app = Celery("recsys_site")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+app.autodiscover_tasks(["recommendations.recommenders"])  # tasks outside an app's tasks.py

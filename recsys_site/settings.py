@@ -39,6 +39,7 @@ INSTALLED_APPS = [
     "movies",
     "recommendations",
     "scraping",
+    "viewers",
 ]
 
 MIDDLEWARE = [
@@ -102,6 +103,9 @@ MEDIA_URL = "media/"
 MEDIA_ROOT = DATA_DIR / "media"
 
 LOGIN_URL = "admin:login"
+# Viewers log in on their own pages and land on the home rows (viewers app).
+LOGIN_REDIRECT_URL = "viewers:home"
+LOGOUT_REDIRECT_URL = "viewers:home"
 
 # --- Redis: broker, results and cache when REDIS_URL is set -------------------------------
 REDIS_URL = env.str("REDIS_URL", default="")

@@ -1,0 +1,51 @@
+"""python manage.py evaluate_recs [--json] [--path ../shared/data/movielens]"""
+
+import json
+from pathlib import Path
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+from tqdm import tqdm
+
+from recommendations.embedding import encode
+from recommendations.recommenders import evaluation
+
+DEFAULT_PATH = Path(settings.BASE_DIR).parent / "shared" / "data" / "movielens"
+
+
+class Command(BaseCommand):
+    help = (
+        "Evaluate popularity, item-kNN, EASE, content-only and the hybrid on MovieLens ratings "
+        "(per-user time split, last 20% held out): Recall@10 and NDCG@10."
+    )
+
+    def add_arguments(self, parser) -> None:
+        parser.add_argument("--path", type=Path, default=DEFAULT_PATH)
+        parser.add_argument("--json", action="store_true", help="print the figures as JSON")
+
+    def handle(self, *args, path: Path, json: bool, **options) -> None:
+        if not (path / "ratings.csv").is_file():
+            raise CommandError(f"{path / 'ratings.csv'} not found (pass --path)")
+        split = evaluation.time_split(evaluation.ratings_read(path / "ratings.csv"))
+        vectors = evaluation.movielens_vectors(path, encode)
+        total = len(evaluation.COLD_START_HISTORIES) + 1
+        with tqdm(total=2 + 5 * total, desc="evaluate", disable=json) as bar:
+            report = evaluation.evaluate(split, vectors, progress=lambda _: bar.update())
+        if json:
+            self.stdout.write(_dumps(report))
+            return
+        self.stdout.write(
+            f"{report['users']} users, {report['items']} films, "
+            f"{report['train_interactions']} train / {report['test_interactions']} held out"
+        )
+        for scenario, methods in report["results"].items():
+            self.stdout.write(f"\n{scenario}")
+            self.stdout.write(f"  {'method':<12}{'Recall@10':>11}{'NDCG@10':>10}")
+            for name, figures in methods.items():
+                self.stdout.write(
+                    f"  {name:<12}{figures['recall@10']:>11.4f}{figures['ndcg@10']:>10.4f}"
+                )
+
+
+def _dumps(report: dict) -> str:
+    return json.dumps(report, indent=2)

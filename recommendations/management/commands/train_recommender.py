@@ -1,0 +1,24 @@
+"""python manage.py train_recommender [--queue]: train now (with a progress bar) or queue the
+Celery task as the admin action does."""
+
+from django.core.management.base import BaseCommand
+from tqdm import tqdm
+
+from recommendations.recommenders.services import recommender_train_enqueue
+from recommendations.recommenders.training import STEPS, recommender_train
+
+
+class Command(BaseCommand):
+    help = "Train the recommender (EASE on ratings and likes + film vectors) and activate it."
+
+    def add_arguments(self, parser) -> None:
+        parser.add_argument("--queue", action="store_true", help="queue it for the worker")
+
+    def handle(self, *args, queue: bool, **options) -> None:
+        if queue:
+            job = recommender_train_enqueue()
+            self.stdout.write(f"queued job #{job.pk}")
+            return
+        with tqdm(total=len(STEPS), desc="train recommender") as bar:
+            trained = recommender_train(progress=lambda step: bar.update())
+        self.stdout.write(self.style.SUCCESS(f"trained {trained}: {trained.metrics}"))

@@ -1,0 +1,119 @@
+"""Scoring functions on an interaction matrix X (users x items, implicit 0/1, scipy CSR) and on
+unit film vectors V (items x d). Each scorer takes a viewer's history as item indices and returns
+one score per item, higher is better."""
+
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sp
+
+EASE_LAMBDA = 300.0
+KNN_NEIGHBOURS = 100
+# The hybrid's weight on content is CONTENT_HALF_LIFE / (CONTENT_HALF_LIFE + n_likes): one like
+# leans on content (a film's vector is known before anybody rated it), many likes on ratings.
+CONTENT_HALF_LIFE = 3.0
+# With a long history, content still breaks ties among films nobody rated.
+CONTENT_FLOOR = 0.1
+
+
+def popularity_fit(X: sp.csr_matrix) -> np.ndarray:
+    return np.asarray(X.sum(axis=0)).ravel().astype(np.float32)
+
+
+def ease_fit(X: sp.csr_matrix, *, lam: float = EASE_LAMBDA) -> np.ndarray:
+    """EASE (Steck 2019): B = I - P / diag(P), P = (X'X + lam I)^-1, zero diagonal."""
+    gram = (X.T @ X).toarray().astype(np.float64)
+    gram[np.diag_indices_from(gram)] += lam
+    precision = np.linalg.inv(gram)
+    weights = precision / (-np.diag(precision))
+    weights[np.diag_indices_from(weights)] = 0.0
+    return weights.astype(np.float32)
+
+
+def item_knn_fit(X: sp.csr_matrix, *, neighbours: int = KNN_NEIGHBOURS) -> sp.csr_matrix:
+    """Cosine item-item similarity, keeping each item's `neighbours` nearest (item-kNN)."""
+    norms = np.sqrt(np.asarray(X.multiply(X).sum(axis=0)).ravel())
+    norms[norms == 0] = 1.0
+    Xn = X @ sp.diags(1.0 / norms)
+    sim = (Xn.T @ Xn).toarray().astype(np.float32)
+    np.fill_diagonal(sim, 0.0)
+    if neighbours < sim.shape[1]:
+        cut = np.argpartition(-sim, neighbours, axis=1)[:, neighbours:]
+        np.put_along_axis(sim, cut, 0.0, axis=1)
+    return sp.csr_matrix(sim)
+
+
+def collaborative_scores(weights, history: np.ndarray) -> np.ndarray:
+    """Sum of the history items' rows of an item-item weight matrix (EASE B or kNN S)."""
+    if len(history) == 0:
+        return np.zeros(weights.shape[1], dtype=np.float32)
+    rows = weights[history]
+    total = rows.sum(axis=0)
+    return np.asarray(total, dtype=np.float32).ravel()
+
+
+def content_scores(vectors: np.ndarray, history: np.ndarray) -> np.ndarray:
+    """Mean cosine similarity of each film to the history films (unit vectors)."""
+    if len(history) == 0:
+        return np.zeros(len(vectors), dtype=np.float32)
+    return vectors @ vectors[history].mean(axis=0)
+
+
+def standardise(scores: np.ndarray, mask: np.ndarray | None = None) -> np.ndarray:
+    """Zero mean, unit spread over the items in `mask` (all by default), so that two scorers
+    on different scales can be blended."""
+    sample = scores if mask is None else scores[mask]
+    if sample.size == 0:
+        return np.zeros_like(scores)
+    spread = float(sample.std()) or 1.0
+    return (scores - float(sample.mean())) / spread
+
+
+def content_weight(n_likes: int, *, half_life: float = CONTENT_HALF_LIFE) -> float:
+    return max(CONTENT_FLOOR, half_life / (half_life + max(n_likes, 0)))
+
+
+@dataclass(frozen=True)
+class Blend:
+    scores: np.ndarray
+    collaborative: np.ndarray
+    content: np.ndarray
+    content_weight: float
+
+
+def hybrid_scores(
+    *,
+    collaborative: np.ndarray,
+    content: np.ndarray,
+    n_likes: int,
+    has_vector: np.ndarray,
+    in_collaborative: np.ndarray,
+    half_life: float = CONTENT_HALF_LIFE,
+) -> Blend:
+    """Blend standardised collaborative and content scores by how much the viewer told us.
+    A film missing from one side gets that side's lowest standardised score, not zero."""
+    weight = content_weight(n_likes, half_life=half_life)
+    if not has_vector.any():
+        weight = 0.0
+    if not in_collaborative.any():
+        weight = 1.0
+    collab = standardise(collaborative, in_collaborative)
+    cont = standardise(content, has_vector)
+    if in_collaborative.any():
+        collab = np.where(in_collaborative, collab, collab[in_collaborative].min())
+    if has_vector.any():
+        cont = np.where(has_vector, cont, cont[has_vector].min())
+    scores = (1.0 - weight) * collab + weight * cont
+    return Blend(scores=scores, collaborative=collab, content=cont, content_weight=weight)
+
+
+def top_n(scores: np.ndarray, n: int, *, exclude: np.ndarray | None = None) -> np.ndarray:
+    """Indices of the n best scores, best first, skipping `exclude`."""
+    scores = scores.astype(np.float32, copy=True)
+    if exclude is not None and len(exclude):
+        scores[exclude] = -np.inf
+    n = min(n, int(np.isfinite(scores).sum()))
+    if n <= 0:
+        return np.zeros(0, dtype=np.int64)
+    best = np.argpartition(-scores, n - 1)[:n]
+    return best[np.argsort(-scores[best], kind="stable")]

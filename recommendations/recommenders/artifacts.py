@@ -1,0 +1,98 @@
+"""The trained recommender on disk (MODELS_DIR/recommender/<version>/model.npz + TrainedModel
+row) and the one place that loads it, once per process per version."""
+
+import json
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from django.conf import settings
+from django.db import transaction
+
+from recommendations.models import TrainedModel
+
+ARTIFACT_FILE = "model.npz"
+_load_lock = threading.Lock()
+_loaded: dict[int, "RecommenderArtifact"] = {}
+
+
+@dataclass(frozen=True)
+class RecommenderArtifact:
+    """Everything the live recommender needs, indexed by item position."""
+
+    version: str
+    item_ids: np.ndarray  # movie pks, sorted
+    popularity: np.ndarray  # interactions per item
+    vectors: np.ndarray  # unit film vectors (zero rows where has_vector is False)
+    has_vector: np.ndarray
+    collaborative_items: np.ndarray  # item positions covered by the EASE weights, sorted
+    ease: np.ndarray  # (len(collaborative_items),) ** 2
+    config: dict
+
+    def positions(self, movie_ids) -> np.ndarray:
+        """Item positions of the given movie pks; unknown films are dropped."""
+        ids = np.asarray(list(movie_ids), dtype=np.int64)
+        if ids.size == 0 or self.item_ids.size == 0:
+            return np.zeros(0, dtype=np.int64)
+        pos = np.searchsorted(self.item_ids, ids).clip(0, len(self.item_ids) - 1)
+        return pos[self.item_ids[pos] == ids]
+
+
+def artifact_dir(version: str) -> Path:
+    return Path(settings.MODELS_DIR) / "recommender" / version
+
+
+def artifact_save(artifact: RecommenderArtifact) -> Path:
+    directory = artifact_dir(artifact.version)
+    directory.mkdir(parents=True, exist_ok=True)
+    tmp = directory / (ARTIFACT_FILE + ".tmp.npz")
+    np.savez(
+        tmp,
+        item_ids=artifact.item_ids,
+        popularity=artifact.popularity,
+        vectors=artifact.vectors,
+        has_vector=artifact.has_vector,
+        collaborative_items=artifact.collaborative_items,
+        ease=artifact.ease,
+    )
+    tmp.replace(directory / ARTIFACT_FILE)
+    (directory / "config.json").write_text(json.dumps(artifact.config, indent=2))
+    return directory
+
+
+def artifact_read(directory: Path, version: str) -> RecommenderArtifact:
+    with np.load(directory / ARTIFACT_FILE) as data:
+        arrays = {name: data[name] for name in data.files}
+    config = json.loads((directory / "config.json").read_text())
+    return RecommenderArtifact(version=version, config=config, **arrays)
+
+
+@transaction.atomic
+def recommender_activate(*, trained_model_id: int) -> None:
+    TrainedModel.objects.filter(kind=TrainedModel.Kind.RECOMMENDER, is_active=True).exclude(
+        pk=trained_model_id
+    ).update(is_active=False)
+    TrainedModel.objects.filter(pk=trained_model_id).update(is_active=True)
+
+
+def active_recommender_artifact() -> RecommenderArtifact | None:
+    """The active recommender, loaded once per process per version; None when none is trained
+    or its files are gone (the home page then falls back to catalogue popularity)."""
+    row = (
+        TrainedModel.objects.filter(kind=TrainedModel.Kind.RECOMMENDER, is_active=True)
+        .only("pk", "version", "path")
+        .first()
+    )
+    if row is None:
+        return None
+    if row.pk in _loaded:
+        return _loaded[row.pk]
+    with _load_lock:
+        if row.pk not in _loaded:
+            directory = Path(settings.MODELS_DIR) / row.path
+            if not (directory / ARTIFACT_FILE).exists():
+                return None
+            _loaded.clear()  # keep one version in memory
+            _loaded[row.pk] = artifact_read(directory, row.version)
+    return _loaded[row.pk]

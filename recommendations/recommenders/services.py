@@ -1,0 +1,16 @@
+"""Writes around the recommender: queue a training job."""
+
+from django.db import transaction
+
+from jobs.models import Job
+from jobs.services import job_create
+from recommendations.recommenders.training import STEPS
+
+
+@transaction.atomic
+def recommender_train_enqueue(*, created_by=None) -> Job:
+    from recommendations.recommenders.tasks import train_recommender
+
+    job = job_create(kind=Job.Kind.TRAIN_RECOMMENDER, total=len(STEPS), created_by=created_by)
+    transaction.on_commit(lambda: train_recommender.delay(job.pk))
+    return job

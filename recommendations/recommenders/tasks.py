@@ -1,0 +1,29 @@
+"""The Celery task that trains the recommender (queued by the admin action and the command).
+Registered through recsys_site/celery.py (autodiscover of recommendations.recommenders)."""
+
+from celery import shared_task
+
+from jobs.models import Job
+from jobs.services import job_advance, job_fail, job_finish, job_log, job_start
+from recommendations.recommenders.training import STEPS, recommender_train
+
+
+@shared_task(bind=True, name="recommendations.train_recommender", max_retries=2)
+def train_recommender(self, job_id: int) -> None:
+    if Job.objects.filter(pk=job_id, status=Job.Status.SUCCEEDED).exists():
+        return  # a redelivered message: the work is done
+    job_start(job_id=job_id, total=len(STEPS))
+
+    def progress(step: str) -> None:
+        job_advance(job_id=job_id, done=1)
+        job_log(job_id=job_id, line=f"{step} done")
+
+    try:
+        trained = recommender_train(progress=progress)
+    except Exception as error:
+        if self.request.retries < self.max_retries:
+            job_log(job_id=job_id, line=f"retrying after: {error}")
+            raise self.retry(exc=error, countdown=5) from error
+        job_fail(job_id=job_id, error=str(error))
+        raise
+    job_finish(job_id=job_id, result={"version": trained.version, **trained.metrics})

@@ -1,0 +1,81 @@
+"""The "Retrain recommender" path end to end: admin button -> Job -> a real Celery worker
+(Redis db 6, a queue of this test's own) -> a new active TrainedModel."""
+
+import os
+import subprocess
+import sys
+import time
+import uuid
+
+import pytest
+from django.conf import settings
+from django.urls import reverse
+
+from jobs.models import Job
+from recommendations.models import TrainedModel
+from recsys_site.celery import app as celery_app
+
+pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
+REDIS_URL = "redis://127.0.0.1:6379/6"
+
+
+@pytest.fixture
+def celery_worker(tmp_path):
+    queue = f"recs-test-{uuid.uuid4().hex[:8]}"
+    saved = celery_app.conf.broker_url, celery_app.conf.task_default_queue
+    celery_app.conf.broker_url, celery_app.conf.task_default_queue = REDIS_URL, queue
+    env = os.environ | {
+        "REDIS_URL": REDIS_URL,
+        "CELERY_QUEUE": queue,
+        "DATABASE_URL": f"sqlite:///{settings.DATABASES['default']['NAME']}",
+        "RECSYS_DATA_DIR": str(tmp_path),  # its own models dir and (empty) vector store
+        "RECSYS_CACHE_PREFIX": queue,
+    }
+    worker = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "recsys_site",
+            "worker",
+            "-Q",
+            queue,
+            "--pool",
+            "solo",
+            "--without-gossip",
+            "--without-mingle",
+            "--without-heartbeat",
+            "-l",
+            "warning",
+        ],
+        env=env,
+        cwd=settings.BASE_DIR,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    yield worker
+    worker.terminate()
+    try:
+        worker.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        worker.kill()
+    celery_app.conf.broker_url, celery_app.conf.task_default_queue = saved
+    celery_app.pool.force_close_all()
+
+
+def test_the_admin_button_trains_a_new_active_recommender(admin_client, celery_worker, ratings):
+    response = admin_client.post(reverse("admin:viewers_rating_retrain"))
+    job = Job.objects.get(kind=Job.Kind.TRAIN_RECOMMENDER)
+    assert response.status_code == 302 and response.url.endswith(f"/job/{job.pk}/change/")
+
+    deadline = time.monotonic() + 120
+    while job.is_active and time.monotonic() < deadline and celery_worker.poll() is None:
+        time.sleep(0.5)
+        job.refresh_from_db()
+
+    assert job.status == Job.Status.SUCCEEDED, job.log
+    assert (job.done, job.total, job.percent) == (4, 4, 100)
+    active = TrainedModel.objects.get(kind=TrainedModel.Kind.RECOMMENDER, is_active=True)
+    assert job.result["version"] == active.version
+    assert active.metrics["interactions"] == ratings

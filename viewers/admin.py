@@ -1,0 +1,46 @@
+from django.contrib import admin, messages
+from django.http import HttpRequest, HttpResponseRedirect
+from django.urls import path, reverse
+
+from recommendations.recommenders.services import recommender_train_enqueue
+from viewers.models import MyListEntry, Rating, Reaction
+
+
+@admin.register(Reaction)
+class ReactionAdmin(admin.ModelAdmin):
+    list_display = ["movie", "value", "user", "anonymous_id", "created_at"]
+    list_filter = ["value"]
+    raw_id_fields = ["movie", "user"]
+
+
+@admin.register(MyListEntry)
+class MyListEntryAdmin(admin.ModelAdmin):
+    list_display = ["movie", "user", "anonymous_id", "created_at"]
+    raw_id_fields = ["movie", "user"]
+
+
+@admin.register(Rating)
+class RatingAdmin(admin.ModelAdmin):
+    """Imported ratings, with the "Retrain recommender" button above the list."""
+
+    list_display = ["source", "rater", "movie", "score", "rated_at"]
+    list_filter = ["source"]
+    raw_id_fields = ["movie"]
+    change_list_template = "admin/viewers/rating/change_list.html"
+
+    def get_urls(self):
+        retrain = path(
+            "retrain-recommender/",
+            self.admin_site.admin_view(self.retrain_recommender_view),
+            name="viewers_rating_retrain",
+        )
+        return [retrain, *super().get_urls()]
+
+    def retrain_recommender_view(self, request: HttpRequest):
+        if request.method != "POST":
+            return HttpResponseRedirect(reverse("admin:viewers_rating_changelist"))
+        job = recommender_train_enqueue(created_by=request.user)
+        self.message_user(
+            request, f"Retrain recommender queued as job #{job.pk}.", level=messages.SUCCESS
+        )
+        return HttpResponseRedirect(reverse("admin:jobs_job_change", args=[job.pk]))
