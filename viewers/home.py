@@ -5,6 +5,7 @@ few titles), `home_row` does the scoring for one row.
 """
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 from django.db.models import Count, F
 from django.urls import reverse
@@ -42,6 +43,30 @@ class Card:
     reason: str
     reaction: int | None
     in_list: bool
+
+    @property
+    def urls(self) -> "FilmActionUrls":
+        return film_action_urls(self.movie.pk)
+
+
+@dataclass(frozen=True)
+class FilmActionUrls:
+    reaction: str
+    my_list: str
+
+
+@lru_cache(maxsize=4)
+def _url_pattern(name: str) -> str:
+    return reverse(name, args=[987654321]).replace("987654321", "{}")
+
+
+def film_action_urls(movie_id: int) -> FilmActionUrls:
+    """The like/dislike and My list URLs of a film (reversed once, not per button: a row has
+    dozens of buttons)."""
+    return FilmActionUrls(
+        reaction=_url_pattern("viewers:reaction").format(movie_id),
+        my_list=_url_pattern("viewers:my_list").format(movie_id),
+    )
 
 
 @dataclass(frozen=True)

@@ -55,6 +55,7 @@ def _actions_response(request: HttpRequest, movie: Movie) -> HttpResponse:
         "movie": movie,
         "reaction": taste.reaction_of(movie.pk),
         "in_list": movie.pk in taste.my_list,
+        "urls": home.film_action_urls(movie.pk),
     }
     return render(request, "viewers/_film_actions.html#actions", context)
 

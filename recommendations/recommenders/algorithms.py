@@ -69,8 +69,31 @@ def standardise(scores: np.ndarray, mask: np.ndarray | None = None) -> np.ndarra
     return (scores - float(sample.mean())) / spread
 
 
-def content_weight(n_likes: int, *, half_life: float = CONTENT_HALF_LIFE) -> float:
-    return max(CONTENT_FLOOR, half_life / (half_life + max(n_likes, 0)))
+@dataclass(frozen=True)
+class HybridParams:
+    """How the hybrid leans, by the number of films the viewer liked (n):
+    content weight = content_half_life / (content_half_life + n), at least content_floor;
+    popularity prior weight = popularity_weight * popularity_half_life / (popularity_half_life + n).
+    One like leans on film vectors and on what is popular; many likes on ratings (EASE).
+    Chosen on a validation split carved from the training part (bench/tune_hybrid.py)."""
+
+    content_half_life: float = CONTENT_HALF_LIFE
+    content_floor: float = CONTENT_FLOOR
+    popularity_weight: float = 0.0
+    popularity_half_life: float = 3.0
+
+
+HYBRID = HybridParams()
+
+
+def content_weight(n_likes: int, params: HybridParams = HYBRID) -> float:
+    half = params.content_half_life
+    return max(params.content_floor, half / (half + max(n_likes, 0)))
+
+
+def popularity_prior_weight(n_likes: int, params: HybridParams = HYBRID) -> float:
+    half = params.popularity_half_life
+    return params.popularity_weight * half / (half + max(n_likes, 0))
 
 
 @dataclass(frozen=True)
@@ -81,6 +104,12 @@ class Blend:
     content_weight: float
 
 
+def _standardise_filled(scores: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """Standardised over `mask`; films outside it get the lowest standardised score."""
+    z = standardise(scores, mask)
+    return np.where(mask, z, z[mask].min()) if mask.any() else z
+
+
 def hybrid_scores(
     *,
     collaborative: np.ndarray,
@@ -88,22 +117,22 @@ def hybrid_scores(
     n_likes: int,
     has_vector: np.ndarray,
     in_collaborative: np.ndarray,
-    half_life: float = CONTENT_HALF_LIFE,
+    popularity: np.ndarray | None = None,
+    params: HybridParams = HYBRID,
 ) -> Blend:
-    """Blend standardised collaborative and content scores by how much the viewer told us.
-    A film missing from one side gets that side's lowest standardised score, not zero."""
-    weight = content_weight(n_likes, half_life=half_life)
+    """Blend standardised collaborative, content and (log) popularity scores by how much the
+    viewer told us. A film missing from one side gets that side's lowest score, not zero."""
+    weight = content_weight(n_likes, params)
     if not has_vector.any():
         weight = 0.0
     if not in_collaborative.any():
         weight = 1.0
-    collab = standardise(collaborative, in_collaborative)
-    cont = standardise(content, has_vector)
-    if in_collaborative.any():
-        collab = np.where(in_collaborative, collab, collab[in_collaborative].min())
-    if has_vector.any():
-        cont = np.where(has_vector, cont, cont[has_vector].min())
+    collab = _standardise_filled(collaborative, in_collaborative)
+    cont = _standardise_filled(content, has_vector)
     scores = (1.0 - weight) * collab + weight * cont
+    prior = popularity_prior_weight(n_likes, params)
+    if popularity is not None and prior:
+        scores = scores + prior * standardise(np.log1p(popularity))
     return Blend(scores=scores, collaborative=collab, content=cont, content_weight=weight)
 
 

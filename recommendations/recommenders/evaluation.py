@@ -3,6 +3,7 @@ and Recall@k / NDCG@k for popularity, item-kNN, EASE, content-only and the hybri
 same functions the live recommender uses."""
 
 import csv
+import dataclasses
 import hashlib
 import math
 import time
@@ -55,6 +56,12 @@ def time_split(ratings: Ratings, *, holdout: float = HOLDOUT) -> Split:
     by_user: dict[int, list[int]] = defaultdict(list)
     for index in order:
         by_user[int(ratings.users[index])].append(int(ratings.items[index]))
+    return split_histories(by_user, holdout=holdout)
+
+
+def split_histories(by_user: dict[int, list[int]], *, holdout: float = HOLDOUT) -> Split:
+    """Time-ordered histories -> train (the first part) and test (the last `holdout`). Applied
+    to a split's train part, it gives the validation split used to tune the hybrid."""
     train, test = {}, {}
     for user, items in by_user.items():
         if len(items) < 2:
@@ -97,9 +104,12 @@ def movielens_texts(directory: Path) -> dict[int, str]:
 
 
 def movielens_vectors(
-    directory: Path, encode: Callable[[list[str]], np.ndarray]
+    directory: Path,
+    encode: Callable[[list[str]], np.ndarray],
+    *,
+    cache_dir: Path | None = None,
 ) -> dict[int, np.ndarray]:
-    """Vectors of the MovieLens films, embedded once and cached under RECSYS_DATA_DIR/eval."""
+    """Vectors of the MovieLens films, embedded once and cached (RECSYS_DATA_DIR/eval)."""
     from recommendations.embedding import index_fingerprint
 
     texts = movielens_texts(directory)
@@ -107,7 +117,7 @@ def movielens_vectors(
     digest = hashlib.sha1(
         (index_fingerprint() + "\n".join(texts[i] for i in ids)).encode()
     ).hexdigest()[:16]
-    cache = Path(settings.DATA_DIR) / "eval" / f"movielens-vectors-{digest}.npy"
+    cache = (cache_dir or Path(settings.DATA_DIR) / "eval") / f"movielens-vectors-{digest}.npy"
     if cache.exists():
         vectors = np.load(cache)
     else:
@@ -120,6 +130,106 @@ def movielens_vectors(
 Scorer = Callable[[np.ndarray], np.ndarray]
 
 
+class Fitted:
+    """Every method fitted on a split's train part, as scorers of a history (item positions)."""
+
+    def __init__(self, split: Split, vectors: dict[int, np.ndarray], step=None) -> None:
+        step = step or (lambda name: None)
+        self.items = np.asarray(
+            sorted({i for its in split.train.values() for i in its}), dtype=np.int64
+        )
+        self.users = sorted(split.train)
+        self.position = {int(item): p for p, item in enumerate(self.items)}
+        rows, cols = [], []
+        for row, user in enumerate(self.users):
+            for item in split.train[user]:
+                rows.append(row)
+                cols.append(self.position[item])
+        shape = (len(self.users), len(self.items))
+        self.X = sp.csr_matrix((np.ones(len(rows), np.float32), (rows, cols)), shape=shape)
+        self.X.data[:] = 1.0
+        self.timings: dict[str, float] = {}
+
+        started = time.monotonic()
+        self.popularity = algorithms.popularity_fit(self.X)
+        self.timings["popularity"] = time.monotonic() - started
+        started = time.monotonic()
+        self.knn = algorithms.item_knn_fit(self.X)
+        self.timings["item_knn"] = time.monotonic() - started
+        step("item-kNN fitted")
+        started = time.monotonic()
+        self.covered = np.flatnonzero(self.popularity >= 2)  # as training.MIN_INTERACTIONS
+        self.ease_weights = algorithms.ease_fit(self.X[:, self.covered])
+        self.timings["ease"] = time.monotonic() - started
+        step("EASE fitted")
+
+        self.in_collaborative = np.zeros(len(self.items), dtype=bool)
+        self.in_collaborative[self.covered] = True
+        self.collaborative_row = np.full(len(self.items), -1)
+        self.collaborative_row[self.covered] = np.arange(len(self.covered))
+        dimensions = next(iter(vectors.values())).shape[0]
+        self.V = np.zeros((len(self.items), dimensions), np.float32)
+        self.has_vector = np.zeros(len(self.items), dtype=bool)
+        for item, p in self.position.items():
+            if item in vectors:
+                self.V[p], self.has_vector[p] = vectors[item], True
+
+    def history(self, items: list[int]) -> np.ndarray:
+        return np.asarray([self.position[i] for i in items if i in self.position], np.int64)
+
+    def ease(self, history: np.ndarray) -> np.ndarray:
+        scores = np.zeros(len(self.items), np.float32)
+        rows = self.collaborative_row[history]
+        scores[self.covered] = algorithms.collaborative_scores(self.ease_weights, rows[rows >= 0])
+        return scores
+
+    def content(self, history: np.ndarray) -> np.ndarray:
+        return algorithms.content_scores(self.V, history)
+
+    def hybrid(
+        self, history: np.ndarray, params: algorithms.HybridParams = algorithms.HYBRID
+    ) -> np.ndarray:
+        return algorithms.hybrid_scores(
+            collaborative=self.ease(history),
+            content=self.content(history),
+            n_likes=len(history),
+            has_vector=self.has_vector,
+            in_collaborative=self.in_collaborative,
+            popularity=self.popularity,
+            params=params,
+        ).scores
+
+    def methods(self) -> dict[str, Scorer]:
+        return {
+            "popularity": lambda history: self.popularity,
+            "item_knn": lambda history: algorithms.collaborative_scores(self.knn, history),
+            "content": self.content,
+            "ease": self.ease,
+            "hybrid": self.hybrid,
+        }
+
+
+SCENARIOS: dict[str, int | None] = {"full history": None} | {
+    f"first {n} film{'s' if n > 1 else ''}": n for n in COLD_START_HISTORIES
+}
+
+
+def score_method(fitted: Fitted, split: Split, scorer: Scorer, limit: int | None, k: int = K):
+    """Mean Recall@k and NDCG@k of one scorer over the users, history cut to `limit` films."""
+    recalls, ndcgs = [], []
+    for user in fitted.users:
+        history = fitted.history(split.train[user][:limit])
+        relevant = set(split.test[user])
+        best = algorithms.top_n(scorer(history), k, exclude=history)
+        ranked = [int(fitted.items[i]) for i in best]
+        recalls.append(recall_at_k(ranked, relevant, k))
+        ndcgs.append(ndcg_at_k(ranked, relevant, k))
+    return {
+        f"recall@{k}": round(float(np.mean(recalls)), 4),
+        f"ndcg@{k}": round(float(np.mean(ndcgs)), 4),
+    }
+
+
 def evaluate(
     split: Split,
     vectors: dict[int, np.ndarray],
@@ -129,90 +239,19 @@ def evaluate(
 ) -> dict:
     """Fit every method on the train part and score each user's held-out items."""
     step = progress or (lambda name: None)
-    items = np.asarray(sorted({i for its in split.train.values() for i in its}), dtype=np.int64)
-    users = sorted(split.train)
-    position = {int(item): p for p, item in enumerate(items)}
-    rows, cols = [], []
-    for row, user in enumerate(users):
-        for item in split.train[user]:
-            rows.append(row)
-            cols.append(position[item])
-    X = sp.csr_matrix(
-        (np.ones(len(rows), np.float32), (rows, cols)), shape=(len(users), len(items))
-    )
-    X.data[:] = 1.0
-
-    timings = {}
-    started = time.monotonic()
-    popularity = algorithms.popularity_fit(X)
-    timings["popularity"] = time.monotonic() - started
-    started = time.monotonic()
-    knn = algorithms.item_knn_fit(X)
-    timings["item_knn"] = time.monotonic() - started
-    step("item-kNN fitted")
-    started = time.monotonic()
-    covered = np.flatnonzero(popularity >= 2)
-    ease_small = algorithms.ease_fit(X[:, covered])
-    timings["ease"] = time.monotonic() - started
-    step("EASE fitted")
-
-    in_collaborative = np.zeros(len(items), dtype=bool)
-    in_collaborative[covered] = True
-    collaborative_row = np.full(len(items), -1)
-    collaborative_row[covered] = np.arange(len(covered))
-    V = np.zeros((len(items), next(iter(vectors.values())).shape[0]), np.float32)
-    has_vector = np.zeros(len(items), dtype=bool)
-    for item, p in position.items():
-        if item in vectors:
-            V[p], has_vector[p] = vectors[item], True
-
-    def ease(history: np.ndarray) -> np.ndarray:
-        scores = np.zeros(len(items), np.float32)
-        rows_ = collaborative_row[history]
-        scores[covered] = algorithms.collaborative_scores(ease_small, rows_[rows_ >= 0])
-        return scores
-
-    def hybrid(history: np.ndarray) -> np.ndarray:
-        return algorithms.hybrid_scores(
-            collaborative=ease(history),
-            content=algorithms.content_scores(V, history),
-            n_likes=len(history),
-            has_vector=has_vector,
-            in_collaborative=in_collaborative,
-        ).scores
-
-    methods: dict[str, Scorer] = {
-        "popularity": lambda history: popularity,
-        "item_knn": lambda history: algorithms.collaborative_scores(knn, history),
-        "content": lambda history: algorithms.content_scores(V, history),
-        "ease": ease,
-        "hybrid": hybrid,
-    }
-    scenarios = {"full history": None} | {
-        f"first {n} film{'s' if n > 1 else ''}": n for n in COLD_START_HISTORIES
-    }
+    fitted = Fitted(split, vectors, step)
     results: dict = {}
-    for scenario, limit in scenarios.items():
+    for scenario, limit in SCENARIOS.items():
         results[scenario] = {}
-        for name, scorer in methods.items():
-            recalls, ndcgs = [], []
-            for user in users:
-                history = np.asarray([position[i] for i in split.train[user][:limit]])
-                relevant = set(split.test[user])
-                best = algorithms.top_n(scorer(history), k, exclude=history)
-                ranked = [int(items[i]) for i in best]
-                recalls.append(recall_at_k(ranked, relevant, k))
-                ndcgs.append(ndcg_at_k(ranked, relevant, k))
-            results[scenario][name] = {
-                f"recall@{k}": round(float(np.mean(recalls)), 4),
-                f"ndcg@{k}": round(float(np.mean(ndcgs)), 4),
-            }
+        for name, scorer in fitted.methods().items():
+            results[scenario][name] = score_method(fitted, split, scorer, limit, k)
             step(f"{scenario}: {name}")
     return {
-        "users": len(users),
-        "items": len(items),
-        "train_interactions": int(X.nnz),
+        "users": len(fitted.users),
+        "items": len(fitted.items),
+        "train_interactions": int(fitted.X.nnz),
         "test_interactions": sum(len(v) for v in split.test.values()),
-        "fit_seconds": {name: round(t, 2) for name, t in timings.items()},
+        "hybrid": dataclasses.asdict(algorithms.HYBRID),
+        "fit_seconds": {name: round(t, 2) for name, t in fitted.timings.items()},
         "results": results,
     }

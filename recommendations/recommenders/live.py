@@ -2,8 +2,10 @@
 for each pick, which liked film it comes from and through which evidence."""
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
+from threadpoolctl import ThreadpoolController
 
 from recommendations.recommenders import algorithms
 from recommendations.recommenders.artifacts import RecommenderArtifact
@@ -15,6 +17,17 @@ class Pick:
     score: float
     anchor_id: int | None = None  # the liked film this pick is closest to
     evidence: str = "popular"  # "content", "collaborative" or "popular"
+
+
+@lru_cache(maxsize=1)
+def _threadpools() -> ThreadpoolController:
+    return ThreadpoolController()
+
+
+def single_threaded_blas():
+    """Scoring one viewer is a few small products: BLAS threads only fight the other requests
+    (7x slower on a busy 2-core machine, measured in bench/home.py)."""
+    return _threadpools().limit(limits=1, user_api="blas")
 
 
 class HybridRecommender:
@@ -47,6 +60,7 @@ class HybridRecommender:
             n_likes=len(history),
             has_vector=self.artifact.has_vector,
             in_collaborative=self.in_collaborative,
+            popularity=self.artifact.popularity,
         )
 
     def recommend(
@@ -59,6 +73,10 @@ class HybridRecommender:
     ) -> list[Pick]:
         """The viewer's n best films (optionally only among `within_ids`), each with its anchor.
         With no likes this is popularity."""
+        with single_threaded_blas():
+            return self._recommend(liked_ids, exclude_ids, n, within_ids)
+
+    def _recommend(self, liked_ids, exclude_ids, n, within_ids) -> list[Pick]:
         art = self.artifact
         history = art.positions(liked_ids)
         if history.size == 0:

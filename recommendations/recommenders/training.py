@@ -1,6 +1,7 @@
 """Training the recommender from the database: interactions (imported ratings + viewers' likes),
 EASE weights, popularity, and a snapshot of the film vectors from Chroma."""
 
+import dataclasses
 import hashlib
 import logging
 import time
@@ -107,7 +108,7 @@ def recommender_train(*, progress: Progress | None = None) -> TrainedModel:
     version = timezone.now().strftime("%Y%m%d-%H%M%S-%f-") + digest[:8]
     config = {
         "ease_lambda": algorithms.EASE_LAMBDA,
-        "content_half_life": algorithms.CONTENT_HALF_LIFE,
+        "hybrid": dataclasses.asdict(algorithms.HYBRID),
         "min_interactions": MIN_INTERACTIONS,
         "vectors": index_fingerprint(),
     }

@@ -1,0 +1,52 @@
+"""evaluate_recs end to end on a tiny MovieLens-format directory (the full run is the command
+on ../shared/data/movielens; figures in docs/benchmarks.md)."""
+
+import json
+from io import StringIO
+
+from django.core.management import call_command
+
+MOVIES = [
+    (1, "Heat (1995)", "Action|Crime|Thriller"),
+    (2, "Collateral (2004)", "Action|Crime|Thriller"),
+    (3, "Thief (1981)", "Crime|Drama"),
+    (4, "Alien (1979)", "Horror|Sci-Fi"),
+    (5, "Aliens (1986)", "Action|Horror|Sci-Fi"),
+    (6, "Notting Hill (1999)", "Comedy|Romance"),
+]
+HISTORIES = {1: [1, 2, 3, 6], 2: [2, 1, 3, 4], 3: [4, 5, 1, 6], 4: [5, 4, 6, 2], 5: [1, 3, 2, 5]}
+
+
+def _write(directory):
+    (directory / "movies.csv").write_text(
+        "movieId,title,genres\n" + "".join(f'{i},"{t}",{g}\n' for i, t, g in MOVIES)
+    )
+    (directory / "tags.csv").write_text("userId,movieId,tag,timestamp\n1,1,heist,1\n")
+    rows = [
+        f"{user},{item},4.0,{1000 + step}\n"
+        for user, items in HISTORIES.items()
+        for step, item in enumerate(items)
+    ]
+    (directory / "ratings.csv").write_text("userId,movieId,rating,timestamp\n" + "".join(rows))
+
+
+def test_every_method_is_scored_in_one_run(tmp_path, settings):
+    settings.DATA_DIR = tmp_path
+    _write(tmp_path)
+    out = StringIO()
+
+    call_command("evaluate_recs", "--path", str(tmp_path), "--json", stdout=out)
+
+    report = json.loads(out.getvalue())
+    assert report["users"] == 5 and report["test_interactions"] == 5
+    for scenario in ("full history", "first 1 film", "first 3 films"):
+        assert set(report["results"][scenario]) == {
+            "popularity",
+            "item_knn",
+            "content",
+            "ease",
+            "hybrid",
+        }
+        for figures in report["results"][scenario].values():
+            assert 0.0 <= figures["ndcg@10"] <= 1.0 and 0.0 <= figures["recall@10"] <= 1.0
+    assert list((tmp_path / "eval").glob("movielens-vectors-*.npy"))  # the cached embedding
