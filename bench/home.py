@@ -60,16 +60,19 @@ def set_up() -> None:
     )
 
 
-def timed(client: Client, url: str, n: int, htmx: bool) -> list[float]:
+def timed(client: Client, url: str, n: int, htmx: bool) -> tuple[list[float], list[float]]:
+    """Wall-clock and CPU milliseconds per request. CPU time is what the request costs the
+    server; wall time adds waiting for a core on a machine shared with other work."""
     headers = {"HX-Request": "true"} if htmx else {}
     client.get(url, headers=headers)  # warm: the model is loaded once per process
-    times = []
+    wall, cpu = [], []
     for _ in range(n):
-        started = time.perf_counter()
+        started, started_cpu = time.perf_counter(), time.process_time()
         response = client.get(url, headers=headers)
-        times.append((time.perf_counter() - started) * 1000)
+        wall.append((time.perf_counter() - started) * 1000)
+        cpu.append((time.process_time() - started_cpu) * 1000)
         assert response.status_code == 200, (url, response.status_code)
-    return times
+    return wall, cpu
 
 
 def p95(values: list[float]) -> float:
@@ -90,18 +93,25 @@ def main() -> None:
         f"\nviewer with {LIKES} likes, {Rating.objects.count():,} ratings, "
         f"{len(specs)} rows, {args.requests} requests each (DEBUG off, SQLite)\n"
     )
-    print(f"{'endpoint':<44}{'p50 ms':>8}{'p95 ms':>8}{'target':>8}  ok")
-    rows = [("home page shell /home/", "/home/", False)]
+    print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs\n")
+    print(f"{'':<44}{'wall clock':>16}{'CPU time':>16}")
+    print(f"{'endpoint':<44}{'p50 ms':>8}{'p95 ms':>8}{'p50 ms':>8}{'p95 ms':>8}{'target':>8}")
+    rows = [("reference: sign-in page (no recommender)", "/accounts/login/", False)]
+    rows += [("home page shell /home/", "/home/", False)]
     rows += [(f"row: {s.title}"[:43], s.url, True) for s in specs]
-    worst = 0.0
+    worst_wall = worst_cpu = 0.0
     for label, url, htmx in rows:
-        times = timed(client, url, args.requests, htmx)
-        worst = max(worst, p95(times))
-        ok = "yes" if p95(times) <= TARGET_MS else "NO"
+        wall, cpu = timed(client, url, args.requests, htmx)
+        if not label.startswith("reference"):
+            worst_wall, worst_cpu = max(worst_wall, p95(wall)), max(worst_cpu, p95(cpu))
         print(
-            f"{label:<44}{statistics.median(times):>8.1f}{p95(times):>8.1f}{TARGET_MS:>8.0f}  {ok}"
+            f"{label:<44}{statistics.median(wall):>8.1f}{p95(wall):>8.1f}"
+            f"{statistics.median(cpu):>8.1f}{p95(cpu):>8.1f}{TARGET_MS:>8.0f}"
         )
-    print(f"\nworst p95 {worst:.1f} ms vs target {TARGET_MS:.0f} ms")
+    print(
+        f"\nworst p95: wall {worst_wall:.1f} ms, CPU {worst_cpu:.1f} ms; target {TARGET_MS:.0f} ms"
+    )
+    print(f"load average {os.getloadavg()[0]:.1f} at the end")
 
 
 if __name__ == "__main__":

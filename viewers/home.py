@@ -11,6 +11,7 @@ from django.db.models import Count, F
 from django.urls import reverse
 
 from movies.models import Genre, Movie
+from recommendations.recommenders.algorithms import HYBRID, RELATED, HybridParams
 from recommendations.recommenders.artifacts import active_recommender_artifact
 from recommendations.recommenders.live import Pick, recommender_for
 from recommendations.recommenders.reasons import film_facts, popular_reason, reasons_for
@@ -124,7 +125,13 @@ def _catalogue_popular(n: int, *, exclude: set[int], within: list[int] | None = 
     return list(films.values_list("pk", flat=True)[:n])
 
 
-def _picks(taste: ViewerTaste, *, liked: list[int], within: list[int] | None = None) -> tuple:
+def _picks(
+    taste: ViewerTaste,
+    *,
+    liked: list[int],
+    within: list[int] | None = None,
+    params: HybridParams = HYBRID,
+) -> tuple:
     """(picks, popularity counts) from the trained recommender, or catalogue popularity."""
     artifact = active_recommender_artifact()
     exclude = taste.seen
@@ -133,9 +140,26 @@ def _picks(taste: ViewerTaste, *, liked: list[int], within: list[int] | None = N
         return [Pick(movie_id=i, score=0.0) for i in ids], {}
     recommender = recommender_for(artifact)
     picks = recommender.recommend(
-        liked_ids=liked, exclude_ids=exclude, n=ROW_SIZE, within_ids=within
+        liked_ids=liked, exclude_ids=exclude, n=ROW_SIZE, within_ids=within, params=params
     )
     return picks, recommender.popularity_of([p.movie_id for p in picks])
+
+
+_genre_members: dict[tuple[str, int], list[int]] = {}
+
+
+def _genre_member_ids(genre: int) -> list[int]:
+    """A genre's films, cached in the process per trained version (whose films it scores):
+    a big genre is thousands of ids, not worth a query per row."""
+    artifact = active_recommender_artifact()
+    if artifact is None:
+        return list(Movie.objects.filter(genres=genre).values_list("pk", flat=True))
+    key = (artifact.version, genre)
+    if key not in _genre_members:
+        if len(_genre_members) > 200:
+            _genre_members.clear()
+        _genre_members[key] = list(Movie.objects.filter(genres=genre).values_list("pk", flat=True))
+    return _genre_members[key]
 
 
 def _cards(picks: list[Pick], popularity: dict[int, int], taste: ViewerTaste) -> list[Card]:
@@ -156,11 +180,11 @@ def home_row(kind: str, taste: ViewerTaste, *, film: int | None, genre: int | No
         return Row(kind, "Top picks for you", _cards(picks, popularity, taste), _LIKE_MORE)
     if kind == RowKind.BECAUSE and film is not None:
         title = Movie.objects.filter(pk=film).values_list("title", flat=True).first() or "it"
-        picks, popularity = _picks(taste, liked=[film])
+        picks, popularity = _picks(taste, liked=[film], params=RELATED)
         return Row(kind, f"Because you liked {title}", _cards(picks, popularity, taste))
     if kind == RowKind.GENRE and genre is not None:
         name = Genre.objects.filter(pk=genre).values_list("name", flat=True).first() or "Genre"
-        within = list(Movie.objects.filter(genres=genre).values_list("pk", flat=True))
+        within = _genre_member_ids(genre)
         picks, popularity = _picks(taste, liked=taste.liked, within=within)
         title = f"{name} picks for you" if taste.liked else f"Popular in {name}"
         return Row(kind, title, _cards(picks, popularity, taste))

@@ -52,7 +52,9 @@ class HybridRecommender:
             )
         return scores
 
-    def blend(self, liked_ids: list[int]) -> algorithms.Blend:
+    def blend(
+        self, liked_ids: list[int], params: algorithms.HybridParams = algorithms.HYBRID
+    ) -> algorithms.Blend:
         history = self.artifact.positions(liked_ids)
         return algorithms.hybrid_scores(
             collaborative=self._collaborative(history),
@@ -61,6 +63,7 @@ class HybridRecommender:
             has_vector=self.artifact.has_vector,
             in_collaborative=self.in_collaborative,
             popularity=self.artifact.popularity,
+            params=params,
         )
 
     def recommend(
@@ -70,20 +73,21 @@ class HybridRecommender:
         exclude_ids: set[int] | frozenset = frozenset(),
         n: int = 20,
         within_ids: list[int] | None = None,
+        params: algorithms.HybridParams = algorithms.HYBRID,
     ) -> list[Pick]:
         """The viewer's n best films (optionally only among `within_ids`), each with its anchor.
         With no likes this is popularity."""
         with single_threaded_blas():
-            return self._recommend(liked_ids, exclude_ids, n, within_ids)
+            return self._recommend(liked_ids, exclude_ids, n, within_ids, params)
 
-    def _recommend(self, liked_ids, exclude_ids, n, within_ids) -> list[Pick]:
+    def _recommend(self, liked_ids, exclude_ids, n, within_ids, params) -> list[Pick]:
         art = self.artifact
         history = art.positions(liked_ids)
         if history.size == 0:
             scores = art.popularity.astype(np.float32)
             blend = None
         else:
-            blend = self.blend(liked_ids)
+            blend = self.blend(liked_ids, params)
             scores = blend.scores
         exclude = art.positions(exclude_ids | set(liked_ids))
         if within_ids is not None:

@@ -27,7 +27,8 @@ def test_ease_has_a_zero_diagonal():
 
 def test_the_hybrid_leans_on_content_for_one_like_and_on_ratings_for_many():
     assert algorithms.content_weight(1) > 0.5 > algorithms.content_weight(20)
-    assert algorithms.content_weight(1000) == algorithms.CONTENT_FLOOR
+    assert algorithms.content_weight(1000, algorithms.HybridParams(content_floor=0.1)) == 0.1
+    assert algorithms.popularity_prior_weight(1) > algorithms.popularity_prior_weight(50)
     everywhere = np.ones(3, dtype=bool)
     collaborative, content = np.array([1.0, 0.0, 0.5]), np.array([0.0, 1.0, 0.5])
     one = algorithms.hybrid_scores(

@@ -6,6 +6,7 @@ import tempfile
 
 import pytest
 from selenium import webdriver
+from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as ec
@@ -40,7 +41,9 @@ def browser():
 
 
 def _wait(driver, condition, timeout=20):
-    return WebDriverWait(driver, timeout).until(condition)
+    # rows swap in as they load: an element found a moment ago may be replaced
+    wait = WebDriverWait(driver, timeout, ignored_exceptions=[StaleElementReferenceException])
+    return wait.until(condition)
 
 
 def _loaded_row(driver, kind: str):
@@ -50,8 +53,12 @@ def _loaded_row(driver, kind: str):
 
 
 def _row_titles(driver) -> list[str]:
-    rows = driver.find_elements(By.CSS_SELECTOR, "section.home-row:not(.is-loading) h2")
-    return [row.text for row in rows]
+    """The titles of every row, once no row is still loading (read in one script call)."""
+    _wait(driver, lambda d: not d.find_elements(By.CSS_SELECTOR, "section.home-row.is-loading"))
+    return driver.execute_script(
+        "return [...document.querySelectorAll('section.home-row h2')]"
+        ".map(h => h.textContent.trim())"
+    )
 
 
 def _like(driver, movie) -> None:

@@ -6,6 +6,7 @@ import pytest
 from django.conf import settings
 
 from recommendations.models import TrainedModel
+from recommendations.recommenders.algorithms import RELATED
 from recommendations.recommenders.artifacts import active_recommender_artifact
 from recommendations.recommenders.live import recommender_for
 from recommendations.recommenders.training import recommender_train
@@ -26,11 +27,11 @@ def test_training_saves_a_versioned_active_model(trained, catalogue):
     assert active_recommender_artifact().version == again.version
 
 
-def test_one_like_is_enough_and_the_pick_names_the_liked_film(trained, catalogue):
+def test_one_like_is_enough_for_related_picks_that_name_the_liked_film(trained, catalogue):
     recommender = recommender_for(active_recommender_artifact())
     heat = catalogue["Heat"].pk
 
-    picks = recommender.recommend(liked_ids=[heat], n=4)
+    picks = recommender.recommend(liked_ids=[heat], n=4, params=RELATED)
 
     titles = {catalogue_title(catalogue, p.movie_id) for p in picks}
     assert heat not in {p.movie_id for p in picks}
@@ -38,10 +39,9 @@ def test_one_like_is_enough_and_the_pick_names_the_liked_film(trained, catalogue
     assert all(p.anchor_id == heat for p in picks)
 
 
-def test_a_film_nobody_rated_is_still_recommended_from_its_vector(trained, catalogue):
-    """Finding Nemo and Toy Story have ratings; dislikes and likes shape the rest."""
+def test_a_sci_fi_like_brings_sci_fi(trained, catalogue):
     recommender = recommender_for(active_recommender_artifact())
-    picks = recommender.recommend(liked_ids=[catalogue["Alien"].pk], n=2)
+    picks = recommender.recommend(liked_ids=[catalogue["Alien"].pk], n=2, params=RELATED)
     assert {catalogue_title(catalogue, p.movie_id) for p in picks} <= {"Aliens", "Blade Runner"}
 
 
