@@ -17,6 +17,7 @@ class Pick:
     score: float
     anchor_id: int | None = None  # the liked film this pick is closest to
     evidence: str = "popular"  # "content", "collaborative" or "popular"
+    co_liked: bool = False  # raters who liked the anchor also liked this film (EASE weight > 0)
 
 
 @lru_cache(maxsize=1)
@@ -136,6 +137,7 @@ class HybridRecommender:
                     score=float(scores[item]),
                     anchor_id=int(art.item_ids[history[anchor]]),
                     evidence=evidence,
+                    co_liked=bool(collaborative[row, anchor] > 0),
                 )
             )
         return picks

@@ -55,7 +55,9 @@ def _genre_phrase(genres: list[str]) -> str:
     return " ".join(g.lower() for g in genres[:2])
 
 
-def because_reason(pick: FilmFacts, anchor: FilmFacts, *, evidence: str) -> str:
+def because_reason(
+    pick: FilmFacts, anchor: FilmFacts, *, evidence: str, co_liked: bool = False
+) -> str:
     """'Because you liked Heat: also a Michael Mann crime film' and the like."""
     liked = anchor.title
     genres = _shared(pick.genres, anchor.genres)
@@ -69,8 +71,9 @@ def because_reason(pick: FilmFacts, anchor: FilmFacts, *, evidence: str) -> str:
     keywords = _shared(pick.keywords, anchor.keywords)
     if len(keywords) >= 2 or (keywords and evidence == "content"):
         return f"Shares keywords {', '.join(keywords[:3])} with {liked}"
-    if evidence == "collaborative":
-        return f"Viewers who liked {liked} also liked this"
+    if evidence == "collaborative" or co_liked:
+        also = f" (also {', '.join(g.lower() for g in genres[:3])})" if genres else ""
+        return f"Viewers who liked {liked} liked this too{also}"
     if genres:
         return f"Because you liked {liked}: also {', '.join(g.lower() for g in genres[:3])}"
     return f"Close in story and tone to {liked}"
@@ -86,7 +89,10 @@ def reasons_for(picks: list[Pick], facts: dict[int, FilmFacts], popularity: dict
     for pick in picks:
         if pick.anchor_id and pick.anchor_id in facts and pick.movie_id in facts:
             reasons[pick.movie_id] = because_reason(
-                facts[pick.movie_id], facts[pick.anchor_id], evidence=pick.evidence
+                facts[pick.movie_id],
+                facts[pick.anchor_id],
+                evidence=pick.evidence,
+                co_liked=pick.co_liked,
             )
         else:
             reasons[pick.movie_id] = popular_reason(popularity.get(pick.movie_id, 0))
