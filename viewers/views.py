@@ -15,17 +15,21 @@ from viewers.services import my_list_toggle, reaction_toggle
 REACTIONS = {"like": Reaction.Value.LIKE, "dislike": Reaction.Value.DISLIKE}
 
 
+def home_rows_context(request: HttpRequest) -> dict:
+    """What templates/viewers/_home_rows.html needs; for any page that includes the rows."""
+    taste = viewer_taste(viewer_from_request(request))
+    return {"row_specs": home.home_row_specs(taste)}
+
+
 @require_GET
 def home_page(request: HttpRequest) -> HttpResponse:
-    taste = viewer_taste(viewer_from_request(request))
-    return render(request, "viewers/home.html", {"row_specs": home.home_row_specs(taste)})
+    return render(request, "viewers/home.html", home_rows_context(request))
 
 
 @require_GET
 def home_rows(request: HttpRequest) -> HttpResponse:
-    """The lazily loading row placeholders alone (for a page that includes them by hx-get)."""
-    taste = viewer_taste(viewer_from_request(request))
-    return render(request, "viewers/_home_rows.html", {"row_specs": home.home_row_specs(taste)})
+    """The lazily loading row placeholders alone (for a page that loads them by hx-get)."""
+    return render(request, "viewers/_home_rows.html", home_rows_context(request))
 
 
 def _int_param(request: HttpRequest, name: str) -> int | None:

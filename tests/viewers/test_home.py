@@ -119,3 +119,10 @@ def test_signing_up_logs_in_and_keeps_likes(client, catalogue):
     assert Reaction.objects.get().user.username == "dan"
     client.post(reverse("viewers:logout"))
     assert "Because you liked" not in client.get(reverse("viewers:home")).content.decode()
+
+
+def test_the_row_placeholders_alone_for_another_page_to_include(client, catalogue):
+    _like(client, catalogue["Heat"])
+    html = client.get(reverse("viewers:home_rows")).content.decode()
+    assert "<html" not in html and 'id="home-rows"' in html
+    assert any("/because/" in url for url in _row_urls(html))
