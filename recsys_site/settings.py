@@ -147,7 +147,10 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_QUEUE", default="recsys")
-CELERY_BEAT_SCHEDULE: dict = {}  # apps add their periodic tasks in their AppConfig.ready()
+CELERY_BROKER_CONNECTION_TIMEOUT = 2  # a dead broker must not hang a curator's request
+CELERY_BEAT_SCHEDULE: dict = {
+    "jobs-redispatch": {"task": "jobs.redispatch", "schedule": 30.0},
+}
 CELERY_TIMEZONE = TIME_ZONE
 
 # --- Vector store -------------------------------------------------------------------------

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from recsys_site.celery import app as celery_app
+from tests.brokers import DEAD_BROKER_URL, celery_broker
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -69,12 +69,8 @@ def test_readyz_reports_every_part_ready(client):
 
 @pytest.mark.django_db
 def test_readyz_is_unavailable_and_names_the_broker_when_it_is_down(client):
-    original = celery_app.conf.broker_url
-    celery_app.conf.broker_url = "redis://127.0.0.1:1/0"  # nothing listens on port 1
-    try:
+    with celery_broker(DEAD_BROKER_URL):
         response = client.get("/readyz")
-    finally:
-        celery_app.conf.broker_url = original
     body = response.json()
     assert response.status_code == 503
     assert body["checks"]["broker"]["ok"] is False
