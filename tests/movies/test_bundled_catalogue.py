@@ -1,0 +1,219 @@
+"""The bundled catalogue data/catalogue.jsonl: well formed, ids verified, synopses our own."""
+
+import csv
+import json
+import re
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from movies.text import normalize_title
+
+CATALOGUE = Path(__file__).resolve().parents[2] / "data" / "catalogue.jsonl"
+
+GENRES = {
+    "Action",
+    "Adventure",
+    "Animation",
+    "Comedy",
+    "Crime",
+    "Documentary",
+    "Drama",
+    "Family",
+    "Fantasy",
+    "History",
+    "Horror",
+    "Music",
+    "Mystery",
+    "Romance",
+    "Science Fiction",
+    "Thriller",
+    "War",
+    "Western",
+}
+REQUIRED = {
+    "title": str,
+    "year": int,
+    "kind": str,
+    "genres": list,
+    "directors": list,
+    "cast": list,
+    "synopsis": str,
+    "imdb_id": str,
+    "tmdb_id": int,
+    "movielens_id": int,
+}
+OPTIONAL_LISTS = ("keywords", "writers", "countries", "languages")
+IMDB_ID = re.compile(r"^tt\d{7,8}$")
+SENTENCE_END = re.compile(r"[.!?](?=\s|$)")
+SHARED_RUN = 6  # words in a row that may not be shared with a TMDB text
+
+# MovieLens titles: "Matrix, The (1999)", "Amelie (Fabuleux destin d'Amélie Poulain, Le) (2001)",
+# "Seven (a.k.a. Se7en) (1995)". Articles of the languages that appear there, moved to the end.
+_ML_TITLE = re.compile(r"^(?P<name>.*?)\s*\((?P<year>\d{4})\)\s*$")
+_ALTERNATE = re.compile(r"\(([^()]*)\)")
+_AKA = re.compile(r"^a\.k\.a\.\s*", re.IGNORECASE)
+_TRAILING_ARTICLE = re.compile(
+    r"^(?P<rest>.*),\s*(?P<article>the|a|an|la|le|les|l'|il|lo|i|gli|el|los|las|das|der|die"
+    r"|det|den|un|une)$",
+    re.IGNORECASE,
+)
+
+
+def _article_first(title: str) -> str:
+    match = _TRAILING_ARTICLE.match(title.strip())
+    if not match:
+        return title.strip()
+    article = match["article"]
+    joiner = "" if article.endswith("'") else " "
+    return f"{article}{joiner}{match['rest']}"
+
+
+def movielens_titles(raw: str) -> tuple[set[str], int | None]:
+    """Normalised main and alternate titles, and the year, of a MovieLens movies.csv title."""
+    match = _ML_TITLE.match(raw)
+    if not match:
+        return {normalize_title(raw)}, None
+    name = match["name"]
+    main = _ALTERNATE.sub("", name).strip()
+    alternates = [_AKA.sub("", alt) for alt in _ALTERNATE.findall(name)]
+    titles = {normalize_title(_article_first(t)) for t in [main, *alternates]}
+    return titles, int(match["year"])
+
+
+def words(text: str) -> list[str]:
+    return re.sub(r"[^\w\s]", " ", text.casefold()).split()
+
+
+def shared_runs(ours: str, theirs: str, size: int = SHARED_RUN) -> set[str]:
+    """Runs of `size` consecutive words that both texts contain."""
+
+    def runs(text: str) -> set[str]:
+        tokens = words(text)
+        return {" ".join(tokens[i : i + size]) for i in range(len(tokens) - size + 1)}
+
+    return runs(ours) & runs(theirs)
+
+
+@pytest.fixture(scope="module")
+def films() -> list[dict]:
+    lines = CATALOGUE.read_text(encoding="utf-8").splitlines()
+    parsed = []
+    for number, line in enumerate(lines, start=1):
+        try:
+            parsed.append(json.loads(line))
+        except json.JSONDecodeError as error:
+            pytest.fail(f"line {number} of {CATALOGUE.name} is not JSON: {error}")
+    return parsed
+
+
+def _read_csv(path: Path) -> dict[str, dict]:
+    with path.open(encoding="utf-8", newline="") as handle:
+        return {row[next(iter(row))]: row for row in csv.DictReader(handle)}
+
+
+def test_every_film_is_well_formed(films: list[dict]) -> None:
+    problems = []
+    for film in films:
+        label = f"{film.get('title')!r} ({film.get('year')})"
+        for key, kind in REQUIRED.items():
+            value = film.get(key)
+            if not isinstance(value, kind) or isinstance(value, bool) or not value:
+                problems.append(f"{label}: {key} missing or not a {kind.__name__}")
+        if problems:
+            continue
+        if film["kind"] != "film":
+            problems.append(f"{label}: kind is {film['kind']!r}")
+        if not 1895 <= film["year"] <= 2018:
+            problems.append(f"{label}: year {film['year']} is not plausible")
+        if unknown := set(film["genres"]) - GENRES:
+            problems.append(f"{label}: genres {sorted(unknown)} are not in the vocabulary")
+        if not 3 <= len(film["cast"]) <= 5:
+            problems.append(f"{label}: {len(film['cast'])} cast members, want 3-5")
+        if not IMDB_ID.match(film["imdb_id"]):
+            problems.append(f"{label}: imdb_id {film['imdb_id']!r}")
+        sentences = len(SENTENCE_END.findall(film["synopsis"]))
+        if not 1 <= sentences <= 3:
+            problems.append(f"{label}: synopsis has {sentences} sentences, want 1-3")
+        for key in ("genres", "directors", "cast", *OPTIONAL_LISTS):
+            values = film.get(key, [])
+            if not all(isinstance(v, str) and v.strip() for v in values):
+                problems.append(f"{label}: {key} must hold non-empty strings")
+        if "keywords" in film and not 3 <= len(film["keywords"]) <= 8:
+            problems.append(f"{label}: {len(film['keywords'])} keywords, want 3-8")
+    assert not problems, "\n".join(problems)
+
+
+def test_no_film_appears_twice(films: list[dict]) -> None:
+    for key in ("imdb_id", "tmdb_id", "movielens_id"):
+        repeated = [v for v, n in Counter(f[key] for f in films).items() if n > 1]
+        assert not repeated, f"repeated {key}: {repeated}"
+    pairs = Counter((normalize_title(f["title"]), f["year"]) for f in films)
+    assert not [p for p, n in pairs.items() if n > 1]
+
+
+def test_catalogue_is_broad(films: list[dict]) -> None:
+    decades = {f["year"] // 10 * 10 for f in films}
+    countries = {c for f in films for c in f.get("countries", [])}
+    assert len(films) >= 250
+    assert len(decades) >= 8, sorted(decades)
+    assert len(countries) >= 10, sorted(countries)
+
+
+def test_movielens_title_parsing() -> None:
+    assert movielens_titles("Matrix, The (1999)") == ({"matrix"}, 1999)
+    titles, year = movielens_titles("Amelie (Fabuleux destin d'Amélie Poulain, Le) (2001)")
+    assert titles == {"amelie", "le fabuleux destin d amelie poulain"} and year == 2001
+    assert normalize_title("Se7en") in movielens_titles("Seven (a.k.a. Se7en) (1995)")[0]
+    assert "das boot" in movielens_titles("Boot, Das (Boat, The) (1981)")[0]
+
+
+@pytest.mark.shared_data
+def test_ids_title_and_year_agree_with_movielens(films: list[dict], shared_data: Path) -> None:
+    movies = _read_csv(shared_data / "movielens" / "movies.csv")
+    by_imdb = {
+        f"tt{row['imdbId'].zfill(7)}": row
+        for row in _read_csv(shared_data / "movielens" / "links.csv").values()
+    }
+    problems = []
+    for film in films:
+        label = f"{film['title']!r} ({film['year']})"
+        link = by_imdb.get(film["imdb_id"])
+        if link is None:
+            problems.append(f"{label}: {film['imdb_id']} is not in links.csv")
+            continue
+        if int(link["movieId"]) != film["movielens_id"]:
+            problems.append(f"{label}: movielens_id {film['movielens_id']} != {link['movieId']}")
+        if not link["tmdbId"] or int(link["tmdbId"]) != film["tmdb_id"]:
+            problems.append(f"{label}: tmdb_id {film['tmdb_id']} != {link['tmdbId']!r}")
+        raw = movies[link["movieId"]]["title"]
+        titles, year = movielens_titles(raw)
+        ours = {normalize_title(film["title"]), normalize_title(film.get("original_title", ""))}
+        if not ours & titles:
+            problems.append(f"{label}: title does not match MovieLens {raw!r}")
+        if year != film["year"]:
+            problems.append(f"{label}: year does not match MovieLens {raw!r}")
+    assert not problems, "\n".join(problems)
+
+
+@pytest.mark.shared_data
+def test_synopses_are_written_by_us(films: list[dict], shared_data: Path) -> None:
+    tmdb = _read_csv(shared_data / "catalogues" / "tmdb_5000_movies.csv")
+    compared, problems = 0, []
+    for film in films:
+        row = tmdb.get(str(film["tmdb_id"]))
+        if row is None:
+            continue
+        compared += 1
+        for field in ("overview", "tagline"):
+            if overlap := shared_runs(film["synopsis"], row[field] or ""):
+                problems.append(f"{film['title']!r}: shares {sorted(overlap)} with TMDB {field}")
+    assert compared >= 100, f"only {compared} films are in TMDB 5000"
+    assert not problems, "\n".join(problems)
+
+
+def test_shared_run_check_can_fail() -> None:
+    overview = "A burger-loving hit man, his philosophical partner and a boxer cross paths."
+    assert shared_runs("Here, a burger-loving hit man, his philosophical partner meet.", overview)
+    assert not shared_runs("Two hit men talk about burgers on the way to a job.", overview)
