@@ -46,7 +46,12 @@ REQUIRED = {
 }
 OPTIONAL_LISTS = ("keywords", "writers", "countries", "languages")
 IMDB_ID = re.compile(r"^tt\d{7,8}$")
-SENTENCE_END = re.compile(r"[.!?](?=\s|$)")
+# A full stop, ! or ? (and any closing quote) before a capital or the end; initials and
+# "Mr." / "Dr." / "St." are not sentence ends.
+SENTENCE_END = re.compile(
+    r"(?<!\b[A-Z])(?<!\bMr)(?<!\bMrs)(?<!\bMs)(?<!\bDr)(?<!\bSt)(?<!\bJr)(?<!\bvs)"
+    r"[.!?]['\"’”)]*(?=\s+['\"‘“(]?[A-Z0-9]|\s*$)"
+)
 SHARED_RUN = 6  # words in a row that may not be shared with a TMDB text
 
 # MovieLens titles: "Matrix, The (1999)", "Amelie (Fabuleux destin d'Amélie Poulain, Le) (2001)",
@@ -211,6 +216,11 @@ def test_synopses_are_written_by_us(films: list[dict], shared_data: Path) -> Non
                 problems.append(f"{film['title']!r}: shares {sorted(overlap)} with TMDB {field}")
     assert compared >= 100, f"only {compared} films are in TMDB 5000"
     assert not problems, "\n".join(problems)
+
+
+def test_sentence_counting() -> None:
+    assert len(SENTENCE_END.findall("Dr. Smith meets J. Edgar Hoover in the U.S. Senate.")) == 1
+    assert len(SENTENCE_END.findall("He runs. She waits! 'Who knows?'")) == 3
 
 
 def test_shared_run_check_can_fail() -> None:
