@@ -50,7 +50,7 @@ IMDB_ID = re.compile(r"^tt\d{7,8}$")
 # "Mr." / "Dr." / "St." are not sentence ends.
 SENTENCE_END = re.compile(
     r"(?<!\b[A-Z])(?<!\bMr)(?<!\bMrs)(?<!\bMs)(?<!\bDr)(?<!\bSt)(?<!\bJr)(?<!\bvs)"
-    r"[.!?]['\"’”)]*(?=\s+['\"‘“(]?[A-Z0-9]|\s*$)"
+    r"[.!?]['\"\u2019\u201d)]*(?=\s+['\"\u2018\u201c(]?[A-Z0-9]|\s*$)"
 )
 SHARED_RUN = 6  # words in a row that may not be shared with a TMDB text
 
