@@ -113,9 +113,9 @@ def films() -> list[dict]:
     return parsed
 
 
-def _read_csv(path: Path) -> dict[str, dict]:
+def _read_csv(path: Path, key: str) -> dict[str, dict]:
     with path.open(encoding="utf-8", newline="") as handle:
-        return {row[next(iter(row))]: row for row in csv.DictReader(handle)}
+        return {row[key]: row for row in csv.DictReader(handle)}
 
 
 def test_every_film_is_well_formed(films: list[dict]) -> None:
@@ -176,10 +176,10 @@ def test_movielens_title_parsing() -> None:
 
 @pytest.mark.shared_data
 def test_ids_title_and_year_agree_with_movielens(films: list[dict], shared_data: Path) -> None:
-    movies = _read_csv(shared_data / "movielens" / "movies.csv")
+    movies = _read_csv(shared_data / "movielens" / "movies.csv", "movieId")
     by_imdb = {
         f"tt{row['imdbId'].zfill(7)}": row
-        for row in _read_csv(shared_data / "movielens" / "links.csv").values()
+        for row in _read_csv(shared_data / "movielens" / "links.csv", "movieId").values()
     }
     problems = []
     for film in films:
@@ -204,7 +204,7 @@ def test_ids_title_and_year_agree_with_movielens(films: list[dict], shared_data:
 
 @pytest.mark.shared_data
 def test_synopses_are_written_by_us(films: list[dict], shared_data: Path) -> None:
-    tmdb = _read_csv(shared_data / "catalogues" / "tmdb_5000_movies.csv")
+    tmdb = _read_csv(shared_data / "catalogues" / "tmdb_5000_movies.csv", "id")
     compared, problems = 0, []
     for film in films:
         row = tmdb.get(str(film["tmdb_id"]))
