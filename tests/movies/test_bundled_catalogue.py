@@ -223,6 +223,41 @@ def test_sentence_counting() -> None:
     assert len(SENTENCE_END.findall("He runs. She waits! 'Who knows?'")) == 3
 
 
+def _other_descriptions(shared_data: Path) -> dict[tuple[str, int], list[tuple[str, str]]]:
+    """Wikipedia lead sections and Netflix descriptions by (normalised title, year)."""
+    found: dict[tuple[str, int], list[tuple[str, str]]] = {}
+    for path in sorted((shared_data / "wikipedia-movies").glob("movies-*.json")):
+        for film in json.loads(path.read_text(encoding="utf-8")):
+            if film.get("extract") and isinstance(film.get("year"), int):
+                key = (normalize_title(film["title"]), film["year"])
+                found.setdefault(key, []).append(("Wikipedia", film["extract"]))
+    netflix = shared_data / "catalogues" / "netflix_titles.csv"
+    with netflix.open(encoding="utf-8", newline="") as handle:
+        for row in csv.DictReader(handle):
+            if row["release_year"].isdigit():
+                key = (normalize_title(row["title"]), int(row["release_year"]))
+                found.setdefault(key, []).append(("Netflix", row["description"]))
+    return found
+
+
+@pytest.mark.slow
+@pytest.mark.shared_data
+def test_synopses_share_no_phrase_with_wikipedia_or_netflix(
+    films: list[dict], shared_data: Path
+) -> None:
+    descriptions = _other_descriptions(shared_data)
+    compared, problems = 0, []
+    for film in films:
+        titles = {film["title"], film.get("original_title") or film["title"]}
+        for title in titles:
+            for source, text in descriptions.get((normalize_title(title), film["year"]), []):
+                compared += 1
+                if overlap := shared_runs(film["synopsis"], text):
+                    problems.append(f"{film['title']!r}: shares {sorted(overlap)} with {source}")
+    assert compared >= 100, f"only {compared} descriptions to compare with"
+    assert not problems, "\n".join(problems)
+
+
 def test_shared_run_check_can_fail() -> None:
     overview = "A burger-loving hit man, his philosophical partner and a boxer cross paths."
     assert shared_runs("Here, a burger-loving hit man, his philosophical partner meet.", overview)
