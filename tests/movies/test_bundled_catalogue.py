@@ -240,6 +240,24 @@ def _other_descriptions(shared_data: Path) -> dict[tuple[str, int], list[tuple[s
     return found
 
 
+@pytest.mark.shared_data
+def test_synopses_share_no_phrase_with_saved_imdb_pages(
+    films: list[dict], shared_data: Path
+) -> None:
+    by_imdb = {film["imdb_id"]: film for film in films}
+    compared, problems = 0, []
+    for page in sorted((shared_data / "imdb-pages").glob("title_tt*.html")):
+        film = by_imdb.get(page.name.split("_")[1])
+        if film is None:
+            continue
+        compared += 1
+        text = re.sub(r"<[^>]+>", " ", page.read_text(encoding="utf-8", errors="replace"))
+        if overlap := shared_runs(film["synopsis"], text):
+            problems.append(f"{film['title']!r}: shares {sorted(overlap)} with {page.name}")
+    assert compared, "no saved IMDb page is of a bundled film"
+    assert not problems, "\n".join(problems)
+
+
 @pytest.mark.slow
 @pytest.mark.shared_data
 def test_synopses_share_no_phrase_with_wikipedia_or_netflix(
