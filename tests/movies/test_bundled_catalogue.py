@@ -4,6 +4,7 @@ import csv
 import json
 import re
 from collections import Counter
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -45,6 +46,26 @@ REQUIRED = {
     "movielens_id": int,
 }
 OPTIONAL_LISTS = ("keywords", "writers", "countries", "languages")
+KEY_ORDER = (
+    "title",
+    "original_title",
+    "year",
+    "kind",
+    "genres",
+    "keywords",
+    "directors",
+    "writers",
+    "cast",
+    "synopsis",
+    "tagline",
+    "runtime",
+    "certificate",
+    "countries",
+    "languages",
+    "imdb_id",
+    "tmdb_id",
+    "movielens_id",
+)
 IMDB_ID = re.compile(r"^tt\d{7,8}$")
 # A full stop, ! or ? (and any closing quote) before a capital or the end; initials and
 # "Mr." / "Dr." / "St." are not sentence ends.
@@ -52,10 +73,10 @@ SENTENCE_END = re.compile(
     r"(?<!\b[A-Z])(?<!\bMr)(?<!\bMrs)(?<!\bMs)(?<!\bDr)(?<!\bSt)(?<!\bJr)(?<!\bvs)"
     r"[.!?]['\"\u2019\u201d)]*(?=\s+['\"\u2018\u201c(]?[A-Z0-9]|\s*$)"
 )
-SHARED_RUN = 6  # words in a row that may not be shared with a TMDB text
+SHARED_RUN = 6  # words in a row that a synopsis may not share with another source's text
 
 # MovieLens titles: "Matrix, The (1999)", "Amelie (Fabuleux destin d'Amélie Poulain, Le) (2001)",
-# "Seven (a.k.a. Se7en) (1995)". Articles of the languages that appear there, moved to the end.
+# "Seven (a.k.a. Se7en) (1995)". A trailing article ("Boot, Das") goes back to the front.
 _ML_TITLE = re.compile(r"^(?P<name>.*?)\s*\((?P<year>\d{4})\)\s*$")
 _ALTERNATE = re.compile(r"\(([^()]*)\)")
 _AKA = re.compile(r"^a\.k\.a\.\s*", re.IGNORECASE)
@@ -118,36 +139,64 @@ def _read_csv(path: Path, key: str) -> dict[str, dict]:
         return {row[key]: row for row in csv.DictReader(handle)}
 
 
-def test_every_film_is_well_formed(films: list[dict]) -> None:
+def _problems_of(film: dict) -> list[str]:
+    label = f"{film.get('title')!r} ({film.get('year')})"
+    missing = [
+        key
+        for key, kind in REQUIRED.items()
+        if not isinstance(film.get(key), kind) or isinstance(film.get(key), bool) or not film[key]
+    ]
+    if missing:
+        return [f"{label}: {', '.join(missing)} missing or of the wrong type"]
     problems = []
-    for film in films:
-        label = f"{film.get('title')!r} ({film.get('year')})"
-        for key, kind in REQUIRED.items():
-            value = film.get(key)
-            if not isinstance(value, kind) or isinstance(value, bool) or not value:
-                problems.append(f"{label}: {key} missing or not a {kind.__name__}")
-        if problems:
-            continue
-        if film["kind"] != "film":
-            problems.append(f"{label}: kind is {film['kind']!r}")
-        if not 1895 <= film["year"] <= 2018:
-            problems.append(f"{label}: year {film['year']} is not plausible")
-        if unknown := set(film["genres"]) - GENRES:
-            problems.append(f"{label}: genres {sorted(unknown)} are not in the vocabulary")
-        if not 3 <= len(film["cast"]) <= 5:
-            problems.append(f"{label}: {len(film['cast'])} cast members, want 3-5")
-        if not IMDB_ID.match(film["imdb_id"]):
-            problems.append(f"{label}: imdb_id {film['imdb_id']!r}")
-        sentences = len(SENTENCE_END.findall(film["synopsis"]))
-        if not 1 <= sentences <= 3:
-            problems.append(f"{label}: synopsis has {sentences} sentences, want 1-3")
-        for key in ("genres", "directors", "cast", *OPTIONAL_LISTS):
-            values = film.get(key, [])
-            if not all(isinstance(v, str) and v.strip() for v in values):
-                problems.append(f"{label}: {key} must hold non-empty strings")
-        if "keywords" in film and not 3 <= len(film["keywords"]) <= 8:
-            problems.append(f"{label}: {len(film['keywords'])} keywords, want 3-8")
+    if unknown_keys := [key for key in film if key not in KEY_ORDER]:
+        problems.append(f"{label}: unknown keys {unknown_keys}")
+    elif list(film) != [key for key in KEY_ORDER if key in film]:
+        problems.append(f"{label}: keys are not in the agreed order")
+    if film["kind"] != "film":
+        problems.append(f"{label}: kind is {film['kind']!r}")
+    if not 1888 <= film["year"] <= date.today().year:
+        problems.append(f"{label}: year {film['year']} is not plausible")
+    if unknown := set(film["genres"]) - GENRES:
+        problems.append(f"{label}: genres {sorted(unknown)} are not in the vocabulary")
+    if not 3 <= len(film["cast"]) <= 5:
+        problems.append(f"{label}: {len(film['cast'])} cast members, want 3-5")
+    if not IMDB_ID.match(film["imdb_id"]):
+        problems.append(f"{label}: imdb_id {film['imdb_id']!r}")
+    if film["tmdb_id"] <= 0 or film["movielens_id"] <= 0:
+        problems.append(f"{label}: ids must be positive")
+    sentences = len(SENTENCE_END.findall(film["synopsis"]))
+    if not 1 <= sentences <= 3:
+        problems.append(f"{label}: synopsis has {sentences} sentences, want 1-3")
+    for key in ("genres", "directors", "cast", *OPTIONAL_LISTS):
+        values = film.get(key, [])
+        if not isinstance(values, list) or not all(
+            isinstance(v, str) and v.strip() for v in values
+        ):
+            problems.append(f"{label}: {key} must be a list of non-empty strings")
+    if "keywords" in film and not 3 <= len(film["keywords"]) <= 8:
+        problems.append(f"{label}: {len(film['keywords'])} keywords, want 3-8")
+    for key in ("original_title", "tagline", "certificate"):
+        if not isinstance(film.get(key, ""), str):
+            problems.append(f"{label}: {key} must be a string")
+    runtime = film.get("runtime", 1)
+    if not isinstance(runtime, int) or isinstance(runtime, bool) or not 1 <= runtime <= 1000:
+        problems.append(f"{label}: runtime {runtime!r} is not minutes")
+    return problems
+
+
+def test_every_film_is_well_formed(films: list[dict]) -> None:
+    problems = [problem for film in films for problem in _problems_of(film)]
     assert not problems, "\n".join(problems)
+
+
+def test_well_formed_check_can_fail(films: list[dict]) -> None:
+    film = dict(films[0])
+    assert not _problems_of(film)
+    assert _problems_of({**film, "genres": ["Sci-Fi"], "year": 20015})
+    assert _problems_of({**film, "cast": film["cast"][:2]})
+    assert _problems_of({"synopsis": film["synopsis"], **film})  # keys out of order
+    assert _problems_of({**film, "synopsis": "One. Two. Three. Four."})
 
 
 def test_no_film_appears_twice(films: list[dict]) -> None:
@@ -155,7 +204,8 @@ def test_no_film_appears_twice(films: list[dict]) -> None:
         repeated = [v for v, n in Counter(f[key] for f in films).items() if n > 1]
         assert not repeated, f"repeated {key}: {repeated}"
     pairs = Counter((normalize_title(f["title"]), f["year"]) for f in films)
-    assert not [p for p, n in pairs.items() if n > 1]
+    repeated_pairs = [pair for pair, n in pairs.items() if n > 1]
+    assert not repeated_pairs, f"repeated (title, year): {repeated_pairs}"
 
 
 def test_catalogue_is_broad(films: list[dict]) -> None:
