@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import os
 import shutil
+import signal
 import tempfile
 import threading
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
 from django.conf import settings
 from selenium import webdriver
@@ -73,6 +76,8 @@ class Browser:
             "--disable-component-update",
             "--disable-sync",
             "--disable-extensions",
+            "--disable-crash-reporter",
+            "--disable-breakpad",
             "--no-first-run",
             "--mute-audio",
             "--blink-settings=imagesEnabled=false",
@@ -109,9 +114,24 @@ class Browser:
             return False
         return True
 
+    def own_processes(self) -> list[int]:
+        """Chromium processes started for this browser (its user data dir is unique to it)."""
+        marker = f"--user-data-dir={self.user_data_dir}".encode()
+        pids = []
+        for entry in Path("/proc").iterdir():
+            if entry.name.isdigit():
+                with contextlib.suppress(OSError):
+                    if marker in (entry / "cmdline").read_bytes().split(b"\0"):
+                        pids.append(int(entry.name))
+        return pids
+
     def close(self) -> None:
         with contextlib.suppress(Exception):  # already dead: nothing left to quit
             self.driver.quit()
+        # A chromedriver that died leaves its Chromium behind: end those by their ids.
+        for pid in self.own_processes():
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
         shutil.rmtree(self.user_data_dir, ignore_errors=True)
 
     def _blank(self) -> None:

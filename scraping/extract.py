@@ -296,12 +296,22 @@ def read_next_data(doc: HtmlElement) -> dict[str, Any]:
 # --- reader 3: data-testid markup ----------------------------------------------------------
 
 
-def _first(doc: HtmlElement, *testids: str) -> HtmlElement | None:
+TestIds = dict[str, list[HtmlElement]]
+
+
+def _testid_index(doc: HtmlElement) -> TestIds:
+    """Every element by its data-testid, in page order: one pass over a page of megabytes."""
+    index: TestIds = {}
+    for element in doc.xpath("//*[@data-testid]"):
+        index.setdefault(element.get("data-testid"), []).append(element)
+    return index
+
+
+def _first(index: TestIds, *testids: str) -> HtmlElement | None:
     """The first element carrying the first of ``testids`` that the page has."""
     for testid in testids:
-        found = doc.xpath(f'//*[@data-testid="{testid}"]')
-        if found:
-            return found[0]
+        if index.get(testid):
+            return index[testid][0]
     return None
 
 
@@ -309,16 +319,13 @@ def _node_text(node: HtmlElement | None) -> str | None:
     return _text(node.text_content()) if node is not None else None
 
 
-def _hero_metadata(doc: HtmlElement) -> list[HtmlElement]:
+def _hero_metadata(index: TestIds) -> list[HtmlElement]:
     """The list of year / certificate / runtime chips under the title heading."""
-    block = _first(doc, "hero-title-block__metadata")
+    block = _first(index, "hero-title-block__metadata")
     if block is not None:
         return block.xpath("./li")
-    heading = _first(doc, "hero__pageTitle")
-    if heading is None:
-        return []
-    following = heading.xpath("following-sibling::ul[1]/li")
-    return following
+    heading = _first(index, "hero__pageTitle")
+    return heading.xpath("following-sibling::ul[1]/li") if heading is not None else []
 
 
 def _chip_text(chip: HtmlElement) -> str | None:
@@ -334,20 +341,23 @@ def _testid_people(container: HtmlElement | None) -> list[dict]:
     )
 
 
-def _principal_credit(doc: HtmlElement, labels: set[str]) -> HtmlElement | None:
-    for item in doc.xpath('//*[@data-testid="title-pc-principal-credit"]'):
+def _principal_credit(index: TestIds, labels: set[str]) -> HtmlElement | None:
+    for item in index.get("title-pc-principal-credit", []):
         label = item.xpath("./*[1]")
         if label and (_node_text(label[0]) or "").lower() in labels:
             return item
     return None
 
 
-def _testid_cast(doc: HtmlElement) -> list[dict]:
-    section = _first(doc, "title-cast")  # the first "Top cast" section only
-    if section is None:
-        section = doc
+def _testid_cast(index: TestIds) -> list[dict]:
+    section = _first(index, "title-cast")  # the first "Top cast" section only
+    items = (
+        section.xpath('.//*[@data-testid="title-cast-item"]')
+        if section is not None
+        else index.get("title-cast-item", [])
+    )
     people = []
-    for item in section.xpath('.//*[@data-testid="title-cast-item"]'):
+    for item in items:
         actor = item.xpath('.//*[@data-testid="title-cast-item__actor"]')
         if not actor:
             continue
@@ -360,72 +370,74 @@ def _testid_cast(doc: HtmlElement) -> list[dict]:
     return _dedupe_people(people)
 
 
+def _testid_certificate(index: TestIds, chips: list[HtmlElement]) -> str | None:
+    storyline = _first(index, "storyline-certificate")
+    nodes = (
+        storyline.xpath(".//li")
+        if storyline is not None
+        else [a for chip in chips for a in chip.xpath('.//a[contains(@href, "parentalguide")]')]
+    )
+    return _node_text(nodes[0]) if nodes else None
+
+
+def _testid_genres(index: TestIds) -> list[str]:
+    # The storyline lists every genre; the hero chips ("genres", or "interests" on today's
+    # pages) show the first few.
+    storyline = _first(index, "storyline-genres")
+    if storyline is not None:
+        links = storyline.xpath(".//li//a | .//li[not(a)]")
+    else:
+        chips = _first(index, "genres", "interests")
+        links = chips.xpath(".//a") if chips is not None else []
+    return [g for g in (_node_text(a) for a in links) if g]
+
+
+def _testid_poster(index: TestIds) -> str | None:
+    poster = _first(index, "hero-media__poster")
+    # A page saved to disk points its images at local copies: only a web address is a poster.
+    sources = [
+        src
+        for src in (poster.xpath(".//img/@src") if poster is not None else [])
+        if src.startswith(("https://", "http://"))
+    ]
+    return full_size_image(sources[0]) if sources else None
+
+
 def read_testid(doc: HtmlElement) -> dict[str, Any]:
-    title = _first(doc, "hero__primary-text", "hero-title-block__title", "hero__pageTitle")
-    chips = [c for c in (_chip_text(chip) for chip in _hero_metadata(doc)) if c]
+    index = _testid_index(doc)
+    title = _first(index, "hero__primary-text", "hero-title-block__title", "hero__pageTitle")
+    chip_nodes = _hero_metadata(index)
+    chips = [c for c in (_chip_text(chip) for chip in chip_nodes) if c]
     year = next((int(m[0]) for c in chips if (m := re.match(r"(\d{4})", c))), None)
-    kind = (
-        "series"
-        if any(c.lower().startswith("tv series") or "mini series" in c.lower() for c in chips)
-        else None
-    )
-    storyline_certificate = _first(doc, "storyline-certificate")
-    certificate_nodes = (
-        storyline_certificate.xpath(".//li")
-        if storyline_certificate is not None
-        else [
-            a
-            for chip in _hero_metadata(doc)
-            for a in chip.xpath('.//a[contains(@href, "parentalguide")]')
-        ]
-    )
-    certificate = _node_text(certificate_nodes[0]) if certificate_nodes else None
-    runtime_node = _first(doc, "title-techspec_runtime")
+    is_series = any(c.lower().startswith("tv series") or "mini series" in c.lower() for c in chips)
     runtime = parse_runtime_text(
-        (_node_text(runtime_node) or "").removeprefix("Runtime")
-        if runtime_node is not None
-        else None
+        (_node_text(_first(index, "title-techspec_runtime")) or "").removeprefix("Runtime")
     )
     if runtime is None:
         runtime = next((parse_runtime_text(c) for c in chips if parse_runtime_text(c)), None)
-    score = _first(doc, "hero-rating-bar__aggregate-rating__score")
-    rating = _float(_node_text(score.xpath("./span[1]")[0])) if score is not None else None
-    votes = None
+    score = _first(index, "hero-rating-bar__aggregate-rating__score")
+    rating = votes = None
     if score is not None:
+        rating = _float(_node_text(score.xpath("./span[1]")[0]))
         after = score.xpath("following-sibling::div")
         votes = parse_vote_count(_node_text(after[-1])) if after else None
-    # The storyline lists every genre; the hero chips ("genres", or "interests" on today's
-    # pages) show the first few.
-    genre_box = _first(doc, "storyline-genres")
-    genre_links = (
-        genre_box.xpath(".//li//a | .//li[not(a)]")
-        if genre_box is not None
-        else doc.xpath('(//*[@data-testid="genres" or @data-testid="interests"])[1]//a')
-    )
-    # A page saved to disk points its images at local copies: only a web address is a poster.
-    poster = [
-        src
-        for src in doc.xpath('(//*[@data-testid="hero-media__poster"])[1]//img/@src')
-        if src.startswith(("https://", "http://"))
-    ]
-    plot = _first(doc, "plot-xl", "plot-l", "plot")
-    directors_box = _principal_credit(doc, {"director", "directors"})
+    directors_box = _principal_credit(index, {"director", "directors"})
     return _compact(
         {
             "title": _node_text(title),
             "year": year,
-            "kind": kind or ("film" if chips else None),
-            "plot": _node_text(plot),
-            "genres": [g for g in (_node_text(a) for a in genre_links) if g],
+            "kind": "series" if is_series else ("film" if chips else None),
+            "plot": _node_text(_first(index, "plot-xl", "plot-l", "plot")),
+            "genres": _testid_genres(index),
             "runtime": runtime,
             "rating": rating,
             "vote_count": votes,
-            "poster_url": full_size_image(poster[0]) if poster else None,
+            "poster_url": _testid_poster(index),
             "directors": _testid_people(
                 directors_box.xpath("./*[2]")[0] if directors_box is not None else None
             ),
-            "cast": _testid_cast(doc),
-            "certificate": certificate,
+            "cast": _testid_cast(index),
+            "certificate": _testid_certificate(index, chip_nodes),
         }
     )
 

@@ -51,6 +51,17 @@ def _raise_for_status(url: str, status: int | None, fetcher: str) -> None:
     raise ScrapeError(kind, f"{url}: HTTP {status} ({fetcher})")
 
 
+_client: httpx.Client | None = None
+
+
+def _http_client() -> httpx.Client:
+    """One connection pool per process (building a client costs more than a local fetch)."""
+    global _client
+    if _client is None:
+        _client = httpx.Client(follow_redirects=False)
+    return _client
+
+
 def http_get(url: str, *, timeout: float) -> tuple[str, str, int]:
     """(final URL, HTML, status), following redirects by hand so each hop is checked."""
     headers = {
@@ -59,21 +70,19 @@ def http_get(url: str, *, timeout: float) -> tuple[str, str, int]:
         "Accept-Language": "en-US,en;q=0.9",
     }
     current = url
-    with httpx.Client(headers=headers, timeout=timeout, follow_redirects=False) as client:
-        for _ in range(MAX_REDIRECTS + 1):
-            ensure_allowed(current, redirected_from=None if current == url else url)
-            try:
-                response = client.get(current)
-            except httpx.TimeoutException as error:
-                raise ScrapeError(
-                    ScrapeError.TIMEOUT, f"{current}: no answer within {timeout:g} s (http)"
-                ) from error
-            except httpx.HTTPError as error:
-                raise ScrapeError(ScrapeError.HTTP, f"{current}: {error}") from error
-            if response.is_redirect:
-                current = urljoin(current, response.headers.get("location", ""))
-                continue
+    for _ in range(MAX_REDIRECTS + 1):
+        ensure_allowed(current, redirected_from=None if current == url else url)
+        try:
+            response = _http_client().get(current, headers=headers, timeout=timeout)
+        except httpx.TimeoutException as error:
+            raise ScrapeError(
+                ScrapeError.TIMEOUT, f"{current}: no answer within {timeout:g} s (http)"
+            ) from error
+        except httpx.HTTPError as error:
+            raise ScrapeError(ScrapeError.HTTP, f"{current}: {error}") from error
+        if not response.is_redirect:
             return current, response.text, response.status_code
+        current = urljoin(current, response.headers.get("location", ""))
     raise ScrapeError(ScrapeError.HTTP, f"{url}: more than {MAX_REDIRECTS} redirects")
 
 

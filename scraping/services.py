@@ -150,10 +150,10 @@ def _person_for(*, movie: Movie, data: dict[str, Any]) -> Person:
 
 
 def _set_credits(*, movie: Movie, role: str, people: list[dict[str, Any]]) -> None:
+    persons = [_person_for(movie=movie, data=data) for data in people]  # before credits go
     movie.credits.filter(role=role).delete()
     seen: set[int] = set()
-    for order, data in enumerate(people):
-        person = _person_for(movie=movie, data=data)
+    for order, (data, person) in enumerate(zip(people, persons, strict=True)):
         if person.pk in seen:
             continue
         seen.add(person.pk)

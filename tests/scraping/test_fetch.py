@@ -37,11 +37,12 @@ def test_browser_reads_every_field_of_our_fixtures(browser, imdb_id):
 
 
 def test_one_browser_serves_every_page(browser):
-    before = browser.pages_loaded
+    shared = get_browser()
+    before = shared.pages_loaded
     scrape_title("tt9100001", fetcher="browser")
     scrape_title("tt9100002", fetcher="browser")
-    assert get_browser() is browser
-    assert browser.pages_loaded == before + 2
+    assert get_browser() is shared
+    assert shared.pages_loaded == before + 2
 
 
 def test_auto_reads_static_pages_over_http_and_falls_back_to_the_browser(browser):
@@ -103,8 +104,9 @@ def test_a_redirect_outside_the_allow_list_is_refused(browser, imdb_server, fetc
 
 def test_the_browser_itself_cannot_resolve_hosts_outside_the_allow_list(browser, imdb_server):
     """Even a script on an allowed page cannot reach elsewhere: the resolver maps it away."""
-    browser.load(f"{imdb_server.base_url}/title/tt9100001/", timeout=5)
-    status = browser.driver.execute_async_script(
+    shared = get_browser()
+    shared.load(f"{imdb_server.base_url}/title/tt9100001/", timeout=5)
+    status = shared.driver.execute_async_script(
         "const done = arguments[0];"
         f"fetch('http://outside.test:{imdb_server.port}/title/tt9100001/')"
         ".then(r => done('reached ' + r.status)).catch(e => done('blocked: ' + e.message));"
@@ -120,10 +122,17 @@ def test_transient_errors_are_retried_with_backoff(browser, imdb_server, setting
     assert len(imdb_server.paths_requested(FLAKY_ID)) == 3
 
 
-def test_a_dead_browser_is_replaced(browser, settings):
+@pytest.mark.parametrize("what", ["chromium", "chromedriver"])
+def test_a_dead_browser_is_replaced_and_leaves_no_process(browser, what):
     dying = get_browser()
-    os.kill(dying.driver.service.process.pid, signal.SIGKILL)  # chromedriver, which we started
-    dying.driver.service.process.wait()
+    if what == "chromedriver":
+        os.kill(dying.driver.service.process.pid, signal.SIGKILL)
+        dying.driver.service.process.wait()
+    else:
+        for pid in dying.own_processes():
+            os.kill(pid, signal.SIGKILL)
     page = scrape_title("tt9100002", fetcher="browser")
     assert page.extraction.fields["title"] == "Harbour Lights"
     assert get_browser() is not dying
+    time.sleep(0.5)
+    assert dying.own_processes() == []

@@ -4,7 +4,6 @@ import json
 
 from django.core.management.base import BaseCommand, CommandError
 
-from scraping.browser import close_browser
 from scraping.errors import ScrapeError
 from scraping.fetch import FETCHERS, scrape_title
 from scraping.forms import normalize_imdb_id
@@ -26,8 +25,6 @@ class Command(BaseCommand):
             raise CommandError(f"[{error.kind}] {error.message}") from error
         except Exception as error:  # a ValidationError from the id normaliser
             raise CommandError(str(getattr(error, "messages", [error])[0])) from error
-        finally:
-            close_browser()
         output = {
             "url": page.final_url,
             "fetcher": page.fetcher,
