@@ -3,13 +3,16 @@
 (the movies_changed signal the index listens to is sent for each applied film)."""
 
 import pytest
+from django.contrib import admin
 from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils.html import escape
 
 from jobs.models import Job
-from movies.models import Credit
+from movies.models import Credit, Movie
 from movies.signals import movies_changed
+from scraping.forms import ImdbIdField, MovieImdbForm
 from scraping.models import ScrapeResult
 from tests.factories import MovieFactory
 from tests.scraping.conftest import wait_for
@@ -112,29 +115,22 @@ def _run(client, changed, worker) -> None:
 
 
 @pytest.mark.django_db
-def test_the_movie_form_accepts_a_pasted_imdb_url(curator_client):
+def test_the_movie_admin_form_accepts_a_pasted_imdb_url(rf, curator_client):
     movie = MovieFactory(title="Heat", year=1995, imdb_id=None)
-    url = reverse("admin:movies_movie_change", args=[movie.pk])
-    form = curator_client.get(url).context["adminform"].form
-    data = {k: v for k, v in form.initial.items() if v is not None and not isinstance(v, list)}
-    data.update(
-        {
-            "title": "Heat",
-            "year": "1995",
-            "kind": "film",
-            "index_state": "pending",
-            "countries": "[]",
-            "languages": "[]",
-            "imdb_id": "https://www.imdb.com/title/tt0113277/?ref_=fn_al_tt_1",
-            "credits-TOTAL_FORMS": "0",
-            "credits-INITIAL_FORMS": "0",
-        }
-    )
-    response = curator_client.post(url, data)
-    assert response.status_code == 302, response.context["adminform"].form.errors
+    request = rf.get("/")
+    request.user = get_user_model().objects.get(username="curator")
+    form_class = admin.site.get_model_admin(Movie).get_form(request, movie)
+    field = form_class.base_fields["imdb_id"]
+    assert isinstance(field, ImdbIdField)
+    assert field.clean("https://www.imdb.com/title/tt0113277/?ref_=fn_al_tt_1") == "tt0113277"
+    with pytest.raises(ValidationError, match="not an IMDb id or title URL"):
+        field.clean("https://example.com/title/tt0113277/")
+
+    form = MovieImdbForm(data={"imdb_id": "imdb.com/title/tt0113277/"}, instance=movie)
+    assert form.is_valid(), form.errors
+    form.save()
     movie.refresh_from_db()
     assert movie.imdb_id == "tt0113277"
-
-    data["imdb_id"] = "https://example.com/title/tt0113277/"
-    response = curator_client.post(url, data)
-    assert "not an IMDb id or title URL" in response.content.decode()
+    # The change page renders with the field.
+    page = curator_client.get(reverse("admin:movies_movie_change", args=[movie.pk]))
+    assert 'name="imdb_id"' in page.content.decode()
