@@ -228,3 +228,23 @@ if not DEBUG:
 # Requests per client IP per minute on search and the API (0 turns the limit off).
 RATELIMIT_PER_MINUTE = env.int("RECSYS_RATELIMIT_PER_MINUTE", default=300)
 RATELIMIT_PATH_PREFIXES = ("/api/", "/search", "/movies/")
+
+# --- IMDb scraping (scraping/) ------------------------------------------------------------
+RECSYS_SCRAPE_BASE_URL = env.str("RECSYS_SCRAPE_BASE_URL", default="https://www.imdb.com")
+# Hosts the scraper may reach; a host matches itself and its subdomains. Checked before every
+# navigation and after every redirect, and enforced in the browser by its host resolver.
+RECSYS_SCRAPE_ALLOWED_HOSTS = env.list("RECSYS_SCRAPE_ALLOWED_HOSTS", default=["imdb.com"])
+RECSYS_SCRAPE_USER_AGENT = env.str(
+    "RECSYS_SCRAPE_USER_AGENT",
+    default="Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
+    "Chrome/124.0 Safari/537.36 NetflixRecSys/0.1",
+)
+RECSYS_SCRAPE_FETCHER = env.str("RECSYS_SCRAPE_FETCHER", default="auto")  # auto|http|browser
+RECSYS_SCRAPE_TIMEOUT = env.float("RECSYS_SCRAPE_TIMEOUT", default=20.0)  # seconds per page
+RECSYS_SCRAPE_RETRIES = env.int("RECSYS_SCRAPE_RETRIES", default=2)  # after the first try
+RECSYS_SCRAPE_BACKOFF = env.float("RECSYS_SCRAPE_BACKOFF", default=2.0)  # seconds, doubles
+RECSYS_SCRAPE_MIN_INTERVAL = env.float("RECSYS_SCRAPE_MIN_INTERVAL", default=3.0)  # per host
+RECSYS_SCRAPE_MAX_CAST = env.int("RECSYS_SCRAPE_MAX_CAST", default=18)
+RECSYS_SCRAPE_QUEUE = env.str("RECSYS_SCRAPE_QUEUE", default=CELERY_TASK_DEFAULT_QUEUE)
+RECSYS_CHROMIUM_PATH = env.str("RECSYS_CHROMIUM_PATH", default="/usr/bin/chromium")
+RECSYS_CHROMEDRIVER_PATH = env.str("RECSYS_CHROMEDRIVER_PATH", default="/usr/bin/chromedriver")
