@@ -71,11 +71,13 @@ def job_fail(*, job_id: int, error: str) -> None:
     Job.objects.filter(pk=job_id).update(status=Job.Status.FAILED, finished_at=timezone.now())
 
 
-def job_enqueue(*, job: Job, task_name: str, task_kwargs: dict | None = None) -> None:
+def job_enqueue(
+    *, job: Job, task_name: str, task_kwargs: dict | None = None, queue: str = ""
+) -> None:
     """Record which task runs the job and send it once the current transaction commits."""
     kwargs = {"job_id": job.pk, **(task_kwargs or {})}
-    Job.objects.filter(pk=job.pk).update(task_name=task_name, task_kwargs=kwargs)
-    job.task_name, job.task_kwargs = task_name, kwargs
+    Job.objects.filter(pk=job.pk).update(task_name=task_name, task_kwargs=kwargs, task_queue=queue)
+    job.task_name, job.task_kwargs, job.task_queue = task_name, kwargs, queue
     transaction.on_commit(lambda: job_send(job_id=job.pk))
 
 
@@ -85,7 +87,9 @@ def job_send(*, job_id: int) -> bool:
 
     job = Job.objects.get(pk=job_id)
     try:
-        app.send_task(job.task_name, kwargs=job.task_kwargs, retry=False)
+        app.send_task(
+            job.task_name, kwargs=job.task_kwargs, queue=job.task_queue or None, retry=False
+        )
     except Exception as exc:  # kombu raises several types for an unreachable broker
         logger.warning("job %s stays queued, the broker is unreachable: %s", job_id, exc)
         return False

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -13,6 +14,7 @@ from jobs.models import Job
 from jobs.services import (
     job_advance,
     job_create,
+    job_enqueue,
     job_fail,
     job_finish,
     job_log,
@@ -37,8 +39,6 @@ class ScrapeApplyError(Exception):
 
 def scrape_job_create(*, movie_ids: list[int], created_by=None) -> Job:
     """A scrape job for the films given (each needs an IMDb id), queued once committed."""
-    from scraping.tasks import enqueue_scrape  # tasks import services: import late
-
     ids = list(
         Movie.objects.filter(pk__in=movie_ids, imdb_id__isnull=False)
         .exclude(imdb_id="")
@@ -50,7 +50,9 @@ def scrape_job_create(*, movie_ids: list[int], created_by=None) -> Job:
     job = job_create(
         kind=Job.Kind.SCRAPE, params={"movie_ids": ids}, total=len(ids), created_by=created_by
     )
-    transaction.on_commit(lambda: enqueue_scrape(job_id=job.pk))
+    job_enqueue(
+        job=job, task_name="scraping.tasks.scrape_movies", queue=settings.RECSYS_SCRAPE_QUEUE
+    )
     return job
 
 

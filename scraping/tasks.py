@@ -2,7 +2,6 @@
 
 from celery import shared_task
 from celery.signals import worker_process_shutdown, worker_shutdown
-from django.conf import settings
 from django.db import OperationalError
 
 from jobs.services import job_fail
@@ -25,11 +24,6 @@ def scrape_movies(self, job_id: int) -> None:
     except Exception as error:
         job_fail(job_id=job_id, error=f"{type(error).__name__}: {error}")
         raise
-
-
-def enqueue_scrape(*, job_id: int) -> None:
-    """Queue a scrape job on the scraping queue (RECSYS_SCRAPE_QUEUE)."""
-    scrape_movies.apply_async(kwargs={"job_id": job_id}, queue=settings.RECSYS_SCRAPE_QUEUE)
 
 
 @worker_process_shutdown.connect
