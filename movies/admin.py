@@ -184,6 +184,7 @@ class MovieAdmin(admin.ModelAdmin):
 class PersonAdmin(admin.ModelAdmin):
     list_display = ["name", "imdb_id", "film_count"]
     search_fields = ["name", "=imdb_id"]
+    ordering = ["name", "pk"]  # Meta.ordering does not survive the film count's GROUP BY
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(film_count=Count("movies", distinct=True))
@@ -196,6 +197,7 @@ class PersonAdmin(admin.ModelAdmin):
 class _NamedAdmin(admin.ModelAdmin):
     list_display = ["name", "film_count"]
     search_fields = ["name"]
+    ordering = ["name"]
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(film_count=Count("movies"))

@@ -42,7 +42,7 @@ class JsonlImporter(Importer):
 
 def _row(location: str, line: str) -> MovieRecord | RowError:
     try:
-        data = json.loads(line)
+        data = json.loads(line.rstrip())
     except json.JSONDecodeError as error:
         return RowError(location, f"broken JSON: {error.msg} (column {error.colno})")
     if not isinstance(data, dict):
