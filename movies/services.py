@@ -9,7 +9,8 @@ Netflix, Wikipedia slug), else the film with its normalised title, year and kind
 matches a row that names a different id of the same kind (two films called "Hamlet" from
 1948 with two TMDB ids stay two films). Merging: empty fields are filled, filled ones are
 never blanked, and the fields the source owns (Importer.owned_fields) are updated when they
-differ. Genres, keywords and credits are added; a source that owns them (our JSONL) sets them.
+differ. Genres, keywords and credits are only ever added (new cast bills after the old), so
+importing sources in any order and again changes nothing the second time.
 """
 
 from __future__ import annotations
@@ -185,7 +186,6 @@ class _Film:
     values: dict[str, Any] = field(default_factory=dict)
     changed: set[str] = field(default_factory=set)
     related_add: dict[str, dict[str, None]] = field(default_factory=dict)
-    related_set: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     @classmethod
     def new(cls, record: MovieRecord) -> _Film:
@@ -218,12 +218,7 @@ class _Film:
                 self.values[name] = value
                 self.changed.add(name)
         for name in RELATED_FIELDS:
-            names = getattr(record, name)
-            if not names:
-                continue
-            if name in owned:
-                self.related_set[name] = names
-            else:
+            if names := getattr(record, name):
                 self.related_add.setdefault(name, {}).update(dict.fromkeys(names))
 
     def model(self) -> Movie:
@@ -357,16 +352,14 @@ def _name_ids(model: type[Genre | Keyword | Person], names: set[str], fold: bool
 
 
 def _write_related(films: list[_Film]) -> set[int]:
-    """Add (or, for an owning source, set) genres, keywords and credits in bulk; return the
-    id() of every existing film whose related rows changed."""
-    with_related = [f for f in films if f.related_add or f.related_set]
+    """Add the genres, keywords and credits films lack, in bulk; return the id() of every
+    existing film that gained some."""
+    with_related = [f for f in films if f.related_add]
     if not with_related:
         return set()
     wanted: dict[str, set[str]] = defaultdict(set)
     for film in with_related:
         for name, names in film.related_add.items():
-            wanted[name].update(names)
-        for name, names in film.related_set.items():
             wanted[name].update(names)
     genre_ids = _name_ids(Genre, wanted["genres"], fold=True)
     keyword_ids = _name_ids(Keyword, wanted["keywords"], fold=True)
@@ -379,76 +372,43 @@ def _write_related(films: list[_Film]) -> set[int]:
         ("genres", Movie.genres.through, "genre_id", genre_ids),
         ("keywords", Movie.keywords.through, "keyword_id", keyword_ids),
     ):
-        current = defaultdict(dict)  # movie pk -> {target id: through row id}
+        current = defaultdict(set)  # movie pk -> {target id}
         for chunk in _chunks(existing):
-            for pk, movie_id, target_id in through.objects.filter(movie_id__in=chunk).values_list(
-                "pk", "movie_id", target
-            ):
-                current[movie_id][target_id] = pk
-        add, remove = [], []
+            rows = through.objects.filter(movie_id__in=chunk).values_list("movie_id", target)
+            for movie_id, target_id in rows:
+                current[movie_id].add(target_id)
+        add = []
         for film in with_related:
-            have = current.get(film.pk, {})
-            want = [ids[n] for n in film.related_add.get(name, ())]
-            dropped: list[int] = []
-            if name in film.related_set:
-                kept = {ids[n] for n in film.related_set[name]}
-                dropped = [row for target_id, row in have.items() if target_id not in kept]
-                want += list(kept)
-            new = {i for i in want if i not in have}
+            have = current.get(film.pk, set())
+            new = {ids[n] for n in film.related_add.get(name, ())} - have
             add += [(film.pk, i) for i in new]
-            remove += dropped
-            if (new or dropped) and not film.is_new:
+            if new and not film.is_new:
                 changed.add(id(film))
-        _delete_pks(through, remove)
         _insert_rows(through, ("movie_id", target), add)
 
-    credits = defaultdict(list)  # (movie pk, role) -> [(order, person id, credit id)]
+    credits = defaultdict(list)  # (movie pk, role) -> [(order, person id)]
     for chunk in _chunks(existing):
-        for pk, movie_id, role, person_id, order in Credit.objects.filter(
-            movie_id__in=chunk
-        ).values_list("pk", "movie_id", "role", "person_id", "order"):
-            credits[(movie_id, role)].append((order, person_id, pk))
-    add, remove = [], []
+        rows = Credit.objects.filter(movie_id__in=chunk).values_list(
+            "movie_id", "role", "person_id", "order"
+        )
+        for movie_id, role, person_id, order in rows:
+            credits[(movie_id, role)].append((order, person_id))
+    add = []
     for film in with_related:
         for name, role in _CREDIT_ROLES.items():
-            have = sorted(credits.get((film.pk, role), ()))
-            new_credits = _credit_changes(film, name, role, have, person_ids, remove)
-            if new_credits is None:
+            if name not in film.related_add:
                 continue
-            add += new_credits
-            if not film.is_new:
-                changed.add(id(film))
-    _delete_pks(Credit, remove)
+            have = credits.get((film.pk, role), [])
+            present = {person_id for _, person_id in have}
+            order = max((o for o, _ in have), default=-1) + 1  # new names bill after the old
+            for person_id in dict.fromkeys(person_ids[n] for n in film.related_add[name]):
+                if person_id not in present:
+                    add.append((film.pk, person_id, role, order, ""))
+                    order += 1
+                    if not film.is_new:
+                        changed.add(id(film))
     _insert_rows(Credit, ("movie_id", "person_id", "role", "order", "character"), add)
     return changed
-
-
-def _credit_changes(
-    film: _Film,
-    name: str,
-    role: str,
-    have: list[tuple[int, int, int]],
-    person_ids: dict[str, int],
-    remove: list[int],
-) -> list[tuple] | None:
-    """The credit rows to add for one role (and credit ids to remove appended to `remove`);
-    None when nothing changes."""
-    if name in film.related_set:
-        want = list(dict.fromkeys(person_ids[n] for n in film.related_set[name]))
-        if [person_id for _, person_id, _ in have] == want:
-            return None
-        remove += [pk for _, _, pk in have]
-        return [(film.pk, pid, role, order, "") for order, pid in enumerate(want)]
-    if name not in film.related_add:
-        return None
-    present = {person_id for _, person_id, _ in have}
-    next_order = have[-1][0] + 1 if have else 0
-    new = []
-    for person_id in dict.fromkeys(person_ids[n] for n in film.related_add[name]):
-        if person_id not in present:
-            new.append((film.pk, person_id, role, next_order, ""))
-            next_order += 1
-    return new or None
 
 
 def _insert_rows(model, columns: tuple[str, ...], rows: list[tuple]) -> None:
@@ -465,8 +425,3 @@ def _insert_rows(model, columns: tuple[str, ...], rows: list[tuple]) -> None:
     with connection.cursor() as cursor:
         for chunk in _chunks(rows, 5000):
             cursor.executemany(sql, chunk)
-
-
-def _delete_pks(model, pks: list[int]) -> None:
-    for chunk in _chunks(pks):
-        model.objects.filter(pk__in=chunk).delete()

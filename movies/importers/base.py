@@ -228,7 +228,8 @@ class Importer(ABC):
     format: ClassVar[str]
     label: ClassVar[str]
     # Fields this source is the authority for: they are updated when the value differs.
-    # Every other field is only filled where the film has none yet.
+    # Every other field is only filled where the film has none yet. Kept disjoint between
+    # sources, so that importing two sources in turn never flips a field back and forth.
     owned_fields: ClassVar[frozenset[str]]
 
     @abstractmethod

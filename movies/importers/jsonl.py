@@ -7,6 +7,8 @@ from pathlib import Path
 
 from movies.importers.base import (
     ALL_FIELDS,
+    ID_FIELDS,
+    SCALAR_FIELDS,
     Importer,
     InvalidRow,
     MovieRecord,
@@ -19,7 +21,8 @@ from movies.importers.vocabulary import genre_names
 class JsonlImporter(Importer):
     format = "jsonl"
     label = "Catalogue JSONL (our own format)"
-    owned_fields = ALL_FIELDS  # our own export: what it says about a film is the truth
+    # Our own catalogue: what it says about a film's fields is the truth.
+    owned_fields = frozenset(SCALAR_FIELDS + ID_FIELDS)
 
     def rows(self, paths: Sequence[Path]) -> Iterator[MovieRecord | RowError]:
         for path in paths:

@@ -23,7 +23,7 @@ _KINDS = {"movie": "film", "tv show": "series"}
 class NetflixImporter(Importer):
     format = "netflix"
     label = "Netflix titles CSV (netflix_titles.csv)"
-    owned_fields = frozenset({"netflix_id", "certificate"})
+    owned_fields = frozenset({"netflix_id"})
 
     def rows(self, paths: Sequence[Path]) -> Iterator[MovieRecord | RowError]:
         for path in paths:

@@ -23,9 +23,7 @@ COLUMNS = ("id", "title", "genres", "keywords", "overview", "release_date")
 class TmdbImporter(Importer):
     format = "tmdb"
     label = "TMDB 5000 movies CSV (tmdb_5000_movies.csv)"
-    owned_fields = frozenset(
-        {"tmdb_id", "original_title", "tagline", "popularity", "vote_average", "vote_count"}
-    )
+    owned_fields = frozenset({"tmdb_id", "popularity", "vote_average", "vote_count"})
 
     def rows(self, paths: Sequence[Path]) -> Iterator[MovieRecord | RowError]:
         for path in paths:

@@ -19,7 +19,7 @@ _DECODER = json.JSONDecoder()
 class WikipediaImporter(Importer):
     format = "wikipedia"
     label = "Wikipedia films JSON (movies-<decade>s.json)"
-    owned_fields = frozenset({"wikipedia_slug", "poster_url"})
+    owned_fields = frozenset({"wikipedia_slug"})
 
     def rows(self, paths: Sequence[Path]) -> Iterator[MovieRecord | RowError]:
         for path in paths:

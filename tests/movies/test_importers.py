@@ -10,7 +10,6 @@ from movies.importers.movielens import split_title
 from movies.models import Credit, Genre, Keyword, Movie, Person
 from movies.services import movies_import
 from tests.movies.conftest import (
-    HEAT_JSONL,
     NETFLIX_COLUMNS,
     TMDB_COLUMNS,
     netflix_row,
@@ -245,11 +244,6 @@ def test_wikipedia_names_broken_json_and_bad_rows(tmp_path):
 def test_unknown_format_is_refused():
     with pytest.raises(ValueError, match="unknown format 'imdb'"):
         get_importer("imdb")
-
-
-def test_jsonl_fixture_matches_the_documented_example():
-    """The fixture is the exact example of the format in docs/architecture.md."""
-    assert set(HEAT_JSONL) <= {f for f in get_importer("jsonl").owned_fields}
 
 
 # --- The reference catalogues, each imported twice (slow) ---------------------------------

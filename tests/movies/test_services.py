@@ -119,25 +119,36 @@ def test_a_sources_own_fields_update_and_others_do_not(tmp_path, tmdb_csv):
     newer = write_csv(
         tmp_path / "tmdb-newer.csv",
         TMDB_COLUMNS,
-        [tmdb_row(popularity="80.25", tagline="New tagline", runtime="171", overview="")],
+        [tmdb_row(popularity="80.25", vote_count="1900", tagline="New", runtime="171")],
     )
 
     summary = movies_import(format="tmdb", paths=[newer])
 
     heat = Movie.objects.get(tmdb_id=949)
     assert (summary.updated, summary.unchanged) == (1, 0)
-    assert (heat.popularity, heat.tagline) == (80.25, "New tagline")  # TMDB owns these
-    assert heat.runtime == 170  # filled before; TMDB does not own runtime
-    assert heat.synopsis.startswith("Obsessive")  # an empty value never blanks a field
+    assert (heat.popularity, heat.vote_count) == (80.25, 1900)  # TMDB's own figures
+    assert (heat.tagline, heat.runtime) == ("A Los Angeles Crime Saga", 170)  # filled before
+    assert heat.synopsis.startswith("Obsessive")
 
 
-def test_our_jsonl_owns_its_fields_and_sets_credits(tmp_path, heat_jsonl):
+def test_an_empty_value_never_blanks_a_field(tmp_path, tmdb_csv):
+    movies_import(format="tmdb", paths=[tmdb_csv])
+    blank = write_csv(tmp_path / "blank.csv", TMDB_COLUMNS, [tmdb_row(overview="", tagline="")])
+
+    summary = movies_import(format="tmdb", paths=[blank])
+
+    heat = Movie.objects.get(tmdb_id=949)
+    assert summary.unchanged == 1
+    assert heat.synopsis.startswith("Obsessive") and heat.tagline
+
+
+def test_our_jsonl_owns_the_fields_and_adds_credits_and_genres(tmp_path, heat_jsonl):
     movies_import(format="jsonl", paths=[heat_jsonl])
     edited = HEAT_JSONL | {
         "synopsis": "",
         "runtime": 171,
-        "cast": ["Robert De Niro", "Al Pacino"],
-        "genres": ["Crime"],
+        "cast": ["Robert De Niro", "Al Pacino", "Jon Voight"],
+        "genres": ["Crime", "Thriller"],
     }
 
     summary = movies_import(format="jsonl", paths=[write_jsonl(tmp_path / "e.jsonl", [edited])])
@@ -146,8 +157,23 @@ def test_our_jsonl_owns_its_fields_and_sets_credits(tmp_path, heat_jsonl):
     assert summary.updated == 1
     assert heat.runtime == 171
     assert heat.synopsis.startswith("A group of")  # "" is "not said", not "blank it"
-    assert names(heat, "cast") == ["Robert De Niro", "Al Pacino"]
-    assert list(heat.genres.values_list("name", flat=True)) == ["Crime"]
+    assert names(heat, "cast") == ["Al Pacino", "Robert De Niro", "Val Kilmer", "Jon Voight"]
+    assert set(heat.genres.values_list("name", flat=True)) == {"Crime", "Drama", "Thriller"}
+
+
+def test_importing_two_sources_in_turn_settles(heat_jsonl, tmdb_csv):
+    """No field flips between sources: after one round, another round changes nothing."""
+    movies_import(format="jsonl", paths=[heat_jsonl])
+    first_tmdb = movies_import(format="tmdb", paths=[tmdb_csv])
+    rounds = [("jsonl", heat_jsonl), ("tmdb", tmdb_csv)]
+    again = [movies_import(format=f, paths=[p]) for f, p in rounds]
+
+    # Heat matches by its ids; our Ronin has no year, TMDB's has 1998: two films.
+    assert (first_tmdb.created, first_tmdb.updated) == (1, 1)
+    assert [(s.created, s.updated) for s in again] == [(0, 0), (0, 0)]
+    heat = Movie.objects.get(imdb_id="tt0113277")
+    assert heat.tagline == "A Los Angeles crime saga."  # ours, not TMDB's capitalisation
+    assert heat.popularity == 70.5  # TMDB's
 
 
 def test_films_with_the_same_title_and_year_but_other_ids_stay_apart(tmp_path):
