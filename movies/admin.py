@@ -1,9 +1,10 @@
 """The catalogue admin, built for curators: find a film by title, person or a pasted id, filter,
 edit it with its credits, and import catalogue files."""
 
+from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count
+from django.db.models import Count, JSONField
 from django.template.response import TemplateResponse
 from django.urls import path
 from django.utils.html import format_html_join
@@ -71,6 +72,7 @@ class MovieAdmin(admin.ModelAdmin):
     autocomplete_fields = ["genres", "keywords"]
     inlines = [CreditInline]
     list_per_page = 50
+    formfield_overrides = {JSONField: {"widget": forms.Textarea(attrs={"rows": 2, "cols": 60})}}
     readonly_fields = [
         "external_links",
         "index_state",
