@@ -158,6 +158,7 @@ class MovieAdmin(admin.ModelAdmin):
                     format=form.cleaned_data["format"],
                     files=form.cleaned_data["files"],
                     skip_invalid=form.cleaned_data["skip_invalid"],
+                    created_by=request.user,
                 )
             except ImportValidationError as error:
                 messages.error(request, f"{error}. Tick “Skip invalid rows” to import the rest.")

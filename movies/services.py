@@ -23,10 +23,22 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from django.contrib.auth.base_user import AbstractBaseUser
 from django.core.files.uploadedfile import UploadedFile
 from django.db import connection, transaction
 from django.utils import timezone
 
+from jobs.models import Job
+from jobs.services import (
+    job_advance,
+    job_create,
+    job_fail,
+    job_finish,
+    job_log,
+    job_record_errors,
+    job_set_total,
+    job_start,
+)
 from movies.importers import get_importer
 from movies.importers.base import ID_FIELDS, RELATED_FIELDS, SCALAR_FIELDS, MovieRecord, RowError
 from movies.models import Credit, Genre, Keyword, Movie, Person
@@ -110,22 +122,50 @@ def movies_import(
 
 
 def movies_import_files(
-    *, format: str, files: Sequence[UploadedFile], skip_invalid: bool = False
+    *,
+    format: str,
+    files: Sequence[UploadedFile],
+    skip_invalid: bool = False,
+    created_by: AbstractBaseUser | None = None,
 ) -> ImportSummary:
-    """movies_import for uploaded files (admin): they are written under their own names
-    (MovieLens tells movies.csv from links.csv by name) to a folder removed afterwards."""
-    with tempfile.TemporaryDirectory(prefix="recsys-import-") as folder:
-        paths: list[Path] = []
-        for number, upload in enumerate(files):
-            name = Path(upload.name or f"upload-{number}").name
-            path = Path(folder) / name
-            if path.exists():
-                path = Path(folder) / f"{number}-{name}"
-            with path.open("wb") as out:
-                for chunk in upload.chunks():
-                    out.write(chunk)
-            paths.append(path)
-        return movies_import(format=format, paths=paths, skip_invalid=skip_invalid)
+    """movies_import for uploaded files (admin), recorded as an "import" Job. The files are
+    written under their own names (MovieLens tells movies.csv from links.csv by name) to a
+    folder removed afterwards."""
+    names = [Path(upload.name or f"upload-{n}").name for n, upload in enumerate(files)]
+    params = {"format": format, "files": names, "skip_invalid": skip_invalid}
+    job = job_create(kind=Job.Kind.IMPORT, params=params, created_by=created_by)
+    job_start(job_id=job.pk)
+    try:
+        with tempfile.TemporaryDirectory(prefix="recsys-import-") as folder:
+            paths: list[Path] = []
+            for number, (name, upload) in enumerate(zip(names, files, strict=True)):
+                path = Path(folder) / name
+                if path.exists():
+                    path = Path(folder) / f"{number}-{name}"
+                with path.open("wb") as out:
+                    for chunk in upload.chunks():
+                        out.write(chunk)
+                paths.append(path)
+            summary = movies_import(format=format, paths=paths, skip_invalid=skip_invalid)
+    except ImportValidationError as error:
+        job_record_errors(job_id=job.pk, errors=_job_errors(error.errors))
+        job_fail(job_id=job.pk, error=str(error))
+        raise
+    except Exception as error:
+        job_fail(job_id=job.pk, error=repr(error))
+        raise
+    job_set_total(job_id=job.pk, total=summary.rows + summary.skipped)
+    job_advance(job_id=job.pk, done=summary.rows, failed=summary.skipped)
+    job_record_errors(job_id=job.pk, errors=_job_errors(summary.errors))
+    job_log(job_id=job.pk, line=summary.line())
+    result = summary.as_dict()
+    result.pop("errors")
+    job_finish(job_id=job.pk, result=result)
+    return summary
+
+
+def _job_errors(errors: list[RowError]) -> list[dict]:
+    return [{"label": error.location, "error": error.message} for error in errors]
 
 
 @transaction.atomic

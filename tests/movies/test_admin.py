@@ -5,6 +5,7 @@ from django.contrib.auth.models import User
 from django.test import Client
 from django.urls import reverse
 
+from jobs.models import Job
 from movies.models import Credit, Movie
 from tests.factories import CreditFactory, GenreFactory, MovieFactory, PersonFactory
 from tests.movies.conftest import HEAT_JSONL, catalogue_snapshot, write_jsonl
@@ -218,6 +219,15 @@ def test_import_page_imports_an_upload(curator_client, tmp_path):
         + messages[0].split("skipped 0 ")[1]
     ]
     assert Movie.objects.get(imdb_id="tt0113277").credits.count() == 5
+    job = Job.objects.get(kind=Job.Kind.IMPORT)
+    assert (job.status, job.created_by.username, job.done, job.failed) == (
+        "succeeded",
+        "curator",
+        2,
+        0,
+    )
+    assert job.params == {"format": "jsonl", "files": ["catalogue.jsonl"], "skip_invalid": False}
+    assert job.result["created"] == 2
 
 
 def test_import_page_takes_movielens_as_two_files(curator_client, movielens_dir):
@@ -241,6 +251,9 @@ def test_import_page_reports_bad_rows_and_writes_nothing(curator_client, heat, t
     assert messages[0].startswith("1 invalid row(s); nothing was imported")
     assert messages[1:] == ["bad.jsonl:2: title is missing"]
     assert catalogue_snapshot() == before
+    failed = Job.objects.get(kind=Job.Kind.IMPORT)
+    assert failed.status == "failed"
+    assert failed.errors == [{"label": "bad.jsonl:2", "error": "title is missing"}]
 
     with path.open("rb") as upload:
         response = curator_client.post(
