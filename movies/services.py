@@ -261,15 +261,16 @@ class _Film:
             if names := getattr(record, name):
                 self.related_add.setdefault(name, {}).update(dict.fromkeys(names))
 
-    def model(self) -> Movie:
+    def row(self) -> dict[str, Any]:
+        """The film's column values, marked for (re-)indexing."""
         values = self.values | self.ids
         values["kind"] = values["kind"] or Movie.Kind.FILM
-        return Movie(
-            pk=self.pk,
-            normalized_title=normalize_title(values["title"]),
-            index_state=Movie.IndexState.PENDING,
-            **values,
-        )
+        values["normalized_title"] = normalize_title(values["title"])
+        values["index_state"] = Movie.IndexState.PENDING
+        return values
+
+    def model(self) -> Movie:
+        return Movie(pk=self.pk, **self.row())
 
 
 class _KeyIndex:
@@ -353,10 +354,58 @@ def _load_values(films: list[_Film]) -> None:
 
 
 def _create_films(films: list[_Film]) -> None:
-    models = [film.model() for film in films]
-    Movie.objects.bulk_create(models, batch_size=BATCH_SIZE)
-    for film, movie in zip(films, models, strict=True):
-        film.pk = movie.pk
+    pks = _insert_returning_pks(Movie, [film.row() for film in films])
+    for film, pk in zip(films, pks, strict=True):
+        film.pk = pk
+
+
+def _insert_returning_pks(model, rows: list[dict[str, Any]]) -> list[int]:
+    """Multi-row INSERT ... RETURNING id, the statement bulk_create sends on SQLite 3.35+ and
+    PostgreSQL, without building a model instance and preparing every field of every row:
+    for 36k films that preparation was 60% of the import's CPU time. Rows hold plain
+    values by attname; a missing column gets its default (auto_now ones: now)."""
+    if not rows:
+        return []
+    if not connection.features.can_return_rows_from_bulk_insert:  # pragma: no cover
+        objs = model.objects.bulk_create([model(**row) for row in rows], batch_size=BATCH_SIZE)
+        return [obj.pk for obj in objs]
+    now = timezone.now()
+    fields = [f for f in model._meta.concrete_fields if not f.primary_key]
+    # Only these field types need the backend's conversion; the rest are plain str/int/float.
+    prepare = {
+        f.attname: f.get_db_prep_save
+        for f in fields
+        if f.get_internal_type() in ("JSONField", "DateTimeField", "DateField")
+    }
+    defaults = {}
+    for f in fields:
+        auto = getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False)
+        value = now if auto else f.get_default()
+        if f.attname in prepare:
+            value = prepare[f.attname](value, connection)
+        defaults[f.attname] = value
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(f.column) for f in fields)
+    insert = f"INSERT INTO {quote(model._meta.db_table)} ({columns}) VALUES "
+    returning = f" RETURNING {quote(model._meta.pk.column)}"
+    one_row = f"({', '.join(['%s'] * len(fields))})"
+    batch = max(1, min(BATCH_SIZE, 30000 // len(fields)))  # SQLite's limit on parameters
+    names = [f.attname for f in fields]
+    pks: list[int] = []
+    with connection.cursor() as cursor:
+        for chunk in _chunks(rows, batch):
+            params: list[Any] = []
+            for row in chunk:
+                for name in names:
+                    if name not in row:
+                        params.append(defaults[name])
+                    elif name in prepare:
+                        params.append(prepare[name](row[name], connection))
+                    else:
+                        params.append(row[name])
+            cursor.execute(insert + ", ".join([one_row] * len(chunk)) + returning, params)
+            pks += [pk for (pk,) in cursor.fetchall()]
+    return pks
 
 
 def _update_films(films: list[_Film]) -> None:
@@ -383,11 +432,8 @@ def _name_ids(model: type[Genre | Keyword | Person], names: set[str], fold: bool
     for name, pk in model.objects.order_by("-pk").values_list("name", "pk").iterator(10000):
         ids[key(name)] = pk
     missing = {key(name): name for name in names if key(name) not in ids}
-    if missing:
-        created = model.objects.bulk_create(
-            [model(name=name) for name in missing.values()], batch_size=BATCH_SIZE
-        )
-        ids.update({key(obj.name): obj.pk for obj in created})
+    pks = _insert_returning_pks(model, [{"name": name} for name in missing.values()])
+    ids.update(zip(missing, pks, strict=True))
     return {name: ids[key(name)] for name in names}
 
 
