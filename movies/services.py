@@ -15,6 +15,7 @@ importing sources in any order and again changes nothing the second time.
 
 from __future__ import annotations
 
+import sqlite3
 import tempfile
 import time
 from collections import defaultdict
@@ -359,6 +360,15 @@ def _create_films(films: list[_Film]) -> None:
         film.pk = pk
 
 
+def _max_query_params() -> int:
+    """How many parameters one statement may bind: SQLite's compiled limit (32,766 since
+    3.32; Django assumes 999), PostgreSQL's 65,535."""
+    if connection.vendor == "sqlite":
+        connection.ensure_connection()
+        return connection.connection.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
+    return connection.features.max_query_params or 65535
+
+
 def _insert_returning_pks(model, rows: list[dict[str, Any]]) -> list[int]:
     """Multi-row INSERT ... RETURNING id, the statement bulk_create sends on SQLite 3.35+ and
     PostgreSQL, without building a model instance and preparing every field of every row:
@@ -389,7 +399,7 @@ def _insert_returning_pks(model, rows: list[dict[str, Any]]) -> list[int]:
     insert = f"INSERT INTO {quote(model._meta.db_table)} ({columns}) VALUES "
     returning = f" RETURNING {quote(model._meta.pk.column)}"
     one_row = f"({', '.join(['%s'] * len(fields))})"
-    batch = max(1, min(BATCH_SIZE, 30000 // len(fields)))  # SQLite's limit on parameters
+    batch = max(1, min(BATCH_SIZE, _max_query_params() // len(fields)))
     names = [f.attname for f in fields]
     pks: list[int] = []
     with connection.cursor() as cursor:
