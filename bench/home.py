@@ -17,6 +17,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 os.environ.setdefault("RECSYS_DATA_DIR", str(ROOT / "var" / "bench-home"))
 os.environ.setdefault("DJANGO_DEBUG", "false")
+os.environ.setdefault("DJANGO_SECURE_SSL_REDIRECT", "false")  # the test client speaks http
+os.environ.setdefault("DJANGO_SECURE_COOKIES", "false")
 os.environ["REDIS_URL"] = ""  # the bench needs no broker; the cache stays on file
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "recsys_site.settings")
 sys.path.insert(0, str(ROOT))
@@ -44,6 +46,7 @@ VIEWER = "bench" + "0" * 27
 
 def set_up() -> None:
     call_command("migrate", verbosity=0)
+    call_command("collectstatic", interactive=False, verbosity=0)  # DEBUG off: manifest files
     if not TrainedModel.objects.filter(kind="recommender", is_active=True).exists():
         print("setting up: films", load_movielens_films(MOVIELENS), flush=True)
         call_command("import_ratings", str(MOVIELENS / "ratings.csv"), verbosity=0)

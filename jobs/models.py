@@ -34,6 +34,12 @@ class Job(models.Model):
     # [{"object_id": ..., "label": ..., "error": ...}, ...]: one entry per item that failed.
     errors = models.JSONField(default=list, blank=True)
     log = models.TextField(blank=True)
+    # The Celery task that runs this job, kept so that a job whose message never reached the
+    # broker (or was lost with it) can be sent again: see jobs.services.job_enqueue.
+    task_name = models.CharField(max_length=200, blank=True)
+    task_kwargs = models.JSONField(default=dict, blank=True)
+    task_queue = models.CharField(max_length=100, blank=True)
+    dispatched_at = models.DateTimeField(null=True, blank=True)
     result = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     started_at = models.DateTimeField(null=True, blank=True)

@@ -1,13 +1,25 @@
 """Writes to Job rows. Progress updates are single UPDATE statements so that concurrent
-workers never overwrite each other's counts."""
+workers never overwrite each other's counts.
+
+A job is recorded first and sent to Celery after commit (job_enqueue). If the broker is down,
+the job stays queued and jobs_redispatch (a periodic task) sends it once the broker is back;
+the task claims the job (job_claim) so that a message sent twice runs it once.
+"""
+
+import logging
+from datetime import timedelta
 
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 
 from jobs.models import Job
 
+logger = logging.getLogger(__name__)
+
 MAX_ERRORS_KEPT = 500
+# A queued job whose message was sent this long ago but never started was lost with the broker.
+REDISPATCH_AFTER = timedelta(minutes=10)
 
 
 def job_create(*, kind: str, params: dict | None = None, total: int = 0, created_by=None) -> Job:
@@ -57,3 +69,46 @@ def job_finish(*, job_id: int, result: dict | None = None) -> None:
 def job_fail(*, job_id: int, error: str) -> None:
     job_log(job_id=job_id, line=f"failed: {error}")
     Job.objects.filter(pk=job_id).update(status=Job.Status.FAILED, finished_at=timezone.now())
+
+
+def job_enqueue(
+    *, job: Job, task_name: str, task_kwargs: dict | None = None, queue: str = ""
+) -> None:
+    """Record which task runs the job and send it once the current transaction commits."""
+    kwargs = {"job_id": job.pk, **(task_kwargs or {})}
+    Job.objects.filter(pk=job.pk).update(task_name=task_name, task_kwargs=kwargs, task_queue=queue)
+    job.task_name, job.task_kwargs, job.task_queue = task_name, kwargs, queue
+    transaction.on_commit(lambda: job_send(job_id=job.pk))
+
+
+def job_send(*, job_id: int) -> bool:
+    """Publish the job's task. A broker outage is logged, never raised: the job stays queued."""
+    from recsys_site.celery import app
+
+    job = Job.objects.get(pk=job_id)
+    try:
+        app.send_task(
+            job.task_name, kwargs=job.task_kwargs, queue=job.task_queue or None, retry=False
+        )
+    except Exception as exc:  # kombu raises several types for an unreachable broker
+        logger.warning("job %s stays queued, the broker is unreachable: %s", job_id, exc)
+        return False
+    Job.objects.filter(pk=job_id).update(dispatched_at=timezone.now())
+    return True
+
+
+def job_claim(*, job_id: int) -> bool:
+    """Move a queued job to running. False if another delivery of its message got there first
+    or the job is finished: the caller then does nothing."""
+    claimed = Job.objects.filter(pk=job_id, status=Job.Status.QUEUED).update(
+        status=Job.Status.RUNNING, started_at=timezone.now()
+    )
+    return bool(claimed)
+
+
+def jobs_redispatch() -> int:
+    """Send again every queued job that never reached the broker or was lost with it."""
+    stale = timezone.now() - REDISPATCH_AFTER
+    waiting = Job.objects.filter(status=Job.Status.QUEUED).exclude(task_name="")
+    waiting = waiting.filter(Q(dispatched_at__isnull=True) | Q(dispatched_at__lt=stale))
+    return sum(job_send(job_id=job_id) for job_id in waiting.values_list("pk", flat=True))

@@ -121,6 +121,11 @@ class Movie(TimeStampedModel):
     def tmdb_url(self) -> str:
         return f"https://www.themoviedb.org/movie/{self.tmdb_id}" if self.tmdb_id else ""
 
+    @property
+    def wikipedia_url(self) -> str:
+        slug = self.wikipedia_slug
+        return f"https://en.wikipedia.org/wiki/{slug}" if slug else ""
+
 
 class Credit(models.Model):
     class Role(models.TextChoices):

@@ -19,8 +19,11 @@ DATA_DIR = Path(env.str("RECSYS_DATA_DIR", default=str(BASE_DIR / "var"))).resol
 DATA_DIR.mkdir(parents=True, exist_ok=True)
 
 DEBUG = env.bool("DJANGO_DEBUG", default=True)
-SECRET_KEY = env.str(
-    "DJANGO_SECRET_KEY", default="dev-only-insecure-key-set-DJANGO_SECRET_KEY-in-production"
+# Production (DJANGO_DEBUG=false) refuses to start without a real secret key.
+SECRET_KEY = (
+    env.str("DJANGO_SECRET_KEY")
+    if not DEBUG
+    else env.str("DJANGO_SECRET_KEY", default="dev-only-insecure-key-set-DJANGO_SECRET_KEY")
 )
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "testserver"])
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
@@ -44,6 +47,9 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "recsys_site.ratelimit.RateLimitMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -99,6 +105,7 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = DATA_DIR / "staticfiles"
+STATIC_ROOT.mkdir(exist_ok=True)  # whitenoise warns about a missing directory otherwise
 MEDIA_URL = "media/"
 MEDIA_ROOT = DATA_DIR / "media"
 
@@ -144,7 +151,10 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_QUEUE", default="recsys")
-CELERY_BEAT_SCHEDULE: dict = {}  # apps add their periodic tasks in their AppConfig.ready()
+CELERY_BROKER_CONNECTION_TIMEOUT = 2  # a dead broker must not hang a curator's request
+CELERY_BEAT_SCHEDULE: dict = {
+    "jobs-redispatch": {"task": "jobs.redispatch", "schedule": 30.0},
+}
 CELERY_TIMEZONE = TIME_ZONE
 
 # --- Vector store -------------------------------------------------------------------------
@@ -156,10 +166,19 @@ CHROMA_COLLECTION_PREFIX = env.str("CHROMA_COLLECTION_PREFIX", default="movies")
 EMBEDDING_BATCH_SIZE = env.int("EMBEDDING_BATCH_SIZE", default=64)
 MODELS_DIR = DATA_DIR / "models"
 
+LOG_FORMAT = env.str("LOG_FORMAT", default="text")  # "json" for structured logs
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "formatters": {
+        "text": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"},
+        "json": {
+            "()": "pythonjsonlogger.json.JsonFormatter",
+            "fmt": "%(asctime)s %(levelname)s %(name)s %(message)s",
+            "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
+        },
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
@@ -167,3 +186,69 @@ LOGGING = {
         "chromadb": {"level": "WARNING"},
     },
 }
+
+# --- Static files -------------------------------------------------------------------------
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": (
+            "django.contrib.staticfiles.storage.StaticFilesStorage"
+            if DEBUG
+            else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        )
+    },
+}
+
+# --- Security -----------------------------------------------------------------------------
+# A policy that htmx works under: no inline script and no eval (we use no hx-on or js: values;
+# htmx's own indicator <style> is turned off in base.html). Inline style attributes are
+# allowed: the generated poster placeholders set their colours that way.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'", "'unsafe-inline'"],
+        "img-src": ["'self'", "data:", "https:"],
+        "connect-src": ["'self'"],
+        "font-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+if not DEBUG:
+    SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=True)
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SESSION_COOKIE_SECURE = env.bool("DJANGO_SECURE_COOKIES", default=True)
+    CSRF_COOKIE_SECURE = env.bool("DJANGO_SECURE_COOKIES", default=True)
+    SECURE_HSTS_SECONDS = env.int("DJANGO_HSTS_SECONDS", default=60 * 60 * 24 * 365)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = True
+
+# Requests per client IP per minute on search and the API (0 turns the limit off).
+RATELIMIT_PER_MINUTE = env.int("RECSYS_RATELIMIT_PER_MINUTE", default=300)
+RATELIMIT_PATH_PREFIXES = ("/api/", "/search", "/movies/")
+
+# --- IMDb scraping (scraping/) ------------------------------------------------------------
+RECSYS_SCRAPE_BASE_URL = env.str("RECSYS_SCRAPE_BASE_URL", default="https://www.imdb.com")
+# Hosts the scraper may reach; a host matches itself and its subdomains. Checked before every
+# navigation and after every redirect, and enforced in the browser by its host resolver.
+RECSYS_SCRAPE_ALLOWED_HOSTS = env.list("RECSYS_SCRAPE_ALLOWED_HOSTS", default=["imdb.com"])
+RECSYS_SCRAPE_USER_AGENT = env.str(
+    "RECSYS_SCRAPE_USER_AGENT",
+    default="Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
+    "Chrome/124.0 Safari/537.36 NetflixRecSys/0.1",
+)
+RECSYS_SCRAPE_FETCHER = env.str("RECSYS_SCRAPE_FETCHER", default="auto")  # auto|http|browser
+RECSYS_SCRAPE_TIMEOUT = env.float("RECSYS_SCRAPE_TIMEOUT", default=20.0)  # seconds per page
+RECSYS_SCRAPE_RETRIES = env.int("RECSYS_SCRAPE_RETRIES", default=2)  # after the first try
+RECSYS_SCRAPE_BACKOFF = env.float("RECSYS_SCRAPE_BACKOFF", default=2.0)  # seconds, doubles
+RECSYS_SCRAPE_MIN_INTERVAL = env.float("RECSYS_SCRAPE_MIN_INTERVAL", default=3.0)  # per host
+RECSYS_SCRAPE_MAX_CAST = env.int("RECSYS_SCRAPE_MAX_CAST", default=18)
+RECSYS_SCRAPE_QUEUE = env.str("RECSYS_SCRAPE_QUEUE", default=CELERY_TASK_DEFAULT_QUEUE)
+RECSYS_CHROMIUM_PATH = env.str("RECSYS_CHROMIUM_PATH", default="/usr/bin/chromium")
+RECSYS_CHROMEDRIVER_PATH = env.str("RECSYS_CHROMEDRIVER_PATH", default="/usr/bin/chromedriver")

@@ -1,0 +1,224 @@
+"""The catalogue admin, built for curators: find a film by title, person or a pasted id, filter,
+edit it with its credits, and import catalogue files."""
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.db.models import Count, JSONField
+from django.template.response import TemplateResponse
+from django.urls import path
+from django.utils.html import format_html_join
+
+from movies.forms import MovieImportForm
+from movies.models import Credit, Genre, Keyword, Movie, Person
+from movies.selectors import movie_decades, movie_external_id_q, movies_in_decade
+from movies.services import ImportValidationError, movies_import_files
+from scraping.admin_actions import scrape_from_imdb
+from scraping.forms import MovieImdbForm
+
+MAX_ROW_MESSAGES = 100
+
+
+class DecadeFilter(admin.SimpleListFilter):
+    title = "decade"
+    parameter_name = "decade"
+
+    def lookups(self, request, model_admin):
+        return [(str(decade), f"{decade}s") for decade in movie_decades()]
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if value and value.isdigit():
+            return movies_in_decade(queryset, int(value))
+        return queryset
+
+
+class HasSynopsisFilter(admin.SimpleListFilter):
+    title = "synopsis"
+    parameter_name = "has_synopsis"
+
+    def lookups(self, request, model_admin):
+        return [("yes", "Has a synopsis"), ("no", "No synopsis")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "yes":
+            return queryset.exclude(synopsis="")
+        if self.value() == "no":
+            return queryset.filter(synopsis="")
+        return queryset
+
+
+class CreditInline(admin.TabularInline):
+    model = Credit
+    fields = ["role", "person", "order", "character"]
+    autocomplete_fields = ["person"]
+    ordering = ["role", "order"]
+    extra = 1
+
+
+@admin.register(Movie)
+class MovieAdmin(admin.ModelAdmin):
+    form = MovieImdbForm  # accepts a pasted IMDb URL in the IMDb id field
+    actions = [scrape_from_imdb]
+    list_display = ["title", "year", "kind", "has_synopsis", "index_state", "external_links"]
+    list_filter = [
+        "kind",
+        DecadeFilter,
+        HasSynopsisFilter,
+        "index_state",
+        ("genres", admin.RelatedOnlyFieldListFilter),
+    ]
+    search_fields = ["title", "original_title", "credits__person__name"]
+    search_help_text = (
+        "Title, original title or a person's name; or paste an id or link: "
+        "tt0113277, a TMDB or MovieLens id, an IMDb or TMDB address, a Netflix id (s42)."
+    )
+    autocomplete_fields = ["genres", "keywords"]
+    inlines = [CreditInline]
+    list_per_page = 50
+    formfield_overrides = {JSONField: {"widget": forms.Textarea(attrs={"rows": 2, "cols": 60})}}
+    readonly_fields = [
+        "external_links",
+        "index_state",
+        "index_error",
+        "indexed_hash",
+        "indexed_model",
+        "indexed_at",
+        "created_at",
+        "updated_at",
+    ]
+    fieldsets = [
+        (None, {"fields": ["title", "original_title", ("year", "kind"), "external_links"]}),
+        ("Story", {"fields": ["synopsis", "tagline", "genres", "keywords"]}),
+        (
+            "Details",
+            {"fields": [("runtime", "certificate"), "countries", "languages", "poster_url"]},
+        ),
+        (
+            "External ids",
+            {"fields": [("imdb_id", "tmdb_id"), ("movielens_id", "netflix_id"), "wikipedia_slug"]},
+        ),
+        ("Popularity", {"fields": [("popularity", "vote_average", "vote_count")]}),
+        (
+            "Search index",
+            {
+                "classes": ["collapse"],
+                "fields": [
+                    ("index_state", "indexed_at"),
+                    "index_error",
+                    ("indexed_model", "indexed_hash"),
+                    ("created_at", "updated_at"),
+                ],
+            },
+        ),
+    ]
+
+    @admin.display(boolean=True, description="synopsis")
+    def has_synopsis(self, movie: Movie) -> bool:
+        return bool(movie.synopsis)
+
+    @admin.display(description="links")
+    def external_links(self, movie: Movie) -> str:
+        links = [
+            (url, name)
+            for url, name in (
+                (movie.imdb_url, "IMDb"),
+                (movie.tmdb_url, "TMDB"),
+                (movie.wikipedia_url, "Wikipedia"),
+            )
+            if url
+        ]
+        if not links:
+            return "—"
+        return format_html_join(
+            " · ", '<a href="{}" target="_blank" rel="noopener noreferrer">{}</a>', links
+        )
+
+    def get_search_results(self, request, queryset, search_term):
+        by_id = movie_external_id_q(search_term)
+        if by_id is not None and by_id[1]:
+            return queryset.filter(by_id[0]), False
+        results, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        if by_id is not None:
+            results = results | queryset.filter(by_id[0])
+        return results, may_have_duplicates
+
+    def get_urls(self):
+        import_url = path(
+            "import/",
+            self.admin_site.admin_view(self.import_view),
+            name="movies_movie_import",
+        )
+        return [import_url, *super().get_urls()]
+
+    def import_view(self, request):
+        """Upload catalogue files; the same service as `manage.py import_movies`."""
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        form = MovieImportForm(request.POST or None, request.FILES or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                summary = movies_import_files(
+                    format=form.cleaned_data["format"],
+                    files=form.cleaned_data["files"],
+                    skip_invalid=form.cleaned_data["skip_invalid"],
+                    created_by=request.user,
+                )
+            except ImportValidationError as error:
+                messages.error(request, f"{error}. Tick “Skip invalid rows” to import the rest.")
+                self._row_messages(request, messages.ERROR, error.errors)
+            else:
+                messages.success(request, summary.line())
+                self._row_messages(request, messages.WARNING, summary.errors, "skipped ")
+                self._row_messages(request, messages.INFO, summary.warnings)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": "Import films",
+            "form": form,
+        }
+        return TemplateResponse(request, "admin/movies/movie/import.html", context)
+
+    @staticmethod
+    def _row_messages(request, level: int, rows: list, prefix: str = "") -> None:
+        for row in rows[:MAX_ROW_MESSAGES]:
+            messages.add_message(request, level, f"{prefix}{row}")
+        if len(rows) > MAX_ROW_MESSAGES:
+            messages.add_message(request, level, f"… and {len(rows) - MAX_ROW_MESSAGES} more")
+
+
+@admin.register(Person)
+class PersonAdmin(admin.ModelAdmin):
+    list_display = ["name", "imdb_id", "film_count"]
+    search_fields = ["name", "=imdb_id"]
+    ordering = ["name", "pk"]  # Meta.ordering does not survive the film count's GROUP BY
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(film_count=Count("movies", distinct=True))
+
+    @admin.display(description="films", ordering="film_count")
+    def film_count(self, person: Person) -> int:
+        return person.film_count
+
+
+class _NamedAdmin(admin.ModelAdmin):
+    list_display = ["name", "film_count"]
+    search_fields = ["name"]
+    ordering = ["name"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(film_count=Count("movies"))
+
+    @admin.display(description="films", ordering="film_count")
+    def film_count(self, obj) -> int:
+        return obj.film_count
+
+
+@admin.register(Genre)
+class GenreAdmin(_NamedAdmin):
+    pass
+
+
+@admin.register(Keyword)
+class KeywordAdmin(_NamedAdmin):
+    pass

@@ -1,0 +1,93 @@
+"""Wikipedia American films (prust/wikipedia-movie-data): JSON arrays of
+{title, year, cast[], genres[], href, extract, thumbnail}. Each row's place is the line where
+its object starts."""
+
+import json
+import re
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+from movies.importers.base import Importer, InvalidRow, MovieRecord, RowError, make_record
+from movies.importers.vocabulary import genre_names
+
+# Some titles and extracts carry the CSS of a Wikipedia template ("Naked Gun 33⅓").
+_TEMPLATE_CSS = re.compile(r"(?:\.mw-parser-output[^{}]*\{[^{}]*\})+")
+_DECODER = json.JSONDecoder()
+
+
+class WikipediaImporter(Importer):
+    format = "wikipedia"
+    label = "Wikipedia films JSON (movies-<decade>s.json)"
+    owned_fields = frozenset({"wikipedia_slug"})
+
+    def rows(self, paths: Sequence[Path]) -> Iterator[MovieRecord | RowError]:
+        for path in paths:
+            for location, item in _array_items(path):
+                if isinstance(item, RowError):
+                    yield item
+                    continue
+                try:
+                    yield _record(location, item)
+                except InvalidRow as error:
+                    yield RowError(location, str(error))
+
+
+def _array_items(path: Path) -> Iterator[tuple[str, Any]]:
+    """Decode a JSON array element by element, keeping the line each one starts on."""
+    name = path.name
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as error:
+        yield f"{name}:0", RowError(f"{name}:0", f"cannot read: {error}")
+        return
+    position, line = _skip_space(text, 0), 1
+    if position >= len(text) or text[position] != "[":
+        yield f"{name}:1", RowError(f"{name}:1", "broken JSON: the file must hold a JSON array")
+        return
+    position = _skip_space(text, position + 1)
+    counted = 0
+    while position < len(text) and text[position] != "]":
+        line += text.count("\n", counted, position)
+        counted = position
+        location = f"{name}:{line}"
+        try:
+            item, position = _DECODER.raw_decode(text, position)
+        except json.JSONDecodeError as error:
+            where = f"{name}:{error.lineno}"
+            yield where, RowError(where, f"broken JSON: {error.msg} (column {error.colno})")
+            return
+        yield location, item
+        position = _skip_space(text, position)
+        if position < len(text) and text[position] == ",":
+            position = _skip_space(text, position + 1)
+        elif position >= len(text) or text[position] != "]":
+            where = f"{name}:{line + text.count(chr(10), counted, position)}"
+            yield where, RowError(where, "broken JSON: expected ',' or ']' after an element")
+            return
+
+
+def _skip_space(text: str, position: int) -> int:
+    while position < len(text) and text[position] in " \t\r\n":
+        position += 1
+    return position
+
+
+def _record(location: str, item: Any) -> MovieRecord:
+    if not isinstance(item, dict):
+        raise InvalidRow("an element must be a JSON object")
+    title = item.get("title")
+    genres = item.get("genres") or []
+    if not isinstance(genres, list):
+        raise InvalidRow("genres must be a list of names")
+    return make_record(
+        location,
+        title=_TEMPLATE_CSS.sub("", title) if isinstance(title, str) else title,
+        year=item.get("year"),
+        kind="film",
+        cast=item.get("cast") or (),
+        genres=genre_names(g for g in genres if isinstance(g, str)),
+        wikipedia_slug=item.get("href"),
+        synopsis=_TEMPLATE_CSS.sub("", item.get("extract") or ""),
+        poster_url=item.get("thumbnail") or "",
+    )

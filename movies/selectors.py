@@ -1,0 +1,44 @@
+"""Reads of the catalogue."""
+
+import re
+
+from django.db.models import F, Q, QuerySet
+
+from movies.models import Movie
+
+_IMDB_ID = re.compile(r"(?:imdb\.com/title/)?(tt\d{7,10})\b", re.IGNORECASE)
+_TMDB_URL = re.compile(r"themoviedb\.org/movie/(\d+)", re.IGNORECASE)
+_NETFLIX_ID = re.compile(r"^s\d+$", re.IGNORECASE)
+
+
+def movie_external_id_q(term: str) -> tuple[Q, bool] | None:
+    """What a pasted id or link means: (a Q for the film(s), whether it is ONLY an id).
+
+    'tt0113277' or an IMDb link -> that IMDb id; a TMDB link -> that TMDB id; 's42' -> that
+    Netflix id (all only ids); '949' -> TMDB or MovieLens id 949, but '1917' is also a title,
+    so a number is matched as a title as well."""
+    term = term.strip()
+    if match := _IMDB_ID.fullmatch(term) or ("imdb." in term and _IMDB_ID.search(term)):
+        return Q(imdb_id=match.group(1).lower()), True
+    if match := _TMDB_URL.search(term):
+        return Q(tmdb_id=int(match.group(1))), True
+    if _NETFLIX_ID.fullmatch(term):
+        return Q(netflix_id=term.lower()), True
+    if term.isdigit() and len(term) < 10:
+        return Q(tmdb_id=int(term)) | Q(movielens_id=int(term)), False
+    return None
+
+
+def movie_decades() -> list[int]:
+    """The decades the catalogue has films in, oldest first: [1900, 1910, ...]."""
+    return list(
+        Movie.objects.filter(year__isnull=False)
+        .annotate(decade=F("year") / 10 * 10)
+        .order_by("decade")
+        .values_list("decade", flat=True)
+        .distinct()
+    )
+
+
+def movies_in_decade(queryset: QuerySet[Movie], decade: int) -> QuerySet[Movie]:
+    return queryset.filter(year__gte=decade, year__lt=decade + 10)

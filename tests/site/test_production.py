@@ -1,0 +1,101 @@
+"""Production settings, health endpoints, security headers and the request limit."""
+
+import os
+import secrets
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.brokers import DEAD_BROKER_URL, celery_broker
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def production_env(tmp_path: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DJANGO_")}
+    env.update(
+        DJANGO_DEBUG="false",
+        DJANGO_SECRET_KEY=secrets.token_urlsafe(50),
+        DJANGO_ALLOWED_HOSTS="recsys.example.com",
+        RECSYS_DATA_DIR=str(tmp_path),
+    )
+    return env
+
+
+def test_check_deploy_prints_no_warnings_under_production_settings(tmp_path):
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=ROOT,
+        env=production_env(tmp_path),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
+
+
+def test_production_refuses_to_start_without_a_secret_key(tmp_path):
+    env = production_env(tmp_path)
+    del env["DJANGO_SECRET_KEY"]
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode != 0
+    assert "DJANGO_SECRET_KEY" in result.stderr
+
+
+def test_healthz_answers(client):
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok"}
+
+
+@pytest.mark.django_db
+def test_readyz_reports_every_part_ready(client):
+    response = client.get("/readyz")
+    body = response.json()
+    assert response.status_code == 200, body
+    assert set(body["checks"]) == {"database", "broker", "chroma", "models"}
+    assert all(check["ok"] for check in body["checks"].values())
+
+
+@pytest.mark.django_db
+def test_readyz_is_unavailable_and_names_the_broker_when_it_is_down(client):
+    with celery_broker(DEAD_BROKER_URL):
+        response = client.get("/readyz")
+    body = response.json()
+    assert response.status_code == 503
+    assert body["checks"]["broker"]["ok"] is False
+    assert body["checks"]["database"]["ok"] is True
+
+
+@pytest.mark.django_db
+def test_pages_carry_a_content_security_policy_without_inline_script(client):
+    response = client.get("/")
+    policy = response["Content-Security-Policy"]
+    assert "script-src 'self'" in policy
+    assert "unsafe-inline" not in policy.split("script-src")[1].split(";")[0]
+    assert response["X-Content-Type-Options"] == "nosniff"
+    assert response["X-Frame-Options"] == "DENY"
+
+
+@pytest.mark.django_db
+def test_search_requests_over_the_limit_get_429_with_retry_after(client, settings):
+    settings.RATELIMIT_PER_MINUTE = 3
+    statuses = [
+        client.get("/", {"q": "heist"}, REMOTE_ADDR="10.9.8.7").status_code for _ in range(5)
+    ]
+    assert statuses[:3] == [200, 200, 200]
+    assert statuses[3:] == [429, 429]
+    limited = client.get("/", {"q": "heist"}, REMOTE_ADDR="10.9.8.7")
+    assert limited["Retry-After"] == "60"
+    # another client is not limited by the first one's requests
+    assert client.get("/", {"q": "heist"}, REMOTE_ADDR="10.9.8.8").status_code == 200
