@@ -96,7 +96,8 @@ sentence_vectors = _VectorCache(size=8192)
 class Grounds:
     """What in one film matches one query."""
 
-    sentences: tuple[tuple[str, float], ...] = ()  # (brief quote, cosine), best first
+    # (brief quote, cosine, "synopsis" | "tagline"), best first
+    sentences: tuple[tuple[str, float, str], ...] = ()
     keywords: tuple[str, ...] = ()
     people: tuple[tuple[str, str], ...] = ()  # (name, "director" | "writer" | "cast")
     genres: tuple[tuple[str, tuple[str, ...]], ...] = ()  # (genre, the query's cue words)
@@ -123,8 +124,9 @@ def find_grounds(request: ExplainRequest) -> Grounds:
 
 def _nearest_sentences(
     film: FilmFacts, query: str, stems: set[str], evidence: dict
-) -> tuple[tuple[str, float], ...]:
+) -> tuple[tuple[str, float, str], ...]:
     units = split_sentences(film.synopsis) + ([film.tagline] if film.tagline else [])
+    kinds = {film.tagline: "tagline"} if film.tagline else {}
     given = [s for s in evidence.get("sentences") or () if s in units]
     units = given or units
     if not units:
@@ -142,7 +144,12 @@ def _nearest_sentences(
         if second >= max(RELATED, best - SECOND_SENTENCE_GAP):
             chosen.append(int(order[1]))
     return tuple(
-        (brief_quote(units[i], stems).rstrip("."), round(float(similarities[i]), 4)) for i in chosen
+        (
+            brief_quote(units[i], stems).rstrip("."),
+            round(float(similarities[i]), 4),
+            kinds.get(units[i], "synopsis"),
+        )
+        for i in chosen
     )
 
 
@@ -195,14 +202,15 @@ _ROLE_WORDS = {"director": "directed it", "writer": "wrote it", "cast": "is in t
 def compose(film: FilmFacts, grounds: Grounds) -> tuple[Reason, ...]:
     reasons: list[Reason] = []
     if grounds.sentences:
-        quotes = _quoted_list([quote for quote, _ in grounds.sentences])
-        best = grounds.sentences[0][1]
+        quotes = _quoted_list([quote for quote, _, _ in grounds.sentences])
+        _, best, field_name = grounds.sentences[0]
+        its = "Its story" if field_name == "synopsis" else "Its tagline"
         if best >= CLOSE:
-            text = f"Its story is close to what you describe: {quotes}."
+            text = f"{its} is close to what you describe: {quotes}."
         elif best >= RELATED:
-            text = f"Its story touches on what you describe: {quotes}."
+            text = f"{its} touches on what you describe: {quotes}."
         else:
-            text = f"Its story matches only loosely; the nearest line is {quotes}."
+            text = f"{its} matches only loosely; the nearest line is {quotes}."
         reasons.append(Reason("synopsis", text))
     for name, role in grounds.people:
         reasons.append(Reason("person", f"You name “{name}”, who {_ROLE_WORDS[role]}."))

@@ -106,8 +106,8 @@ def film_data_block(film: FilmFacts) -> str:
 
 def evidence_block(grounds: grounded.Grounds, film: FilmFacts) -> str:
     lines = [
-        f'Synopsis sentence near the query (cosine {score:.2f}): "{fence(quote)}"'
-        for quote, score in grounds.sentences
+        f'{field_name.capitalize()} sentence near the query (cosine {score:.2f}): "{fence(quote)}"'
+        for quote, score, field_name in grounds.sentences
     ]
     if grounds.keywords:
         lines.append("Keywords also in the query: " + fence(", ".join(grounds.keywords)))

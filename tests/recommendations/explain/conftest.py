@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import redis
 
 from recommendations.explain import grounded
 from recommendations.explain.facts import FilmFacts
@@ -21,21 +22,24 @@ REDIS_TEST_URL = "redis://127.0.0.1:6379/4"
 @pytest.fixture
 def redis_cache(settings) -> Iterator[None]:
     """Django's cache on the real Redis (this area's database 4), under a prefix of its own."""
+    prefix = f"test-explain-{uuid.uuid4().hex[:8]}"
     settings.CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_TEST_URL,
-            "KEY_PREFIX": f"test-explain-{uuid.uuid4().hex[:8]}",
+            "KEY_PREFIX": prefix,
         }
     }
     yield
-    _delete_prefixed(settings.CACHES["default"]["KEY_PREFIX"])
+    _delete_prefixed(prefix)
+
+
+def redis_client() -> "redis.Redis":
+    return redis.Redis.from_url(REDIS_TEST_URL)
 
 
 def _delete_prefixed(prefix: str) -> None:
-    import redis
-
-    client = redis.Redis.from_url(REDIS_TEST_URL)
+    client = redis_client()
     keys = list(client.scan_iter(f"{prefix}:*"))
     if keys:
         client.delete(*keys)
