@@ -61,7 +61,9 @@ def wait_until_loaded(driver, movies: set[str]) -> list[dict]:
 @pytest.mark.usefixtures("redis_cache")
 def test_panels_load_after_the_list_card_by_card_as_it_scrolls(live_server, chromium):
     films = make_films()
-    url = f"{live_server.url}/test-only/result-list?{urllib.parse.urlencode({'q': QUERY})}"
+    # Chromium resolves no name but 127.0.0.1 (--host-resolver-rules), live_server says localhost.
+    base = live_server.url.replace("://localhost", "://127.0.0.1")
+    url = f"{base}/test-only/result-list?{urllib.parse.urlencode({'q': QUERY})}"
 
     # The list's HTML holds every card, and no explanation: it does not wait for them.
     with urllib.request.urlopen(url) as response:
