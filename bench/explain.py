@@ -11,7 +11,8 @@ are explained in the order a result page asks: card by card, query by query. Pri
 - reference: the bare encode calls a cold explanation needs (query, when first, + the film's
   sentences), timed in the same run; the ratio cold/reference is the explainer's own overhead.
 
-Target: p95 <= 50 ms per explanation.
+Target: p95 <= 50 ms per explanation. On a shared, busy machine, --torch-threads 1 avoids
+oversubscription (small batches gain nothing from a second thread).
 """
 
 import argparse
@@ -42,17 +43,27 @@ from recommendations.explain.text import split_sentences  # noqa: E402
 TARGET_P95_MS = 50.0
 
 
-def timed(fn, *args) -> float:
-    started = time.perf_counter()
+def timed(fn, *args) -> tuple[float, float]:
+    """(wall ms, CPU ms of this process): on a shared machine the CPU time is the fairer
+    figure, the wall time includes waiting for a core."""
+    wall, cpu = time.perf_counter(), time.process_time()
     fn(*args)
-    return (time.perf_counter() - started) * 1000
+    return (time.perf_counter() - wall) * 1000, (time.process_time() - cpu) * 1000
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--queries", type=int, default=50)
     parser.add_argument("--top", type=int, default=10)
+    parser.add_argument(
+        "--torch-threads",
+        type=int,
+        default=0,
+        help="torch intra-op threads (0: torch's default, one per core)",
+    )
     args = parser.parse_args()
+    if args.torch_threads:
+        torch.set_num_threads(args.torch_threads)
 
     data_dir = settings.BASE_DIR.parent / "shared" / "data"
     films = load_tmdb_films(data_dir)
@@ -75,21 +86,30 @@ def main() -> None:
     for query, top in tqdm(pages, "reference"):
         for rank, film in enumerate(top):
             units = split_sentences(film.synopsis) + ([film.tagline] if film.tagline else [])
-            ms = timed(embedding.encode, units)
-            reference.append(ms + (timed(embedding.encode, [query]) if rank == 0 else 0.0))
+            sentences = np.array(timed(embedding.encode, units))
+            first = np.array(timed(embedding.encode, [query])) if rank == 0 else 0.0
+            reference.append(tuple(sentences + first))
 
-    def row(name: str, values: list[float]) -> str:
-        p50, p95 = np.percentile(values, 50), np.percentile(values, 95)
-        ratio = p95 / np.percentile(reference, 95)
-        return f"{name:<34} {p50:>8.1f} {p95:>8.1f} {ratio:>10.2f}"
+    def row(name: str, values: list[tuple[float, float]]) -> str:
+        cells = []
+        for column in (0, 1):
+            mine = [v[column] for v in values]
+            ref_p95 = np.percentile([v[column] for v in reference], 95)
+            p50, p95 = np.percentile(mine, 50), np.percentile(mine, 95)
+            cells.append(f"{p50:>8.1f} {p95:>8.1f} {p95 / ref_p95:>8.2f}")
+        return f"{name:<34} " + "   ".join(cells)
 
     print(f"\ntorch threads {torch.get_num_threads()}, load average {os.getloadavg()[0]:.2f}")
-    print(f"{'per explanation (ms)':<34} {'p50':>8} {'p95':>8} {'p95/ref':>10}")
+    head = f"{'p50':>8} {'p95':>8} {'p95/ref':>8}"
+    print(f"{'per explanation':<34} {'wall ms':^26}   {'CPU ms':^26}")
+    print(f"{'':<34} {head}   {head}")
     print(row("grounded, cold (fresh process)", cold))
     print(row("grounded, warm (vectors cached)", warm))
     print(row("reference: its bare encode calls", reference))
-    verdict = "meets" if np.percentile(cold, 95) <= TARGET_P95_MS else "MISSES"
-    print(f"target p95 <= {TARGET_P95_MS:.0f} ms: cold {verdict} it")
+    for column, name in ((0, "wall"), (1, "CPU")):
+        p95 = np.percentile([v[column] for v in cold], 95)
+        verdict = "meets" if p95 <= TARGET_P95_MS else "misses"
+        print(f"target p95 <= {TARGET_P95_MS:.0f} ms: cold {name} time {verdict} it ({p95:.1f})")
 
 
 if __name__ == "__main__":

@@ -13,7 +13,7 @@ import logging
 import re
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from django.conf import settings
@@ -236,7 +236,7 @@ class ProviderHealth:
 provider_health = ProviderHealth()
 
 
-def build_chain(config: LLMConfig, model: BaseChatModel | None = None) -> Runnable:
+def build_chain(config: LLMConfig) -> Runnable:
     """dict(request=ExplainRequest) -> Explanation, from the LLM, or from the offline explainer
     when the provider rests, fails, times out or answers unusably."""
 
@@ -266,12 +266,10 @@ def build_chain(config: LLMConfig, model: BaseChatModel | None = None) -> Runnab
         logger.warning(
             "LLM explainer %s not used: %s: %s", config.source, type(error).__name__, error
         )
-        explanation = grounded.explain(data["request"])
         reason = f"{type(error).__name__}: {error}"[:300]
-        return Explanation(**{**explanation.__dict__, "fallback_reason": reason})
+        return replace(grounded.explain(data["request"]), fallback_reason=reason)
 
-    llm = model or chat_model(config)
-    answer = RunnableLambda(prompt_inputs) | PROMPT | llm | StrOutputParser()
+    answer = RunnableLambda(prompt_inputs) | PROMPT | chat_model(config) | StrOutputParser()
     chain = (
         RunnableLambda(ensure_available)
         | RunnablePassthrough.assign(
