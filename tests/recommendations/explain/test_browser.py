@@ -1,7 +1,7 @@
 """In headless Chromium: the result list arrives whole with every "why this?" panel still
 loading; panels below the fold load only when scrolled into view, card by card.
 
-Runs against a TEST-ONLY page (test_only_urls.py) until the search page is merged."""
+Runs against a TEST-ONLY page (testonly_urls.py) until the search page is merged."""
 
 import time
 import urllib.parse
@@ -15,7 +15,7 @@ from tests.factories import GenreFactory, KeywordFactory, MovieFactory
 pytestmark = [
     pytest.mark.slow,
     pytest.mark.django_db(transaction=True),
-    pytest.mark.urls("tests.recommendations.explain.test_only_urls"),
+    pytest.mark.urls("tests.recommendations.explain.testonly_urls"),
 ]
 
 CARDS = 14
