@@ -9,6 +9,7 @@ server). See docs/architecture.md for the full list.
 from pathlib import Path
 
 import environ
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -167,6 +168,27 @@ EMBEDDING_BATCH_SIZE = env.int("EMBEDDING_BATCH_SIZE", default=64)
 MODELS_DIR = DATA_DIR / "models"
 
 LOG_FORMAT = env.str("LOG_FORMAT", default="text")  # "json" for structured logs
+
+# --- Explanations ("why this?") ------------------------------------------------------------
+# none: the offline grounded explainer (the default; no model to download). ollama: an Ollama
+# server. openai: any OpenAI-compatible server (OpenAI, llama.cpp server, vLLM) at
+# RECSYS_LLM_BASE_URL. A slow or failing provider falls back to the offline explainer.
+RECSYS_LLM_PROVIDER = env.str("RECSYS_LLM_PROVIDER", default="none").strip().lower()
+if RECSYS_LLM_PROVIDER not in ("none", "ollama", "openai"):
+    raise ImproperlyConfigured(
+        f"RECSYS_LLM_PROVIDER={RECSYS_LLM_PROVIDER!r} is not a provider: use none, ollama or openai"
+    )
+RECSYS_LLM_BASE_URL = env.str("RECSYS_LLM_BASE_URL", default="")
+RECSYS_LLM_MODEL = env.str(
+    "RECSYS_LLM_MODEL",
+    default={"ollama": "llama3.2", "openai": "gpt-4o-mini"}.get(RECSYS_LLM_PROVIDER, ""),
+)
+RECSYS_LLM_API_KEY = env.str("RECSYS_LLM_API_KEY", default="")
+RECSYS_LLM_TIMEOUT = env.float("RECSYS_LLM_TIMEOUT", default=10.0)  # seconds per request
+# After a failure, the provider is left alone this long (seconds) and panels use the fallback.
+RECSYS_LLM_REST_AFTER_FAILURE = env.float("RECSYS_LLM_REST_AFTER_FAILURE", default=30.0)
+RECSYS_EXPLAIN_CACHE_SECONDS = env.int("RECSYS_EXPLAIN_CACHE_SECONDS", default=7 * 24 * 3600)
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

@@ -9,4 +9,5 @@ urlpatterns = [
     path("readyz", health.readyz, name="readyz"),
     path("", include("recommendations.urls")),
     path("", include("viewers.urls")),
+    path("", include("recommendations.explain.urls")),
 ]

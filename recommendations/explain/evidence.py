@@ -1,0 +1,40 @@
+"""The hand-off of pipeline evidence to the lazy panel: the search request knows why each film
+ranked (stage scores, matched fields, nearest sentences, the query vector); the panel's own
+request, a moment later, reads it back. Best effort: without it the explainer computes what it
+needs itself."""
+
+import hashlib
+import logging
+from typing import Any
+
+from django.core.cache import cache
+from redis.exceptions import RedisError
+
+from recommendations.explain.facts import clean_text
+
+logger = logging.getLogger(__name__)
+
+EVIDENCE_SECONDS = 30 * 60
+
+
+def _evidence_key(query: str, movie_id: int) -> str:
+    return f"explain-evidence:{movie_id}:{hashlib.sha1(clean_text(query).encode()).hexdigest()}"
+
+
+def evidence_remember(*, query: str, evidence_by_movie: dict[int, dict[str, Any]]) -> None:
+    """Called by the search pipeline with each result's evidence (JSON-like values)."""
+    try:
+        cache.set_many(
+            {_evidence_key(query, mid): ev for mid, ev in evidence_by_movie.items()},
+            EVIDENCE_SECONDS,
+        )
+    except (RedisError, OSError) as error:
+        logger.warning("evidence not kept, cache unavailable: %s", error)
+
+
+def evidence_recall(*, query: str, movie_id: int) -> dict[str, Any] | None:
+    try:
+        return cache.get(_evidence_key(query, movie_id))
+    except (RedisError, OSError) as error:
+        logger.warning("evidence not read, cache unavailable: %s", error)
+        return None

@@ -1,0 +1,259 @@
+"""The offline explainer: says what in this film matches this query, from the film's own data,
+with no language model. It is also what the LLM explainer is fed (as evidence) and falls back
+to.
+
+Grounds, strongest first: the synopsis sentences nearest the query in embedding space (quoted,
+trimmed to a short contiguous piece), keywords and people the query names, genres the query's
+words point to, and the period the query gives against the release year. Every quote is a
+verbatim piece of the film's data; every sentence names something of this film.
+"""
+
+import threading
+from collections import OrderedDict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from recommendations import embedding
+from recommendations.explain.facts import ExplainRequest, Explanation, FilmFacts, Reason
+from recommendations.explain.text import (
+    Period,
+    brief_quote,
+    content_stems,
+    phrase_in,
+    query_period,
+    split_sentences,
+)
+
+SOURCE = "grounded"
+VERSION = "grounded-1"  # bump when the wording or the grounds change: cached texts go stale
+CLOSE, RELATED = 0.45, 0.25  # cosine of query and sentence: how strongly we say it matches
+SECOND_SENTENCE_GAP = 0.08
+MAX_KEYWORDS, MAX_GENRES = 4, 2
+
+# Words a viewer uses for a genre without naming it. Keys are TMDB's genre names, lower case.
+GENRE_CUES: dict[str, tuple[str, ...]] = {
+    "action": ("action", "fight", "explosion", "shootout", "martial art"),
+    "adventure": ("adventure", "quest", "treasure", "expedition", "journey"),
+    "animation": ("animated", "animation", "cartoon", "anime", "pixar", "disney"),
+    "comedy": ("comedy", "funny", "hilarious", "comedic", "laugh", "spoof", "parody"),
+    "crime": ("crime", "heist", "robbery", "gangster", "mafia", "mob", "cop", "detective"),
+    "documentary": ("documentary",),
+    "drama": ("drama", "dramatic"),
+    "family": ("family film", "kid movie", "kids movie"),
+    "fantasy": ("fantasy", "magic", "wizard", "witch", "dragon", "fairy", "elf"),
+    "history": ("historical", "history", "ancient", "medieval", "period piece"),
+    "horror": ("horror", "scary", "creepy", "terrifying", "slasher", "haunted", "ghost"),
+    "music": ("music", "musical", "band", "singer", "concert", "song"),
+    "mystery": ("mystery", "whodunit", "mysterious", "investigation"),
+    "romance": ("romance", "romantic", "love story", "fall in love", "falls in love"),
+    "science fiction": ("sci-fi", "scifi", "science fiction", "alien", "spaceship", "robot"),
+    "thriller": ("thriller", "suspense", "suspenseful", "tense"),
+    "war": ("war", "soldier", "army", "military", "battlefield", "ww2", "wwii"),
+    "western": ("western", "cowboy", "outlaw", "sheriff", "frontier"),
+}
+
+
+class _VectorCache:
+    """Unit vectors of texts seen recently in this process (a list page asks for one query
+    across ten films, and popular films come back): encode only the misses, in one batch."""
+
+    def __init__(self, size: int) -> None:
+        self._size = size
+        self._items: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def vectors(self, texts: Sequence[str]) -> np.ndarray:
+        with self._lock:
+            found = {t: self._items[t] for t in texts if t in self._items}
+            for text in found:
+                self._items.move_to_end(text)
+        missing = [t for t in dict.fromkeys(texts) if t not in found]
+        if missing:
+            found.update(zip(missing, embedding.encode(missing), strict=True))
+            with self._lock:
+                for text in missing:
+                    self._items[text] = found[text]
+                while len(self._items) > self._size:
+                    self._items.popitem(last=False)
+        if not texts:
+            return np.zeros((0, embedding.DIMENSIONS), dtype=np.float32)
+        return np.stack([found[t] for t in texts])
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+
+
+# Queries and sentences are encoded apart: one batch pads every text to the longest, and a
+# viewer's description is often ten times longer than a synopsis sentence.
+query_vectors = _VectorCache(size=256)
+sentence_vectors = _VectorCache(size=8192)
+
+
+@dataclass(frozen=True)
+class Grounds:
+    """What in one film matches one query."""
+
+    # (brief quote, cosine, "synopsis" | "tagline"), best first
+    sentences: tuple[tuple[str, float, str], ...] = ()
+    keywords: tuple[str, ...] = ()
+    people: tuple[tuple[str, str], ...] = ()  # (name, "director" | "writer" | "cast")
+    genres: tuple[tuple[str, tuple[str, ...]], ...] = ()  # (genre, the query's cue words)
+    period: Period | None = None
+    signals: dict[str, float] = field(default_factory=dict)
+
+
+def find_grounds(request: ExplainRequest) -> Grounds:
+    film, query, evidence = request.film, request.query, request.evidence or {}
+    stems = set(content_stems(query))
+    sentences = _nearest_sentences(film, query, stems, evidence)
+    signals = {k: round(float(v), 4) for k, v in (evidence.get("stage_scores") or {}).items()}
+    if sentences:
+        signals["synopsis_similarity"] = round(sentences[0][1], 4)
+    return Grounds(
+        sentences=sentences,
+        keywords=_matched_keywords(film, stems, evidence),
+        people=_named_people(film, query),
+        genres=_cued_genres(film, query, stems),
+        period=query_period(query),
+        signals=signals,
+    )
+
+
+def _nearest_sentences(
+    film: FilmFacts, query: str, stems: set[str], evidence: dict
+) -> tuple[tuple[str, float, str], ...]:
+    units = split_sentences(film.synopsis) + ([film.tagline] if film.tagline else [])
+    kinds = {film.tagline: "tagline"} if film.tagline else {}
+    given = [s for s in evidence.get("sentences") or () if s in units]
+    units = given or units
+    if not units:
+        return ()
+    if evidence.get("query_vector") is not None:
+        query_vector = np.asarray(evidence["query_vector"], dtype=np.float32)
+    else:
+        query_vector = query_vectors.vectors([query])[0]
+    similarities = sentence_vectors.vectors(units) @ query_vector
+    order = np.argsort(-similarities, kind="stable")
+    best = float(similarities[order[0]])
+    chosen = [int(order[0])]
+    if len(order) > 1:
+        second = float(similarities[order[1]])
+        if second >= max(RELATED, best - SECOND_SENTENCE_GAP):
+            chosen.append(int(order[1]))
+    return tuple(
+        (
+            brief_quote(units[i], stems).rstrip("."),
+            round(float(similarities[i]), 4),
+            kinds.get(units[i], "synopsis"),
+        )
+        for i in chosen
+    )
+
+
+def _matched_keywords(film: FilmFacts, stems: set[str], evidence: dict) -> tuple[str, ...]:
+    named = {k.casefold() for k in (evidence.get("matched_fields") or {}).get("keywords", ())}
+    found = [k for k in film.keywords if k.casefold() in named or phrase_in(k, stems)]
+    return tuple(found[:MAX_KEYWORDS])
+
+
+def _named_people(film: FilmFacts, query: str) -> tuple[tuple[str, str], ...]:
+    lowered = f" {' '.join(content_stems(query))} "
+    found: dict[str, str] = {}
+    for role, names in (
+        ("director", film.directors),
+        ("writer", film.writers),
+        ("cast", film.cast),
+    ):
+        for name in names:
+            full = " ".join(content_stems(name))
+            surname = name.split()[-1]
+            named = (full and f" {full} " in lowered) or (
+                len(surname) >= 4 and surname[0].isupper() and f" {surname} " in f" {query} "
+            )
+            if named and name not in found:
+                found[name] = role
+    return tuple(found.items())
+
+
+def _cued_genres(
+    film: FilmFacts, query: str, stems: set[str]
+) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    lowered = query.casefold()
+    found = []
+    for genre in film.genres:
+        cues = (genre.casefold(), *GENRE_CUES.get(genre.casefold(), ()))
+        hits = tuple(c for c in dict.fromkeys(cues) if phrase_in(c, stems) or f" {c} " in lowered)
+        if hits:
+            found.append((genre, hits[:3]))
+    return tuple(found[:MAX_GENRES])
+
+
+def _quoted_list(items: Sequence[str]) -> str:
+    quoted = [f"“{item}”" for item in items]
+    return quoted[0] if len(quoted) == 1 else ", ".join(quoted[:-1]) + " and " + quoted[-1]
+
+
+_ROLE_WORDS = {"director": "directed it", "writer": "wrote it", "cast": "is in the cast"}
+
+
+def compose(film: FilmFacts, grounds: Grounds) -> tuple[Reason, ...]:
+    reasons: list[Reason] = []
+    if grounds.sentences:
+        quotes = _quoted_list([quote for quote, _, _ in grounds.sentences])
+        _, best, field_name = grounds.sentences[0]
+        its = "Its story" if field_name == "synopsis" else "Its tagline"
+        if best >= CLOSE:
+            text = f"{its} is close to what you describe: {quotes}."
+        elif best >= RELATED:
+            text = f"{its} touches on what you describe: {quotes}."
+        else:
+            text = f"{its} matches only loosely; the nearest line is {quotes}."
+        reasons.append(Reason("synopsis", text))
+    for name, role in grounds.people:
+        reasons.append(Reason("person", f"You name “{name}”, who {_ROLE_WORDS[role]}."))
+    if grounds.keywords:
+        several = len(grounds.keywords) > 1
+        noun = "keywords" if several else "keyword"
+        verb = "are words" if several else "is a word"
+        text = f"Its {noun} {_quoted_list(grounds.keywords)} {verb} from your description."
+        reasons.append(Reason("keyword", text))
+    for genre, cues in grounds.genres:
+        cue_words = " and ".join(cues)
+        text = f"Listed as “{genre}”, in keeping with {cue_words} in your description."
+        reasons.append(Reason("genre", text))
+    if grounds.period and film.year:
+        if grounds.period.contains(film.year):
+            text = f"Released in {film.year}, which fits {grounds.period.label} you mention."
+        else:
+            text = f"Released in {film.year}, not {grounds.period.label} as you recall it."
+        reasons.append(Reason("period", text))
+    if not grounds.sentences and len(reasons) < 2:
+        reasons.append(Reason("facts", _facts_line(film)))
+    return tuple(reasons)
+
+
+def _facts_line(film: FilmFacts) -> str:
+    """For a film with no synopsis to compare: what the catalogue does hold, quoted."""
+    head = f"“{film.title}”" + (f" ({film.year})" if film.year else "")
+    parts = [f"{head} has no synopsis in the catalogue to compare with your description"]
+    if film.genres:
+        parts.append(f"it is listed as {_quoted_list(film.genres[:3])}")
+    if film.directors:
+        parts.append(f"directed by {_quoted_list(film.directors[:2])}")
+    return "; ".join(parts) + "."
+
+
+def explain(request: ExplainRequest) -> Explanation:
+    grounds = find_grounds(request)
+    reasons = compose(request.film, grounds)
+    return Explanation(
+        movie_id=request.film.movie_id,
+        query=request.query,
+        text=" ".join(r.text for r in reasons),
+        source=SOURCE,
+        reasons=reasons,
+        signals=grounds.signals,
+    )

@@ -1,0 +1,72 @@
+"""Reads: a film's explanation for a query, from the cache or the configured explainer."""
+
+import hashlib
+import logging
+from functools import lru_cache
+from typing import Any
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db.models import QuerySet
+from langchain_core.runnables import Runnable, RunnableLambda
+from redis.exceptions import RedisError
+
+from movies.models import Movie
+from recommendations.explain import grounded
+from recommendations.explain.facts import ExplainRequest, Explanation, FilmFacts, clean_text
+from recommendations.explain.llm import LLMConfig, build_chain
+
+logger = logging.getLogger(__name__)
+
+# An offline explanation given because the LLM failed is kept only briefly: the LLM's own
+# explanation should replace it once the provider is back.
+FALLBACK_CACHE_SECONDS = 60
+_CACHE_ERRORS = (RedisError, OSError)
+
+
+def facts_queryset() -> QuerySet[Movie]:
+    return Movie.objects.prefetch_related("genres", "keywords", "credits__person")
+
+
+@lru_cache(maxsize=4)
+def get_explainer(config: LLMConfig) -> Runnable:
+    """The explainer chain for a configuration, built once per process: dict(request=...) ->
+    Explanation."""
+    if not config.enabled:
+        return RunnableLambda(lambda data: grounded.explain(data["request"]), name="grounded")
+    return build_chain(config)
+
+
+def explanation_cache_key(*, query: str, film: FilmFacts, version: str) -> str:
+    digest = hashlib.sha1(f"{version}\n{film.fingerprint()}\n{query}".encode()).hexdigest()
+    return f"explain:{film.movie_id}:{digest}"
+
+
+def explanation_for(
+    *, movie: Movie, query: str, evidence: dict[str, Any] | None = None
+) -> Explanation:
+    """Why `movie` fits `query`. Cached per (query, film facts, explainer version); a cache
+    that is down costs speed, not the answer."""
+    query = clean_text(query)
+    film = FilmFacts.from_movie(movie)
+    config = LLMConfig.from_settings()
+    key = explanation_cache_key(query=query, film=film, version=config.version)
+    try:
+        cached = cache.get(key)
+    except _CACHE_ERRORS as error:
+        logger.warning("explanation cache unavailable: %s", error)
+        cached = None
+    if cached is not None:
+        return Explanation.from_dict(cached)
+    request = ExplainRequest(query=query, film=film, evidence=evidence)
+    explanation: Explanation = get_explainer(config).invoke({"request": request})
+    seconds = (
+        FALLBACK_CACHE_SECONDS
+        if explanation.fallback_reason
+        else settings.RECSYS_EXPLAIN_CACHE_SECONDS
+    )
+    try:
+        cache.set(key, explanation.to_dict(), seconds)
+    except _CACHE_ERRORS as error:
+        logger.warning("explanation cache unavailable: %s", error)
+    return explanation
