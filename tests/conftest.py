@@ -1,6 +1,7 @@
 """Fixtures shared by every test module."""
 
 import os
+import re
 import uuid
 from contextlib import contextmanager
 from pathlib import Path
@@ -103,41 +104,66 @@ def database_url_of_tests() -> str:
     return f"postgres://{db['USER']}:{db['PASSWORD']}@{host}/{db['NAME']}"
 
 
-@pytest.fixture
-def celery_worker(request, settings, chroma, tmp_path):
-    """A factory starting REAL Celery workers against the test database and this test's
-    Chroma collections: celery_worker(broker="redis"|"embedded"|URL, beat=False, env={}).
-    This process is pointed at the same broker and queue; everything is stopped at the end."""
-    started: list[CeleryWorker] = []
-    queue = f"test-{request.node.name[:40]}-{uuid.uuid4().hex[:6]}"
-    contexts = []
+class CeleryStack:
+    """Real Celery workers against the test database and this test's Chroma collections.
 
-    def start(*, broker: str = "redis", beat: bool = False, env: dict | None = None, **kwargs):
-        url = broker_url_for(broker, tmp_path)
-        if not contexts:
-            contexts.append(celery_app_using(url, queue))
-            contexts[-1].__enter__()
+    use_broker("redis" | "embedded" | URL) points this process at a broker and a queue of its
+    own (call it before saving films, so that their syncs go there); start_worker(beat=...,
+    env={...}) starts `celery -A recsys_site worker` on that broker and queue.
+    """
+
+    def __init__(self, *, settings, tmp_path: Path, queue: str):
+        self.settings, self.tmp_path, self.queue = settings, tmp_path, queue
+        self.workers: list[CeleryWorker] = []
+        self.broker_url = ""
+        self._app_context = None
+
+    def use_broker(self, broker: str) -> str:
+        self._restore_app()
+        self.broker_url = broker_url_for(broker, self.tmp_path)
+        self._app_context = celery_app_using(self.broker_url, self.queue)
+        self._app_context.__enter__()
+        return self.broker_url
+
+    def start_worker(self, *, beat: bool = False, env: dict | None = None) -> CeleryWorker:
+        if not self.broker_url:
+            self.use_broker("redis")
         worker = CeleryWorker(
-            queue=queue,
-            broker_url=url,
+            queue=self.queue,
+            broker_url=self.broker_url,
             beat=beat,
-            log_path=tmp_path / f"worker-{len(started)}.log",
+            log_path=self.tmp_path / f"worker-{len(self.workers)}.log",
             env={
                 "DATABASE_URL": database_url_of_tests(),
-                "RECSYS_DATA_DIR": str(settings.DATA_DIR),
-                "CHROMA_URL": settings.CHROMA_URL,
-                "CHROMA_COLLECTION_PREFIX": settings.CHROMA_COLLECTION_PREFIX,
+                "RECSYS_DATA_DIR": str(self.settings.DATA_DIR),
+                "CHROMA_URL": self.settings.CHROMA_URL,
+                "CHROMA_COLLECTION_PREFIX": self.settings.CHROMA_COLLECTION_PREFIX,
                 "REDIS_URL": "",
                 "CELERY_RESULT_BACKEND": "",
                 **(env or {}),
             },
-            **kwargs,
         )
-        started.append(worker)
+        self.workers.append(worker)
         return worker.start()
 
-    yield start
-    for worker in started:
-        worker.stop()
-    for context in contexts:
-        context.__exit__(None, None, None)
+    def _restore_app(self) -> None:
+        if self._app_context is not None:
+            self._app_context.__exit__(None, None, None)
+            self._app_context = None
+
+    def close(self) -> None:
+        for worker in self.workers:
+            worker.stop()
+        self._restore_app()
+
+
+@pytest.fixture
+def celery_stack(request, settings, chroma, tmp_path):
+    """See CeleryStack. Tests using it need `transactional_db` (the worker is another process
+    and must see committed rows)."""
+    name = re.sub(r"[^A-Za-z0-9]+", "-", request.node.name)[:40]
+    stack = CeleryStack(
+        settings=settings, tmp_path=tmp_path, queue=f"test-{name}-{uuid.uuid4().hex[:6]}"
+    )
+    yield stack
+    stack.close()

@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 
+import httpx
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Case, Value, When
@@ -39,6 +40,8 @@ Mode = str  # "sync" | "reembed" | "rebuild"
 SYNC, REEMBED, REBUILD = "sync", "reembed", "rebuild"
 JOB_KIND = {SYNC: Job.Kind.SYNC, REEMBED: Job.Kind.REEMBED, REBUILD: Job.Kind.REBUILD}
 _LOAD_CHUNK = 2000  # ids per IN (...) query
+# What an unreachable Chroma server raises (connection refused, timeouts, 5xx).
+CHROMA_ERRORS = (httpx.HTTPError, ConnectionError, ValueError)
 
 
 @dataclass(frozen=True)
@@ -156,18 +159,25 @@ def index_sync(
     stored vector is missing or was computed from other text, remove the vectors of films that
     no longer exist. Returns the Job recording the work, or None when there was nothing to
     embed (unless always_record)."""
-    if _needs_rebuild():
-        return index_rebuild(created_by=created_by, dispatch=dispatch)
     loaded_at = timezone.now()
     films = film_texts(movie_ids)
-    live = vector_store.get_collection()
-    stored = _stored_hashes(live, None if movie_ids is None else [f.movie.pk for f in films])
     present = {str(f.movie.pk) for f in films}
-    if movie_ids is None:
-        gone = [key for key in stored if key not in present]
-    else:
-        gone = [str(pk) for pk in set(movie_ids) if str(pk) not in present]
-    vector_store.delete(vector_store.write_targets(), ids=gone)
+    try:
+        if _needs_rebuild():
+            return index_rebuild(created_by=created_by, dispatch=dispatch)
+        live = vector_store.get_collection()
+        stored = _stored_hashes(live, None if movie_ids is None else [int(k) for k in present])
+        if movie_ids is None:
+            gone = [key for key in stored if key not in present]
+        else:
+            gone = [str(pk) for pk in set(movie_ids) if str(pk) not in present]
+        vector_store.delete(vector_store.write_targets(), ids=gone)
+    except CHROMA_ERRORS as exc:
+        # Plan from the database's record; the batches retry until Chroma is back (and the
+        # sweep removes vectors of films deleted meanwhile).
+        logger.warning("Chroma unreachable, planning from the database: %s", exc)
+        stored = {str(f.movie.pk): f.movie.indexed_hash for f in films if _is_indexed(f.movie)}
+        gone = []
     stale = [f for f in films if stored.get(str(f.movie.pk)) != f.hash]
     current = [f for f in films if stored.get(str(f.movie.pk)) == f.hash]
     _mark_indexed_if_unchanged(
@@ -184,6 +194,10 @@ def index_sync(
     return _plan_job(
         films=stale, mode=SYNC, created_by=created_by, params=params, dispatch=dispatch
     )
+
+
+def _is_indexed(movie: Movie) -> bool:
+    return movie.index_state == Movie.IndexState.INDEXED
 
 
 def _needs_mark(film: "FilmText") -> bool:

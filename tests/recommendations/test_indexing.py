@@ -24,7 +24,13 @@ def stored(chroma, movie_ids, collection=None):
 def test_sync_indexes_every_film_with_its_metadata_and_check_agrees(chroma, catalogue, run_inline):
     job = run_inline(services.index_sync)
 
-    assert (job.kind, job.status, job.total, job.done, job.failed) == ("sync", "succeeded", 12, 12, 0)
+    assert (job.kind, job.status, job.total, job.done, job.failed) == (
+        "sync",
+        "succeeded",
+        12,
+        12,
+        0,
+    )
     vectors = stored(chroma, [m.pk for m in catalogue])
     movie = Movie.objects.get(pk=catalogue[3].pk)
     meta, vector = vectors[movie.pk]
@@ -86,9 +92,7 @@ def test_a_redelivered_batch_counts_once(chroma, catalogue, run_inline):
     assert (job.status, job.total, job.done, job.failed) == ("succeeded", 12, 12, 0)
 
 
-def test_rebuild_fills_a_shadow_collection_and_swaps_it_in(
-    chroma, catalogue, run_inline, settings
-):
+def test_rebuild_fills_a_shadow_collection_and_swaps_it_in(chroma, catalogue, run_inline, settings):
     settings.INDEX_BATCH_SIZE = 4
     run_inline(services.index_sync)
     old_live = chroma.read_pointer().live
