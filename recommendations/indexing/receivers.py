@@ -53,11 +53,9 @@ def enqueue_sync(movie_ids: list[int]) -> bool:
             retry=True,
             retry_policy={"max_retries": settings.INDEX_ENQUEUE_RETRIES, "interval_start": 0.1},
         )
-    except Exception:  # the broker is down: the sweep will find these films pending
+    except Exception as exc:  # the broker is down: the sweep will find these films pending
         logger.warning(
-            "could not queue an index sync for %d films; the sweep will",
-            len(movie_ids),
-            exc_info=True,
+            "could not queue an index sync for %d films (%s); the sweep will", len(movie_ids), exc
         )
         return False
     return True
