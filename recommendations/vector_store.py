@@ -35,7 +35,10 @@ HNSW_CONFIGURATION = {
     "ef_search": 128,
     "max_neighbors": 32,
 }
-_chroma_settings = ChromaSettings(anonymized_telemetry=False)
+
+
+def _chroma_settings() -> ChromaSettings:
+    return ChromaSettings(anonymized_telemetry=False)  # fresh: HttpClient writes its address in
 
 
 def _http_client(url: str) -> ClientAPI:
@@ -44,7 +47,7 @@ def _http_client(url: str) -> ClientAPI:
         host=parsed.hostname or "127.0.0.1",
         port=parsed.port or 8000,
         ssl=parsed.scheme == "https",
-        settings=_chroma_settings,
+        settings=_chroma_settings(),
     )
 
 
@@ -64,7 +67,7 @@ def get_client() -> ClientAPI:
     if url:
         return _http_client(url)
     settings.CHROMA_PATH.mkdir(parents=True, exist_ok=True)
-    return chromadb.PersistentClient(path=str(settings.CHROMA_PATH), settings=_chroma_settings)
+    return chromadb.PersistentClient(path=str(settings.CHROMA_PATH), settings=_chroma_settings())
 
 
 def collection_name(suffix: str = "live") -> str:
