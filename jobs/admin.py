@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.template.loader import render_to_string
 
 from jobs.models import Job
+from jobs.selectors import jobs_running_and_failed
 
 
 @admin.register(Job)
@@ -33,9 +34,8 @@ class JobAdmin(admin.ModelAdmin):
         return render_to_string("jobs/progress.html#job", {"job": job})
 
     def changelist_view(self, request, extra_context=None):
-        from jobs.views import running_jobs_context
-
-        return super().changelist_view(request, {**running_jobs_context(), **(extra_context or {})})
+        context = {**jobs_running_and_failed(), **(extra_context or {})}
+        return super().changelist_view(request, context)
 
     def has_add_permission(self, request) -> bool:
         return False

@@ -23,11 +23,11 @@ def _ids() -> set[int]:
     return _touched.ids
 
 
-def mark_pending(movie_ids) -> None:
+def mark_pending(movie_ids, *, already_pending: bool = False) -> None:
     ids = sorted({int(pk) for pk in movie_ids if pk is not None})
     if not ids:
         return
-    for start in range(0, len(ids), 2000):
+    for start in range(0, len(ids), 2000) if not already_pending else ():
         Movie.objects.filter(pk__in=ids[start : start + 2000]).update(
             index_state=Movie.IndexState.PENDING, updated_at=timezone.now()
         )
@@ -62,8 +62,8 @@ def enqueue_sync(movie_ids: list[int]) -> bool:
 
 
 def _movie_saved(sender, instance: Movie, created: bool, raw: bool = False, **kwargs) -> None:
-    if not raw:
-        mark_pending([instance.pk])
+    if not raw:  # a new film is created pending
+        mark_pending([instance.pk], already_pending=created)
 
 
 def _movie_deleted(sender, instance: Movie, **kwargs) -> None:
