@@ -1,5 +1,11 @@
-import pytest
+import importlib
 
+import pytest
+from django.contrib import admin
+from django.urls import clear_url_caches
+
+from movies.models import Movie
+from recommendations import admin_actions
 from recommendations.indexing import services
 from tests.factories import CreditFactory, GenreFactory, KeywordFactory, MovieFactory
 
@@ -32,3 +38,21 @@ def run_inline():
         return job
 
     return run
+
+
+@pytest.fixture
+def movie_admin():
+    """The Movie admin that movies/admin.py registers; a plain one where that is absent."""
+    import recsys_site.urls
+
+    registered_here = not admin.site.is_registered(Movie)
+    if registered_here:
+        admin.site.register(Movie)
+        admin_actions.register()
+        importlib.reload(recsys_site.urls)
+        clear_url_caches()
+    yield admin.site.get_model_admin(Movie)
+    if registered_here:
+        admin.site.unregister(Movie)
+        importlib.reload(recsys_site.urls)
+        clear_url_caches()

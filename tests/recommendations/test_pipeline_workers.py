@@ -1,20 +1,17 @@
 """The index kept true to the catalogue by REAL processes: a Celery worker (prefork) on Redis
 or on the embedded SQLite broker, a Chroma server, and faults injected into each of them."""
 
-import importlib
 import os
 import signal
 import time
 
 import numpy as np
 import pytest
-from django.contrib import admin
-from django.urls import clear_url_caches, reverse
+from django.urls import reverse
 
 from jobs.models import Job
 from movies.models import Movie
 from movies.text import normalize_title
-from recommendations import admin_actions
 from recommendations.embedding import film_text, text_hash
 from recommendations.indexing import services
 from tests.factories import MovieFactory
@@ -22,24 +19,6 @@ from tests.html_forms import form_values
 from tests.workers import ChromaServer, RedisServer, free_port, wait_until
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture
-def movie_admin():
-    """The Movie admin that movies/admin.py registers; a plain one where that is absent."""
-    import recsys_site.urls
-
-    registered_here = not admin.site.is_registered(Movie)
-    if registered_here:
-        admin.site.register(Movie)
-        admin_actions.register()
-        importlib.reload(recsys_site.urls)
-        clear_url_caches()
-    yield admin.site.get_model_admin(Movie)
-    if registered_here:
-        admin.site.unregister(Movie)
-        importlib.reload(recsys_site.urls)
-        clear_url_caches()
 
 
 def vector_of(chroma, movie_id: int):

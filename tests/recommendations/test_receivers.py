@@ -107,3 +107,34 @@ def test_a_save_succeeds_when_the_broker_is_down_and_the_film_stays_pending(capl
     assert Movie.objects.get(pk=film.pk).synopsis == "Saved while the broker was down."
     assert states(film) == ["pending"]
     assert "the sweep will" in caplog.text
+
+
+def test_admin_actions_queue_a_visible_job(queue, movie_admin, admin_client, admin_user):
+    from django.urls import reverse
+
+    from jobs.models import Job
+
+    films = [MovieFactory(), MovieFactory()]
+    start = len(queue())
+    url = reverse("admin:movies_movie_changelist")
+    assert "Re-embed selected films" in admin_client.get(url).content.decode()
+
+    response = admin_client.post(
+        url,
+        {"action": "reembed_selected", "_selected_action": [f.pk for f in films]},
+        follow=True,
+    )
+
+    job = Job.objects.get(kind=Job.Kind.REEMBED)
+    assert job.created_by == admin_user and job.status == Job.Status.QUEUED
+    assert f"follow job #{job.pk}" in response.content.decode()
+    assert queue()[start:] == [
+        (
+            "recommendations.tasks.index_reembed_task",
+            {"movie_ids": sorted(f.pk for f in films), "job_id": job.pk},
+        )
+    ]
+
+    admin_client.post(url, {"action": "rebuild_index", "_selected_action": [films[0].pk]})
+    rebuild = Job.objects.get(kind=Job.Kind.REBUILD)
+    assert queue()[-1] == ("recommendations.tasks.index_rebuild_task", {"job_id": rebuild.pk})
