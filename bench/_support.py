@@ -41,27 +41,28 @@ def isolated_environment(*, broker: str) -> dict:
     return {"env": env, "chroma": chroma, "data_dir": data_dir, "broker_url": broker_url}
 
 
-def import_tmdb() -> int:
-    """Load TMDB 5000 through the project's importer when it exists, else a throwaway loader."""
+def import_tmdb(limit: int | None = None) -> int:
+    """Load TMDB 5000 through the project's importer when it exists, else a throwaway loader
+    (limit: the first rows only, for a quick trial of a bench script)."""
     from django.core.management import call_command, get_commands
 
-    if "import_movies" in get_commands():
+    if "import_movies" in get_commands() and limit is None:
         call_command("import_movies", "--format", "tmdb", str(TMDB_CSV))
     else:
-        _throwaway_tmdb_loader()
+        _throwaway_tmdb_loader(limit)
     from movies.models import Movie
 
     return Movie.objects.count()
 
 
-def _throwaway_tmdb_loader() -> None:
+def _throwaway_tmdb_loader(limit: int | None) -> None:
     from django.db import transaction
 
     from movies.models import Genre, Keyword, Movie
     from movies.text import normalize_title
 
     with open(TMDB_CSV, newline="") as f:
-        rows = list(csv.DictReader(f))
+        rows = list(csv.DictReader(f))[:limit]
     with transaction.atomic():
         movies = Movie.objects.bulk_create(
             Movie(
