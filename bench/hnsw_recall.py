@@ -1,10 +1,11 @@
 """Recall@50 of Chroma's HNSW index against exact (numpy brute-force) cosine search.
 
 Corpora: TMDB 5000 and the 36k Wikipedia films from ../shared/data, embedded with the project's
-model; queries: the 1,445 real TOMT known-item queries (people describing a film they forgot).
-Compares Chroma's default HNSW settings with ours (recommendations.vector_store).
+model (for TMDB, the film_text vectors that bench/ingest.py saved, when present); queries: real
+TOMT known-item queries (people describing a film they forgot). Compares Chroma's default HNSW
+settings with ours (recommendations.vector_store).
 
-    .venv/bin/python bench/hnsw_recall.py [--corpus tmdb|wikipedia|both]
+    .venv/bin/python bench/hnsw_recall.py [--corpus tmdb|wikipedia|both] [--queries 300]
 
 Vectors are cached under RECSYS_DATA_DIR/bench/ so a re-run only rebuilds the indexes.
 """
@@ -75,12 +76,12 @@ def queries() -> list[str]:
     return [json.loads(line)["query"] for line in lines if line.strip()]
 
 
-def cached_vectors(name: str, texts: list[str]) -> np.ndarray:
+def cached_vectors(name: str, texts) -> np.ndarray:
+    """texts: a list, or a function returning it (not called when the cache is used)."""
     cache = settings.DATA_DIR / "bench" / f"{name}-{index_fingerprint().replace('/', '_')}.npy"
     if cache.exists():
-        vectors = np.load(cache)
-        if len(vectors) == len(texts):
-            return vectors
+        return np.load(cache)
+    texts = texts() if callable(texts) else texts
     cache.parent.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
     vectors = encode(texts)
@@ -118,14 +119,15 @@ def recall(corpus: np.ndarray, query_vectors: np.ndarray, hnsw: dict) -> tuple[f
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--corpus", choices=["tmdb", "wikipedia", "both"], default="both")
+    parser.add_argument("--queries", type=int, default=300, help="the first N TOMT queries")
     args = parser.parse_args()
-    query_vectors = cached_vectors("tomt-queries", queries())
+    query_vectors = cached_vectors(f"tomt-queries-{args.queries}", queries()[: args.queries])
     corpora = {"tmdb": tmdb_texts, "wikipedia": wikipedia_texts}
     names = list(corpora) if args.corpus == "both" else [args.corpus]
     print(f"recall@{K} of Chroma HNSW vs exact cosine search, {len(query_vectors)} TOMT queries")
     print(f"{'corpus':<12}{'films':>7}  {'settings':<44}{'recall@50':>10}{'build s':>9}")
     for name in names:
-        corpus = cached_vectors(name, corpora[name]())
+        corpus = cached_vectors(name, corpora[name])
         for label, hnsw in [("chroma default", CHROMA_DEFAULT), ("ours", HNSW_CONFIGURATION)]:
             shown = {k: v for k, v in hnsw.items() if k != "space"} or "M16 efC100 efS100"
             value, build = recall(corpus, query_vectors, hnsw)

@@ -57,8 +57,6 @@ def index_batch_task(self, job_id: int, number: int, movie_ids: list[int], mode:
     batch = Batch(job_id, number, movie_ids, mode)
     try:
         return services.index_batch(batch=batch)
-    except services.RebuildSuperseded:
-        return 0
     except Exception as exc:
         if self.request.retries >= settings.INDEX_TASK_MAX_RETRIES:
             raise

@@ -27,6 +27,7 @@ from jobs.services import (
     job_commit_batch,
     job_complete_if_done,
     job_create,
+    job_fail,
     job_log,
     job_start,
 )
@@ -266,7 +267,8 @@ def _targets(batch: Batch, job: Job):
     if batch.mode == REBUILD:
         name = job.params["collection"]
         if vector_store.read_pointer().building != name:
-            raise RebuildSuperseded(f"collection {name} is no longer being built")
+            job_fail(job_id=job.pk, error=f"superseded: {name} is no longer being built")
+            raise RebuildSuperseded(name)
         return [vector_store.get_collection(name)]
     targets = vector_store.write_targets()
     if not targets:
@@ -281,12 +283,15 @@ class RebuildSuperseded(RuntimeError):
 def index_batch(*, batch: Batch) -> int:
     """Embed and store one batch; returns how many films were embedded."""
     job = Job.objects.get(pk=batch.job_id)
-    if f"{batch.number}" in job.result.get("batches_done", []):
-        return 0  # already counted: a redelivered task
+    if f"{batch.number}" in job.result.get("batches_done", []) or not job.is_active:
+        return 0  # already counted (a redelivered task), or the job was given up
     loaded_at = timezone.now()
     films = film_texts(batch.movie_ids)
     gone = sorted(set(batch.movie_ids) - {f.movie.pk for f in films})
-    targets = _targets(batch, job)
+    try:
+        targets = _targets(batch, job)
+    except RebuildSuperseded:
+        return 0
     vector_store.delete(targets, ids=[str(pk) for pk in gone])
     if batch.mode == SYNC:  # idempotent: what another task already stored is not redone
         stored = _stored_hashes(targets[0], [f.movie.pk for f in films])
@@ -365,7 +370,10 @@ def _complete(job_id: int) -> None:
         return
     job = Job.objects.get(pk=job_id)
     if job.kind == Job.Kind.REBUILD:
-        _finish_rebuild(job)
+        try:
+            _finish_rebuild(job)
+        except CHROMA_ERRORS as exc:
+            job_log(job_id=job.pk, line=f"swap deferred to the next sweep: {exc}")
 
 
 def _finish_rebuild(job: Job) -> None:
@@ -408,6 +416,8 @@ def index_sweep(*, dispatch: Dispatch = enqueue_batch) -> dict:
     pointer = vector_store.read_pointer()
     if pointer.retired:
         vector_store.drop_retired()
+    if pointer.building:
+        _settle_rebuild(pointer.building)
     if _needs_rebuild():
         job = index_rebuild(dispatch=dispatch)
         return {"rebuild": job.pk}
@@ -430,6 +440,18 @@ def index_sweep(*, dispatch: Dispatch = enqueue_batch) -> dict:
             len(extra),
         )
     return {"pending": len(pending), "job": job.pk if job else None, "extra": len(extra)}
+
+
+def _settle_rebuild(building: str) -> None:
+    """Finish a rebuild whose swap failed; abandon a shadow collection no job is filling."""
+    jobs = Job.objects.filter(kind=Job.Kind.REBUILD, params__collection=building)
+    if jobs.filter(status__in=[Job.Status.QUEUED, Job.Status.RUNNING]).exists():
+        return
+    finished = jobs.filter(status=Job.Status.SUCCEEDED).first()
+    if finished:
+        _finish_rebuild(finished)
+    else:
+        vector_store.shadow_abandon(building)
 
 
 def index_check(*, collection=None) -> CheckReport:

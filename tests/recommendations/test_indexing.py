@@ -135,3 +135,28 @@ def test_a_new_text_recipe_triggers_a_rebuild(chroma, catalogue, run_inline, mon
     live = chroma.get_collection()
     assert live.metadata["fingerprint"].endswith("test-next")
     assert services.index_check().ok
+
+
+def test_a_newer_rebuild_supersedes_an_older_one_and_the_sweep_clears_orphans(
+    chroma, catalogue, run_inline, settings
+):
+    settings.INDEX_BATCH_SIZE = 6
+    first_batches, second_batches = [], []
+    first = services.index_rebuild(dispatch=first_batches.append)
+    services.index_batch(batch=first_batches[0])
+    second = services.index_rebuild(dispatch=second_batches.append)
+
+    for batch in first_batches[1:] + second_batches:
+        services.index_batch(batch=batch)
+    first.refresh_from_db()
+    second.refresh_from_db()
+
+    assert first.status == "failed" and "superseded" in first.log
+    assert second.status == "succeeded"
+    assert chroma.read_pointer().live == second.params["collection"]
+    assert services.index_check().ok
+
+    orphan = chroma.shadow_begin()  # a rebuild whose job never ran
+    services.index_sweep(dispatch=lambda batch: None)
+    assert chroma.read_pointer().building == ""
+    assert orphan not in {c.name for c in chroma.get_client().list_collections()}
