@@ -117,10 +117,6 @@ def enqueue_batch(batch: Batch) -> None:
     index_batch_task.delay(batch.job_id, batch.number, batch.movie_ids, batch.mode)
 
 
-def run_batch_inline(batch: Batch) -> None:
-    index_batch(batch=batch)
-
-
 def _plan_job(
     *,
     films: list[FilmText],
