@@ -151,46 +151,86 @@ def index_sync(
     created_by=None,
     dispatch: Dispatch = enqueue_batch,
     always_record: bool = False,
+    verify_text: bool = False,
 ) -> Job | None:
     """Bring the index in line with these films (all films when None): embed the ones whose
     stored vector is missing or was computed from other text, remove the vectors of films that
     no longer exist. Returns the Job recording the work, or None when there was nothing to
-    embed (unless always_record)."""
+    embed (unless always_record).
+
+    A film indexed by this model and not saved since (every ORM change and `movies_changed`
+    moves its updated_at) is trusted to still have the text it was indexed with, so its text is
+    not rebuilt unless its vector is missing or differs; verify_text rebuilds every text (for
+    rows changed behind the ORM's back).
+    """
     loaded_at = timezone.now()
-    films = film_texts(movie_ids)
-    present = {str(f.movie.pk) for f in films}
+    trusted, doubtful = _split_by_record(movie_ids, verify_text=verify_text)
+    films = film_texts(doubtful)
+    expected = trusted | {str(f.movie.pk): f.hash for f in films}
     try:
         if _needs_rebuild():
             return index_rebuild(created_by=created_by, dispatch=dispatch)
         live = vector_store.get_collection()
-        stored = _stored_hashes(live, None if movie_ids is None else [int(k) for k in present])
+        stored = _stored_hashes(live, None if movie_ids is None else [int(k) for k in expected])
         if movie_ids is None:
-            gone = [key for key in stored if key not in present]
+            gone = [key for key in stored if key not in expected]
         else:
-            gone = [str(pk) for pk in set(movie_ids) if str(pk) not in present]
+            gone = [str(pk) for pk in set(movie_ids) if str(pk) not in expected]
         vector_store.delete(vector_store.write_targets(), ids=gone)
     except CHROMA_ERRORS as exc:
         # Plan from the database's record; the batches retry until Chroma is back (and the
         # sweep removes vectors of films deleted meanwhile).
         logger.warning("Chroma unreachable, planning from the database: %s", exc)
-        stored = {str(f.movie.pk): f.movie.indexed_hash for f in films if _is_indexed(f.movie)}
+        stored = trusted | {
+            str(f.movie.pk): f.movie.indexed_hash for f in films if _is_indexed(f.movie)
+        }
         gone = []
+    # A trusted film whose vector is missing or different needs its text after all.
+    films += film_texts([int(key) for key, h in trusted.items() if stored.get(key) != h])
     stale = [f for f in films if stored.get(str(f.movie.pk)) != f.hash]
     current = [f for f in films if stored.get(str(f.movie.pk)) == f.hash]
-    _mark_indexed_if_unchanged(
-        [f for f in current if _needs_mark(f)],
-        loaded_at=loaded_at,
-    )
+    _mark_indexed_if_unchanged([f for f in current if _needs_mark(f)], loaded_at=loaded_at)
     if not stale and not always_record:
         return None
     params = {
-        "requested": len(films) if movie_ids is not None else "all",
-        "up_to_date": len(current),
+        "requested": len(expected) if movie_ids is not None else "all",
+        "up_to_date": len(expected) - len(stale),
         "removed": len(gone),
     }
     return _plan_job(
         films=stale, mode=SYNC, created_by=created_by, params=params, dispatch=dispatch
     )
+
+
+def _split_by_record(
+    movie_ids: Sequence[int] | None, *, verify_text: bool
+) -> tuple[dict[str, str], list[int]]:
+    """({str(pk): indexed hash} of films unchanged since indexed, [pk] of the others)."""
+    trusted: dict[str, str] = {}
+    doubtful: list[int] = []
+    fields = ("pk", "index_state", "indexed_hash", "indexed_model", "indexed_at", "updated_at")
+    if movie_ids is None:
+        chunks = [Movie.objects.all()]
+    else:
+        ids = sorted(set(movie_ids))
+        chunks = [
+            Movie.objects.filter(pk__in=ids[i : i + _LOAD_CHUNK])
+            for i in range(0, len(ids), _LOAD_CHUNK)
+        ]
+    fingerprint = index_fingerprint()
+    for chunk in chunks:
+        for pk, state, hash_, model, indexed_at, updated_at in chunk.values_list(*fields):
+            unchanged = (
+                state == Movie.IndexState.INDEXED
+                and model == fingerprint
+                and indexed_at is not None
+                and updated_at <= indexed_at
+            )
+            if unchanged and not verify_text:
+                trusted[str(pk)] = hash_
+            else:
+                doubtful.append(pk)
+    return trusted, doubtful
 
 
 def _is_indexed(movie: Movie) -> bool:

@@ -52,6 +52,19 @@ def test_a_second_sync_with_nothing_changed_embeds_nothing(chroma, catalogue, ru
     assert Job.objects.count() == 1
 
 
+def test_a_plain_sync_restores_a_vector_lost_from_chroma(chroma, catalogue, run_inline):
+    run_inline(services.index_sync)
+    lost = catalogue[7].pk
+    chroma.get_collection().delete(ids=[str(lost)])
+    assert services.index_check().missing == [lost]
+
+    job = run_inline(services.index_sync)
+
+    assert job.total == 1
+    assert stored(chroma, [lost])[lost][0]["hash"] == Movie.objects.get(pk=lost).indexed_hash
+    assert services.index_check().ok
+
+
 def test_an_edit_re_embeds_only_that_film(chroma, catalogue, run_inline):
     run_inline(services.index_sync)
     before = stored(chroma, [m.pk for m in catalogue])

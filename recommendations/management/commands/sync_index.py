@@ -15,13 +15,19 @@ class Command(BaseCommand):
             action="store_true",
             help="embed the whole catalogue into a fresh collection, then swap it in",
         )
+        parser.add_argument(
+            "--verify",
+            action="store_true",
+            help="rebuild every film's text, even films unchanged since indexed (rows edited "
+            "behind the ORM's back)",
+        )
 
-    def handle(self, *args, rebuild: bool, **options) -> None:
+    def handle(self, *args, rebuild: bool, verify: bool, **options) -> None:
         batches: list[services.Batch] = []
         if rebuild:
             job = services.index_rebuild(dispatch=batches.append)
         else:
-            job = services.index_sync(dispatch=batches.append)
+            job = services.index_sync(dispatch=batches.append, verify_text=verify)
         if job is None:
             self.stdout.write(self.style.SUCCESS("The index is up to date."))
             return
