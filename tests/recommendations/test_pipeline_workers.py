@@ -147,17 +147,24 @@ def test_a_worker_killed_mid_batch_loses_nothing_and_counts_nothing_twice(
         interval=0.02,
         what="the first batch committed",
     )
+    time.sleep(0.5)  # the next batch is being embedded now
+    done_at_kill = Job.objects.get(pk=job.pk).done
     children = worker.pool_children()
     assert children
     for pid in children:
         os.kill(pid, signal.SIGKILL)
+    time.sleep(2)
+    # Restart the worker (a warm shutdown hands back any task it still held, then a new one).
+    worker.stop(timeout=90)
+    restarted = celery_stack.start_worker(env={"INDEX_BATCH_SIZE": "8"})
 
     job = wait_until(
         lambda: (j := Job.objects.get(pk=job.pk)).status != "running" and j,
-        timeout=180,
-        what="the job finishing after the kill",
+        timeout=240,
+        what="the job finishing after the kill and the restart",
     )
-    assert "signal 9" in worker.log()  # the kill did hit a running batch
+    assert restarted.alive()
+    assert "signal 9" in worker.log() and done_at_kill < 40  # killed while the job ran
     assert (job.status, job.total, job.done, job.failed) == ("succeeded", 40, 40, 0)
     assert sorted(job.result["batches_done"], key=int) == [str(n) for n in range(5)]
     assert_index_true(chroma, len(films))
