@@ -155,9 +155,8 @@ CHROMA_COLLECTION_PREFIX = env.str("CHROMA_COLLECTION_PREFIX", default="movies")
 # --- Index sync (recommendations.indexing) ------------------------------------------------
 INDEX_BATCH_SIZE = env.int("INDEX_BATCH_SIZE", default=64)  # films per task
 INDEX_SWEEP_SECONDS = env.float("INDEX_SWEEP_SECONDS", default=60)  # beat: pick up pending films
-INDEX_SWEEP_GRACE_SECONDS = env.float(
-    "INDEX_SWEEP_GRACE_SECONDS", default=30
-)  # let queued work run
+# A pending film is swept only after this long, so work already queued for it runs first.
+INDEX_SWEEP_GRACE_SECONDS = env.float("INDEX_SWEEP_GRACE_SECONDS", default=30)
 INDEX_TASK_MAX_RETRIES = env.int("INDEX_TASK_MAX_RETRIES", default=8)
 INDEX_RETRY_BACKOFF_MAX = env.int("INDEX_RETRY_BACKOFF_MAX", default=300)  # seconds
 INDEX_ENQUEUE_RETRIES = env.int("INDEX_ENQUEUE_RETRIES", default=1)  # a save never waits long
