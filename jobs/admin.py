@@ -1,13 +1,44 @@
 from django.contrib import admin
+from django.template.loader import render_to_string
 
 from jobs.models import Job
+from jobs.selectors import jobs_running_and_failed
 
 
 @admin.register(Job)
 class JobAdmin(admin.ModelAdmin):
-    list_display = ["id", "kind", "status", "done", "failed", "total", "created_by", "created_at"]
+    """Background work, read-only, with a live progress bar (see templates/admin/jobs/job/)."""
+
+    list_display = ["id", "kind", "status", "progress", "failed", "created_by", "created_at"]
     list_filter = ["kind", "status"]
-    readonly_fields = [f.name for f in Job._meta.fields]
+    list_select_related = ["created_by"]
+    date_hierarchy = "created_at"
+    fields = [
+        "kind",
+        "status",
+        "created_by",
+        ("total", "done", "failed"),
+        ("created_at", "started_at", "finished_at"),
+        "params",
+        "errors",
+        "log",
+        "result",
+    ]
+    readonly_fields = [
+        *("kind", "status", "created_by", "total", "done", "failed"),
+        *("created_at", "started_at", "finished_at", "params", "errors", "log", "result"),
+    ]
+
+    @admin.display(description="progress")
+    def progress(self, job: Job) -> str:
+        return render_to_string("jobs/progress.html#job", {"job": job})
+
+    def changelist_view(self, request, extra_context=None):
+        context = {**jobs_running_and_failed(), **(extra_context or {})}
+        return super().changelist_view(request, context)
 
     def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
         return False

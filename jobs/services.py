@@ -10,7 +10,7 @@ import logging
 from datetime import timedelta
 
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import Case, F, Q, Value, When
 from django.utils import timezone
 
 from jobs.models import Job
@@ -112,3 +112,37 @@ def jobs_redispatch() -> int:
     waiting = Job.objects.filter(status=Job.Status.QUEUED).exclude(task_name="")
     waiting = waiting.filter(Q(dispatched_at__isnull=True) | Q(dispatched_at__lt=stale))
     return sum(job_send(job_id=job_id) for job_id in waiting.values_list("pk", flat=True))
+
+
+def job_commit_batch(
+    *, job_id: int, batch_key: str, done: int = 0, failed: int = 0, errors: list[dict] | None = None
+) -> bool:
+    """Count one batch's outcome exactly once, however often its task was delivered.
+
+    Call it inside the transaction that writes the batch's results: False means the batch was
+    already counted (a redelivered task) and that transaction should write nothing.
+    """
+    job = Job.objects.select_for_update().get(pk=job_id)
+    counted = job.result.get("batches_done", [])
+    if batch_key in counted:
+        return False
+    job.result = {**job.result, "batches_done": [*counted, batch_key]}
+    job.errors = (job.errors + (errors or []))[:MAX_ERRORS_KEPT]
+    job.save(update_fields=["result", "errors"])
+    Job.objects.filter(pk=job_id).update(done=F("done") + done, failed=F("failed") + failed)
+    return True
+
+
+def job_complete_if_done(*, job_id: int) -> bool:
+    """Finish the job once every item is done or failed; True for the one caller that did."""
+    finished = (
+        Job.objects.filter(pk=job_id, status__in=[Job.Status.QUEUED, Job.Status.RUNNING])
+        .filter(total__lte=F("done") + F("failed"))
+        .update(
+            status=Case(
+                When(failed=0, then=Value(Job.Status.SUCCEEDED)), default=Value(Job.Status.FAILED)
+            ),
+            finished_at=timezone.now(),
+        )
+    )
+    return bool(finished)

@@ -4,7 +4,10 @@ import os
 
 from celery import Celery
 
+from recsys_site import broker
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "recsys_site.settings")
+broker.register()  # the embedded SQLite broker's URL scheme, before any connection is made
 
 app = Celery("recsys_site")
 app.config_from_object("django.conf:settings", namespace="CELERY")

@@ -139,10 +139,14 @@ else:
 # run, and a short polling interval so a queued task starts within about 100 ms.
 CELERY_BROKER_URL = env.str(
     "CELERY_BROKER_URL",
-    default=REDIS_URL or f"sqla+sqlite:///{DATA_DIR / 'celery-broker.sqlite3'}",
+    default=REDIS_URL or f"sqlitequeue+sqlite:///{DATA_DIR / 'celery-broker.sqlite3'}",
 )
+# Redis hands an unacknowledged task (its worker was killed) to another worker after this long;
+# index batches take seconds, so minutes are plenty.
 CELERY_BROKER_TRANSPORT_OPTIONS = (
-    {"visibility_timeout": 3600} if REDIS_URL else {"polling_interval": 0.05}
+    {"visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=600)}
+    if REDIS_URL
+    else {"polling_interval": env.float("CELERY_POLLING_INTERVAL", default=0.02)}
 )
 CELERY_RESULT_BACKEND = env.str("CELERY_RESULT_BACKEND", default=REDIS_URL or None) or None
 CELERY_TASK_IGNORE_RESULT = not CELERY_RESULT_BACKEND
@@ -162,6 +166,18 @@ CELERY_TIMEZONE = TIME_ZONE
 CHROMA_URL = env.str("CHROMA_URL", default="")  # e.g. http://127.0.0.1:8001; empty = embedded
 CHROMA_PATH = DATA_DIR / "chroma"
 CHROMA_COLLECTION_PREFIX = env.str("CHROMA_COLLECTION_PREFIX", default="movies")
+
+# --- Index sync (recommendations.indexing) ------------------------------------------------
+INDEX_BATCH_SIZE = env.int("INDEX_BATCH_SIZE", default=64)  # films per task
+INDEX_SWEEP_SECONDS = env.float("INDEX_SWEEP_SECONDS", default=60)  # beat: pick up pending films
+# A pending film is swept only after this long, so work already queued for it runs first.
+INDEX_SWEEP_GRACE_SECONDS = env.float("INDEX_SWEEP_GRACE_SECONDS", default=30)
+INDEX_TASK_MAX_RETRIES = env.int("INDEX_TASK_MAX_RETRIES", default=8)
+INDEX_RETRY_BACKOFF_MAX = env.int("INDEX_RETRY_BACKOFF_MAX", default=300)  # seconds
+INDEX_ENQUEUE_RETRIES = env.int("INDEX_ENQUEUE_RETRIES", default=1)  # a save never waits long
+# `runstack` starts a Chroma server when CHROMA_URL is unset and writes its address here, so that
+# every process (web, worker, commands) shares one server instead of opening the files each.
+CHROMA_LOCAL_SERVER_FILE = DATA_DIR / "chroma-server.json"
 
 # --- Models -------------------------------------------------------------------------------
 EMBEDDING_BATCH_SIZE = env.int("EMBEDDING_BATCH_SIZE", default=64)

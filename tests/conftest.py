@@ -1,8 +1,14 @@
 """Fixtures shared by every test module."""
 
+import os
+import re
+import uuid
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+
+from tests.workers import CeleryWorker, ChromaServer, free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED_DATA = ROOT.parent / "shared" / "data"
@@ -14,3 +20,150 @@ def shared_data() -> Path:
     if not SHARED_DATA.is_dir():
         pytest.skip("../shared/data is absent")
     return SHARED_DATA
+
+
+# --- Real services: a Chroma server, a Celery worker against the test database ----------------
+# (helpers in tests/workers.py; tests that use celery_worker need `transactional_db`)
+
+REDIS_TEST_DB = int(os.environ.get("RECSYS_TEST_REDIS_DB", "1"))
+
+
+@pytest.fixture(scope="session")
+def chroma_server(tmp_path_factory):
+    """A real `chroma run` server on a free loopback port, for the whole session."""
+    base = tmp_path_factory.mktemp("chroma-server")
+    server = ChromaServer(path=base / "data", port=free_port(), log_path=base / "chroma.log")
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def chroma(settings, chroma_server):
+    """This test's own collections on the shared Chroma server (a unique name prefix)."""
+    from recommendations import vector_store
+
+    settings.CHROMA_URL = chroma_server.url
+    settings.CHROMA_COLLECTION_PREFIX = f"t{uuid.uuid4().hex[:10]}"
+    vector_store.get_client.cache_clear()
+    yield vector_store
+    for collection in vector_store.get_client().list_collections():
+        if collection.name.startswith(settings.CHROMA_COLLECTION_PREFIX):
+            vector_store.get_client().delete_collection(collection.name)
+    vector_store.get_client.cache_clear()
+
+
+def broker_url_for(kind: str, tmp_path) -> str:
+    if kind == "redis":
+        return f"redis://127.0.0.1:6379/{REDIS_TEST_DB}"
+    if kind == "embedded":
+        return f"sqlitequeue+sqlite:///{tmp_path / 'broker.sqlite3'}"
+    return kind  # a URL
+
+
+def transport_options_for(broker_url: str) -> dict:
+    if broker_url.startswith("redis"):
+        return {"visibility_timeout": 600}
+    return {"polling_interval": 0.02}
+
+
+@contextmanager
+def celery_app_using(broker_url: str, queue: str):
+    """Make this process publish to broker_url / queue, as the worker under test consumes."""
+    from recsys_site.celery import app
+
+    saved = {
+        key: app.conf[key]
+        for key in ("broker_url", "task_default_queue", "broker_transport_options")
+    }
+
+    def reset_pools() -> None:
+        app._pool = None
+        app.amqp._producer_pool = None
+
+    app.conf.update(
+        broker_url=broker_url,
+        task_default_queue=queue,
+        broker_transport_options=transport_options_for(broker_url),
+    )
+    reset_pools()
+    try:
+        yield app
+    finally:
+        app.conf.update(saved)
+        reset_pools()
+
+
+def database_url_of_tests() -> str:
+    from django.db import connection
+
+    db = connection.settings_dict
+    if db["ENGINE"].endswith("sqlite3"):
+        return f"sqlite:///{db['NAME']}"
+    host = f"{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}"
+    return f"postgres://{db['USER']}:{db['PASSWORD']}@{host}/{db['NAME']}"
+
+
+class CeleryStack:
+    """Real Celery workers against the test database and this test's Chroma collections.
+
+    use_broker("redis" | "embedded" | URL) points this process at a broker and a queue of its
+    own (call it before saving films, so that their syncs go there); start_worker(beat=...,
+    env={...}) starts `celery -A recsys_site worker` on that broker and queue.
+    """
+
+    def __init__(self, *, settings, tmp_path: Path, queue: str):
+        self.settings, self.tmp_path, self.queue = settings, tmp_path, queue
+        self.workers: list[CeleryWorker] = []
+        self.broker_url = ""
+        self._app_context = None
+
+    def use_broker(self, broker: str) -> str:
+        self._restore_app()
+        self.broker_url = broker_url_for(broker, self.tmp_path)
+        self._app_context = celery_app_using(self.broker_url, self.queue)
+        self._app_context.__enter__()
+        return self.broker_url
+
+    def start_worker(self, *, beat: bool = False, env: dict | None = None) -> CeleryWorker:
+        if not self.broker_url:
+            self.use_broker("redis")
+        worker = CeleryWorker(
+            queue=self.queue,
+            broker_url=self.broker_url,
+            beat=beat,
+            log_path=self.tmp_path / f"worker-{len(self.workers)}.log",
+            env={
+                "DATABASE_URL": database_url_of_tests(),
+                "RECSYS_DATA_DIR": str(self.settings.DATA_DIR),
+                "CHROMA_URL": self.settings.CHROMA_URL,
+                "CHROMA_COLLECTION_PREFIX": self.settings.CHROMA_COLLECTION_PREFIX,
+                "REDIS_URL": "",
+                "CELERY_RESULT_BACKEND": "",
+                **(env or {}),
+            },
+        )
+        self.workers.append(worker)
+        return worker.start()
+
+    def _restore_app(self) -> None:
+        if self._app_context is not None:
+            self._app_context.__exit__(None, None, None)
+            self._app_context = None
+
+    def close(self) -> None:
+        for worker in self.workers:
+            worker.stop()
+        self._restore_app()
+
+
+@pytest.fixture
+def celery_stack(request, settings, chroma, tmp_path):
+    """See CeleryStack. Tests using it need `transactional_db` (the worker is another process
+    and must see committed rows)."""
+    name = re.sub(r"[^A-Za-z0-9]+", "-", request.node.name)[:40]
+    stack = CeleryStack(
+        settings=settings, tmp_path=tmp_path, queue=f"test-{name}-{uuid.uuid4().hex[:6]}"
+    )
+    yield stack
+    stack.close()

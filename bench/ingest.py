@@ -1,0 +1,139 @@
+"""Index TMDB 5000 through the real pipeline and compare with a bare model.encode, same run.
+
+Pipeline: a Celery worker process (prefork, one child, model warmed up) fed by the broker,
+writing to a Chroma server; the sync is queued as the admin/importer queue it and timed from the
+queueing to the Job's end. Reference: the same texts through SentenceTransformer.encode in this
+process (batch 64, normalised). Then a second sync with nothing changed is timed (the service
+call and the `sync_index` command).
+
+Both throughputs are given in wall time and in CPU time (worker processes + Chroma server for
+the pipeline, this process for the bare encode): on a machine shared with other work the CPU
+figures are the fair comparison, the wall figures move with the neighbours' load.
+
+    .venv/bin/python bench/ingest.py [--broker redis|embedded]
+
+Runs in a temporary data dir with its own Chroma server: your var/ is not touched. The bare
+vectors are saved to RECSYS_DATA_DIR/bench/ for bench/hnsw_recall.py.
+"""
+
+import argparse
+import io
+import os
+import shutil
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import _support
+
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU time of these processes (and their reaped children)."""
+    total = 0.0
+    for pid in pids:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        total += sum(int(x) for x in fields[11:15]) / CLOCK_TICKS
+    return total
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--broker", choices=["redis", "embedded"], default="embedded")
+    parser.add_argument("--limit", type=int, help="the first N films only (a quick trial)")
+    args = parser.parse_args()
+    vectors_dir = Path(os.environ.get("RECSYS_DATA_DIR", _support.ROOT / "var")) / "bench"
+    stack = _support.isolated_environment(broker=args.broker)
+
+    import django
+
+    django.setup()
+    import numpy as np
+    from django.conf import settings
+    from django.core.management import call_command
+
+    from jobs.models import Job
+    from recommendations.embedding import get_model, index_fingerprint
+    from recommendations.indexing import services
+    from recommendations.tasks import index_sync_task
+    from tests.workers import CeleryWorker
+
+    worker = None
+    try:
+        call_command("migrate", verbosity=0)
+        films = _support.import_tmdb(args.limit)
+        worker = CeleryWorker(
+            queue=stack["env"]["CELERY_QUEUE"],
+            broker_url=stack["broker_url"],
+            env=stack["env"] | {"INDEX_SWEEP_SECONDS": "3600"},
+            log_path=stack["data_dir"] / "worker.log",
+        ).start()
+        _support.wait_for_ping(warm=True)
+        latency = sorted(_support.wait_for_ping() for _ in range(20))
+        pipeline_pids = [worker.pid, *worker.pool_children(), stack["chroma"].pid]
+
+        cpu_before = cpu_seconds(pipeline_pids)
+        started = time.perf_counter()
+        index_sync_task.delay()
+        job = None
+        while job is None or job.is_active:
+            time.sleep(0.1)
+            job = Job.objects.filter(kind=Job.Kind.SYNC).first()
+        pipeline = time.perf_counter() - started
+        pipeline_cpu = cpu_seconds(pipeline_pids) - cpu_before
+        assert job.status == Job.Status.SUCCEEDED and job.done == films, job
+
+        texts = [f.text for f in services.film_texts(None)]
+        model = get_model()
+        started, cpu_started = time.perf_counter(), time.process_time()
+        vectors = model.encode(
+            texts,
+            batch_size=settings.EMBEDDING_BATCH_SIZE,
+            normalize_embeddings=True,
+            show_progress_bar=False,
+        )
+        bare, bare_cpu = time.perf_counter() - started, time.process_time() - cpu_started
+        vectors_dir.mkdir(parents=True, exist_ok=True)
+        if args.limit is None:
+            np.save(vectors_dir / f"tmdb-{index_fingerprint().replace('/', '_')}.npy", vectors)
+
+        started = time.perf_counter()
+        assert services.index_sync() is None
+        resync = time.perf_counter() - started
+        started = time.perf_counter()
+        call_command("sync_index", stdout=io.StringIO())
+        resync_command = time.perf_counter() - started
+        report = services.index_check()
+        assert report.ok and report.vectors == films, report
+    finally:
+        if worker:
+            worker.stop()
+        stack["chroma"].stop()
+        shutil.rmtree(stack["data_dir"], ignore_errors=True)
+
+    print(f"TMDB 5000: {films} films, broker {args.broker}, batch {settings.INDEX_BATCH_SIZE}")
+    print(
+        f"broker wait before a task starts: median {1000 * latency[10]:.0f} ms, "
+        f"max {1000 * latency[-1]:.0f} ms (20 pings)"
+    )
+    print(f"{'':22}{'wall s':>8}{'films/s':>9}{'CPU s':>8}{'films/CPU s':>13}")
+    for label, wall, cpu in [
+        ("bare model.encode", bare, bare_cpu),
+        ("pipeline", pipeline, pipeline_cpu),
+    ]:
+        print(f"{label:22}{wall:8.1f}{films / wall:9.1f}{cpu:8.1f}{films / cpu:13.1f}")
+    print(
+        f"ratio pipeline/bare: wall {bare / pipeline:.3f}, CPU {bare_cpu / pipeline_cpu:.3f}"
+        "   (target >= 0.9)"
+    )
+    print(
+        f"no-change re-sync of {films} films: {resync:.2f}s service, "
+        f"{resync_command:.2f}s `sync_index`   (target <= 2 s)"
+    )
+    print("check_index after the sync: nothing missing, stale or extra")
+
+
+if __name__ == "__main__":
+    main()

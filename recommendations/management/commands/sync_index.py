@@ -1,0 +1,42 @@
+"""Bring the vector index in line with the catalogue, here and now (no worker needed)."""
+
+from django.core.management.base import BaseCommand
+from tqdm import tqdm
+
+from recommendations.indexing import services
+
+
+class Command(BaseCommand):
+    help = "Embed every film whose vector is missing or stale (or all of them, --rebuild)."
+
+    def add_arguments(self, parser) -> None:
+        parser.add_argument(
+            "--rebuild",
+            action="store_true",
+            help="embed the whole catalogue into a fresh collection, then swap it in",
+        )
+        parser.add_argument(
+            "--verify",
+            action="store_true",
+            help="rebuild every film's text, even films unchanged since indexed (rows edited "
+            "behind the ORM's back)",
+        )
+
+    def handle(self, *args, rebuild: bool, verify: bool, **options) -> None:
+        batches: list[services.Batch] = []
+        if rebuild:
+            job = services.index_rebuild(dispatch=batches.append)
+        else:
+            job = services.index_sync(dispatch=batches.append, verify_text=verify)
+        if job is None:
+            self.stdout.write(self.style.SUCCESS("The index is up to date."))
+            return
+        with tqdm(total=job.total, unit="film", disable=not job.total) as bar:
+            for batch in batches:
+                services.index_batch(batch=batch)
+                bar.update(len(batch.movie_ids))
+        job.refresh_from_db()
+        style = self.style.SUCCESS if job.failed == 0 else self.style.ERROR
+        self.stdout.write(
+            style(f"{job}: {job.done} films indexed, {job.failed} failed, {job.total} in all.")
+        )

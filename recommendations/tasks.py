@@ -1,0 +1,76 @@
+"""Celery tasks: thin wrappers over recommendations.indexing.services.
+
+Every task is acknowledged late (a killed worker's task is delivered again) and safe to repeat.
+"""
+
+import random
+import time
+
+from celery import Task, shared_task
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.cache import cache
+
+from recommendations.embedding import encode
+from recommendations.indexing import services
+from recommendations.indexing.services import Batch
+
+
+def _user(user_id: int | None):
+    return get_user_model().objects.filter(pk=user_id).first() if user_id else None
+
+
+def _backoff(retries: int) -> float:
+    """Exponential backoff with full jitter, capped by INDEX_RETRY_BACKOFF_MAX."""
+    return random.uniform(0.5, 1.0) * min(settings.INDEX_RETRY_BACKOFF_MAX, 2 ** (retries + 1))
+
+
+@shared_task(acks_late=True, autoretry_for=(Exception,), retry_backoff=True, max_retries=None)
+def index_sync_task(movie_ids: list[int] | None = None, created_by_id: int | None = None):
+    job = services.index_sync(movie_ids=movie_ids, created_by=_user(created_by_id))
+    return job.pk if job else None
+
+
+@shared_task(acks_late=True, autoretry_for=(Exception,), retry_backoff=True, max_retries=None)
+def index_reembed_task(movie_ids: list[int], job_id: int | None = None):
+    return services.index_reembed(movie_ids=movie_ids, job_id=job_id).pk
+
+
+@shared_task(acks_late=True, autoretry_for=(Exception,), retry_backoff=True, max_retries=5)
+def index_rebuild_task(job_id: int | None = None):
+    return services.index_rebuild(job_id=job_id).pk
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def index_sweep_task():
+    return services.index_sweep()
+
+
+class BatchTask(Task):
+    def on_failure(self, exc, task_id, args, kwargs, einfo):
+        # Retries exhausted: record the failure on the films and the job, lose nothing.
+        services.index_batch_failed(batch=Batch(*args), error=exc)
+
+
+@shared_task(bind=True, base=BatchTask, acks_late=True, max_retries=None)
+def index_batch_task(self, job_id: int, number: int, movie_ids: list[int], mode: str):
+    batch = Batch(job_id, number, movie_ids, mode)
+    try:
+        return services.index_batch(batch=batch)
+    except Exception as exc:
+        if self.request.retries >= settings.INDEX_TASK_MAX_RETRIES:
+            raise
+        countdown = _backoff(self.request.retries)
+        services.index_batch_retrying(
+            batch=batch, error=exc, attempt=self.request.retries + 1, countdown=countdown
+        )
+        raise self.retry(exc=exc, countdown=countdown) from exc
+
+
+@shared_task(ignore_result=True)
+def ping(token: str, sent_at: float, warm: bool = False) -> None:
+    """Records how long a task waited in the broker (bench/); warm=True loads the model first."""
+    waited = time.time() - sent_at
+    if warm:
+        encode(["warm up"])
+    cache.set(f"ping:{token}", waited, 300)

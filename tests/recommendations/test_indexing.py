@@ -1,0 +1,175 @@
+"""The index sync services against a real Chroma server, batches run in this process."""
+
+import numpy as np
+import pytest
+
+from jobs.models import Job
+from movies.models import Movie
+from recommendations import embedding
+from recommendations.embedding import film_text, text_hash
+from recommendations.indexing import services
+
+pytestmark = pytest.mark.django_db
+
+
+def stored(chroma, movie_ids, collection=None):
+    collection = collection or chroma.get_collection()
+    got = collection.get(ids=[str(i) for i in movie_ids], include=["metadatas", "embeddings"])
+    return {
+        int(i): (meta, np.asarray(vec))
+        for i, meta, vec in zip(got["ids"], got["metadatas"], got["embeddings"], strict=True)
+    }
+
+
+def test_sync_indexes_every_film_with_its_metadata_and_check_agrees(chroma, catalogue, run_inline):
+    job = run_inline(services.index_sync)
+
+    assert (job.kind, job.status, job.total, job.done, job.failed) == (
+        "sync",
+        "succeeded",
+        12,
+        12,
+        0,
+    )
+    vectors = stored(chroma, [m.pk for m in catalogue])
+    movie = Movie.objects.get(pk=catalogue[3].pk)
+    meta, vector = vectors[movie.pk]
+    assert meta == {
+        "movie_id": movie.pk,
+        "year": movie.year,
+        "kind": "film",
+        "hash": text_hash(film_text(movie)),
+    }
+    np.testing.assert_allclose(vector, embedding.encode([film_text(movie)])[0], atol=1e-5)
+    assert movie.index_state == "indexed" and movie.indexed_hash == meta["hash"]
+    assert movie.indexed_model == embedding.index_fingerprint()
+    assert services.index_check().ok
+
+
+def test_a_second_sync_with_nothing_changed_embeds_nothing(chroma, catalogue, run_inline):
+    run_inline(services.index_sync)
+    assert run_inline(services.index_sync) is None
+    assert Job.objects.count() == 1
+
+
+def test_a_plain_sync_restores_a_vector_lost_from_chroma(chroma, catalogue, run_inline):
+    run_inline(services.index_sync)
+    lost = catalogue[7].pk
+    chroma.get_collection().delete(ids=[str(lost)])
+    assert services.index_check().missing == [lost]
+
+    job = run_inline(services.index_sync)
+
+    assert job.total == 1
+    assert stored(chroma, [lost])[lost][0]["hash"] == Movie.objects.get(pk=lost).indexed_hash
+    assert services.index_check().ok
+
+
+def test_an_edit_re_embeds_only_that_film(chroma, catalogue, run_inline):
+    run_inline(services.index_sync)
+    before = stored(chroma, [m.pk for m in catalogue])
+    edited = catalogue[5]
+    edited.synopsis = "A lighthouse keeper befriends a whale during a winter storm."
+    edited.save()
+
+    report = services.index_check()
+    assert report.stale == [edited.pk]
+    job = run_inline(services.index_sync, movie_ids=[edited.pk])
+
+    assert job.total == 1
+    after = stored(chroma, [m.pk for m in catalogue])
+    changed = [pk for pk in before if not np.allclose(before[pk][1], after[pk][1])]
+    assert changed == [edited.pk]
+    assert services.index_check().ok
+
+
+def test_a_deleted_film_leaves_the_index(chroma, catalogue, run_inline):
+    run_inline(services.index_sync)
+    gone = catalogue[0].pk
+    Movie.objects.filter(pk=gone).delete()
+    assert services.index_check().extra == [str(gone)]
+
+    run_inline(services.index_sync, movie_ids=[gone])
+
+    assert stored(chroma, [gone]) == {}
+    assert services.index_check().ok
+
+
+def test_a_redelivered_batch_counts_once(chroma, catalogue, run_inline):
+    batches = []
+    job = services.index_reembed(movie_ids=[m.pk for m in catalogue], dispatch=batches.append)
+    for batch in batches + batches:  # every task delivered twice
+        services.index_batch(batch=batch)
+    job.refresh_from_db()
+
+    assert (job.status, job.total, job.done, job.failed) == ("succeeded", 12, 12, 0)
+
+
+def test_rebuild_fills_a_shadow_collection_and_swaps_it_in(chroma, catalogue, run_inline, settings):
+    settings.INDEX_BATCH_SIZE = 4
+    run_inline(services.index_sync)
+    old_live = chroma.read_pointer().live
+    batches = []
+    job = services.index_rebuild(dispatch=batches.append)
+    shadow = job.params["collection"]
+
+    # Mid-rebuild: search still reads the complete old index; an edit reaches both.
+    services.index_batch(batch=batches[0])
+    assert chroma.get_collection().name == old_live
+    assert chroma.get_collection().count() == 12
+    edited = Movie.objects.exclude(pk__in=batches[0].movie_ids).first()
+    edited.synopsis = "Edited while the index was being rebuilt."
+    edited.save()
+    run_inline(services.index_sync, movie_ids=[edited.pk])
+    for batch in batches[1:]:
+        services.index_batch(batch=batch)
+    job.refresh_from_db()
+
+    assert job.status == "succeeded"
+    assert chroma.read_pointer().live == shadow
+    assert chroma.get_collection().name == shadow
+    assert services.index_check().ok
+    services.index_sweep(dispatch=lambda batch: None)
+    names = {c.name for c in chroma.get_client().list_collections()}
+    assert old_live not in names
+
+
+def test_a_new_text_recipe_triggers_a_rebuild(chroma, catalogue, run_inline, monkeypatch):
+    run_inline(services.index_sync)
+    monkeypatch.setattr(embedding, "TEXT_VERSION", "test-next")
+
+    batches = []
+    result = services.index_sweep(dispatch=batches.append)
+    for batch in batches:
+        services.index_batch(batch=batch)
+    job = Job.objects.get(pk=result["rebuild"])
+
+    assert job.kind == Job.Kind.REBUILD and job.status == "succeeded"
+    live = chroma.get_collection()
+    assert live.metadata["fingerprint"].endswith("test-next")
+    assert services.index_check().ok
+
+
+def test_a_newer_rebuild_supersedes_an_older_one_and_the_sweep_clears_orphans(
+    chroma, catalogue, run_inline, settings
+):
+    settings.INDEX_BATCH_SIZE = 6
+    first_batches, second_batches = [], []
+    first = services.index_rebuild(dispatch=first_batches.append)
+    services.index_batch(batch=first_batches[0])
+    second = services.index_rebuild(dispatch=second_batches.append)
+
+    for batch in first_batches[1:] + second_batches:
+        services.index_batch(batch=batch)
+    first.refresh_from_db()
+    second.refresh_from_db()
+
+    assert first.status == "failed" and "superseded" in first.log
+    assert second.status == "succeeded"
+    assert chroma.read_pointer().live == second.params["collection"]
+    assert services.index_check().ok
+
+    orphan = chroma.shadow_begin()  # a rebuild whose job never ran
+    services.index_sweep(dispatch=lambda batch: None)
+    assert chroma.read_pointer().building == ""
+    assert orphan not in {c.name for c in chroma.get_client().list_collections()}
