@@ -19,7 +19,7 @@ from datetime import timedelta
 import httpx
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Case, Value, When
+from django.db.models import Case, Prefetch, Value, When
 from django.utils import timezone
 
 from jobs.models import Job
@@ -31,7 +31,7 @@ from jobs.services import (
     job_log,
     job_start,
 )
-from movies.models import Movie
+from movies.models import Credit, Movie
 from recommendations import vector_store
 from recommendations.embedding import encode, film_text, index_fingerprint, text_hash
 
@@ -40,7 +40,7 @@ logger = logging.getLogger(__name__)
 Mode = str  # "sync" | "reembed" | "rebuild"
 SYNC, REEMBED, REBUILD = "sync", "reembed", "rebuild"
 JOB_KIND = {SYNC: Job.Kind.SYNC, REEMBED: Job.Kind.REEMBED, REBUILD: Job.Kind.REBUILD}
-_LOAD_CHUNK = 2000  # ids per IN (...) query
+_LOAD_CHUNK = 500  # ids per IN (...) query; SQLite refuses much longer lists here
 # What an unreachable Chroma server raises (connection refused, timeouts, 5xx).
 CHROMA_ERRORS = (httpx.HTTPError, ConnectionError, ValueError)
 
@@ -90,7 +90,10 @@ class CheckReport:
 
 
 def _films(movie_ids: Iterable[int] | None) -> Iterable[Movie]:
-    base = Movie.objects.prefetch_related("genres", "keywords", "credits__person").order_by("pk")
+    # Credits join their people: a separate person prefetch over many films makes SQLite
+    # build an OR chain deeper than it accepts.
+    credits = Prefetch("credits", queryset=Credit.objects.select_related("person"))
+    base = Movie.objects.prefetch_related("genres", "keywords", credits).order_by("pk")
     if movie_ids is None:
         ids = list(Movie.objects.order_by("pk").values_list("pk", flat=True))
     else:
