@@ -14,7 +14,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 SHARED_DATA = ROOT.parent / "shared" / "data"
 NAMES = ("tmdb", "wikipedia")
-WIKIPEDIA_MAX_SEQ_LENGTH = 64
+WIKIPEDIA_MAX_SEQ_LENGTH = 24
 
 
 def data_dir(name: str) -> Path:
@@ -54,9 +54,10 @@ def build(name: str) -> None:
             count = load_wikipedia_json(SHARED_DATA / "wikipedia-movies")
         print(f"{name}: loaded {count} films")
     if name == "wikipedia":
-        # This 2-core machine embeds ~12 full-length films a second (50 min for 36k). The
-        # 36k catalogue serves the latency bench, whose cost does not depend on what the
-        # vectors say, so its films are embedded from their first 64 word pieces.
+        # This shared 2-core machine embedded 3-12 full-length films a second (hours for
+        # 34k). The 34k catalogue serves the latency bench, whose cost does not depend on
+        # what the vectors say, so its films are embedded from the first word pieces of
+        # film_text() (title, year, genres, first cast names). Quality is measured on TMDB.
         from recommendations.embedding import get_model
 
         get_model().max_seq_length = WIKIPEDIA_MAX_SEQ_LENGTH

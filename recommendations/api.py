@@ -28,7 +28,7 @@ def _error(message: str, status: int = 400) -> JsonResponse:
     return JsonResponse({"error": message}, status=status)
 
 
-def _int(data: dict, name: str, default: int, low: int, high: int) -> int:
+def _int(data: dict, name: str, default: int | None, low: int, high: int) -> int | None:
     value = data.get(name, default)
     if value is None:
         return default
@@ -55,8 +55,8 @@ def _filters(raw: Any) -> Filters:
     kind = raw.get("kind") or None
     if kind is not None and kind not in Movie.Kind.values:
         raise BadRequest(f"filters.kind must be one of {', '.join(Movie.Kind.values)}")
-    year_from = _int(raw, "year_from", 0, 1870, 2100) or None
-    year_to = _int(raw, "year_to", 0, 1870, 2100) or None
+    year_from = _int(raw, "year_from", None, 1870, 2100)
+    year_to = _int(raw, "year_to", None, 1870, 2100)
     if year_from and year_to and year_from > year_to:
         raise BadRequest("filters.year_from is after filters.year_to")
     return Filters(tuple(genres), kind, year_from, year_to)

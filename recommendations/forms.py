@@ -19,8 +19,11 @@ class SearchForm(forms.Form):
     year_to = forms.IntegerField(required=False, min_value=1870, max_value=2100)
     offset = forms.IntegerField(required=False, min_value=0, max_value=10_000)
 
-    def __init__(self, *args, genres: list[str], **kwargs) -> None:
-        super().__init__(*args, **kwargs)
+    def __init__(self, data=None, *, genres: list[str], **kwargs) -> None:
+        if data is not None:  # the form's "All genres" option sends genre=""
+            data = data.copy()
+            data.setlist("genre", [g for g in data.getlist("genre") if g])
+        super().__init__(data, **kwargs)
         self.fields["genre"].choices = [(g, g) for g in genres]
 
     def filters(self) -> Filters:

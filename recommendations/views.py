@@ -31,9 +31,25 @@ def search_page(request: HttpRequest) -> HttpResponse:
         "more_url": _more_url(request, response),
     }
     template = "recommendations/search.html"
-    if request.htmx:
-        template += "#page" if response and response.offset else "#results"
-    return render(request, template, context)
+    if not request.htmx:
+        return render(request, template, context)
+    if response and response.offset:
+        return render(request, f"{template}#page", context)
+    page = render(request, f"{template}#results", context)
+    page["HX-Push-Url"] = _shareable_url(request)  # without the form's empty fields
+    return page
+
+
+def _shareable_url(request: HttpRequest) -> str:
+    params = request.GET.copy()
+    for key in list(params):
+        values = [v for v in params.getlist(key) if v and key != "offset"]
+        if values:
+            params.setlist(key, values)
+        else:
+            del params[key]
+    query = params.urlencode()
+    return f"{request.path}?{query}" if query else request.path
 
 
 def _more_url(request: HttpRequest, response) -> str:
