@@ -31,9 +31,7 @@ def main(configs: list[dict]) -> None:
     tune, held_out = split(queries)
     for overrides in configs or [{}]:
         fields = overrides.pop("fields", None)
-        config = PipelineConfig(
-            **{**DEFAULT_CONFIG.__dict__, **overrides}
-        )
+        config = PipelineConfig(**{**DEFAULT_CONFIG.__dict__, **overrides})
         if fields:
             config = PipelineConfig(**{**config.__dict__, "fields": FieldWeights(*fields)})
         started = time.perf_counter()
