@@ -34,7 +34,7 @@ class PipelineConfig:
 
     depth: int = 200  # candidates each retriever hands to fusion
     rerank_depth: int = 100  # fused candidates the reranker scores
-    rrf_k: float = 60.0
+    rrf_k: float = 20.0
     dense_weight: float = 1.0
     lexical_weight: float = 1.0
     rerank_weight: float = 0.0  # weight of the reranker's rank against the fused rank

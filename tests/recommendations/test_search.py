@@ -2,7 +2,6 @@
 
 import pytest
 
-from movies.models import Movie
 from recommendations.search.catalogue import Filters
 from recommendations.selectors import movie_search, movie_similar
 from tests.factories import MovieFactory
@@ -121,9 +120,3 @@ def test_without_chroma_search_falls_back_to_words_with_a_notice(films, settings
     assert titles(response, 1) == ["Jaws"]
     assert response.notices
     assert response.results[0].stages["dense"].rank is None
-
-
-def test_an_empty_catalogue_answers_with_nothing(chroma_dir):  # no `films` fixture
-    reset_search_caches()
-    assert not Movie.objects.exists()
-    assert movie_search("anything").results == []
