@@ -1,8 +1,80 @@
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_GET
+
+from movies.models import Credit, Movie
+from recommendations.forms import PAGE_SIZE, SearchForm
+from recommendations.search.catalogue import get_snapshot
+from recommendations.selectors import movie_search, movie_similar
 
 
 @require_GET
 def search_page(request: HttpRequest) -> HttpResponse:
-    return render(request, "recommendations/search.html", {"query": request.GET.get("q", "")})
+    """The search page; an HTMX request gets the results partial (or, with an offset, the
+    next page of cards), a plain GET the whole page with the same results."""
+    form = SearchForm(request.GET, genres=get_snapshot().genre_names)
+    response = None
+    if form.is_valid():
+        filters = form.filters()
+        query = form.cleaned_data["q"]
+        if query or filters.active:
+            response = movie_search(
+                query,
+                filters=filters,
+                top_k=PAGE_SIZE,
+                offset=form.cleaned_data.get("offset") or 0,
+            )
+    context = {
+        "form": form,
+        "query": form.cleaned_data.get("q", "") if form.is_valid() else "",
+        "response": response,
+        "more_url": _more_url(request, response),
+    }
+    template = "recommendations/search.html"
+    if not request.htmx:
+        return render(request, template, context)
+    if response and response.offset:
+        return render(request, f"{template}#page", context)
+    page = render(request, f"{template}#results", context)
+    page["HX-Push-Url"] = _shareable_url(request)  # without the form's empty fields
+    return page
+
+
+def _shareable_url(request: HttpRequest) -> str:
+    params = request.GET.copy()
+    for key in list(params):
+        values = [v for v in params.getlist(key) if v and key != "offset"]
+        if values:
+            params.setlist(key, values)
+        else:
+            del params[key]
+    query = params.urlencode()
+    return f"{request.path}?{query}" if query else request.path
+
+
+def _more_url(request: HttpRequest, response) -> str:
+    if response is None or not response.has_more:
+        return ""
+    params = request.GET.copy()
+    params["offset"] = str(response.next_offset)
+    return f"?{params.urlencode()}"
+
+
+@require_GET
+def movie_detail(request: HttpRequest, movie_id: int) -> HttpResponse:
+    movie = get_object_or_404(
+        Movie.objects.prefetch_related("genres", "keywords", "credits__person"), pk=movie_id
+    )
+    credits = sorted(movie.credits.all(), key=lambda c: (c.role, c.order))
+    similar = movie_similar(movie.pk, top_k=12)
+    return render(
+        request,
+        "recommendations/movie_detail.html",
+        {
+            "movie": movie,
+            "directors": [c for c in credits if c.role == Credit.Role.DIRECTOR],
+            "writers": [c for c in credits if c.role == Credit.Role.WRITER],
+            "cast": [c for c in credits if c.role == Credit.Role.CAST],
+            "similar": similar,
+        },
+    )

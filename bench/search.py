@@ -1,0 +1,129 @@
+"""End-to-end latency of the search results partial (the HTMX request the search box sends),
+warm, over 200+ varied queries, next to the seed's pipeline in the same run.
+
+    .venv/bin/python -m bench.catalogues tmdb        # once, cached under var/bench/
+    .venv/bin/python -m bench.search tmdb            # or: wikipedia
+
+Requests go through Django's test Client in this process (URL routing, middleware, view,
+pipeline, database, template), no network. The seed's pipeline: embed the query, Chroma's
+top 50, re-embed those 50 films' texts, sort by cosine.
+"""
+
+import json
+import statistics
+import sys
+import time
+
+from bench.catalogues import SHARED_DATA, setup_django
+
+MOODS = [
+    "something funny to watch with friends",
+    "a scary movie for halloween night",
+    "feel good family adventure",
+    "gritty crime drama in new york",
+    "romantic comedy in paris",
+    "space exploration and aliens",
+    "a heist gone wrong",
+    "sad war movie",
+    "true story about a sports team",
+    "animated film for kids about animals",
+    "time travel paradox",
+    "a detective solving murders in a small town",
+    "western with gunslingers",
+    "musical about dreams in hollywood",
+    "zombie apocalypse",
+    "courtroom drama",
+    "coming of age summer",
+    "superhero origin story",
+    "haunted house",
+    "road trip comedy",
+    "spy thriller cold war",
+    "disaster movie with a tsunami",
+    "boxing underdog",
+    "dinosaurs",
+    "pirates on the high seas",
+    "vampires in love",
+    "political conspiracy",
+    "high school dance",
+    "a dog finds its way home",
+    "robots take over the world",
+    "80s action",
+    "thriller from the 90s",
+    "2000s romance",
+    "horror before 1980",
+    "comedy after 2010",
+    "mafia family saga",
+    "small town secrets",
+    "submarine war",
+    "prison escape",
+    "body swap comedy",
+]
+
+
+def queries(titles: list[str]) -> list[str]:
+    lines = (SHARED_DATA / "queries" / "tomt-dev.jsonl").read_text().splitlines()
+    rows = [json.loads(line) for line in lines]
+    first_lines = [r["query"].split("\n", 1)[0][:200] for r in rows[:130]]
+    return first_lines + MOODS + titles
+
+
+def percentile(values: list[float], q: float) -> float:
+    return statistics.quantiles(values, n=100, method="inclusive")[int(q) - 1]
+
+
+def main(name: str, seed_sample: int = 20) -> None:
+    setup_django(name)
+    from django.test import Client
+
+    from movies.models import Movie
+    from recommendations.embedding import encode, film_text
+    from recommendations.search.catalogue import get_snapshot
+    from recommendations.vector_store import get_collection
+
+    client = Client()
+    films = Movie.objects.count()
+    titles = list(Movie.objects.order_by("-popularity", "pk").values_list("title", flat=True)[:40])
+    sample = queries(titles)
+    warmup = ["warm up query", "a film about a bank robbery", "comedy", "the 90s", "paris"]
+
+    def partial(q: str) -> float:
+        started = time.perf_counter()
+        response = client.get("/", {"q": q}, HTTP_HX_REQUEST="true")
+        elapsed = (time.perf_counter() - started) * 1000
+        assert response.status_code == 200 and b'class="card"' in response.content, q
+        return elapsed
+
+    get_snapshot()
+    for q in warmup:
+        partial(q)
+    ours = [partial(q) for q in sample]
+
+    collection = get_collection()
+
+    def seed(q: str) -> float:
+        started = time.perf_counter()
+        vector = encode([q])[0]
+        hits = collection.query(query_embeddings=[vector], n_results=50)
+        ids = [int(i) for i in hits["ids"][0]]
+        movies = Movie.objects.prefetch_related("genres", "keywords", "credits__person").in_bulk(
+            ids
+        )
+        texts = [film_text(movies[i]) for i in ids]
+        scores = encode(texts) @ vector
+        sorted(zip(scores, ids, strict=True), reverse=True)
+        return (time.perf_counter() - started) * 1000
+
+    seed(warmup[0])
+    seeds = [seed(q) for q in sample[:: max(1, len(sample) // seed_sample)][:seed_sample]]
+
+    ours_p50, ours_p95 = percentile(ours, 50), percentile(ours, 95)
+    seed_p50, seed_p95 = percentile(seeds, 50), percentile(seeds, 95)
+    print(f"catalogue: {name}, {films} films; {len(ours)} queries (seed: {len(seeds)})")
+    print(f"{'':28}{'p50 ms':>10}{'p95 ms':>10}")
+    print(f"{'results partial (ours)':28}{ours_p50:>10.1f}{ours_p95:>10.1f}")
+    print(f"{'seed pipeline (reference)':28}{seed_p50:>10.1f}{seed_p95:>10.1f}")
+    print(f"{'ratio seed / ours':28}{seed_p50 / ours_p50:>10.1f}{seed_p95 / ours_p95:>10.1f}")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1] if len(sys.argv) > 1 else "tmdb")

@@ -1,0 +1,50 @@
+"""Tunes the pipeline's weights on half of tomt-dev (ids hashed into two halves) and reports
+both halves, so the chosen figures can be checked for overfitting.
+
+    .venv/bin/python -m bench.catalogues tmdb && .venv/bin/python -m bench.tune [config...]
+"""
+
+import hashlib
+import json
+import sys
+import time
+
+from bench.catalogues import SHARED_DATA, setup_django
+
+
+def split(queries):
+    tune, held_out = [], []
+    for q in queries:
+        (tune if hashlib.md5(q.id.encode()).digest()[0] % 2 == 0 else held_out).append(q)
+    return tune, held_out
+
+
+def main(configs: list[dict]) -> None:
+    setup_django("tmdb")
+    from recommendations.evaluation import evaluate, load_queries
+    from recommendations.search import dense
+    from recommendations.search.lexical import FieldWeights
+    from recommendations.search.pipeline import DEFAULT_CONFIG, PipelineConfig
+
+    dense.QUERY_CACHE_SIZE = 100_000  # encode each query once across configs
+    queries = load_queries(SHARED_DATA / "queries" / "tomt-dev.jsonl")
+    tune, held_out = split(queries)
+    for overrides in configs or [{}]:
+        fields = overrides.pop("fields", None)
+        config = PipelineConfig(**{**DEFAULT_CONFIG.__dict__, **overrides})
+        if fields:
+            config = PipelineConfig(**{**config.__dict__, "fields": FieldWeights(*fields)})
+        started = time.perf_counter()
+        a = evaluate(tune, config=config).stages
+        b = evaluate(held_out, config=config).stages
+        line = {
+            "config": {**overrides, **({"fields": fields} if fields else {})},
+            "tune": {s: round(m["ndcg@10"], 4) for s, m in a.items()},
+            "held_out": {s: round(m["ndcg@10"], 4) for s, m in b.items()},
+            "seconds": round(time.perf_counter() - started, 1),
+        }
+        print(json.dumps(line), flush=True)
+
+
+if __name__ == "__main__":
+    main([json.loads(arg) for arg in sys.argv[1:]])

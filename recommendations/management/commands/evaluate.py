@@ -1,0 +1,42 @@
+import json
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from tqdm import tqdm
+
+from recommendations.evaluation import METRICS, evaluate, load_queries
+
+
+class Command(BaseCommand):
+    help = (
+        "Evaluates search on known-item queries (tomt-dev.jsonl format) over the current "
+        "catalogue: MRR@10, nDCG@10, Recall@10, Recall@100 per stage."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("queries", type=Path)
+        parser.add_argument("--json", action="store_true", help="print one JSON object")
+        parser.add_argument("--limit", type=int, default=None, help="first N queries only")
+
+    def handle(self, *args, queries: Path, json: bool, limit: int | None, **options) -> None:
+        if not queries.is_file():
+            raise CommandError(f"{queries}: no such file")
+        try:
+            items = load_queries(queries)[:limit]
+        except ValueError as error:
+            raise CommandError(str(error)) from error
+        report = evaluate(items, progress=lambda it: tqdm(it, desc="queries", disable=json or None))
+        if json:
+            self.stdout.write(_json_dumps(report.as_dict()))
+            return
+        self.stdout.write(
+            f"{report.evaluated} queries evaluated, {report.skipped} skipped "
+            "(answer not in the catalogue)"
+        )
+        self.stdout.write(f"{'stage':<10}" + "".join(f"{m:>12}" for m in METRICS))
+        for stage, metrics in report.stages.items():
+            self.stdout.write(f"{stage:<10}" + "".join(f"{metrics[m]:>12.3f}" for m in METRICS))
+
+
+def _json_dumps(data: dict) -> str:
+    return json.dumps(data, sort_keys=False)

@@ -1,0 +1,177 @@
+"""An in-memory snapshot of the catalogue for search: ids, years, kinds, genres, exact-title
+and person lookups, and the lexical index. Built from the database once per process and
+rebuilt when the catalogue changes, detected by a cheap version stamp (count, latest
+updated_at) checked at most every STAMP_TTL seconds."""
+
+import threading
+import time
+from collections import defaultdict
+from dataclasses import dataclass
+
+import numpy as np
+from django.db.models import Count, Max
+
+from movies.models import Credit, Movie
+from movies.text import normalize_title
+from recommendations.search.lexical import LexicalIndex, build_lexical_index
+
+STAMP_TTL = 2.0
+
+
+@dataclass(frozen=True)
+class Filters:
+    genres: tuple[str, ...] = ()  # any of these (case-insensitive names)
+    kind: str | None = None
+    year_from: int | None = None
+    year_to: int | None = None
+
+    @property
+    def active(self) -> bool:
+        return bool(self.genres or self.kind or self.year_from or self.year_to)
+
+
+@dataclass
+class CatalogueSnapshot:
+    stamp: tuple
+    ids: np.ndarray  # movie pks, int64; position = row in every per-film array
+    years: np.ndarray  # int16, 0 when unknown
+    popularity: np.ndarray  # float32, 0 when unknown: the order of a browse without a query
+    kinds: np.ndarray  # "film" / "series"
+    genre_names: list[str]
+    genre_masks: dict[str, np.ndarray]  # lower-cased genre name -> bool per film
+    titles: dict[str, list[int]]  # normalized title -> positions
+    people: dict[str, list[int]]  # normalized person name -> positions
+    person_name_lengths: frozenset[int]  # word counts of the names, for n-gram lookup
+    lexical: LexicalIndex
+
+    @property
+    def size(self) -> int:
+        return len(self.ids)
+
+    def positions(self, movie_ids: np.ndarray) -> np.ndarray:
+        """Positions of movie pks in this snapshot, -1 where absent."""
+        index = np.searchsorted(self.ids, movie_ids)
+        index = np.clip(index, 0, max(len(self.ids) - 1, 0))
+        found = len(self.ids) > 0 and self.ids[index] == movie_ids
+        return np.where(found, index, -1)
+
+    def positions_of(self, movie_id: int) -> int:
+        return int(self.positions(np.array([movie_id], dtype=np.int64))[0])
+
+    def mask(self, filters: Filters) -> np.ndarray | None:
+        """Bool per film passing the filters, or None when no filter is set."""
+        if not filters.active:
+            return None
+        keep = np.ones(self.size, dtype=bool)
+        if filters.genres:
+            any_genre = np.zeros(self.size, dtype=bool)
+            for name in filters.genres:
+                if (genre := self.genre_masks.get(name.lower())) is not None:
+                    any_genre |= genre
+            keep &= any_genre
+        if filters.kind:
+            keep &= self.kinds == filters.kind
+        if filters.year_from:
+            keep &= self.years >= filters.year_from
+        if filters.year_to:
+            keep &= (self.years <= filters.year_to) & (self.years > 0)
+        return keep
+
+    def title_matches(self, normalized: str) -> list[int]:
+        return self.titles.get(normalized, [])
+
+    def person_matches(self, normalized_query: str) -> tuple[list[str], list[int]]:
+        """Full person names said in the query (2+ words), and the positions of their films."""
+        words = normalized_query.split()
+        names: list[str] = []
+        positions: list[int] = []
+        for length in sorted(self.person_name_lengths, reverse=True):
+            for start in range(len(words) - length + 1):
+                name = " ".join(words[start : start + length])
+                if name in self.people and name not in names:
+                    names.append(name)
+                    positions.extend(self.people[name])
+        return names, list(dict.fromkeys(positions))
+
+
+def catalogue_stamp() -> tuple:
+    row = Movie.objects.aggregate(n=Count("id"), updated=Max("updated_at"), top=Max("id"))
+    return (row["n"], row["updated"], row["top"])
+
+
+def build_snapshot(stamp: tuple) -> CatalogueSnapshot:
+    rows = list(
+        Movie.objects.order_by("pk").values_list(
+            "pk", "title", "normalized_title", "year", "kind", "synopsis", "tagline", "popularity"
+        )
+    )
+    ids = np.array([r[0] for r in rows], dtype=np.int64)
+    position = {pk: i for i, pk in enumerate(ids.tolist())}
+
+    genres: dict[int, list[str]] = defaultdict(list)
+    for movie_id, name in Movie.genres.through.objects.values_list("movie_id", "genre__name"):
+        genres[movie_id].append(name)
+    keywords: dict[int, list[str]] = defaultdict(list)
+    for movie_id, name in Movie.keywords.through.objects.values_list("movie_id", "keyword__name"):
+        keywords[movie_id].append(name)
+    people_by_movie: dict[int, list[str]] = defaultdict(list)
+    people: dict[str, list[int]] = defaultdict(list)
+    for movie_id, name in Credit.objects.values_list("movie_id", "person__name"):
+        people_by_movie[movie_id].append(name)
+        if movie_id in position and len(key := normalize_title(name).split()) >= 2:
+            people[" ".join(key)].append(position[movie_id])
+
+    genre_masks: dict[str, np.ndarray] = {}
+    for movie_id, names in genres.items():
+        for name in names:
+            mask = genre_masks.setdefault(name.lower(), np.zeros(len(ids), dtype=bool))
+            mask[position[movie_id]] = True
+    titles: dict[str, list[int]] = defaultdict(list)
+    for i, r in enumerate(rows):
+        titles[r[2]].append(i)
+
+    lexical = build_lexical_index(
+        titles=[r[1] for r in rows],
+        keywords=[" ".join(genres[r[0]] + keywords[r[0]]) for r in rows],
+        bodies=[" ".join((r[6], r[5], " ".join(people_by_movie[r[0]]))) for r in rows],
+    )
+    return CatalogueSnapshot(
+        stamp=stamp,
+        ids=ids,
+        years=np.array([r[3] or 0 for r in rows], dtype=np.int16),
+        popularity=np.array([r[7] or 0.0 for r in rows], dtype=np.float32),
+        kinds=np.array([r[4] for r in rows]),
+        genre_names=sorted({n for names in genres.values() for n in names}),
+        genre_masks=genre_masks,
+        titles=dict(titles),
+        people=dict(people),
+        person_name_lengths=frozenset(len(n.split()) for n in people),
+        lexical=lexical,
+    )
+
+
+class _SnapshotCache:
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._snapshot: CatalogueSnapshot | None = None
+        self._checked_at = 0.0
+
+    def get(self) -> CatalogueSnapshot:
+        now = time.monotonic()
+        if self._snapshot is not None and now - self._checked_at < STAMP_TTL:
+            return self._snapshot
+        with self._lock:
+            stamp = catalogue_stamp()
+            if self._snapshot is None or self._snapshot.stamp != stamp:
+                self._snapshot = build_snapshot(stamp)
+            self._checked_at = time.monotonic()
+            return self._snapshot
+
+    def clear(self) -> None:
+        with self._lock:
+            self._snapshot = None
+
+
+_cache = _SnapshotCache()
+get_snapshot = _cache.get
+clear_snapshot = _cache.clear

@@ -1,0 +1,139 @@
+"""Dense candidates: exact cosine search over an in-memory matrix of every film's vector.
+
+The vectors are read from Chroma (the index of record, kept by the indexing tasks) once per
+process and reloaded when the catalogue or the collection changes. At 36k films a numpy
+matrix product is exact, filters are a boolean mask, and both cost a few milliseconds where a
+Chroma `where` query costs ~45 ms (docs/benchmarks.md, bench/dense_filter.py).
+"""
+
+import logging
+import threading
+import time
+from collections import OrderedDict
+from dataclasses import dataclass
+
+import numpy as np
+from django.db.models import Max
+
+from movies.models import Movie
+from recommendations.embedding import DIMENSIONS, encode
+from recommendations.search.catalogue import STAMP_TTL, CatalogueSnapshot
+from recommendations.vector_store import get_collection
+
+logger = logging.getLogger(__name__)
+PAGE = 5000
+
+
+class DenseUnavailable(Exception):
+    """The vector store cannot be read (Chroma down): search falls back to lexical."""
+
+
+@dataclass
+class DenseIndex:
+    stamp: tuple
+    ids: np.ndarray  # movie pks, int64, ascending
+    vectors: np.ndarray  # (n, 384) float32, unit rows
+    positions: np.ndarray  # each row's position in the catalogue snapshot, -1 if absent
+
+    def scores(self, query_vectors: np.ndarray, pooling: str = "max") -> np.ndarray:
+        """Cosine of every indexed film to the query: one vector, or chunk vectors pooled
+        ("max": best chunk per film; "mean": mean of the chunk vectors)."""
+        if len(query_vectors) == 1 or pooling == "mean":
+            q = query_vectors.mean(axis=0)
+            q /= np.linalg.norm(q) or 1.0
+            return self.vectors @ q
+        return (self.vectors @ query_vectors.T).max(axis=1)
+
+    def vector_of(self, movie_id: int) -> np.ndarray | None:
+        i = int(np.searchsorted(self.ids, movie_id))
+        if i < len(self.ids) and self.ids[i] == movie_id:
+            return self.vectors[i]
+        return None
+
+    def snapshot_scores(self, scores: np.ndarray, size: int) -> np.ndarray:
+        """Scores laid out by catalogue position; -inf for films without a vector."""
+        out = np.full(size, -np.inf, dtype=np.float32)
+        present = self.positions >= 0
+        out[self.positions[present]] = scores[present]
+        return out
+
+
+def _dense_stamp(snapshot: CatalogueSnapshot) -> tuple:
+    indexed = Movie.objects.aggregate(at=Max("indexed_at"))["at"]
+    return (snapshot.stamp, indexed, get_collection().count())
+
+
+def _load(snapshot: CatalogueSnapshot, stamp: tuple) -> DenseIndex:
+    collection = get_collection()
+    ids: list[int] = []
+    vectors: list[np.ndarray] = []
+    for offset in range(0, stamp[-1], PAGE):
+        page = collection.get(limit=PAGE, offset=offset, include=["embeddings"])
+        ids.extend(int(i) for i in page["ids"])
+        vectors.append(np.asarray(page["embeddings"], dtype=np.float32).reshape(-1, DIMENSIONS))
+    id_array = np.array(ids, dtype=np.int64)
+    matrix = np.concatenate(vectors) if vectors else np.zeros((0, DIMENSIONS), np.float32)
+    order = np.argsort(id_array)
+    id_array, matrix = id_array[order], np.ascontiguousarray(matrix[order])
+    return DenseIndex(stamp, id_array, matrix, snapshot.positions(id_array))
+
+
+class _DenseCache:
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._index: DenseIndex | None = None
+        self._snapshot_stamp: tuple | None = None
+        self._checked_at = 0.0
+
+    def get(self, snapshot: CatalogueSnapshot) -> DenseIndex:
+        """The dense index for this snapshot; a stale one if Chroma stops answering after a
+        load (its vectors are still right for every film they cover)."""
+        now = time.monotonic()
+        if (
+            self._index is not None
+            and self._snapshot_stamp == snapshot.stamp
+            and now - self._checked_at < STAMP_TTL
+        ):
+            return self._index
+        with self._lock:
+            try:
+                stamp = _dense_stamp(snapshot)
+                if self._index is None or self._index.stamp != stamp:
+                    self._index = _load(snapshot, stamp)
+            except Exception as error:
+                if self._index is None:
+                    raise DenseUnavailable(str(error)) from error
+                logger.warning("vector store unreachable, using vectors loaded before: %s", error)
+                self._index.positions = snapshot.positions(self._index.ids)
+            self._snapshot_stamp = snapshot.stamp
+            self._checked_at = time.monotonic()
+            return self._index
+
+    def clear(self) -> None:
+        with self._lock:
+            self._index = None
+            self._snapshot_stamp = None
+
+
+_cache = _DenseCache()
+get_dense_index = _cache.get
+clear_dense_index = _cache.clear
+
+_query_cache: OrderedDict[tuple[str, ...], np.ndarray] = OrderedDict()
+_query_lock = threading.Lock()
+QUERY_CACHE_SIZE = 256
+
+
+def encode_query(chunks: tuple[str, ...]) -> np.ndarray:
+    """Chunk vectors of a query, remembered for the last few hundred queries (paging and the
+    live search ask for the same query again)."""
+    with _query_lock:
+        if (hit := _query_cache.get(chunks)) is not None:
+            _query_cache.move_to_end(chunks)
+            return hit
+    vectors = encode(list(chunks))
+    with _query_lock:
+        _query_cache[chunks] = vectors
+        while len(_query_cache) > QUERY_CACHE_SIZE:
+            _query_cache.popitem(last=False)
+    return vectors

@@ -1,0 +1,85 @@
+"""Lexical candidates: field-weighted BM25 (bm25s) over title, genres + keywords, and body
+(tagline, synopsis, cast). Each field is its own index; a film's score is the weighted sum."""
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+import bm25s
+import numpy as np
+
+# English function words plus the words people use to *describe* a search rather than the
+# film ("movie about a guy ... I remember a scene"), which otherwise match every synopsis.
+_STOPWORDS_TEXT = """
+    a about above after again against all also am an and any are as at be because been
+    before being below between both but by can could did do does doing don down during
+    each else ever few for from further had has have having he her here hers herself him
+    himself his how i if in into is it its itself just me more most my myself no nor not
+    now of off on once only or other our ours out over own same she should so some such
+    than that the their theirs them themselves then there these they this those through to
+    too under until up very was we were what when where which while who whom why will with
+    would you your yours yourself yourselves im ive id dont didnt cant wasnt isnt doesnt
+    thats theres movie movies film films watched watch remember remembered recall think
+    thought know knew seen saw scene scenes like really something someone thing things
+    kind sort pretty maybe probably anyone anybody help please thanks thank title name
+    find looking tv trying got get gets one two guy guys bit lot much many way even still
+    around back going go goes went came come comes see says said tell told want wanted
+    year years old time made make makes part end ending plot main character characters
+"""
+STOPWORDS = frozenset(_STOPWORDS_TEXT.split())
+_TOKEN = re.compile(r"\w\w+")
+
+
+def tokenize(text: str) -> list[str]:
+    text = unicodedata.normalize("NFKD", text.replace("'", "").replace("\u2019", ""))
+    text = "".join(ch for ch in text if not unicodedata.combining(ch)).lower()
+    return [_stem(t) for t in _TOKEN.findall(text) if t not in STOPWORDS]
+
+
+def _stem(token: str) -> str:
+    """A light plural stemmer: 'robbers' -> 'robber', 'heists' -> 'heist', keeps 'boss'."""
+    if len(token) > 3 and token.endswith("s") and not token.endswith(("ss", "us", "is")):
+        return token[:-1]
+    return token
+
+
+@dataclass(frozen=True)
+class FieldWeights:
+    title: float = 1.0
+    keywords: float = 1.0
+    body: float = 1.0
+
+
+DEFAULT_WEIGHTS = FieldWeights()
+
+
+class LexicalIndex:
+    def __init__(self, fields: dict[str, bm25s.BM25], size: int) -> None:
+        self.fields = fields
+        self.size = size
+
+    def scores(self, tokens: list[str], weights: FieldWeights = DEFAULT_WEIGHTS) -> np.ndarray:
+        """BM25 score of every film (position order) for the query tokens."""
+        total = np.zeros(self.size, dtype=np.float32)
+        for name, index in self.fields.items():
+            weight = getattr(weights, name)
+            known = [t for t in tokens if t in index.vocab_dict]
+            if weight and known:
+                total += weight * index.get_scores(known)
+        return total
+
+
+def _index(texts: list[str]) -> bm25s.BM25 | None:
+    corpus = [tokenize(t) for t in texts]
+    if not any(corpus):  # bm25s cannot index an empty vocabulary
+        return None
+    index = bm25s.BM25(k1=1.2, b=0.75)
+    index.index(corpus, show_progress=False)
+    return index
+
+
+def build_lexical_index(
+    *, titles: list[str], keywords: list[str], bodies: list[str]
+) -> LexicalIndex:
+    fields = {"title": _index(titles), "keywords": _index(keywords), "body": _index(bodies)}
+    return LexicalIndex({k: v for k, v in fields.items() if v is not None}, size=len(titles))

@@ -1,0 +1,198 @@
+"""The search pipeline: query understanding -> lexical + dense candidates -> weighted RRF ->
+rerank -> exact title and person matches first. Works on catalogue positions; the selectors
+turn positions into films."""
+
+import logging
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+
+from recommendations.rerank.base import Candidate
+from recommendations.rerank.registry import get_active_reranker
+from recommendations.search.catalogue import CatalogueSnapshot, Filters, get_snapshot
+from recommendations.search.dense import (
+    DenseIndex,
+    DenseUnavailable,
+    encode_query,
+    get_dense_index,
+)
+from recommendations.search.fusion import top_positions, weighted_rrf
+from recommendations.search.lexical import FieldWeights, tokenize
+from recommendations.search.query import ParsedQuery, parse_query
+
+logger = logging.getLogger(__name__)
+
+STAGES = ("dense", "lexical", "fused", "reranked")
+DENSE_UNAVAILABLE = (
+    "Meaning-based search is unavailable right now, so these results match your words only."
+)
+
+
+@dataclass(frozen=True)
+class PipelineConfig:
+    """Tuned on half of tomt-dev (docs/benchmarks.md); `manage.py evaluate` reports it."""
+
+    depth: int = 200  # candidates each retriever hands to fusion
+    rerank_depth: int = 100  # fused candidates the reranker scores
+    rrf_k: float = 20.0
+    dense_weight: float = 1.0
+    lexical_weight: float = 1.0
+    rerank_weight: float = 0.0  # weight of the reranker's rank against the fused rank
+    pooling: str = "max"  # how chunk vectors of a long query are pooled: "max" or "mean"
+    years_from_text: bool = True  # "from the 90s" in the query filters by year
+    fields: FieldWeights = field(default_factory=FieldWeights)
+
+
+DEFAULT_CONFIG = PipelineConfig()
+NO_FILTERS = Filters()
+
+
+@dataclass
+class PipelineResult:
+    parsed: ParsedQuery
+    filters: Filters
+    snapshot: CatalogueSnapshot
+    rankings: dict[str, np.ndarray]  # stage -> positions, best first
+    scores: dict[str, dict[int, float]]  # stage -> position -> that stage's score
+    final: np.ndarray  # positions, best first
+    title_matches: set[int] = field(default_factory=set)
+    person_matches: set[int] = field(default_factory=set)
+    people: list[str] = field(default_factory=list)
+    notices: list[str] = field(default_factory=list)
+    dense: DenseIndex | None = None
+
+    def rank_of(self, stage: str, position: int) -> int | None:
+        ranks = self.__dict__.setdefault("_ranks", {})
+        if stage not in ranks:
+            ranks[stage] = {p: r for r, p in enumerate(self.rankings[stage].tolist(), start=1)}
+        return ranks[stage].get(position)
+
+
+def effective_filters(filters: Filters, parsed: ParsedQuery) -> Filters:
+    """Years the query says in words ("from the 90s") apply unless the form sets years."""
+    if filters.year_from or filters.year_to or not parsed.has_years:
+        return filters
+    return replace(filters, year_from=parsed.year_from, year_to=parsed.year_to)
+
+
+def _scores_of(ranking: np.ndarray, scores: np.ndarray) -> dict[int, float]:
+    return dict(zip(ranking.tolist(), scores[ranking].tolist(), strict=True))
+
+
+def run_pipeline(
+    query: str,
+    *,
+    filters: Filters = NO_FILTERS,
+    config: PipelineConfig = DEFAULT_CONFIG,
+) -> PipelineResult:
+    parsed = parse_query(query)
+    snapshot = get_snapshot()
+    if config.years_from_text:
+        filters = effective_filters(filters, parsed)
+    mask = snapshot.mask(filters)
+    result = PipelineResult(
+        parsed, filters, snapshot, {s: np.zeros(0, np.int64) for s in STAGES}, {}, np.zeros(0)
+    )
+    if not parsed.text:
+        browse = np.where(mask, snapshot.popularity, -np.inf) if mask is not None else None
+        result.final = top_positions(browse, snapshot.size) if browse is not None else result.final
+        return result
+
+    lexical = snapshot.lexical.scores(tokenize(parsed.text), config.fields)
+    lexical[lexical <= 0] = -np.inf
+    result.rankings["lexical"] = top_positions(lexical, config.depth, mask)
+    result.scores["lexical"] = _scores_of(result.rankings["lexical"], lexical)
+
+    query_vectors = None
+    try:
+        result.dense = get_dense_index(snapshot)
+        query_vectors = encode_query(parsed.chunks)
+        if config.pooling == "mean" and len(query_vectors) > 1:
+            pooled = query_vectors.mean(axis=0)
+            query_vectors = (pooled / (np.linalg.norm(pooled) or 1.0))[None, :]
+        dense = result.dense.snapshot_scores(result.dense.scores(query_vectors), snapshot.size)
+        result.rankings["dense"] = top_positions(dense, config.depth, mask)
+        result.scores["dense"] = _scores_of(result.rankings["dense"], dense)
+    except DenseUnavailable as error:
+        logger.warning("dense search unavailable: %s", error)
+        result.notices.append(DENSE_UNAVAILABLE)
+
+    fused, fused_scores = weighted_rrf(
+        {"dense": result.rankings["dense"], "lexical": result.rankings["lexical"]},
+        {"dense": config.dense_weight, "lexical": config.lexical_weight},
+        config.rrf_k,
+    )
+    result.rankings["fused"] = fused
+    result.scores["fused"] = dict(zip(fused.tolist(), fused_scores.tolist(), strict=True))
+
+    reranked = _rerank(result, query_vectors, config)
+    result.rankings["reranked"] = reranked
+    result.final = _exact_matches_first(result, reranked, mask)
+    return result
+
+
+def _rerank(
+    result: PipelineResult, query_vectors: np.ndarray | None, config: PipelineConfig
+) -> np.ndarray:
+    fused = result.rankings["fused"]
+    head, tail = fused[: config.rerank_depth], fused[config.rerank_depth :]
+    if not len(head) or result.dense is None or not config.rerank_weight:
+        result.scores["reranked"] = {}
+        return fused
+    reranker = get_active_reranker(query_vectors)
+    movie_ids = result.snapshot.ids[head]
+    candidates = [
+        Candidate(
+            movie_id=int(movie_id),
+            text="",
+            vector=result.dense.vector_of(int(movie_id)),
+            stage_scores={"fused": result.scores["fused"][int(p)]},
+        )
+        for movie_id, p in zip(movie_ids, head, strict=True)
+    ]
+    if getattr(reranker, "needs_text", False):
+        candidates = _with_texts(candidates)
+    rerank_scores = np.asarray(reranker.score(result.parsed.text, candidates), dtype=np.float32)
+    result.scores["reranked"] = dict(zip(head.tolist(), rerank_scores.tolist(), strict=True))
+    rerank_rank = np.empty(len(head), dtype=np.float32)
+    rerank_rank[np.argsort(-rerank_scores, kind="stable")] = np.arange(1, len(head) + 1)
+    fused_rank = np.arange(1, len(head) + 1, dtype=np.float32)
+    combined = 1.0 / (config.rrf_k + fused_rank) + config.rerank_weight / (
+        config.rrf_k + rerank_rank
+    )
+    return np.concatenate([head[np.argsort(-combined, kind="stable")], tail])
+
+
+def _with_texts(candidates: list[Candidate]) -> list[Candidate]:
+    from movies.models import Movie
+    from recommendations.embedding import film_text
+
+    movies = Movie.objects.prefetch_related("genres", "keywords", "credits__person").in_bulk(
+        [c.movie_id for c in candidates]
+    )
+    return [replace(c, text=film_text(movies[c.movie_id])) for c in candidates]
+
+
+def _exact_matches_first(
+    result: PipelineResult, ranking: np.ndarray, mask: np.ndarray | None
+) -> np.ndarray:
+    """Films whose title is the whole query (or a quoted phrase) first, then films of a person
+    the query names, each group in pipeline order, then everything else."""
+    snapshot, parsed = result.snapshot, result.parsed
+    titles = list(snapshot.title_matches(parsed.normalized))
+    for phrase in parsed.quoted:
+        titles += snapshot.title_matches(phrase)
+    result.people, people = snapshot.person_matches(parsed.normalized)
+    if mask is not None:
+        titles = [p for p in titles if mask[p]]
+        people = [p for p in people if mask[p]]
+    result.title_matches, result.person_matches = set(titles), set(people)
+    if not titles and not people:
+        return ranking
+    order = {p: r for r, p in enumerate(ranking.tolist())}
+    last = len(order)
+    first = sorted(set(titles), key=lambda p: order.get(p, last))
+    second = sorted(set(people) - set(titles), key=lambda p: order.get(p, last))
+    boosted = set(first) | set(second)
+    rest = [p for p in ranking.tolist() if p not in boosted]
+    return np.array(first + second + rest, dtype=np.int64)

@@ -1,0 +1,75 @@
+"""Query understanding: year filters said in words, quoted titles, and the text that the
+lexical and dense stages read (long queries split into chunks the embedding model can read)."""
+
+import re
+from dataclasses import dataclass, field
+
+from movies.text import normalize_title
+
+# "2000s", "the 90s", "'90s", "nineties" ... a decade; "1994", "1990-1995", "before 1980".
+_DECADE = re.compile(r"\b(?:(19|20)(\d)0|'?(\d)0)'?s\b", re.IGNORECASE)
+_RANGE = re.compile(r"\b((?:19|20)\d\d)\s*(?:-|\u2013|to|and)\s*((?:19|20)\d\d)\b", re.IGNORECASE)
+_BEFORE = re.compile(r"\b(?:before|pre|older than)\s+((?:19|20)\d\d)\b", re.IGNORECASE)
+_AFTER = re.compile(r"\b(?:after|post|since|newer than)\s+((?:19|20)\d\d)\b", re.IGNORECASE)
+_QUOTED = re.compile(r"[\"“]([^\"”]{2,80})[\"”]")
+_WORDS_PER_CHUNK = 160  # MiniLM reads 256 word pieces; ~1.4 pieces a word in English
+
+
+@dataclass(frozen=True)
+class ParsedQuery:
+    text: str
+    normalized: str  # movies.text.normalize_title of the whole query: exact title lookups
+    year_from: int | None = None
+    year_to: int | None = None
+    quoted: tuple[str, ...] = ()  # normalized quoted phrases: possible titles
+    chunks: tuple[str, ...] = field(default=())  # what the dense stage encodes
+
+    @property
+    def has_years(self) -> bool:
+        return self.year_from is not None or self.year_to is not None
+
+
+def _decade_start(match: re.Match) -> int:
+    if match.group(1):
+        return int(match.group(1) + match.group(2) + "0")
+    digit = int(match.group(3))
+    return (1900 if digit >= 2 else 2000) + digit * 10
+
+
+def parse_years(text: str) -> tuple[int | None, int | None]:
+    """The year range a query names, or (None, None). The first expression wins."""
+    if m := _RANGE.search(text):
+        low, high = sorted((int(m.group(1)), int(m.group(2))))
+        return low, high
+    if m := _BEFORE.search(text):
+        return None, int(m.group(1)) - 1
+    if m := _AFTER.search(text):
+        return int(m.group(1)) + 1, None
+    if m := _DECADE.search(text):
+        start = _decade_start(m)
+        return start, start + 9
+    return None, None
+
+
+def split_chunks(text: str, words_per_chunk: int = _WORDS_PER_CHUNK) -> tuple[str, ...]:
+    """Consecutive chunks of at most `words_per_chunk` words, so nothing past the model's
+    256-token window is silently dropped."""
+    words = text.split()
+    if not words:
+        return ()
+    return tuple(
+        " ".join(words[i : i + words_per_chunk]) for i in range(0, len(words), words_per_chunk)
+    )
+
+
+def parse_query(text: str) -> ParsedQuery:
+    text = text.strip()
+    year_from, year_to = parse_years(text)
+    return ParsedQuery(
+        text=text,
+        normalized=normalize_title(text),
+        year_from=year_from,
+        year_to=year_to,
+        quoted=tuple(normalize_title(q) for q in _QUOTED.findall(text)),
+        chunks=split_chunks(text),
+    )

@@ -1,0 +1,183 @@
+"""Reads for search and recommendation: `movie_search` and `movie_similar` return films with
+their scores, per-stage ranks and the evidence an explanation can cite."""
+
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+from django.db.models import Prefetch
+
+from movies.models import Credit, Movie
+from recommendations.search.catalogue import Filters, get_snapshot
+from recommendations.search.dense import DenseUnavailable, get_dense_index
+from recommendations.search.fusion import top_positions
+from recommendations.search.lexical import tokenize
+from recommendations.search.pipeline import (
+    DENSE_UNAVAILABLE,
+    STAGES,
+    PipelineResult,
+    run_pipeline,
+)
+
+MAX_TOP_K = 100
+
+
+@dataclass(frozen=True)
+class StageScore:
+    rank: int | None
+    score: float | None
+
+
+@dataclass
+class SearchResult:
+    movie: Movie
+    rank: int  # 1-based, in the final order
+    score: float  # the final stage's score (reranked, else fused, else lexical)
+    stages: dict[str, StageScore]
+    matched: dict[str, list[str]] = field(default_factory=dict)  # field -> query words found
+    title_match: bool = False
+    people: list[str] = field(default_factory=list)  # people the query names, in this film
+
+
+@dataclass
+class SearchResponse:
+    query: str
+    filters: Filters
+    results: list[SearchResult]
+    total: int
+    offset: int
+    top_k: int
+    notices: list[str] = field(default_factory=list)
+    took_ms: float = 0.0
+
+    @property
+    def has_more(self) -> bool:
+        return self.offset + len(self.results) < self.total
+
+    @property
+    def next_offset(self) -> int:
+        return self.offset + len(self.results)
+
+
+def _movies_in_order(movie_ids: list[int], *, with_credits: bool = False) -> list[Movie]:
+    queryset = Movie.objects.prefetch_related("genres", "keywords")
+    if with_credits:
+        queryset = queryset.prefetch_related(
+            Prefetch("credits", queryset=Credit.objects.select_related("person"))
+        )
+    by_id = queryset.in_bulk(movie_ids)
+    return [by_id[i] for i in movie_ids if i in by_id]
+
+
+def _evidence(movie: Movie, query_tokens: set[str]) -> dict[str, list[str]]:
+    fields = {
+        "title": movie.title,
+        "genres": " ".join(g.name for g in movie.genres.all()),
+        "keywords": " ".join(k.name for k in movie.keywords.all()),
+        "synopsis": f"{movie.tagline} {movie.synopsis}",
+    }
+    matched = {}
+    for name, text in fields.items():
+        if words := sorted(query_tokens & set(tokenize(text))):
+            matched[name] = words
+    return matched
+
+
+def _final_score(result: PipelineResult, position: int) -> float:
+    for stage in ("reranked", "fused", "lexical", "dense"):
+        if (score := result.scores.get(stage, {}).get(position)) is not None:
+            return float(score)
+    return float(result.snapshot.popularity[position])
+
+
+def movie_search(
+    query: str, *, filters: Filters | None = None, top_k: int = 20, offset: int = 0
+) -> SearchResponse:
+    """Films for a plain-language query, best first, `top_k` from `offset`."""
+    started = time.perf_counter()
+    top_k = max(1, min(top_k, MAX_TOP_K))
+    offset = max(0, offset)
+    result = run_pipeline(query, filters=filters or Filters())
+    page = result.final[offset : offset + top_k].tolist()
+    movies = _movies_in_order([int(result.snapshot.ids[p]) for p in page])
+    query_tokens = set(tokenize(result.parsed.text))
+    people = set(result.people)
+    results = []
+    for rank, (position, movie) in enumerate(zip(page, movies, strict=False), start=offset + 1):
+        results.append(
+            SearchResult(
+                movie=movie,
+                rank=rank,
+                score=_final_score(result, position),
+                stages={
+                    stage: StageScore(
+                        result.rank_of(stage, position),
+                        result.scores.get(stage, {}).get(position),
+                    )
+                    for stage in STAGES
+                },
+                matched=_evidence(movie, query_tokens),
+                title_match=position in result.title_matches,
+                people=sorted(people) if position in result.person_matches else [],
+            )
+        )
+    return SearchResponse(
+        query=result.parsed.text,
+        filters=result.filters,
+        results=results,
+        total=len(result.final),
+        offset=offset,
+        top_k=top_k,
+        notices=result.notices,
+        took_ms=(time.perf_counter() - started) * 1000,
+    )
+
+
+@dataclass
+class SimilarResponse:
+    movie_id: int
+    results: list[SearchResult]
+    notices: list[str] = field(default_factory=list)
+
+
+def movie_similar(movie_id: int, *, top_k: int = 12) -> SimilarResponse:
+    """The films nearest to this one by vector, itself excluded. Without the vector store,
+    films sharing its genres and keywords (BM25), with a notice."""
+    top_k = max(1, min(top_k, MAX_TOP_K))
+    snapshot = get_snapshot()
+    position = snapshot.positions_of(movie_id)
+    notices: list[str] = []
+    scores: np.ndarray | None = None
+    stage = "dense"
+    try:
+        dense = get_dense_index(snapshot)
+        vector = dense.vector_of(movie_id)
+        if vector is not None:
+            scores = dense.snapshot_scores(dense.vectors @ vector, snapshot.size)
+    except DenseUnavailable:
+        notices.append(DENSE_UNAVAILABLE)
+    if scores is None:
+        stage = "lexical"
+        movie = Movie.objects.prefetch_related("genres", "keywords").filter(pk=movie_id).first()
+        if movie is None:
+            return SimilarResponse(movie_id, [], notices)
+        words = [g.name for g in movie.genres.all()] + [k.name for k in movie.keywords.all()]
+        scores = snapshot.lexical.scores(tokenize(" ".join(words) or movie.title))
+        scores[scores <= 0] = -np.inf
+    if position >= 0:
+        scores[position] = -np.inf
+    ranking = top_positions(scores, top_k)
+    movies = _movies_in_order([int(snapshot.ids[p]) for p in ranking])
+    return SimilarResponse(
+        movie_id,
+        [
+            SearchResult(
+                movie=m,
+                rank=rank,
+                score=float(scores[p]),
+                stages={stage: StageScore(rank, float(scores[p]))},
+            )
+            for rank, (p, m) in enumerate(zip(ranking.tolist(), movies, strict=False), start=1)
+        ],
+        notices,
+    )

@@ -1,0 +1,62 @@
+import json
+import math
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from recommendations.evaluation import rank_metrics
+
+pytestmark = pytest.mark.django_db
+
+
+def test_rank_metrics_for_one_right_answer():
+    assert rank_metrics(1) == {"mrr@10": 1.0, "ndcg@10": 1.0, "recall@10": 1.0, "recall@100": 1.0}
+    third = rank_metrics(3)
+    assert third["mrr@10"] == pytest.approx(1 / 3)
+    assert third["ndcg@10"] == pytest.approx(1 / math.log2(4))
+    assert rank_metrics(50) == {"mrr@10": 0.0, "ndcg@10": 0.0, "recall@10": 0.0, "recall@100": 1.0}
+    assert rank_metrics(None)["recall@100"] == 0.0
+
+
+def write_queries(path, films):
+    rows = [
+        ("q1", "a man stranded on an island talks to a volleyball", films["Cast Away"]),
+        ("q2", "shark eats swimmers at a summer beach", films["Jaws"]),
+        ("q3", "kid alone at christmas fights two burglars", films["Home Alone"]),
+    ]
+    lines = [
+        json.dumps({"id": i, "query": q, "answer": {"tmdb_id": None, "imdb_id": m.imdb_id}})
+        for i, q, m in rows
+    ]
+    lines.append(json.dumps({"id": "gone", "query": "x", "answer": {"imdb_id": "tt0000001"}}))
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def test_evaluate_prints_every_stage_as_json(films, tmp_path, capsys):
+    path = write_queries(tmp_path / "q.jsonl", films)
+    call_command("evaluate", str(path), "--json")
+    report = json.loads(capsys.readouterr().out)
+    assert set(report) == {"dense", "lexical", "fused", "reranked"}
+    for metrics in report.values():
+        assert set(metrics) == {"mrr@10", "ndcg@10", "recall@10", "recall@100"}
+    assert report["reranked"]["recall@10"] == 1.0
+    assert report["reranked"]["mrr@10"] > 0.5
+
+
+def test_evaluate_counts_skipped_queries_and_limits(films, tmp_path, capsys):
+    path = write_queries(tmp_path / "q.jsonl", films)
+    call_command("evaluate", str(path), "--limit", "2")
+    out = capsys.readouterr().out
+    assert "2 queries evaluated, 0 skipped" in out
+    call_command("evaluate", str(path))
+    assert "3 queries evaluated, 1 skipped" in capsys.readouterr().out
+
+
+def test_evaluate_names_a_bad_line(tmp_path):
+    path = tmp_path / "bad.jsonl"
+    path.write_text('{"id": "a", "query": "x", "answer": {"imdb_id": "tt1"}}\n{oops\n')
+    with pytest.raises(CommandError, match="line 2"):
+        call_command("evaluate", str(path))
+    with pytest.raises(CommandError, match="no such file"):
+        call_command("evaluate", str(tmp_path / "missing.jsonl"))

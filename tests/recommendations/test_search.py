@@ -1,0 +1,122 @@
+"""The search pipeline and its selectors on a small real catalogue (real Chroma, real model)."""
+
+import pytest
+
+from recommendations.search.catalogue import Filters
+from recommendations.selectors import movie_search, movie_similar
+from tests.factories import MovieFactory
+from tests.recommendations.conftest import reset_search_caches
+
+pytestmark = pytest.mark.django_db
+
+
+def titles(response, n=None):
+    return [r.movie.title for r in response.results][:n]
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("guy stranded alone on an island talks to a volleyball", "Cast Away"),
+        ("crew robs casinos in las vegas", "Ocean's Eleven"),
+        ("a shark kills swimmers at the beach", "Jaws"),
+        ("weatherman lives the same day again and again", "Groundhog Day"),
+        ("old man flies his house with balloons", "Up"),
+        ("reality is a computer simulation", "The Matrix"),
+    ],
+)
+def test_described_films_come_first(films, query, expected):
+    assert titles(movie_search(query, top_k=3), 1) == [expected]
+
+
+def test_every_result_carries_per_stage_ranks_and_evidence(films):
+    response = movie_search("shark beach police chief", top_k=5)
+    top = response.results[0]
+    assert top.movie.title == "Jaws"
+    assert top.stages["lexical"].rank == 1
+    assert top.stages["dense"].rank is not None
+    assert top.stages["fused"].rank == 1
+    assert "shark" in top.matched["keywords"]
+
+
+def test_an_exact_title_ranks_first_even_when_the_words_say_little(films):
+    assert titles(movie_search("up", top_k=3), 1) == ["Up"]
+    assert titles(movie_search("Heat", top_k=3), 1) == ["Heat"]
+    assert movie_search("heat", top_k=1).results[0].title_match
+
+
+def test_a_named_person_puts_their_films_first(films):
+    response = movie_search("tom hanks", top_k=5)
+    assert set(titles(response, 3)) == {"Cast Away", "Toy Story", "The Terminal"}
+    assert response.results[0].people == ["tom hanks"]
+    # The person's films first, ordered by what else the query says.
+    assert titles(movie_search("tom hanks airport", top_k=1)) == ["The Terminal"]
+
+
+def test_filters_by_genre_kind_and_years(films):
+    animated = movie_search("a family adventure", filters=Filters(genres=("Animation",)))
+    assert animated.results
+    assert all("Animation" in [g.name for g in r.movie.genres.all()] for r in animated.results)
+
+    series = movie_search("crime", filters=Filters(kind="series"))
+    assert titles(series, 1) == ["Breaking Bad"]
+    assert {r.movie.kind for r in series.results} == {"series"}
+
+    nineties = movie_search("crime thriller", filters=Filters(year_from=1990, year_to=1999))
+    assert nineties.results and all(1990 <= r.movie.year <= 1999 for r in nineties.results)
+
+
+def test_years_said_in_the_query_filter_too(films):
+    response = movie_search("heist crew from the 90s")
+    assert titles(response, 1) == ["Heat"]
+    assert all(1990 <= r.movie.year <= 1999 for r in response.results)
+    assert response.filters.year_from == 1990
+
+
+def test_paging_returns_the_next_results_without_repeats(films):
+    first = movie_search("a film", filters=Filters(genres=("Drama",)), top_k=3)
+    second = movie_search("a film", filters=Filters(genres=("Drama",)), top_k=3, offset=3)
+    assert first.has_more and second.offset == 3
+    assert not set(titles(first)) & set(titles(second))
+    assert second.results[0].rank == 4
+
+
+def test_a_ten_thousand_character_query_is_read_past_the_model_window(films):
+    filler = "I watched lots of films as a kid and this one stuck with me. " * 150
+    query = filler + " a shark attacking swimmers near a beach town"
+    assert len(query) > 9000
+    assert "Jaws" in titles(movie_search(query, top_k=3))
+
+
+def test_browsing_without_a_query_lists_filtered_films(films):
+    response = movie_search("", filters=Filters(kind="series"))
+    assert set(titles(response)) == {"Breaking Bad", "Stranger Things"}
+
+
+def test_similar_films_exclude_the_film_itself(films):
+    response = movie_similar(films["Gravity"].pk, top_k=5)
+    found = titles(response)
+    assert "Gravity" not in found
+    assert "The Martian" in found[:3]
+
+
+def test_the_catalogue_is_followed_without_a_restart(films, fresh_stamps):
+    assert "Sky Pirates" not in titles(movie_search("zeppelin pirates"))
+    MovieFactory(title="Sky Pirates", year=1986, synopsis="Zeppelin pirates raid the clouds.")
+    response = movie_search("zeppelin pirates", top_k=3)
+    found = {r.movie.title: r for r in response.results}
+    assert "Sky Pirates" in found  # by its words, before any vector exists for it
+    assert found["Sky Pirates"].stages["lexical"].rank == 1
+
+
+def test_without_chroma_search_falls_back_to_words_with_a_notice(films, settings):
+    settings.CHROMA_URL = "http://127.0.0.1:9"  # discard port: nothing answers
+    reset_search_caches()
+    try:
+        response = movie_search("shark beach", top_k=3)
+    finally:
+        settings.CHROMA_URL = ""
+        reset_search_caches()
+    assert titles(response, 1) == ["Jaws"]
+    assert response.notices
+    assert response.results[0].stages["dense"].rank is None

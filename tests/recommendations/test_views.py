@@ -1,0 +1,87 @@
+"""The search page, the movie page and their no-JavaScript paths (Django test client)."""
+
+import pytest
+from django.urls import reverse
+
+pytestmark = pytest.mark.django_db
+
+HTMX = {"HTTP_HX_REQUEST": "true"}
+
+
+def test_a_plain_get_renders_the_whole_page_with_results(client, films):
+    response = client.get(reverse("recommendations:search"), {"q": "shark at the beach"})
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "<html" in html and 'name="q"' in html
+    assert html.index("Jaws") < html.index("Finding Nemo") if "Finding Nemo" in html else True
+    assert f'href="/movies/{films["Jaws"].pk}/"' in html
+
+
+def test_an_htmx_request_gets_only_the_results_partial(client, films):
+    response = client.get(reverse("recommendations:search"), {"q": "shark at the beach"}, **HTMX)
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "<html" not in html and 'name="q"' not in html
+    assert "Jaws" in html
+    assert 'class="card"' in html
+
+
+def test_more_results_appends_the_next_page(client, films):
+    first = client.get("/", {"q": "a film", "genre": "Drama"}, **HTMX).content.decode()
+    assert "More results" not in first  # 9 dramas fit on one page of 20
+    page = client.get("/", {"q": "a story", "offset": "3", "genre": "Drama"}, **HTMX)
+    html = page.content.decode()
+    assert 'class="summary"' not in html  # cards only, to append
+    assert html.count('class="card"') == 9 - 3
+
+
+def test_filters_from_the_form_apply(client, films):
+    html = client.get("/", {"q": "crime", "kind": "series"}).content.decode()
+    assert "Breaking Bad" in html and "The Godfather" not in html
+    html = client.get("/", {"q": "family", "decade": "1990"}).content.decode()
+    assert "Home Alone" in html and "Finding Nemo" not in html
+
+
+def test_empty_no_result_and_invalid_states(client, films):
+    assert "What are you in the mood for?" in client.get("/").content.decode()
+    html = client.get("/", {"q": "anything", "genre": "Music", "kind": "series"}).content.decode()
+    assert "No films match" in html
+    html = client.get("/", {"q": "x", "year_from": "20015"}).content.decode()
+    assert "could not be read" in html
+
+
+def test_every_card_leaves_the_why_this_slot(client, films, settings):
+    html = client.get("/", {"q": "heist"}).content.decode()
+    assert html.count('lazy "Why this?" panel') == 0  # the slot is a template comment
+    from django.template.loader import get_template
+
+    assert get_template("recommendations/_why_slot.html")
+
+
+def test_the_movie_page_shows_details_credits_and_more_like_this(client, films):
+    movie = films["The Martian"]
+    html = client.get(reverse("recommendations:movie", args=[movie.pk])).content.decode()
+    assert "The Martian" in html and "Matt Damon" in html and "Ridley Scott" in html
+    assert "More like this" in html
+    similar = html.split("More like this", 1)[1]
+    assert "Gravity" in similar
+    assert f"/movies/{movie.pk}/" not in similar
+    assert client.get(reverse("recommendations:movie", args=[999999])).status_code == 404
+
+
+def test_without_chroma_the_page_shows_word_matches_and_a_notice(client, films, settings):
+    from tests.recommendations.conftest import reset_search_caches
+
+    settings.CHROMA_URL = "http://127.0.0.1:9"
+    reset_search_caches()
+    try:
+        response = client.get("/", {"q": "shark beach"})
+        movie_page = client.get(f"/movies/{films['Jaws'].pk}/")
+    finally:
+        settings.CHROMA_URL = ""
+        reset_search_caches()
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "Jaws" in html and "match your words only" in html
+    assert movie_page.status_code == 200
+    assert "match your words only" in movie_page.content.decode()
