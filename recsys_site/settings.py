@@ -163,3 +163,10 @@ LOGGING = {
         "chromadb": {"level": "WARNING"},
     },
 }
+
+# --- Reranker -----------------------------------------------------------------------------
+# Labelled known-item queries (JSON lines: id, query, answer.tmdb_id, like tomt-dev.jsonl) that
+# the admin's "Train reranker" adds to the queries generated from the catalogue. Empty: none.
+RERANKER_TRAINING_QUERIES = env.str("RERANKER_TRAINING_QUERIES", default="")
+# The recipe the admin trains: "default" (docs/benchmarks.md) or "tiny" (seconds; demos, CI).
+RERANKER_RECIPE = env.str("RERANKER_RECIPE", default="default")
