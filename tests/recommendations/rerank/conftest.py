@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from recommendations.rerank.data import DenseCandidates, Film, LabelledQuery
+from recommendations.rerank.data import DenseCandidates, Film, LabelledQuery, limit_torch_threads
 from recommendations.rerank.training import Recipe, train_reranker
 
 PLANTED_QUERY = "that film where ghosts haunt a lighthouse in the fog"
@@ -73,6 +73,12 @@ def tiny_queries(films: list[Film]) -> list[LabelledQuery]:
                 LabelledQuery(id=f"q{film.movie_id}-{n}", text=text, movie_id=film.movie_id)
             )
     return queries
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _one_torch_thread():
+    """As the training command does: TF does the heavy work here (see limit_torch_threads)."""
+    limit_torch_threads()
 
 
 @pytest.fixture(scope="session")

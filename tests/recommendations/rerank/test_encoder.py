@@ -29,7 +29,7 @@ def encoder():
 def test_mean_pooled_embeddings_match_sentence_transformers_to_1e4(encoder):
     batch = single_sequences(SENTENCES, max_tokens=256)
     states = encoder(batch.input_ids, batch.token_type_ids, batch.attention_mask)
-    ours = np.asarray(mean_pool(states, batch.attention_mask))
+    ours = np.array(mean_pool(states, batch.attention_mask))
     ours /= np.linalg.norm(ours, axis=1, keepdims=True)
 
     reference = encode(SENTENCES)
