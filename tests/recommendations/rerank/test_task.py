@@ -52,7 +52,7 @@ def worker(tmp_path, settings):
     }
     previous = (app.conf.broker_url, app.conf.task_default_queue)
     app.conf.broker_url, app.conf.task_default_queue = REDIS, QUEUE
-    app.pool.force_close_all()
+    reset_broker_pool()
     process = subprocess.Popen(
         [
             sys.executable,
@@ -77,7 +77,14 @@ def worker(tmp_path, settings):
     process.terminate()
     process.wait(timeout=30)
     app.conf.broker_url, app.conf.task_default_queue = previous
-    app.pool.force_close_all()
+    reset_broker_pool()
+
+
+def reset_broker_pool() -> None:
+    """Connections are made from app.conf when the pool is next used."""
+    if app._pool is not None:
+        app._pool.force_close_all()
+        app._pool = None
 
 
 def make_catalogue() -> None:
