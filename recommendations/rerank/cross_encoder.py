@@ -167,13 +167,17 @@ class CrossEncoderReranker:
         if not self.config.use_dense_prior:
             return np.zeros(len(candidates), dtype=np.float32)
         from recommendations.embedding import encode
+        from recommendations.rerank.data import query_vectors
 
+        query_vector = query_vectors([query])[0]
         missing = [i for i, c in enumerate(candidates) if c.vector is None]
-        vectors = encode([query] + [candidates[i].text for i in missing])
         doc_vectors = [c.vector for c in candidates]
-        for row, i in enumerate(missing, start=1):
-            doc_vectors[i] = vectors[row]
-        return (np.stack(doc_vectors) @ vectors[0]).astype(np.float32)
+        if missing:  # the pipeline should pass index vectors; embedding films here is slow
+            for i, vector in zip(
+                missing, encode([candidates[i].text for i in missing]), strict=True
+            ):
+                doc_vectors[i] = vector
+        return (np.stack(doc_vectors) @ query_vector).astype(np.float32)
 
     def score_pairs(
         self,

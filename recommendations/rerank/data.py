@@ -18,6 +18,8 @@ import hashlib
 import json
 import logging
 import re
+import threading
+from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -131,6 +133,7 @@ class DenseCandidates:
     def __init__(self, films: list[Film], *, cache_dir: Path | None = None):
         self.films = films
         self.vectors = self._vectors(films, cache_dir)
+        self._rows = {film.movie_id: row for row, film in enumerate(films)}
 
     @staticmethod
     def _vectors(films: list[Film], cache_dir: Path | None) -> np.ndarray:
@@ -150,9 +153,11 @@ class DenseCandidates:
         return vectors
 
     def query_vectors(self, queries: list[str]) -> np.ndarray:
-        from recommendations.embedding import encode
+        return query_vectors(queries)
 
-        return encode(queries)
+    def vector_of(self, movie_id: int) -> np.ndarray | None:
+        row = self._rows.get(movie_id)
+        return None if row is None else self.vectors[row]
 
     def top_k(self, query_vector: np.ndarray, k: int) -> list[Candidate]:
         sims = self.vectors @ query_vector
@@ -176,6 +181,40 @@ class DenseCandidates:
         """Batch form for mining: one encode call for every query."""
         vectors = self.query_vectors(queries)
         return [self.top_k(v, k) for v in vectors]
+
+
+def candidates_many(
+    candidates_for: CandidateSource, queries: list[str], k: int
+) -> list[list[Candidate]]:
+    """Uses the source's batch form (`.many`) when it has one: one encode for all queries."""
+    many = getattr(candidates_for, "many", None)
+    return many(queries, k) if many else [candidates_for(q, k) for q in queries]
+
+
+QUERY_CACHE_SIZE = 4096
+_query_cache: OrderedDict[str, np.ndarray] = OrderedDict()
+_query_cache_lock = threading.Lock()
+
+
+def query_vectors(queries: list[str]) -> np.ndarray:
+    """Query embeddings, remembered (LRU): candidate generation, the reranker's dense prior
+    and training all ask for the same queries' vectors."""
+    from recommendations.embedding import encode
+
+    with _query_cache_lock:
+        missing = list(dict.fromkeys(q for q in queries if q not in _query_cache))
+    if missing:
+        fresh = encode(missing)
+        with _query_cache_lock:
+            for query, vector in zip(missing, fresh, strict=True):
+                _query_cache[query] = vector
+            while len(_query_cache) > QUERY_CACHE_SIZE:
+                _query_cache.popitem(last=False)
+    with _query_cache_lock:
+        found = [_query_cache.get(q) for q in queries]
+    if any(v is None for v in found):  # evicted meanwhile (a huge batch): encode directly
+        return encode(queries)
+    return np.stack(found) if found else np.zeros((0, 384), dtype=np.float32)
 
 
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")

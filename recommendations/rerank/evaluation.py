@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from recommendations.rerank.base import Candidate
-from recommendations.rerank.data import CandidateSource, LabelledQuery
+from recommendations.rerank.data import CandidateSource, LabelledQuery, candidates_many
 
 SPLIT_SALT = "rerank-split-v1"
 CUTOFF = 10
@@ -95,10 +95,9 @@ def evaluate(
     """Metrics of the first stages alone ("baseline") and of each reranked variant, in one run
     over the same candidates, on queries not in exclude_ids."""
     ranks: dict[str, list[int | None]] = {"baseline": []}
-    for query in queries:
-        if query.id in exclude_ids:
-            continue
-        candidates = candidates_for(query.text, pool)
+    queries = [q for q in queries if q.id not in exclude_ids]
+    pools = candidates_many(candidates_for, [q.text for q in queries], pool)
+    for query, candidates in zip(queries, pools, strict=True):
         ranks["baseline"].append(rank_of(query.movie_id, [c.movie_id for c in candidates]))
         for variant, scores in scorer(query.text, candidates[:depth]).items():
             order = rerank_order(candidates, scores, depth)

@@ -34,7 +34,14 @@ from recommendations.rerank.cross_encoder import (
     new_model,
     save_artifact,
 )
-from recommendations.rerank.data import CandidateSource, Film, LabelledQuery, sentences
+from recommendations.rerank.data import (
+    CandidateSource,
+    Film,
+    LabelledQuery,
+    candidates_many,
+    query_vectors,
+    sentences,
+)
 from recommendations.rerank.encoder import pack, pair_sequence, token_ids
 from recommendations.rerank.evaluation import evaluate, split_by_query
 
@@ -127,13 +134,14 @@ def _mined_group(
     recipe: Recipe,
     rng: random.Random,
     source: str,
+    positive_vector: np.ndarray | None = None,
 ) -> Group | None:
     pool = [c for c in candidates if c.movie_id != positive[0]][: recipe.negatives_from_top]
-    # The right film's index vector, when it was retrieved and its text is what we train on.
-    positive_vector = next(
-        (c.vector for c in candidates if c.movie_id == positive[0] and c.text == positive[1]),
-        None,
-    )
+    if positive_vector is None:  # retrieved, and its text is what we train on
+        positive_vector = next(
+            (c.vector for c in candidates if c.movie_id == positive[0] and c.text == positive[1]),
+            None,
+        )
     if len(pool) < recipe.group_size - 1:
         return None
     negatives = rng.sample(pool, recipe.group_size - 1)
@@ -164,14 +172,6 @@ def synthetic_queries(films: list[Film], *, count: int, rng: random.Random) -> l
     return out
 
 
-def candidates_many(
-    candidates_for: CandidateSource, queries: list[str], k: int
-) -> list[list[Candidate]]:
-    """Uses the source's batch form (`.many`) when it has one: one encode for all queries."""
-    many = getattr(candidates_for, "many", None)
-    return many(queries, k) if many else [candidates_for(q, k) for q in queries]
-
-
 def build_groups(
     train_queries: list[LabelledQuery],
     films: list[Film],
@@ -181,6 +181,7 @@ def build_groups(
 ) -> list[Group]:
     rng = random.Random(recipe.seed)
     texts = {f.movie_id: f.text for f in films}
+    vector_of = getattr(candidates_for, "vector_of", lambda movie_id: None)
     k = recipe.negatives_from_top + 1
     generated = synthetic_queries(films, count=recipe.synthetic_queries, rng=rng)
     progress.start(len(train_queries) + len(generated), "mining hard negatives")
@@ -196,6 +197,7 @@ def build_groups(
             recipe=recipe,
             rng=rng,
             source="labelled",
+            positive_vector=vector_of(query.movie_id),
         )
         groups.extend([group] if group else [])
         progress.advance()
@@ -220,7 +222,7 @@ def _attach_dense_prior(groups: list[Group]) -> None:
     """The first-stage cosine of each (query, doc) pair, as the reranker will see it."""
     from recommendations.embedding import encode
 
-    queries = encode([g.query for g in groups])
+    queries = query_vectors([g.query for g in groups])
     known: dict[str, np.ndarray | None] = {}
     for group in groups:
         for (_, text), vector in zip(group.docs, group.vectors, strict=True):
