@@ -32,7 +32,12 @@ from recommendations.rerank.cross_encoder import (  # noqa: E402
     load_model,
     new_model,
 )
-from recommendations.rerank.data import DenseCandidates, tmdb_films, tomt_queries  # noqa: E402
+from recommendations.rerank.data import (  # noqa: E402
+    DenseCandidates,
+    limit_torch_threads,
+    tmdb_films,
+    tomt_queries,
+)
 from recommendations.rerank.evaluation import split_by_query  # noqa: E402
 
 DATA = ROOT.parent / "shared" / "data"
@@ -92,9 +97,10 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--model", type=Path, help="a trained artifact directory")
     parser.add_argument("--layers", type=int, default=4, help="untrained model's layers")
-    parser.add_argument("--queries", type=int, default=30)
+    parser.add_argument("--queries", type=int, default=20)
     parser.add_argument("--only", nargs="*", help="variant name prefixes")
     args = parser.parse_args()
+    limit_torch_threads()  # as the training command does; see its docstring
 
     films = tmdb_films(DATA / "catalogues" / "tmdb_5000_movies.csv")
     queries, _ = tomt_queries(DATA / "queries" / "tomt-dev.jsonl", films)
