@@ -1,4 +1,7 @@
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.http import HttpRequest, HttpResponseRedirect
+from django.urls import path, reverse
+from django.views.decorators.http import require_POST
 
 from recommendations.models import TrainedModel
 from recommendations.recommenders.admin_actions import retrain_recommender
@@ -6,7 +9,60 @@ from recommendations.recommenders.admin_actions import retrain_recommender
 
 @admin.register(TrainedModel)
 class TrainedModelAdmin(admin.ModelAdmin):
-    list_display = ["kind", "version", "is_active", "created_at"]
+    list_display = [
+        "version",
+        "kind",
+        "is_active",
+        "held_out_ndcg",
+        "data_hash_short",
+        "created_at",
+    ]
     list_filter = ["kind", "is_active"]
     readonly_fields = [f.name for f in TrainedModel._meta.fields]
-    actions = [retrain_recommender]
+    actions = ["activate", retrain_recommender]
+    change_list_template = "admin/recommendations/trainedmodel/change_list.html"
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    @admin.display(description="held-out nDCG@10 (baseline → reranked)")
+    def held_out_ndcg(self, obj: TrainedModel) -> str:
+        held_out = obj.metrics.get("held_out", {})
+        if "baseline" not in held_out:
+            return "—"
+        base = held_out["baseline"]["ndcg@10"]
+        reranked = held_out.get("cross-encoder", {}).get("ndcg@10")
+        return f"{base:.3f} → {reranked:.3f} (n={held_out['baseline']['queries']})"
+
+    @admin.display(description="data hash")
+    def data_hash_short(self, obj: TrainedModel) -> str:
+        return obj.data_hash[:12]
+
+    @admin.action(description="Activate the selected version (one per kind)")
+    def activate(self, request: HttpRequest, queryset) -> None:
+        if queryset.count() != 1:
+            self.message_user(request, "Select exactly one version.", messages.ERROR)
+            return
+        from recommendations.rerank.services import trained_model_activate
+
+        model = trained_model_activate(model_id=queryset.get().pk)
+        self.message_user(request, f"{model} is now active.", messages.SUCCESS)
+
+    def get_urls(self):
+        train = self.admin_site.admin_view(require_POST(self.train_reranker_view))
+        return [
+            path("train-reranker/", train, name="recommendations_trainedmodel_train"),
+            *super().get_urls(),
+        ]
+
+    def train_reranker_view(self, request: HttpRequest) -> HttpResponseRedirect:
+        if not self.has_change_permission(request):
+            self.message_user(request, "You may not train models.", messages.ERROR)
+            return HttpResponseRedirect(reverse("admin:recommendations_trainedmodel_changelist"))
+        from recommendations.rerank.services import reranker_training_start  # imports TensorFlow
+
+        job = reranker_training_start(created_by=request.user)
+        self.message_user(
+            request, f"Training queued as job #{job.pk}; follow it under Jobs.", messages.SUCCESS
+        )
+        return HttpResponseRedirect(reverse("admin:jobs_job_change", args=[job.pk]))

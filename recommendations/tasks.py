@@ -14,6 +14,7 @@ from django.core.cache import cache
 from recommendations.embedding import encode
 from recommendations.indexing import services
 from recommendations.indexing.services import Batch
+from recommendations.rerank.tasks import train_reranker_task  # noqa: F401  (autodiscovery)
 
 
 def _user(user_id: int | None):

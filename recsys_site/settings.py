@@ -290,3 +290,10 @@ RECSYS_SCRAPE_MAX_CAST = env.int("RECSYS_SCRAPE_MAX_CAST", default=18)
 RECSYS_SCRAPE_QUEUE = env.str("RECSYS_SCRAPE_QUEUE", default=CELERY_TASK_DEFAULT_QUEUE)
 RECSYS_CHROMIUM_PATH = env.str("RECSYS_CHROMIUM_PATH", default="/usr/bin/chromium")
 RECSYS_CHROMEDRIVER_PATH = env.str("RECSYS_CHROMEDRIVER_PATH", default="/usr/bin/chromedriver")
+
+# --- Reranker -----------------------------------------------------------------------------
+# Labelled known-item queries (JSON lines: id, query, answer.tmdb_id, like tomt-dev.jsonl) that
+# the admin's "Train reranker" adds to the queries generated from the catalogue. Empty: none.
+RERANKER_TRAINING_QUERIES = env.str("RERANKER_TRAINING_QUERIES", default="")
+# The recipe the admin trains: "default" (docs/benchmarks.md) or "tiny" (seconds; demos, CI).
+RERANKER_RECIPE = env.str("RERANKER_RECIPE", default="default")

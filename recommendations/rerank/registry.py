@@ -21,6 +21,12 @@ def register_reranker(name: str, factory: RerankerFactory, *, activate: bool = F
 
 
 def get_active_reranker(query_vectors: np.ndarray | None = None) -> Reranker:
-    """A reranker for one query. `query_vectors` (chunk vectors already computed by the
-    dense stage) spare the cosine reranker a second encode."""
+    """A reranker for one query: the trained cross-encoder curators activated, else the
+    registered default. `query_vectors` (chunk vectors already computed by the dense stage)
+    spare the cosine reranker a second encode."""
+    from recommendations.rerank.active import get_active_reranker as active_trained_reranker
+
+    trained = active_trained_reranker()
+    if trained is not None:
+        return trained
     return _factories[_active_name](query_vectors)

@@ -37,7 +37,8 @@ class PipelineConfig:
     rrf_k: float = 20.0
     dense_weight: float = 1.0
     lexical_weight: float = 1.0
-    rerank_weight: float = 0.0  # weight of the reranker's rank against the fused rank
+    rerank_weight: float = 0.0  # weight of the cosine reranker's rank against the fused rank
+    trained_rerank_depth: int = 20  # fused candidates a trained cross-encoder reorders
     pooling: str = "max"  # how chunk vectors of a long query are pooled: "max" or "mean"
     years_from_text: bool = True  # "from the 90s" in the query filters by year
     fields: FieldWeights = field(default_factory=FieldWeights)
@@ -135,11 +136,13 @@ def _rerank(
     result: PipelineResult, query_vectors: np.ndarray | None, config: PipelineConfig
 ) -> np.ndarray:
     fused = result.rankings["fused"]
-    head, tail = fused[: config.rerank_depth], fused[config.rerank_depth :]
-    if not len(head) or result.dense is None or not config.rerank_weight:
+    reranker = get_active_reranker(query_vectors)
+    trained = reranker.name != "cosine"
+    depth = config.trained_rerank_depth if trained else config.rerank_depth
+    head, tail = fused[:depth], fused[depth:]
+    if not len(head) or result.dense is None or not (trained or config.rerank_weight):
         result.scores["reranked"] = {}
         return fused
-    reranker = get_active_reranker(query_vectors)
     movie_ids = result.snapshot.ids[head]
     candidates = [
         Candidate(
@@ -150,10 +153,12 @@ def _rerank(
         )
         for movie_id, p in zip(movie_ids, head, strict=True)
     ]
-    if getattr(reranker, "needs_text", False):
+    if trained or getattr(reranker, "needs_text", False):
         candidates = _with_texts(candidates)
     rerank_scores = np.asarray(reranker.score(result.parsed.text, candidates), dtype=np.float32)
     result.scores["reranked"] = dict(zip(head.tolist(), rerank_scores.tolist(), strict=True))
+    if trained:  # its score already blends in the dense cosine (rerank/cross_encoder.py)
+        return np.concatenate([head[np.argsort(-rerank_scores, kind="stable")], tail])
     rerank_rank = np.empty(len(head), dtype=np.float32)
     rerank_rank[np.argsort(-rerank_scores, kind="stable")] = np.arange(1, len(head) + 1)
     fused_rank = np.arange(1, len(head) + 1, dtype=np.float32)

@@ -1,0 +1,216 @@
+"""The trainable cross-encoder reranker (TensorFlow / Keras 3).
+
+It reads the query and a film's text together, [CLS] query [SEP] film [SEP], through the
+MiniLM encoder (recommendations.rerank.encoder), and a head on the [CLS] and mean-pooled
+states gives a relevance logit. The first-stage dense cosine (query vector . film vector) is
+added with a learned weight: the head's last layer starts at zero, so an untrained model ranks
+exactly as dense retrieval does and training learns what to change.
+
+Artifacts (one directory per version under settings.MODELS_DIR/reranker/):
+    config.json        model and tokenization settings (CrossEncoderConfig)
+    model.weights.h5   Keras weights
+    metrics.json       validation figures from training
+    training.json      the data hash and the ids of the queries it trained on
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from recommendations.rerank.base import Candidate
+from recommendations.rerank.encoder import (
+    BertEncoder,
+    EncoderConfig,
+    encode_pairs,
+    keras,
+    load_pretrained_into,
+    mean_pool,
+    ops,
+    pretrained_config,
+    pretrained_weights,
+    token_ids,
+)
+
+logger = logging.getLogger(__name__)
+
+CONFIG_FILE = "config.json"
+WEIGHTS_FILE = "model.weights.h5"
+METRICS_FILE = "metrics.json"
+TRAINING_FILE = "training.json"
+
+
+@dataclass(frozen=True)
+class CrossEncoderConfig:
+    encoder: EncoderConfig = field(default_factory=EncoderConfig)
+    max_query_tokens: int = 48
+    max_doc_tokens: int = 108
+    bucket: int = 16  # pad lengths to a multiple of this: few shapes, little padding
+    use_dense_prior: bool = True
+    prior_scale: float = 20.0  # initial weight of the dense cosine
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, raw: dict) -> CrossEncoderConfig:
+        raw = dict(raw)
+        raw["encoder"] = EncoderConfig(**raw.get("encoder", {}))
+        return cls(**{k: v for k, v in raw.items() if k in cls.__dataclass_fields__})
+
+
+class CrossEncoderModel(keras.Model):
+    def __init__(self, config: CrossEncoderConfig, **kwargs):
+        super().__init__(**kwargs)
+        self.config = config
+        hidden = config.encoder.hidden_size
+        self.encoder = BertEncoder(config.encoder, name="encoder")
+        self.hidden = keras.layers.Dense(hidden, activation="gelu", name="head_hidden")
+        self.dropout = keras.layers.Dropout(config.encoder.dropout)
+        self.out = keras.layers.Dense(1, kernel_initializer="zeros", name="head_out")
+        self.prior_weight = self.add_weight(
+            name="prior_weight",
+            shape=(),
+            initializer=keras.initializers.Constant(
+                config.prior_scale if config.use_dense_prior else 0.0
+            ),
+            trainable=config.use_dense_prior,
+        )
+
+    def call(self, input_ids, token_type_ids, attention_mask, prior, training=False):
+        states = self.encoder(input_ids, token_type_ids, attention_mask, training=training)
+        features = ops.concatenate([states[:, 0], mean_pool(states, attention_mask)], axis=-1)
+        logit = self.out(self.dropout(self.hidden(features), training=training))[:, 0]
+        return ops.cast(logit, "float32") + self.prior_weight * ops.cast(prior, "float32")
+
+    def build_for_inputs(self) -> None:
+        ids = np.zeros((1, 4), dtype="int32")
+        self(ids, ids, np.ones_like(ids), np.zeros((1,), dtype="float32"))
+
+    def head_variables(self) -> list:
+        return [*self.hidden.trainable_variables, *self.out.trainable_variables] + (
+            [self.prior_weight] if self.config.use_dense_prior else []
+        )
+
+
+def new_model(*, num_layers: int | None = None, **options) -> CrossEncoderModel:
+    """A cross-encoder whose encoder starts from the pretrained MiniLM (its first num_layers
+    blocks: fewer layers make a smaller, faster student)."""
+    config = CrossEncoderConfig(encoder=pretrained_config(num_layers=num_layers), **options)
+    model = CrossEncoderModel(config)
+    model.build_for_inputs()
+    load_pretrained_into(model.encoder, pretrained_weights())
+    return model
+
+
+def save_artifact(
+    model: CrossEncoderModel, directory: Path, *, metrics: dict, training: dict
+) -> None:
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / CONFIG_FILE).write_text(json.dumps(model.config.to_dict(), indent=2))
+    model.save_weights(str(directory / WEIGHTS_FILE))
+    (directory / METRICS_FILE).write_text(json.dumps(metrics, indent=2))
+    (directory / TRAINING_FILE).write_text(json.dumps(training, indent=2))
+
+
+def load_model(directory: Path, *, dtype_policy: str | None = None) -> CrossEncoderModel:
+    config = CrossEncoderConfig.from_dict(json.loads((directory / CONFIG_FILE).read_text()))
+    model = CrossEncoderModel(config, dtype=dtype_policy) if dtype_policy else None
+    model = model or CrossEncoderModel(config)
+    model.build_for_inputs()
+    model.load_weights(str(directory / WEIGHTS_FILE))
+    return model
+
+
+def training_query_ids(directory: Path) -> set[str]:
+    """Ids of the queries a model trained on: evaluation must leave them out."""
+    path = directory / TRAINING_FILE
+    return set(json.loads(path.read_text()).get("train_query_ids", [])) if path.exists() else set()
+
+
+class CrossEncoderReranker:
+    """The rerank stage (recommendations.rerank.base.Reranker): every candidate in one batch."""
+
+    name = "cross-encoder"
+
+    def __init__(self, model: CrossEncoderModel, *, version: str = "", jit_compile: bool = False):
+        import tensorflow as tf
+
+        self.model = model
+        self.config = model.config
+        self.version = version
+
+        def forward(ids, types, mask, prior):
+            return model(ids, types, mask, prior, training=False)
+
+        if jit_compile:  # XLA wants static shapes: one graph per padded length (bucketed)
+            self._forward = tf.function(forward, jit_compile=True)
+        else:  # dynamic batch and length: traced once
+            spec = tf.TensorSpec([None, None], tf.int32)
+            prior_spec = tf.TensorSpec([None], tf.float32)
+            self._forward = tf.function(forward, input_signature=[spec, spec, spec, prior_spec])
+        self._lock = threading.Lock()
+
+    @classmethod
+    def from_directory(
+        cls, directory: Path, *, version: str = "", **options
+    ) -> CrossEncoderReranker:
+        dtype_policy = options.pop("dtype_policy", None)
+        return cls(load_model(directory, dtype_policy=dtype_policy), version=version, **options)
+
+    def dense_prior(self, query: str, candidates: list[Candidate]) -> np.ndarray:
+        if not self.config.use_dense_prior:
+            return np.zeros(len(candidates), dtype=np.float32)
+        from recommendations.embedding import encode
+        from recommendations.rerank.data import query_vectors
+
+        query_vector = query_vectors([query])[0]
+        missing = [i for i, c in enumerate(candidates) if c.vector is None]
+        doc_vectors = [c.vector for c in candidates]
+        if missing:  # the pipeline should pass index vectors; embedding films here is slow
+            for i, vector in zip(
+                missing, encode([candidates[i].text for i in missing]), strict=True
+            ):
+                doc_vectors[i] = vector
+        return (np.stack(doc_vectors) @ query_vector).astype(np.float32)
+
+    def score_pairs(
+        self,
+        query: str,
+        docs: list[str],
+        prior: np.ndarray,
+        *,
+        doc_ids: list[list[int]] | None = None,
+    ) -> np.ndarray:
+        batch = encode_pairs(
+            query,
+            docs,
+            max_query_tokens=self.config.max_query_tokens,
+            max_doc_tokens=self.config.max_doc_tokens,
+            bucket=self.config.bucket,
+            doc_ids=doc_ids,
+        )
+        with self._lock:  # one batch at a time: TF already uses every core for one
+            scores = self._forward(
+                batch.input_ids, batch.token_type_ids, batch.attention_mask, prior
+            )
+        return np.asarray(scores, dtype=np.float32)
+
+    def score(self, query: str, candidates: list[Candidate]) -> list[float]:
+        if not candidates:
+            return []
+        prior = self.dense_prior(query, candidates)
+        return self.score_pairs(query, [c.text for c in candidates], prior).tolist()
+
+    def warm_up(self) -> None:
+        """Trace the graph once so that the first real query does not pay for it."""
+        self.score_pairs("warm up", ["warm up"], np.zeros(1, dtype=np.float32))
+
+
+def doc_token_ids(texts: list[str], *, max_doc_tokens: int) -> list[list[int]]:
+    return [ids[:max_doc_tokens] for ids in token_ids(texts)]

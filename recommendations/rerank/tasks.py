@@ -1,0 +1,49 @@
+"""Celery task: train a reranker version, progress and log on its Job row."""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+from jobs.services import job_advance, job_fail, job_finish, job_log, job_set_total, job_start
+from recommendations.rerank.data import limit_torch_threads
+
+
+class JobProgress:
+    """Training progress on a Job row: each phase restarts done/total; the log keeps phases."""
+
+    def __init__(self, job_id: int):
+        self.job_id = job_id
+
+    def start(self, total: int, description: str) -> None:
+        from jobs.models import Job
+
+        Job.objects.filter(pk=self.job_id).update(done=0)
+        job_set_total(job_id=self.job_id, total=total)
+        job_log(job_id=self.job_id, line=f"{description} ({total})")
+
+    def advance(self, n: int = 1, **figures: float) -> None:
+        job_advance(job_id=self.job_id, done=n)
+
+    def log(self, line: str) -> None:
+        job_log(job_id=self.job_id, line=line)
+
+
+@shared_task(bind=True, acks_late=True, max_retries=0)
+def train_reranker_task(self, job_id: int) -> dict:
+    from jobs.models import Job
+    from recommendations.rerank.services import reranker_train, training_request
+
+    job = Job.objects.get(pk=job_id)
+    if job.status != Job.Status.QUEUED:  # a redelivered message: the job already ran
+        return {"skipped": job.status}
+    job_start(job_id=job_id)
+    limit_torch_threads()
+    try:
+        request = training_request(recipe_name=job.params.get("recipe"))
+        model = reranker_train(request=request, progress=JobProgress(job_id))
+    except Exception as error:
+        job_fail(job_id=job_id, error=f"{type(error).__name__}: {error}")
+        raise
+    result = {"trained_model_id": model.pk, "version": model.version, **model.metrics}
+    job_finish(job_id=job_id, result=result)
+    return {"trained_model_id": model.pk, "version": model.version}

@@ -1,0 +1,471 @@
+"""Fine-tuning the cross-encoder.
+
+Data: each training example is a group, one query with its right film first and
+`group_size - 1` hard negatives mined from the first stages' top results for that query; the
+loss is softmax cross-entropy over the group (the right film should win). Groups come from
+
+* labelled queries (e.g. tomt-dev), split BY QUERY: held-out queries are never trained on;
+* the catalogue itself: a sentence of a film's synopsis, or a handful of its keywords, asks for
+  that film (the sentence or keywords are cut out of the film's text the model reads), so a
+  curator with their own catalogue and no labelled queries can train too.
+
+`train_reranker()` does it all and writes a versioned artifact; it takes the candidate source
+as an argument (the interim DenseCandidates now, the real pipeline later).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import math
+import random
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+
+from recommendations.rerank.base import Candidate
+from recommendations.rerank.cross_encoder import (
+    CrossEncoderModel,
+    CrossEncoderReranker,
+    new_model,
+    save_artifact,
+)
+from recommendations.rerank.data import (
+    CandidateSource,
+    Film,
+    LabelledQuery,
+    candidates_many,
+    query_vectors,
+    sentences,
+)
+from recommendations.rerank.encoder import pack, pair_sequence, token_ids
+from recommendations.rerank.evaluation import evaluate, split_by_query
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Recipe:
+    # Sized to train in under 45 minutes on a shared 2-core CPU (docs/benchmarks.md).
+    num_layers: int = 3  # the first N pretrained MiniLM blocks: a smaller, faster student
+    max_query_tokens: int = 48
+    max_doc_tokens: int = 108
+    group_size: int = 6  # 1 right film + 5 hard negatives
+    groups_per_step: int = 6
+    epochs: int = 1
+    max_pairs: int = 4800  # cap on training pairs per epoch; 0 = no cap
+    negatives_from_top: int = 30
+    synthetic_queries: int = 300  # catalogue-generated queries (sentence / keyword)
+    validation_fraction: float = 0.25
+    rerank_depth: int = 20
+    candidate_pool: int = 100
+    max_validation_queries: int = 0  # 0 = every held-out query
+    max_train_queries: int = 0  # 0 = every labelled training query
+    encoder_lr: float = 6e-5
+    head_lr: float = 1e-3
+    warmup_fraction: float = 0.1
+    use_dense_prior: bool = True
+    freeze_embeddings: bool = True
+    seed: int = 13
+
+    @classmethod
+    def tiny(cls, **overrides) -> Recipe:
+        """For CI and smoke runs: two layers, short texts, a handful of groups."""
+        options = {
+            "num_layers": 2,
+            "max_query_tokens": 24,
+            "max_doc_tokens": 40,
+            "group_size": 4,
+            "groups_per_step": 4,
+            "epochs": 3,
+            "negatives_from_top": 8,
+            "synthetic_queries": 24,
+            "rerank_depth": 10,
+            "candidate_pool": 20,
+            "max_validation_queries": 20,
+            "max_train_queries": 40,
+            "encoder_lr": 1e-4,
+            "head_lr": 3e-3,
+        }
+        return cls(**{**options, **overrides})
+
+
+@dataclass
+class Group:
+    query_id: str
+    query: str
+    docs: list[tuple[int, str]]  # (movie_id, text); the right film first
+    prior: list[float] = field(default_factory=list)  # dense cosine per doc
+    source: str = "labelled"
+    # Index vectors of the docs where the candidate source gave them (for the prior).
+    vectors: list[np.ndarray | None] = field(default_factory=list, repr=False)
+
+
+class Progress(Protocol):
+    def start(self, total: int, description: str) -> None: ...
+    def advance(self, n: int = 1, **figures: float) -> None: ...
+    def log(self, line: str) -> None: ...
+
+
+class SilentProgress:
+    def start(self, total: int, description: str) -> None:
+        pass
+
+    def advance(self, n: int = 1, **figures: float) -> None:
+        pass
+
+    def log(self, line: str) -> None:
+        logger.info(line)
+
+
+# --- Data --------------------------------------------------------------------------------
+
+
+def _mined_group(
+    *,
+    query_id: str,
+    query: str,
+    positive: tuple[int, str],
+    candidates: list[Candidate],
+    recipe: Recipe,
+    rng: random.Random,
+    source: str,
+    positive_vector: np.ndarray | None = None,
+) -> Group | None:
+    pool = [c for c in candidates if c.movie_id != positive[0]][: recipe.negatives_from_top]
+    if positive_vector is None:  # retrieved, and its text is what we train on
+        positive_vector = next(
+            (c.vector for c in candidates if c.movie_id == positive[0] and c.text == positive[1]),
+            None,
+        )
+    if len(pool) < recipe.group_size - 1:
+        return None
+    negatives = rng.sample(pool, recipe.group_size - 1)
+    return Group(
+        query_id=query_id,
+        query=query,
+        docs=[positive, *((c.movie_id, c.text) for c in negatives)],
+        source=source,
+        vectors=[positive_vector, *(c.vector for c in negatives)],
+    )
+
+
+def synthetic_queries(films: list[Film], *, count: int, rng: random.Random) -> list[tuple]:
+    """(query id, query, film, the film's text with the query cut out)."""
+    usable = [f for f in films if sentences(f.synopsis) or len(f.keywords) >= 3]
+    out = []
+    for film in rng.sample(usable, min(count, len(usable))):
+        options = sentences(film.synopsis)
+        if options and (len(film.keywords) < 3 or rng.random() < 0.7):
+            query = rng.choice(options)
+            text = film.text.replace(query, " ").strip()
+        else:
+            query = ", ".join(rng.sample(list(film.keywords), min(len(film.keywords), 4)))
+            text = film.text
+            for keyword in film.keywords:
+                text = text.replace(keyword, " ")
+        out.append((f"catalogue-{film.movie_id}", query, film, " ".join(text.split())))
+    return out
+
+
+def build_groups(
+    train_queries: list[LabelledQuery],
+    films: list[Film],
+    candidates_for: CandidateSource,
+    recipe: Recipe,
+    progress: Progress,
+) -> list[Group]:
+    rng = random.Random(recipe.seed)
+    texts = {f.movie_id: f.text for f in films}
+    vector_of = getattr(candidates_for, "vector_of", lambda movie_id: None)
+    k = recipe.negatives_from_top + 1
+    generated = synthetic_queries(films, count=recipe.synthetic_queries, rng=rng)
+    progress.start(len(train_queries) + len(generated), "mining hard negatives")
+    mined = iter(candidates_many(candidates_for, [q.text for q in train_queries], k))
+    mined_generated = iter(candidates_many(candidates_for, [g[1] for g in generated], k))
+    groups = []
+    for query in train_queries:
+        group = _mined_group(
+            query_id=query.id,
+            query=query.text,
+            positive=(query.movie_id, texts[query.movie_id]),
+            candidates=next(mined),
+            recipe=recipe,
+            rng=rng,
+            source="labelled",
+            positive_vector=vector_of(query.movie_id),
+        )
+        groups.extend([group] if group else [])
+        progress.advance()
+    for query_id, query, film, cut_text in generated:
+        group = _mined_group(
+            query_id=query_id,
+            query=query,
+            positive=(film.movie_id, cut_text),
+            candidates=next(mined_generated),
+            recipe=recipe,
+            rng=rng,
+            source="catalogue",
+        )
+        groups.extend([group] if group else [])
+        progress.advance()
+    if recipe.use_dense_prior:
+        _attach_dense_prior(groups)
+    return groups
+
+
+def _attach_dense_prior(groups: list[Group]) -> None:
+    """The first-stage cosine of each (query, doc) pair, as the reranker will see it."""
+    from recommendations.embedding import encode
+
+    queries = query_vectors([g.query for g in groups])
+    known: dict[str, np.ndarray | None] = {}
+    for group in groups:
+        for (_, text), vector in zip(group.docs, group.vectors, strict=True):
+            if known.get(text) is None:
+                known[text] = vector
+    missing = sorted(text for text, v in known.items() if v is None)
+    known.update(zip(missing, encode(missing), strict=True))
+    for group, query_vector in zip(groups, queries, strict=True):
+        group.prior = [float(known[text] @ query_vector) for _, text in group.docs]
+        group.vectors = []
+
+
+def data_hash(groups: list[Group], recipe: Recipe) -> str:
+    digest = hashlib.sha256(json.dumps(asdict(recipe), sort_keys=True).encode())
+    for g in sorted(groups, key=lambda g: (g.query_id, g.query)):
+        digest.update(json.dumps([g.query_id, g.query, g.docs]).encode())
+    return digest.hexdigest()
+
+
+# --- Training ----------------------------------------------------------------------------
+
+
+class GroupBatcher:
+    """Tokenizes once; packs groups into padded pair batches."""
+
+    def __init__(self, recipe: Recipe):
+        self.recipe = recipe
+        self._doc_ids: dict[str, list[int]] = {}
+
+    def doc_ids(self, texts: list[str]) -> None:
+        todo = [t for t in dict.fromkeys(texts) if t not in self._doc_ids]
+        for text, ids in zip(todo, token_ids(todo), strict=True):
+            self._doc_ids[text] = ids[: self.recipe.max_doc_tokens]
+
+    def batch(self, groups: list[Group]):
+        query_ids = token_ids([g.query for g in groups])
+        self.doc_ids([text for g in groups for _, text in g.docs])
+        rows, prior = [], []
+        for group, q_ids in zip(groups, query_ids, strict=True):
+            q_ids = q_ids[: self.recipe.max_query_tokens]
+            rows.extend(pair_sequence(q_ids, self._doc_ids[text]) for _, text in group.docs)
+            prior.extend(group.prior or [0.0] * len(group.docs))
+        return pack(rows, bucket=16), np.asarray(prior, dtype=np.float32)
+
+
+def _train_step_fn(model: CrossEncoderModel, recipe: Recipe, total_steps: int):
+    import tensorflow as tf
+
+    keras = __import__("keras")
+    warmup = max(1, int(total_steps * recipe.warmup_fraction))
+
+    def schedule(peak: float):
+        return keras.optimizers.schedules.PolynomialDecay(
+            initial_learning_rate=peak,
+            decay_steps=max(1, total_steps - warmup),
+            end_learning_rate=peak * 0.05,
+        )
+
+    class Warmup(keras.optimizers.schedules.LearningRateSchedule):
+        def __init__(self, peak: float):
+            self.peak, self.decay = peak, schedule(peak)
+
+        def __call__(self, step):
+            step = tf.cast(step, tf.float32)
+            return tf.where(
+                step < warmup, self.peak * (step + 1) / warmup, self.decay(step - warmup)
+            )
+
+    if recipe.freeze_embeddings:
+        model.encoder.embeddings.trainable = False
+    head_ids = {id(v) for v in model.head_variables()}
+    encoder_vars = [v for v in model.trainable_variables if id(v) not in head_ids]
+    head_vars = model.head_variables()
+    encoder_opt = keras.optimizers.AdamW(learning_rate=Warmup(recipe.encoder_lr), weight_decay=0.01)
+    head_opt = keras.optimizers.Adam(learning_rate=recipe.head_lr)
+    group_size = recipe.group_size
+    spec = tf.TensorSpec([None, None], tf.int32)
+
+    @tf.function(input_signature=[spec, spec, spec, tf.TensorSpec([None], tf.float32)])
+    def step(ids, types, mask, prior):
+        with tf.GradientTape() as tape:
+            scores = model(ids, types, mask, prior, training=True)
+            logits = tf.reshape(scores, (-1, group_size))
+            labels = tf.zeros(tf.shape(logits)[0], dtype=tf.int32)
+            loss = tf.reduce_mean(
+                tf.nn.sparse_softmax_cross_entropy_with_logits(labels=labels, logits=logits)
+            )
+        grads = tape.gradient(loss, encoder_vars + head_vars)
+        grads, _ = tf.clip_by_global_norm(grads, 1.0)
+        encoder_opt.apply_gradients(zip(grads[: len(encoder_vars)], encoder_vars, strict=True))
+        head_opt.apply_gradients(zip(grads[len(encoder_vars) :], head_vars, strict=True))
+        return loss
+
+    return step
+
+
+def fit(
+    model: CrossEncoderModel, groups: list[Group], recipe: Recipe, progress: Progress
+) -> list[float]:
+    """Fine-tunes in place; returns the mean loss of each tenth of training (or each step when
+    there are fewer than ten)."""
+    rng = random.Random(recipe.seed + 1)
+    per_epoch = groups
+    if recipe.max_pairs:
+        per_epoch_groups = max(1, recipe.max_pairs // recipe.group_size)
+    else:
+        per_epoch_groups = len(groups)
+    steps_per_epoch = math.ceil(min(per_epoch_groups, len(groups)) / recipe.groups_per_step)
+    total_steps = steps_per_epoch * recipe.epochs
+    step = _train_step_fn(model, recipe, total_steps)
+    batcher = GroupBatcher(recipe)
+    progress.start(total_steps, "training")
+    losses: list[float] = []
+    for _ in range(recipe.epochs):
+        per_epoch = rng.sample(groups, len(groups))[:per_epoch_groups]
+        for start in range(0, len(per_epoch), recipe.groups_per_step):
+            batch, prior = batcher.batch(per_epoch[start : start + recipe.groups_per_step])
+            loss = float(step(batch.input_ids, batch.token_type_ids, batch.attention_mask, prior))
+            losses.append(loss)
+            progress.advance(loss=round(float(np.mean(losses[-20:])), 4))
+    chunks = np.array_split(np.asarray(losses), min(10, len(losses)))
+    return [round(float(c.mean()), 4) for c in chunks if len(c)]
+
+
+def variant_scorer(reranker: CrossEncoderReranker):
+    """Scores for the full model and, for the record, its cross-encoder logit alone."""
+
+    def score(query: str, candidates: list[Candidate]) -> dict[str, list[float]]:
+        if not candidates:
+            return {"cross-encoder": [], "cross-encoder logit only": []}
+        prior = reranker.dense_prior(query, candidates)
+        logits = reranker.score_pairs(query, [c.text for c in candidates], np.zeros_like(prior))
+        weight = float(reranker.model.prior_weight.numpy())
+        return {
+            "cross-encoder": (logits + weight * prior).tolist(),
+            "cross-encoder logit only": logits.tolist(),
+        }
+
+    return score
+
+
+@dataclass
+class TrainingResult:
+    directory: Path
+    version: str
+    config: dict
+    metrics: dict
+    data_hash: str
+
+
+def train_reranker(
+    *,
+    films: list[Film],
+    queries: list[LabelledQuery],
+    candidates_for: CandidateSource,
+    recipe: Recipe,
+    output_root: Path,
+    progress: Progress | None = None,
+    version: str | None = None,
+) -> TrainingResult:
+    """Mine, train, evaluate on held-out queries, and write the artifact directory."""
+    import keras
+
+    progress = progress or SilentProgress()
+    started = time.monotonic()
+    keras.utils.set_random_seed(recipe.seed)
+    train_queries, held_out = split_by_query(
+        queries, validation_fraction=recipe.validation_fraction
+    )
+    if recipe.max_validation_queries:
+        held_out = held_out[: recipe.max_validation_queries]
+    if recipe.max_train_queries:
+        train_queries = train_queries[: recipe.max_train_queries]
+    progress.log(
+        f"{len(films)} films; {len(queries)} labelled queries: {len(train_queries)} to train, "
+        f"{len(held_out)} held out; {recipe.synthetic_queries} catalogue queries asked"
+    )
+    groups = build_groups(train_queries, films, candidates_for, recipe, progress)
+    mined_s = time.monotonic() - started
+    sources = {s: sum(g.source == s for g in groups) for s in ("labelled", "catalogue")}
+    progress.log(f"{len(groups)} groups of {recipe.group_size} ({sources}) in {mined_s:.0f} s")
+    if not groups:
+        raise ValueError("no training groups: the catalogue or the queries are too small")
+
+    model = new_model(
+        num_layers=recipe.num_layers,
+        max_query_tokens=recipe.max_query_tokens,
+        max_doc_tokens=recipe.max_doc_tokens,
+        use_dense_prior=recipe.use_dense_prior,
+    )
+    fit_started = time.monotonic()
+    losses = fit(model, groups, recipe, progress)
+    fit_s = time.monotonic() - fit_started
+    progress.log(f"trained {len(losses)} loss points in {fit_s:.0f} s; loss {losses}")
+
+    reranker = CrossEncoderReranker(model)
+    progress.start(len(held_out), "evaluating on held-out queries")
+    eval_started = time.monotonic()
+    results = evaluate(
+        held_out,
+        candidates_for,
+        variant_scorer(reranker),
+        depth=recipe.rerank_depth,
+        pool=recipe.candidate_pool,
+        on_query=progress.advance,
+    )
+    eval_s = time.monotonic() - eval_started
+    base, ce = results["baseline"]["ndcg@10"], results["cross-encoder"]["ndcg@10"]
+    results["ndcg@10 ratio"] = round(ce / base, 3) if base else None
+    progress.log(f"held-out: {json.dumps(results)}")
+
+    version = version or time.strftime("%Y%m%d-%H%M%S")
+    directory = output_root / version
+    hashed = data_hash(groups, recipe)
+    metrics = {
+        "held_out": results,
+        "rerank_depth": recipe.rerank_depth,
+        "candidate_pool": recipe.candidate_pool,
+        "loss_curve": losses,
+        "timings_s": {
+            "mining": round(mined_s, 1),
+            "training": round(fit_s, 1),
+            "evaluation": round(eval_s, 1),
+            "total": round(time.monotonic() - started, 1),
+        },
+        "groups": sources,
+        "prior_weight": round(float(model.prior_weight.numpy()), 4),
+    }
+    save_artifact(
+        model,
+        directory,
+        metrics=metrics,
+        training={
+            "data_hash": hashed,
+            "recipe": asdict(recipe),
+            "train_query_ids": sorted({q.id for q in train_queries}),
+            "held_out_query_ids": sorted({q.id for q in held_out}),
+        },
+    )
+    return TrainingResult(
+        directory=directory,
+        version=version,
+        config={**model.config.to_dict(), "recipe": asdict(recipe)},
+        metrics=metrics,
+        data_hash=hashed,
+    )

@@ -1,0 +1,114 @@
+"""A tiny catalogue and tiny labelled queries the reranker can learn from in seconds, and a
+tiny model trained once per session on them."""
+
+import random
+from pathlib import Path
+
+import pytest
+
+from recommendations.rerank.data import DenseCandidates, Film, LabelledQuery, limit_torch_threads
+from recommendations.rerank.training import Recipe, train_reranker
+
+PLANTED_QUERY = "that film where ghosts haunt a lighthouse in the fog"
+
+THEMES = [
+    ("pirates", "an island treasure map", "sea"),
+    ("dragons", "a burning mountain castle", "fire"),
+    ("robots", "a factory that builds itself", "steel"),
+    ("ghosts", "a haunted lighthouse", "fog"),
+    ("vampires", "a night train across Romania", "blood"),
+    ("astronauts", "a broken space station", "orbit"),
+    ("cowboys", "a desert bank robbery", "dust"),
+    ("chefs", "a failing Paris restaurant", "kitchen"),
+    ("boxers", "a comeback title fight", "ring"),
+    ("detectives", "a poisoned millionaire", "clue"),
+    ("witches", "a village curse", "spell"),
+    ("surfers", "a giant winter wave", "board"),
+    ("spies", "a stolen microfilm in Berlin", "cipher"),
+    ("dinosaurs", "a theme park breakout", "fossil"),
+    ("zombies", "a shopping mall siege", "plague"),
+    ("musicians", "a jazz club in New Orleans", "trumpet"),
+    ("samurai", "a masterless swordsman", "katana"),
+    ("hackers", "a bank's leaking mainframe", "code"),
+    ("climbers", "a frozen north face", "rope"),
+    ("magicians", "a vanishing elephant trick", "cards"),
+    ("soldiers", "a jungle rescue mission", "helicopter"),
+    ("aliens", "a cornfield landing", "signal"),
+    ("dancers", "a ballet school rivalry", "stage"),
+    ("thieves", "a museum diamond heist", "vault"),
+]
+
+
+def tiny_films() -> list[Film]:
+    films = []
+    for i, (who, what, word) in enumerate(THEMES, start=1):
+        synopsis = (
+            f"A band of {who} is drawn into {what}. Nobody trusts the {word} any more. "
+            f"The {who} must survive one long night before the {word} takes everything."
+        )
+        text = (
+            f"The {word.title()} Story ({1980 + i}) Genres: Drama. "
+            f"Keywords: {who}, {word}, {what}. {synopsis}"
+        )
+        films.append(
+            Film(movie_id=i, text=text, synopsis=synopsis, keywords=(who, word, what), tmdb_id=i)
+        )
+    return films
+
+
+def tiny_queries(films: list[Film]) -> list[LabelledQuery]:
+    rng = random.Random(3)
+    forms = [
+        "movie with {who} and {what}",
+        "I remember {what}, there were {who}",
+        "film where the {word} matters and {who} fight",
+        "{who} {word} movie from the 80s",
+    ]
+    queries = []
+    for film in films:
+        who, word, what = film.keywords
+        for n, form in enumerate(rng.sample(forms, 3)):
+            text = form.format(who=who, what=what, word=word)
+            queries.append(
+                LabelledQuery(id=f"q{film.movie_id}-{n}", text=text, movie_id=film.movie_id)
+            )
+    return queries
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _one_torch_thread():
+    """As the training command does: TF does the heavy work here (see limit_torch_threads)."""
+    limit_torch_threads()
+
+
+@pytest.fixture(scope="session")
+def films() -> list[Film]:
+    return tiny_films()
+
+
+@pytest.fixture(scope="session")
+def labelled_queries(films) -> list[LabelledQuery]:
+    return tiny_queries(films)
+
+
+@pytest.fixture(scope="session")
+def candidates(films) -> DenseCandidates:
+    return DenseCandidates(films)
+
+
+@pytest.fixture(scope="session")
+def models_root(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("models")
+
+
+@pytest.fixture(scope="session")
+def trained(films, labelled_queries, candidates, models_root):
+    recipe = Recipe.tiny(use_dense_prior=False, synthetic_queries=12)
+    return train_reranker(
+        films=films,
+        queries=labelled_queries,
+        candidates_for=candidates,
+        recipe=recipe,
+        output_root=models_root,
+        version="tiny-test",
+    )

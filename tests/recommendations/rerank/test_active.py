@@ -1,0 +1,65 @@
+"""Which reranker serves: the active TrainedModel, loaded once, swapped when another is
+activated, and None (cosine) when there is none or it cannot load."""
+
+import logging
+import shutil
+
+import pytest
+
+from recommendations.models import TrainedModel
+from recommendations.rerank import active
+from recommendations.rerank.active import forget_active_reranker, get_active_reranker
+from recommendations.rerank.services import trained_model_activate, trained_model_register
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def models_dir(settings, trained, tmp_path):
+    settings.MODELS_DIR = tmp_path
+    shutil.copytree(trained.directory, tmp_path / "reranker" / "a")
+    shutil.copytree(trained.directory, tmp_path / "reranker" / "b")
+    forget_active_reranker()
+    yield tmp_path
+    forget_active_reranker()
+
+
+def register(version: str, *, activate: bool = False) -> TrainedModel:
+    return trained_model_register(
+        kind=TrainedModel.Kind.RERANKER,
+        version=version,
+        path=f"reranker/{version}",
+        config={},
+        metrics={},
+        data_hash="x",
+        activate=activate,
+    )
+
+
+def test_none_is_active_so_there_is_no_reranker(models_dir):
+    register("a")
+    assert get_active_reranker() is None
+
+
+def test_the_active_version_is_loaded_once_and_swapped_on_activation(models_dir, monkeypatch):
+    register("a", activate=True)
+    b = register("b")
+    first = get_active_reranker()
+    assert first is not None and first.version == "a"
+    assert first.name == "cross-encoder"
+    monkeypatch.setattr(active, "RECHECK_SECONDS", 0.0)
+    assert get_active_reranker() is first  # not reloaded
+
+    trained_model_activate(model_id=b.pk)
+
+    second = get_active_reranker()
+    assert second is not None and second.version == "b" and second is not first
+    assert TrainedModel.objects.filter(is_active=True).count() == 1
+
+
+def test_an_artifact_that_fails_to_load_falls_back_to_none_and_is_logged(models_dir, caplog):
+    (models_dir / "reranker" / "a" / "model.weights.h5").write_bytes(b"not weights")
+    register("a", activate=True)
+    with caplog.at_level(logging.ERROR):
+        assert get_active_reranker() is None
+    assert "failed to load" in caplog.text

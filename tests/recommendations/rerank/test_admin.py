@@ -1,0 +1,56 @@
+"""TrainedModel admin: versions listed with their held-out figures, "Train reranker" button,
+"activate" action (one active per kind)."""
+
+import pytest
+from django.contrib.auth.models import User
+from django.urls import reverse
+
+from recommendations.models import TrainedModel
+from recommendations.rerank.services import trained_model_register
+
+pytestmark = pytest.mark.django_db
+
+HELD_OUT = {
+    "baseline": {"ndcg@10": 0.2, "queries": 372},
+    "cross-encoder": {"ndcg@10": 0.26, "queries": 372},
+}
+
+
+@pytest.fixture
+def curator(client):
+    client.force_login(User.objects.create_superuser("curator", "c@example.com", "pw"))
+    return client
+
+
+def register(version: str) -> TrainedModel:
+    return trained_model_register(
+        kind=TrainedModel.Kind.RERANKER,
+        version=version,
+        path=f"reranker/{version}",
+        config={},
+        metrics={"held_out": HELD_OUT},
+        data_hash="abc123def4567890",
+    )
+
+
+def test_the_changelist_shows_versions_figures_and_the_train_button(curator):
+    register("v1")
+    page = curator.get(reverse("admin:recommendations_trainedmodel_changelist")).content.decode()
+    assert "v1" in page
+    assert "0.200 → 0.260 (n=372)" in page
+    assert "abc123def456" in page
+    assert reverse("admin:recommendations_trainedmodel_train") in page
+    assert "Train reranker" in page
+
+
+def test_activate_action_makes_exactly_one_version_active(curator):
+    first, second = register("v1"), register("v2")
+    url = reverse("admin:recommendations_trainedmodel_changelist")
+    for model in (first, second):
+        curator.post(url, {"action": "activate", "_selected_action": [model.pk]})
+        assert list(TrainedModel.objects.filter(is_active=True)) == [model]
+
+
+def test_training_cannot_be_started_with_a_get(curator):
+    response = curator.get(reverse("admin:recommendations_trainedmodel_train"))
+    assert response.status_code == 405

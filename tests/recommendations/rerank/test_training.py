@@ -1,0 +1,71 @@
+"""CI trains a tiny cross-encoder on a tiny set and checks that it learns."""
+
+import json
+
+import numpy as np
+
+from recommendations.rerank.base import Candidate
+from recommendations.rerank.cross_encoder import (
+    CrossEncoderReranker,
+    new_model,
+    training_query_ids,
+)
+from recommendations.rerank.evaluation import split_by_query
+from recommendations.rerank.training import Group, Recipe, SilentProgress, fit
+from tests.recommendations.rerank.conftest import PLANTED_QUERY
+
+
+def test_the_loss_falls(trained):
+    curve = trained.metrics["loss_curve"]
+    assert len(curve) >= 5
+    assert np.mean(curve[-2:]) < 0.6 * np.mean(curve[:2]), curve
+
+
+def test_a_planted_positive_ranks_first_after_training_and_not_before(films):
+    recipe = Recipe.tiny(use_dense_prior=False)
+    by_id = {f.movie_id: f for f in films}
+    ghosts = next(f for f in films if "ghosts" in f.keywords)
+    others = [f for f in films if f.movie_id != ghosts.movie_id]
+    rng = np.random.default_rng(0)
+    groups = []
+    for film in films:  # every film's own keywords ask for it, against random others
+        negatives = rng.choice([f for f in films if f is not film], recipe.group_size - 1, False)
+        query = " ".join(film.keywords)
+        groups.append(Group("g", query, [(m.movie_id, m.text) for m in [film, *negatives]]))
+    groups.append(  # the planted pair
+        Group("planted", PLANTED_QUERY, [(f.movie_id, f.text) for f in [ghosts, *others[:3]]])
+    )
+    model = new_model(num_layers=2, max_query_tokens=24, max_doc_tokens=40, use_dense_prior=False)
+    reranker = CrossEncoderReranker(model)
+    pool = [Candidate(movie_id=f.movie_id, text=f.text) for f in [*others[:7], ghosts]]
+
+    before = reranker.score(PLANTED_QUERY, pool)
+    assert not before[-1] > max(before[:-1])  # untrained: the head starts at zero
+
+    fit(model, groups, Recipe.tiny(use_dense_prior=False, epochs=4), SilentProgress())
+    after = reranker.score(PLANTED_QUERY, pool)
+    assert after[-1] > max(after[:-1]), after
+    assert by_id[ghosts.movie_id].movie_id == pool[int(np.argmax(after))].movie_id
+
+
+def test_the_artifact_records_its_training_queries_and_held_out_metrics(trained, labelled_queries):
+    directory = trained.directory
+    train, held_out = split_by_query(labelled_queries, validation_fraction=0.25)
+    trained_on = training_query_ids(directory)
+    assert trained_on and trained_on <= {q.id for q in train}
+    assert trained_on.isdisjoint(q.id for q in held_out)
+    recorded = json.loads((directory / "training.json").read_text())
+    assert set(recorded["held_out_query_ids"]).isdisjoint(recorded["train_query_ids"])
+    assert recorded["data_hash"] == trained.data_hash
+    figures = trained.metrics["held_out"]
+    assert figures["baseline"]["queries"] == figures["cross-encoder"]["queries"] > 0
+    assert {"ndcg@10", "mrr@10", "recall@1"} <= set(figures["cross-encoder"])
+
+
+def test_a_saved_model_scores_as_the_trained_one(trained, films):
+    reranker = CrossEncoderReranker.from_directory(trained.directory)
+    pool = [Candidate(movie_id=f.movie_id, text=f.text) for f in films[:6]]
+    scores = reranker.score(PLANTED_QUERY, pool)
+    again = CrossEncoderReranker.from_directory(trained.directory).score(PLANTED_QUERY, pool)
+    assert len(scores) == 6
+    assert np.allclose(scores, again, atol=1e-5)
