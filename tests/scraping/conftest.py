@@ -15,7 +15,7 @@ import redis
 from django.test import override_settings
 
 from scraping.browser import close_browser, get_browser
-from tests.conftest import ROOT, SHARED_DATA
+from tests.conftest import ROOT, SHARED_DATA, database_url_of_tests
 from tests.scraping.imdb_server import ImdbServer, fixture_pages
 
 REDIS_URL = "redis://127.0.0.1:6379/3"
@@ -88,7 +88,6 @@ def _forward(stream, lines: list[str], ready: threading.Event) -> None:
 @pytest.fixture
 def scrape_worker(transactional_db, imdb_server):
     """A real `celery worker` subprocess on the test queue, reading the file test database."""
-    from django.db import connection
 
     from recsys_site.celery import app
 
@@ -98,7 +97,7 @@ def scrape_worker(transactional_db, imdb_server):
     app.conf.broker_url = REDIS_URL
     env = {
         **os.environ,
-        "DATABASE_URL": f"sqlite:///{connection.settings_dict['NAME']}",
+        "DATABASE_URL": database_url_of_tests(),
         "CELERY_BROKER_URL": REDIS_URL,
         "CELERY_RESULT_BACKEND": "",
         **{

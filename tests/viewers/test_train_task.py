@@ -14,6 +14,7 @@ from django.urls import reverse
 from jobs.models import Job
 from recommendations.models import TrainedModel
 from recsys_site.celery import app as celery_app
+from tests.conftest import database_url_of_tests
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 REDIS_URL = "redis://127.0.0.1:6379/6"
@@ -27,7 +28,7 @@ def celery_worker(tmp_path):
     env = os.environ | {
         "REDIS_URL": REDIS_URL,
         "CELERY_QUEUE": queue,
-        "DATABASE_URL": f"sqlite:///{settings.DATABASES['default']['NAME']}",
+        "DATABASE_URL": database_url_of_tests(),
         "RECSYS_DATA_DIR": str(tmp_path),  # its own models dir and (empty) vector store
         "RECSYS_CACHE_PREFIX": queue,
     }

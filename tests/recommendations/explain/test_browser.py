@@ -1,7 +1,6 @@
 """In headless Chromium: the result list arrives whole with every "why this?" panel still
-loading; panels below the fold load only when scrolled into view, card by card.
-
-Runs against a TEST-ONLY page (testonly_urls.py) until the search page is merged."""
+loading; panels below the fold load only when scrolled into view, card by card. Runs against
+the real search page over films indexed into Chroma by the indexing services."""
 
 import time
 import urllib.parse
@@ -10,12 +9,13 @@ import urllib.request
 import pytest
 from selenium.webdriver.support.ui import WebDriverWait
 
+from recommendations.indexing import services
 from tests.factories import GenreFactory, KeywordFactory, MovieFactory
+from tests.recommendations.conftest import reset_search_caches
 
 pytestmark = [
     pytest.mark.slow,
     pytest.mark.django_db(transaction=True),
-    pytest.mark.urls("tests.recommendations.explain.testonly_urls"),
 ]
 
 CARDS = 14
@@ -58,12 +58,14 @@ def wait_until_loaded(driver, movies: set[str]) -> list[dict]:
     return WebDriverWait(driver, 60, poll_frequency=0.1).until(loaded)
 
 
-@pytest.mark.usefixtures("redis_cache")
-def test_panels_load_after_the_list_card_by_card_as_it_scrolls(live_server, chromium):
+@pytest.mark.usefixtures("redis_cache", "chroma_dir")
+def test_panels_load_after_the_list_card_by_card_as_it_scrolls(live_server, chromium, run_inline):
     films = make_films()
+    run_inline(services.index_sync)
+    reset_search_caches()
     # Chromium resolves no name but 127.0.0.1 (--host-resolver-rules), live_server says localhost.
     base = live_server.url.replace("://localhost", "://127.0.0.1")
-    url = f"{base}/test-only/result-list?{urllib.parse.urlencode({'q': QUERY})}"
+    url = f"{base}/?{urllib.parse.urlencode({'q': QUERY})}"
 
     # The list's HTML holds every card, and no explanation: it does not wait for them.
     with urllib.request.urlopen(url) as response:
@@ -73,7 +75,8 @@ def test_panels_load_after_the_list_card_by_card_as_it_scrolls(live_server, chro
 
     chromium.get(url)
     panels = chromium.execute_script(PANELS)
-    assert [p["movie"] for p in panels] == films
+    order = [p["movie"] for p in panels]  # the search's ranking
+    assert sorted(order) == sorted(films)
     seen = {p["movie"] for p in panels if p["visible"]}
     assert 0 < len(seen) <= 3, "the window should show only the first cards"
     panels = wait_until_loaded(chromium, seen)
@@ -93,8 +96,8 @@ def test_panels_load_after_the_list_card_by_card_as_it_scrolls(live_server, chro
         panels = wait_until_loaded(chromium, seen)
         loaded = {p["movie"] for p in panels if p["loaded"]}
         assert loaded == seen, f"loaded ahead of scrolling: {sorted(loaded - seen)}"
-        steps.append(sorted(new, key=films.index))
-    assert [m for step in steps for m in step] == films[len(films) - sum(map(len, steps)) :]
+        steps.append(sorted(new, key=order.index))
+    assert [m for step in steps for m in step] == order[len(order) - sum(map(len, steps)) :]
     assert max(len(step) for step in steps) == 1, f"not card by card: {steps}"
 
     requests = chromium.execute_script(REQUESTS)

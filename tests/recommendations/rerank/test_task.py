@@ -11,12 +11,12 @@ from pathlib import Path
 
 import pytest
 from django.contrib.auth.models import User
-from django.db import connection
 from django.urls import reverse
 
 from jobs.models import Job
 from recommendations.models import TrainedModel
 from recsys_site.celery import app
+from tests.conftest import database_url_of_tests
 from tests.factories import GenreFactory, KeywordFactory, MovieFactory
 from tests.recommendations.rerank.conftest import tiny_films, tiny_queries
 
@@ -43,7 +43,7 @@ def worker(tmp_path, settings):
     settings.RERANKER_RECIPE = "tiny"
     env = {
         **os.environ,
-        "DATABASE_URL": f"sqlite:///{connection.settings_dict['NAME']}",
+        "DATABASE_URL": database_url_of_tests(),
         "REDIS_URL": REDIS,
         "CELERY_QUEUE": QUEUE,
         "RECSYS_DATA_DIR": str(data_dir),
