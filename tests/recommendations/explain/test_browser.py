@@ -58,7 +58,15 @@ def wait_until_loaded(driver, movies: set[str]) -> list[dict]:
     return WebDriverWait(driver, 60, poll_frequency=0.1).until(loaded)
 
 
-@pytest.mark.usefixtures("redis_cache", "chroma_dir")
+@pytest.fixture
+def phone_window(chromium):
+    """One card per row, so cards come into view one by one; the shared browser is restored."""
+    chromium.set_window_size(420, 900)
+    yield chromium
+    chromium.set_window_size(1024, 768)
+
+
+@pytest.mark.usefixtures("redis_cache", "chroma_dir", "phone_window")
 def test_panels_load_after_the_list_card_by_card_as_it_scrolls(live_server, chromium, run_inline):
     films = make_films()
     run_inline(services.index_sync)
@@ -78,7 +86,7 @@ def test_panels_load_after_the_list_card_by_card_as_it_scrolls(live_server, chro
     order = [p["movie"] for p in panels]  # the search's ranking
     assert sorted(order) == sorted(films)
     seen = {p["movie"] for p in panels if p["visible"]}
-    assert 0 < len(seen) <= 3, "the window should show only the first cards"
+    assert len(seen) <= 1, "the window should show at most the first card's panel"
     panels = wait_until_loaded(chromium, seen)
     time.sleep(1.0)  # time enough for a wrongly eager panel to load too
     panels = chromium.execute_script(PANELS)
