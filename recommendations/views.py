@@ -3,6 +3,7 @@ from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_GET
 
 from movies.models import Credit, Movie
+from recommendations.explain.evidence import evidence_remember, search_evidence
 from recommendations.forms import PAGE_SIZE, SearchForm
 from recommendations.search.catalogue import get_snapshot
 from recommendations.selectors import movie_search, movie_similar
@@ -24,6 +25,8 @@ def search_page(request: HttpRequest) -> HttpResponse:
                 top_k=PAGE_SIZE,
                 offset=form.cleaned_data.get("offset") or 0,
             )
+            # The "why this?" panels, asked for later, read what the pipeline found.
+            evidence_remember(query=query, evidence_by_movie=search_evidence(response.results))
     context = {
         "form": form,
         "query": form.cleaned_data.get("q", "") if form.is_valid() else "",

@@ -5,12 +5,16 @@ needs itself."""
 
 import hashlib
 import logging
-from typing import Any
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
 
 from django.core.cache import cache
 from redis.exceptions import RedisError
 
 from recommendations.explain.facts import clean_text
+
+if TYPE_CHECKING:
+    from recommendations.selectors import SearchResult
 
 logger = logging.getLogger(__name__)
 
@@ -38,3 +42,18 @@ def evidence_recall(*, query: str, movie_id: int) -> dict[str, Any] | None:
     except (RedisError, OSError) as error:
         logger.warning("evidence not read, cache unavailable: %s", error)
         return None
+
+
+def search_evidence(results: "Iterable[SearchResult]") -> dict[int, dict[str, Any]]:
+    """What the search pipeline knows about each result, in the shape explainers read."""
+    return {
+        result.movie.pk: {
+            "stage_scores": {
+                stage: score.score
+                for stage, score in result.stages.items()
+                if score.score is not None
+            },
+            "matched_fields": result.matched,
+        }
+        for result in results
+    }

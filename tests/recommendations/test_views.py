@@ -85,3 +85,18 @@ def test_without_chroma_the_page_shows_word_matches_and_a_notice(client, films, 
     assert "Jaws" in html and "match your words only" in html
     assert movie_page.status_code == 200
     assert "match your words only" in movie_page.content.decode()
+
+
+def test_a_search_hands_its_evidence_to_the_why_panels(client, films):
+    from recommendations.explain.evidence import evidence_recall
+
+    client.get("/", {"q": "shark at the beach"}, **HTMX)
+    evidence = evidence_recall(query="shark at the beach", movie_id=films["Jaws"].pk)
+    assert evidence is not None
+    assert {"dense", "lexical", "fused"} <= set(evidence["stage_scores"])
+    assert "shark" in {word for words in evidence["matched_fields"].values() for word in words}
+
+
+def test_the_empty_search_page_loads_the_home_rows(client, films):
+    html = client.get("/").content.decode()
+    assert 'hx-get="/home/rows/"' in html and 'hx-trigger="load"' in html
