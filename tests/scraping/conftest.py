@@ -8,6 +8,7 @@ import subprocess
 import sys
 import threading
 import time
+import uuid
 from pathlib import Path
 
 import pytest
@@ -19,7 +20,7 @@ from tests.conftest import ROOT, SHARED_DATA, database_url_of_tests
 from tests.scraping.imdb_server import ImdbServer, fixture_pages
 
 REDIS_URL = "redis://127.0.0.1:6379/3"
-QUEUE = "test-scraping"
+QUEUE = f"test-scraping-{uuid.uuid4().hex[:8]}"  # of this run alone
 NOT_FOUND_ID = "tt9199999"
 SLOW_ID = "tt9199998"
 OUTSIDE_REDIRECT_ID = "tt9199997"

@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 import time
+import uuid
 from pathlib import Path
 
 import pytest
@@ -23,7 +24,7 @@ from tests.recommendations.rerank.conftest import tiny_films, tiny_queries
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
 REDIS = "redis://127.0.0.1:6379/5"
-QUEUE = "reranker-tests"
+QUEUE = f"reranker-tests-{uuid.uuid4().hex[:8]}"  # of this run alone
 ROOT = Path(__file__).resolve().parents[3]
 
 
