@@ -16,7 +16,7 @@ import redis
 from django.test import override_settings
 
 from scraping.browser import close_browser, get_browser
-from tests.conftest import ROOT, SHARED_DATA, database_url_of_tests
+from tests.conftest import ROOT, SHARED_DATA, celery_app_using, database_url_of_tests
 from tests.scraping.imdb_server import ImdbServer, fixture_pages
 
 REDIS_URL = "redis://127.0.0.1:6379/3"
@@ -90,12 +90,7 @@ def _forward(stream, lines: list[str], ready: threading.Event) -> None:
 def scrape_worker(transactional_db, imdb_server):
     """A real `celery worker` subprocess on the test queue, reading the file test database."""
 
-    from recsys_site.celery import app
-
     redis.Redis.from_url(REDIS_URL).delete(QUEUE)
-    previous_broker = app.conf.broker_url
-    app.close()
-    app.conf.broker_url = REDIS_URL
     env = {
         **os.environ,
         "DATABASE_URL": database_url_of_tests(),
@@ -137,15 +132,14 @@ def scrape_worker(transactional_db, imdb_server):
         worker.kill()
         pytest.fail("the Celery worker did not start:\n" + "".join(lines[-40:]))
     worker.log = lines
-    yield worker
+    with celery_app_using(REDIS_URL, QUEUE):
+        yield worker
     worker.terminate()
     try:
         worker.wait(20)
     except subprocess.TimeoutExpired:
         worker.kill()
         worker.wait()
-    app.close()
-    app.conf.broker_url = previous_broker
 
 
 def wait_for(predicate, timeout: float = 60.0, every: float = 0.2):

@@ -13,8 +13,7 @@ from django.urls import reverse
 
 from jobs.models import Job
 from recommendations.models import TrainedModel
-from recsys_site.celery import app as celery_app
-from tests.conftest import database_url_of_tests
+from tests.conftest import celery_app_using, database_url_of_tests
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 REDIS_URL = "redis://127.0.0.1:6379/6"
@@ -23,8 +22,6 @@ REDIS_URL = "redis://127.0.0.1:6379/6"
 @pytest.fixture
 def celery_worker(tmp_path):
     queue = f"recs-test-{uuid.uuid4().hex[:8]}"
-    saved = celery_app.conf.broker_url, celery_app.conf.task_default_queue
-    celery_app.conf.broker_url, celery_app.conf.task_default_queue = REDIS_URL, queue
     env = os.environ | {
         "REDIS_URL": REDIS_URL,
         "CELERY_QUEUE": queue,
@@ -55,14 +52,13 @@ def celery_worker(tmp_path):
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
     )
-    yield worker
+    with celery_app_using(REDIS_URL, queue):
+        yield worker
     worker.terminate()
     try:
         worker.wait(timeout=20)
     except subprocess.TimeoutExpired:
         worker.kill()
-    celery_app.conf.broker_url, celery_app.conf.task_default_queue = saved
-    celery_app.pool.force_close_all()
 
 
 def test_the_admin_button_trains_a_new_active_recommender(admin_client, celery_worker, ratings):

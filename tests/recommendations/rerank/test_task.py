@@ -16,8 +16,7 @@ from django.urls import reverse
 
 from jobs.models import Job
 from recommendations.models import TrainedModel
-from recsys_site.celery import app
-from tests.conftest import database_url_of_tests
+from tests.conftest import celery_app_using, database_url_of_tests
 from tests.factories import GenreFactory, KeywordFactory, MovieFactory
 from tests.recommendations.rerank.conftest import tiny_films, tiny_queries
 
@@ -51,9 +50,6 @@ def worker(tmp_path, settings):
         "RERANKER_TRAINING_QUERIES": str(queries),
         "RERANKER_RECIPE": "tiny",
     }
-    previous = (app.conf.broker_url, app.conf.task_default_queue)
-    app.conf.broker_url, app.conf.task_default_queue = REDIS, QUEUE
-    reset_broker_pool()
     process = subprocess.Popen(
         [
             sys.executable,
@@ -74,18 +70,10 @@ def worker(tmp_path, settings):
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
     )
-    yield process
+    with celery_app_using(REDIS, QUEUE):
+        yield process
     process.terminate()
     process.wait(timeout=30)
-    app.conf.broker_url, app.conf.task_default_queue = previous
-    reset_broker_pool()
-
-
-def reset_broker_pool() -> None:
-    """Connections are made from app.conf when the pool is next used."""
-    if app._pool is not None:
-        app._pool.force_close_all()
-        app._pool = None
 
 
 def make_catalogue() -> None:
