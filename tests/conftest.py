@@ -14,6 +14,17 @@ ROOT = Path(__file__).resolve().parent.parent
 SHARED_DATA = ROOT.parent / "shared" / "data"
 
 
+@pytest.fixture(autouse=True)
+def isolated_test_state(settings):
+    """Each test starts with an empty cache (cached rows and explanations name other tests'
+    films) and without the request limit (a whole suite asks far more than 300 a minute; the
+    limit has its own test)."""
+    from django.core.cache import cache
+
+    cache.clear()
+    settings.RATELIMIT_PER_MINUTE = 0
+
+
 @pytest.fixture(scope="session")
 def shared_data() -> Path:
     """../shared/data, or a skip where it is absent (a user's fresh clone)."""
