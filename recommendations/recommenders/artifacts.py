@@ -14,7 +14,7 @@ from recommendations.models import TrainedModel
 
 ARTIFACT_FILE = "model.npz"
 _load_lock = threading.Lock()
-_loaded: dict[int, "RecommenderArtifact"] = {}
+_loaded: dict[tuple, "RecommenderArtifact"] = {}
 
 
 @dataclass(frozen=True)
@@ -86,13 +86,18 @@ def active_recommender_artifact() -> RecommenderArtifact | None:
     )
     if row is None:
         return None
-    if row.pk in _loaded:
-        return _loaded[row.pk]
+    directory = Path(settings.MODELS_DIR) / row.path
+    try:
+        written = (directory / ARTIFACT_FILE).stat().st_mtime_ns
+    except FileNotFoundError:
+        return None
+    # Keyed by the files too: a database can hand the same pk to another version (SQLite
+    # reuses ids after deletes), and the process must not serve the old one.
+    key = (row.pk, row.version, row.path, written)
+    if key in _loaded:
+        return _loaded[key]
     with _load_lock:
-        if row.pk not in _loaded:
-            directory = Path(settings.MODELS_DIR) / row.path
-            if not (directory / ARTIFACT_FILE).exists():
-                return None
+        if key not in _loaded:
             _loaded.clear()  # keep one version in memory
-            _loaded[row.pk] = artifact_read(directory, row.version)
-    return _loaded[row.pk]
+            _loaded[key] = artifact_read(directory, row.version)
+    return _loaded[key]
