@@ -34,7 +34,7 @@ def bulk_films(n: int, prefix: str = "Bulk film") -> list[Movie]:
         Movie(
             title=f"{prefix} {i}",
             normalized_title=normalize_title(f"{prefix} {i}"),
-            year=1950 + i,
+            year=1950 + i % 70,
             synopsis=f"Story number {i}: a {['heist', 'romance', 'voyage', 'trial'][i % 4]}.",
         )
         for i in range(n)
@@ -131,32 +131,38 @@ def test_a_save_while_the_broker_is_down_is_indexed_by_the_sweep_once_it_is_back
     assert_index_true(chroma, 1)
 
 
+KILL_TEST_FILMS = 240
+KILL_TEST_BATCH = 8
+
+
 @pytest.mark.parametrize("broker", ["redis", "embedded"])
 def test_a_worker_killed_mid_batch_loses_nothing_and_counts_nothing_twice(
     broker, celery_stack, chroma
 ):
-    films = bulk_films(40)
+    # Enough batches that even a fast machine is still embedding when the pool is killed.
+    films = bulk_films(KILL_TEST_FILMS)
     celery_stack.use_broker(broker)
-    worker = celery_stack.start_worker(env={"INDEX_BATCH_SIZE": "8"})
+    worker = celery_stack.start_worker(env={"INDEX_BATCH_SIZE": str(KILL_TEST_BATCH)})
     from recommendations.tasks import index_sync_task
 
     index_sync_task.delay()
     job = wait_until(
-        lambda: Job.objects.filter(kind="sync", done__gte=8, status="running").first(),
+        lambda: Job.objects.filter(
+            kind="sync", done__gte=KILL_TEST_BATCH, status="running"
+        ).first(),
         timeout=120,
-        interval=0.02,
+        interval=0.01,
         what="the first batch committed",
     )
-    time.sleep(0.5)  # the next batch is being embedded now
-    done_at_kill = Job.objects.get(pk=job.pk).done
     children = worker.pool_children()
     assert children
     for pid in children:
         os.kill(pid, signal.SIGKILL)
+    done_at_kill = Job.objects.get(pk=job.pk).done
     time.sleep(2)
     # Restart the worker (a warm shutdown hands back any task it still held, then a new one).
     worker.stop(timeout=90)
-    restarted = celery_stack.start_worker(env={"INDEX_BATCH_SIZE": "8"})
+    restarted = celery_stack.start_worker(env={"INDEX_BATCH_SIZE": str(KILL_TEST_BATCH)})
 
     job = wait_until(
         lambda: (j := Job.objects.get(pk=job.pk)).status != "running" and j,
@@ -164,9 +170,18 @@ def test_a_worker_killed_mid_batch_loses_nothing_and_counts_nothing_twice(
         what="the job finishing after the kill and the restart",
     )
     assert restarted.alive()
-    assert "signal 9" in worker.log() and done_at_kill < 40  # killed while the job ran
-    assert (job.status, job.total, job.done, job.failed) == ("succeeded", 40, 40, 0)
-    assert sorted(job.result["batches_done"], key=int) == [str(n) for n in range(5)]
+    assert "signal 9" in worker.log()
+    assert done_at_kill < KILL_TEST_FILMS, (
+        "the job had finished before the kill: nothing was tested"
+    )
+    assert (job.status, job.total, job.done, job.failed) == (
+        "succeeded",
+        KILL_TEST_FILMS,
+        KILL_TEST_FILMS,
+        0,
+    )
+    batches = KILL_TEST_FILMS // KILL_TEST_BATCH
+    assert sorted(job.result["batches_done"], key=int) == [str(n) for n in range(batches)]
     assert_index_true(chroma, len(films))
 
 
