@@ -85,7 +85,7 @@ def main() -> None:
         pipeline_cpu = cpu_seconds(pipeline_pids) - cpu_before
         assert job.status == Job.Status.SUCCEEDED and job.done == films, job
 
-        texts = [f.text for f in services.film_texts(None)]
+        texts = services.embedding_inputs(services.film_texts(None))  # what the pipeline encodes
         model = get_model()
         started, cpu_started = time.perf_counter(), time.process_time()
         vectors = model.encode(

@@ -45,16 +45,8 @@ def main() -> None:
         films = _support.import_tmdb()
         vectors = np.load(vectors_dir / f"tmdb-{index_fingerprint().replace('/', '_')}.npy")
         texts = services.film_texts(None)
-        assert len(texts) == len(vectors) == films
-        live = vector_store.get_collection()
-        for i in range(0, films, 1000):
-            chunk = texts[i : i + 1000]
-            vector_store.upsert(
-                [live],
-                ids=[str(f.movie.pk) for f in chunk],
-                vectors=vectors[i : i + 1000],
-                metadatas=[f.metadata for f in chunk],
-            )
+        assert len(vectors) == len(services.embedding_inputs(texts)), "stale vector cache"
+        vector_store.upsert([vector_store.get_collection()], services.film_vectors(texts, vectors))
         services._mark_indexed_if_unchanged(texts, loaded_at=timezone.now())
         assert services.index_check().ok
 

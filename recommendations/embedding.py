@@ -18,8 +18,9 @@ if TYPE_CHECKING:
     from movies.models import Movie
 
 MODEL_ID = "sentence-transformers/all-MiniLM-L6-v2"
-# Bump when film_text() changes: every stored vector is then stale and the index is rebuilt.
-TEXT_VERSION = "1"
+# Bump when film_text() or synopsis_text() changes, or what the index stores: every stored
+# vector is then stale and the index is rebuilt. v2: synopsis views and sentence vectors.
+TEXT_VERSION = "2"
 DIMENSIONS = 384
 MAX_CAST = 8
 MAX_KEYWORDS = 20
@@ -75,6 +76,13 @@ def film_text(movie: "Movie") -> str:
         movie.synopsis,
     ]
     return " ".join(p.strip() for p in parts if p and p.strip())
+
+
+def synopsis_text(movie: "Movie") -> str:
+    """The film's second view: its story alone. In film_text() the synopsis shares MiniLM's
+    attention with names and keywords; on its own it matches "what happens" queries better
+    (docs/benchmarks.md). Empty when the film has no synopsis."""
+    return " ".join(p.strip() for p in (movie.tagline, movie.synopsis) if p and p.strip())
 
 
 def text_hash(text: str) -> str:

@@ -49,6 +49,7 @@ class SearchResponse:
     top_k: int
     notices: list[str] = field(default_factory=list)
     took_ms: float = 0.0
+    query_vector: np.ndarray | None = None  # the dense stage's (first chunk); None without it
 
     @property
     def has_more(self) -> bool:
@@ -130,6 +131,7 @@ def movie_search(
         top_k=top_k,
         notices=result.notices,
         took_ms=(time.perf_counter() - started) * 1000,
+        query_vector=None if result.query_vectors is None else result.query_vectors[0],
     )
 
 

@@ -25,7 +25,7 @@ from chromadb.errors import NotFoundError
 from django.conf import settings
 from django.utils import timezone
 
-from recommendations.embedding import index_fingerprint
+from recommendations.embedding import DIMENSIONS, index_fingerprint
 
 # Measured on TMDB 5000 and the 36k Wikipedia films against exact search: see
 # docs/benchmarks.md (`python bench/hnsw_recall.py`, recall@50 >= 0.99).
@@ -135,7 +135,7 @@ def shadow_begin() -> str:
     """Start filling a fresh shadow collection; returns its name."""
     pointer = read_pointer()
     if pointer.building:
-        _drop(pointer.building)
+        drop_collection(pointer.building)
     name = collection_name(timezone.now().strftime("%Y%m%d%H%M%S%f"))
     _create(name)
     _write_pointer(Pointer(live=pointer.live, building=name, retired=pointer.retired))
@@ -149,7 +149,7 @@ def shadow_swap(name: str) -> None:
     if pointer.building != name:
         raise RuntimeError(f"{name} is not the collection being built ({pointer.building!r})")
     if pointer.retired:
-        _drop(pointer.retired)
+        drop_collection(pointer.retired)
     _write_pointer(Pointer(live=name, retired=pointer.live))
 
 
@@ -157,19 +157,43 @@ def shadow_abandon(name: str) -> None:
     pointer = read_pointer()
     if pointer.building == name:
         _write_pointer(Pointer(live=pointer.live, retired=pointer.retired))
-    _drop(name)
+    drop_collection(name)
 
 
 def drop_retired() -> None:
     pointer = read_pointer()
     if pointer.retired:
-        _drop(pointer.retired)
+        drop_collection(pointer.retired)
         _write_pointer(Pointer(live=pointer.live, building=pointer.building))
 
 
-def _drop(name: str) -> None:
-    with contextlib.suppress(ValueError, NotFoundError):
-        get_client().delete_collection(name)
+def drop_collection(name: str) -> None:
+    for doomed in (name, synopsis_name(name), sentences_name(name)):
+        with contextlib.suppress(ValueError, NotFoundError):
+            get_client().delete_collection(doomed)
+
+
+# --- Companions of each collection: synopsis views and quotable sentences ---------------
+
+
+def synopsis_name(name: str) -> str:
+    return f"{name}--synopsis"
+
+
+def synopsis_collection(collection: Collection) -> Collection:
+    """The companion holding the synopsis vector of each film in `collection` that has one;
+    it is written, swapped and dropped together with its collection."""
+    return _create(synopsis_name(collection.name))
+
+
+def sentences_name(name: str) -> str:
+    return f"{name}--sentences"
+
+
+def sentence_collection(collection: Collection) -> Collection:
+    """The companion holding the vector of every sentence explanations quote (ids
+    "<movie id>:<n>", the sentence as document, movie_id in metadata)."""
+    return _create(sentences_name(collection.name))
 
 
 # --- Writes and reads used by the index sync -------------------------------------------------
@@ -189,31 +213,114 @@ def write_targets() -> list[Collection]:
     return targets
 
 
-def upsert(
-    collections: Sequence[Collection],
-    *,
-    ids: Sequence[str],
-    vectors: np.ndarray,
-    metadatas: Sequence[dict],
-) -> None:
+UPSERT_CHUNK = 500  # films per write: their sentences stay under Chroma's batch limit
+
+
+@dataclass(frozen=True)
+class FilmVectors:
+    """Everything the index keeps for one film."""
+
+    id: str
+    vector: np.ndarray  # the film text
+    metadata: dict
+    synopsis: np.ndarray | None  # the synopsis view; None when the film has no synopsis
+    sentences: tuple[str, ...] = ()  # what explanations quote ...
+    sentence_vectors: np.ndarray | None = None  # ... and their vectors, one row each
+
+
+def upsert(collections: Sequence[Collection], films: Sequence[FilmVectors]) -> None:
+    """Store films: their vectors, synopsis views and sentence vectors. The companions are
+    written first, so a film whose main vector carries the current hash has its current
+    views too (a failed write is retried whole)."""
+    for start in range(0, len(films), UPSERT_CHUNK):
+        _upsert_chunk(collections, films[start : start + UPSERT_CHUNK])
+
+
+def _upsert_chunk(collections: Sequence[Collection], films: Sequence[FilmVectors]) -> None:
+    ids = [f.id for f in films]
+    viewed = [f for f in films if f.synopsis is not None]
+    unviewed = [f.id for f in films if f.synopsis is None]
+    quoted = [f for f in films if f.sentences]
     for collection in collections:
-        collection.upsert(ids=list(ids), embeddings=vectors, metadatas=list(metadatas))
+        views = synopsis_collection(collection)
+        if viewed:
+            views.upsert(
+                ids=[f.id for f in viewed], embeddings=np.stack([f.synopsis for f in viewed])
+            )
+        if unviewed:
+            views.delete(ids=unviewed)
+        sentences = sentence_collection(collection)
+        sentences.delete(where={"movie_id": {"$in": [int(i) for i in ids]}})
+        if quoted:
+            sentences.upsert(
+                ids=[f"{f.id}:{n}" for f in quoted for n in range(len(f.sentences))],
+                embeddings=np.concatenate([f.sentence_vectors for f in quoted]),
+                documents=[text for f in quoted for text in f.sentences],
+                metadatas=[{"movie_id": int(f.id)} for f in quoted for _ in f.sentences],
+            )
+        collection.upsert(
+            ids=ids,
+            embeddings=np.stack([f.vector for f in films]),
+            metadatas=[f.metadata for f in films],
+        )
+
+
+def sentence_vectors_of(
+    movie_id: int, collection: Collection | None = None
+) -> dict[str, np.ndarray]:
+    """The stored vector of each sentence an explanation may quote from this film."""
+    got = sentence_collection(collection or get_collection()).get(
+        where={"movie_id": movie_id}, include=["documents", "embeddings"]
+    )
+    return {
+        text: np.asarray(vector, dtype=np.float32)
+        for text, vector in zip(got["documents"], got["embeddings"], strict=True)
+    }
 
 
 def delete(collections: Sequence[Collection], *, ids: Sequence[str]) -> None:
     if ids:
         for collection in collections:
             collection.delete(ids=list(ids))
+            synopsis_collection(collection).delete(ids=list(ids))
+            sentence_collection(collection).delete(
+                where={"movie_id": {"$in": [int(i) for i in ids]}}
+            )
 
 
-def all_ids_and_hashes(collection: Collection, *, page: int = 5000) -> dict[str, str]:
-    """Every id in the collection with the text hash stored beside its vector."""
-    found: dict[str, str] = {}
+def _pages(collection: Collection, include: list, page: int = 5000):
     offset = 0
     while True:
-        got = collection.get(include=["metadatas"], limit=page, offset=offset)
+        got = collection.get(include=include, limit=page, offset=offset)
+        yield got
+        if len(got["ids"]) < page:
+            return
+        offset += page
+
+
+def all_ids_and_hashes(collection: Collection) -> dict[str, str]:
+    """Every id in the collection with the text hash stored beside its vector."""
+    found: dict[str, str] = {}
+    for got in _pages(collection, ["metadatas"]):
         for id_, meta in zip(got["ids"], got["metadatas"], strict=True):
             found[id_] = (meta or {}).get("hash", "")
-        if len(got["ids"]) < page:
-            return found
-        offset += page
+    return found
+
+
+def all_ids(collection: Collection) -> set[str]:
+    return {id_ for got in _pages(collection, []) for id_ in got["ids"]}
+
+
+def all_vectors(collection: Collection) -> tuple[np.ndarray, np.ndarray]:
+    """Every (int) id in the collection, ascending, and its vector, as a float32 matrix."""
+    ids: list[int] = []
+    chunks: list[np.ndarray] = []
+    for got in _pages(collection, ["embeddings"]):
+        if not got["ids"]:
+            continue
+        ids.extend(int(i) for i in got["ids"])
+        chunks.append(np.asarray(got["embeddings"], dtype=np.float32).reshape(len(got["ids"]), -1))
+    id_array = np.array(ids, dtype=np.int64)
+    matrix = np.concatenate(chunks) if ids else np.zeros((0, DIMENSIONS), np.float32)
+    order = np.argsort(id_array)
+    return id_array[order], np.ascontiguousarray(matrix[order])

@@ -26,7 +26,11 @@ def search_page(request: HttpRequest) -> HttpResponse:
                 offset=form.cleaned_data.get("offset") or 0,
             )
             # The "why this?" panels, asked for later, read what the pipeline found.
-            evidence_remember(query=query, evidence_by_movie=search_evidence(response.results))
+            evidence_remember(
+                query=query,
+                evidence_by_movie=search_evidence(response.results),
+                query_vector=response.query_vector,
+            )
     context = {
         "form": form,
         "query": form.cleaned_data.get("q", "") if form.is_valid() else "",

@@ -175,6 +175,9 @@ INDEX_SWEEP_GRACE_SECONDS = env.float("INDEX_SWEEP_GRACE_SECONDS", default=30)
 INDEX_TASK_MAX_RETRIES = env.int("INDEX_TASK_MAX_RETRIES", default=8)
 INDEX_RETRY_BACKOFF_MAX = env.int("INDEX_RETRY_BACKOFF_MAX", default=300)  # seconds
 INDEX_ENQUEUE_RETRIES = env.int("INDEX_ENQUEUE_RETRIES", default=1)  # a save never waits long
+# Sentences per film whose vectors the index keeps for "why this?" (the rest, in very long
+# synopses, are encoded when a panel asks); 0 keeps none.
+INDEX_STORED_SENTENCES = env.int("INDEX_STORED_SENTENCES", default=16)
 # `runstack` starts a Chroma server when CHROMA_URL is unset and writes its address here, so that
 # every process (web, worker, commands) shares one server instead of opening the files each.
 CHROMA_LOCAL_SERVER_FILE = DATA_DIR / "chroma-server.json"

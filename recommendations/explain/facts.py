@@ -8,6 +8,8 @@ import unicodedata
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from recommendations.explain.text import split_sentences
+
 if TYPE_CHECKING:
     from movies.models import Movie
 
@@ -25,6 +27,13 @@ def clean_text(text: str | None) -> str:
 def comparable(text: str) -> str:
     """Text as compared for quoting: case, quote style and spacing ignored."""
     return clean_text(text).translate(_QUOTE_CHARS).casefold()
+
+
+def film_sentences(synopsis: str | None, tagline: str | None) -> list[str]:
+    """What the explainer may quote: each synopsis sentence, then the tagline. The indexer
+    embeds exactly these, so an explanation finds their vectors ready."""
+    synopsis, tagline = clean_text(synopsis), clean_text(tagline)
+    return split_sentences(synopsis) + ([tagline] if tagline else [])
 
 
 @dataclass(frozen=True)
@@ -49,6 +58,10 @@ class FilmFacts:
             values = (clean_text(v) for v in getattr(self, name))
             object.__setattr__(self, name, tuple(dict.fromkeys(v for v in values if v)))
         object.__setattr__(self, "languages", tuple(clean_text(v) for v in self.languages if v))
+
+    @property
+    def sentences(self) -> list[str]:
+        return film_sentences(self.synopsis, self.tagline)
 
     @classmethod
     def from_movie(cls, movie: "Movie") -> "FilmFacts":

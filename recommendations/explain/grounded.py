@@ -23,7 +23,6 @@ from recommendations.explain.text import (
     content_stems,
     phrase_in,
     query_period,
-    split_sentences,
 )
 
 SOURCE = "grounded"
@@ -125,7 +124,7 @@ def find_grounds(request: ExplainRequest) -> Grounds:
 def _nearest_sentences(
     film: FilmFacts, query: str, stems: set[str], evidence: dict
 ) -> tuple[tuple[str, float, str], ...]:
-    units = split_sentences(film.synopsis) + ([film.tagline] if film.tagline else [])
+    units = film.sentences
     kinds = {film.tagline: "tagline"} if film.tagline else {}
     given = [s for s in evidence.get("sentences") or () if s in units]
     units = given or units
@@ -135,7 +134,7 @@ def _nearest_sentences(
         query_vector = np.asarray(evidence["query_vector"], dtype=np.float32)
     else:
         query_vector = query_vectors.vectors([query])[0]
-    similarities = sentence_vectors.vectors(units) @ query_vector
+    similarities = _unit_vectors(units, evidence.get("sentence_vectors") or {}) @ query_vector
     order = np.argsort(-similarities, kind="stable")
     best = float(similarities[order[0]])
     chosen = [int(order[0])]
@@ -151,6 +150,14 @@ def _nearest_sentences(
         )
         for i in chosen
     )
+
+
+def _unit_vectors(units: list[str], stored: dict[str, np.ndarray]) -> np.ndarray:
+    """Vectors of the sentences: the index's (stored when the film was embedded) where it has
+    them, else encoded now (and remembered in this process)."""
+    missing = [u for u in units if u not in stored]
+    fresh = dict(zip(missing, sentence_vectors.vectors(missing), strict=True))
+    return np.stack([stored[u] if u in stored else fresh[u] for u in units])
 
 
 def _matched_keywords(film: FilmFacts, stems: set[str], evidence: dict) -> tuple[str, ...]:

@@ -12,6 +12,7 @@ from langchain_core.runnables import Runnable, RunnableLambda
 from redis.exceptions import RedisError
 
 from movies.models import Movie
+from recommendations import vector_store
 from recommendations.explain import grounded
 from recommendations.explain.facts import ExplainRequest, Explanation, FilmFacts, clean_text
 from recommendations.explain.llm import LLMConfig, build_chain
@@ -42,6 +43,15 @@ def explanation_cache_key(*, query: str, film: FilmFacts, version: str) -> str:
     return f"explain:{film.movie_id}:{digest}"
 
 
+def _stored_sentence_vectors(movie_id: int) -> dict:
+    """The film's sentence vectors from the index; none (they get encoded) if it is down."""
+    try:
+        return vector_store.sentence_vectors_of(movie_id)
+    except Exception as error:  # any vector-store failure only costs speed here
+        logger.warning("stored sentence vectors unavailable: %s", error)
+        return {}
+
+
 def explanation_for(
     *, movie: Movie, query: str, evidence: dict[str, Any] | None = None
 ) -> Explanation:
@@ -58,6 +68,7 @@ def explanation_for(
         cached = None
     if cached is not None:
         return Explanation.from_dict(cached)
+    evidence = {**(evidence or {}), "sentence_vectors": _stored_sentence_vectors(movie.pk)}
     request = ExplainRequest(query=query, film=film, evidence=evidence)
     explanation: Explanation = get_explainer(config).invoke({"request": request})
     seconds = (

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 import httpx
+import numpy as np
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Case, Prefetch, Value, When
@@ -33,7 +34,14 @@ from jobs.services import (
 )
 from movies.models import Credit, Movie
 from recommendations import vector_store
-from recommendations.embedding import encode, film_text, index_fingerprint, text_hash
+from recommendations.embedding import (
+    encode,
+    film_text,
+    index_fingerprint,
+    synopsis_text,
+    text_hash,
+)
+from recommendations.explain.facts import film_sentences
 
 logger = logging.getLogger(__name__)
 
@@ -60,7 +68,9 @@ Dispatch = Callable[[Batch], None]
 class FilmText:
     movie: Movie
     text: str
-    hash: str
+    hash: str  # of text; synopsis and sentences come from text's fields: the hash covers them
+    synopsis: str = ""
+    sentences: tuple[str, ...] = ()
 
     @property
     def metadata(self) -> dict:
@@ -104,11 +114,59 @@ def _films(movie_ids: Iterable[int] | None) -> Iterable[Movie]:
 
 def film_texts(movie_ids: Iterable[int] | None = None) -> list[FilmText]:
     """The text and hash of each film (all films when movie_ids is None)."""
+    return [film_text_of(movie) for movie in _films(movie_ids)]
+
+
+def film_text_of(movie: Movie) -> FilmText:
+    """Expects genres, keywords and credits (with their people) prefetched."""
+    text = film_text(movie)
+    return FilmText(
+        movie=movie,
+        text=text,
+        hash=text_hash(text),
+        synopsis=synopsis_text(movie),
+        sentences=tuple(film_sentences(movie.synopsis, movie.tagline))[
+            : settings.INDEX_STORED_SENTENCES
+        ],
+    )
+
+
+def embedding_inputs(films: Sequence[FilmText]) -> list[str]:
+    """Every text a batch of films sends to the model, in the order film_vectors() reads them:
+    each film's text, then the synopses, then the sentences."""
+    return (
+        [f.text for f in films]
+        + [f.synopsis for f in films if f.synopsis]
+        + [sentence for f in films for sentence in f.sentences]
+    )
+
+
+def film_vectors(films: Sequence[FilmText], encoded: np.ndarray) -> list[vector_store.FilmVectors]:
+    """Splits the vectors of embedding_inputs(films) back into each film's share."""
+    rows = iter(encoded[len(films) :])
+    synopses = [next(rows) if f.synopsis else None for f in films]
     out = []
-    for movie in _films(movie_ids):
-        text = film_text(movie)
-        out.append(FilmText(movie=movie, text=text, hash=text_hash(text)))
+    for film, vector, synopsis in zip(films, encoded[: len(films)], synopses, strict=True):
+        sentence_vectors = (
+            np.stack([next(rows) for _ in film.sentences]) if film.sentences else None
+        )
+        out.append(
+            vector_store.FilmVectors(
+                id=str(film.movie.pk),
+                vector=vector,
+                metadata=film.metadata,
+                synopsis=synopsis,
+                sentences=film.sentences,
+                sentence_vectors=sentence_vectors,
+            )
+        )
     return out
+
+
+def store_films(collections, films: Sequence[FilmText]) -> None:
+    """Embed films (every view, one encode call) and write them to the collections."""
+    if films:
+        vector_store.upsert(collections, film_vectors(films, encode(embedding_inputs(films))))
 
 
 # --- Planning: which films need work, in batches of similar length --------------------------
@@ -337,14 +395,7 @@ def index_batch(*, batch: Batch) -> int:
         todo = [f for f in films if stored.get(str(f.movie.pk)) != f.hash]
     else:
         todo = films
-    if todo:
-        vectors = encode([f.text for f in todo])
-        vector_store.upsert(
-            targets,
-            ids=[str(f.movie.pk) for f in todo],
-            vectors=vectors,
-            metadatas=[f.metadata for f in todo],
-        )
+    store_films(targets, todo)
     with transaction.atomic():
         if not job_commit_batch(
             job_id=job.pk, batch_key=f"{batch.number}", done=len(batch.movie_ids)
@@ -424,14 +475,7 @@ def _finish_rebuild(job: Job) -> None:
         return
     report = index_check(collection=vector_store.get_collection(name))
     mend = report.missing + report.stale
-    if mend:
-        films = film_texts(mend)
-        vector_store.upsert(
-            [vector_store.get_collection(name)],
-            ids=[str(f.movie.pk) for f in films],
-            vectors=encode([f.text for f in films]),
-            metadatas=[f.metadata for f in films],
-        )
+    store_films([vector_store.get_collection(name)], film_texts(mend))
     vector_store.delete([vector_store.get_collection(name)], ids=report.extra)
     vector_store.shadow_swap(name)
     job_log(
@@ -494,10 +538,11 @@ def _settle_rebuild(building: str) -> None:
 
 
 def index_check(*, collection=None) -> CheckReport:
-    """Films missing from the index, stale in it (their text changed), or vectors of films
-    that no longer exist."""
+    """Films missing from the index, stale in it (their text changed, or their synopsis vector
+    is missing), or vectors of films that no longer exist."""
     collection = collection or vector_store.get_collection()
     stored = vector_store.all_ids_and_hashes(collection)
+    with_synopsis = vector_store.all_ids(vector_store.synopsis_collection(collection))
     films = film_texts(None)
     report = CheckReport(films=len(films), vectors=len(stored))
     in_db = set()
@@ -506,7 +551,7 @@ def index_check(*, collection=None) -> CheckReport:
         in_db.add(key)
         if key not in stored:
             report.missing.append(f.movie.pk)
-        elif stored[key] != f.hash:
+        elif stored[key] != f.hash or (f.synopsis and key not in with_synopsis):
             report.stale.append(f.movie.pk)
         if f.movie.index_state != Movie.IndexState.INDEXED:
             report.not_indexed += 1

@@ -16,12 +16,11 @@ import numpy as np
 from django.db.models import Max
 
 from movies.models import Movie
-from recommendations.embedding import DIMENSIONS, encode
+from recommendations.embedding import encode
 from recommendations.search.catalogue import STAMP_TTL, CatalogueSnapshot
-from recommendations.vector_store import get_collection
+from recommendations.vector_store import all_vectors, get_collection, synopsis_collection
 
 logger = logging.getLogger(__name__)
-PAGE = 5000
 
 
 class DenseUnavailable(Exception):
@@ -32,17 +31,23 @@ class DenseUnavailable(Exception):
 class DenseIndex:
     stamp: tuple
     ids: np.ndarray  # movie pks, int64, ascending
-    vectors: np.ndarray  # (n, 384) float32, unit rows
+    vectors: np.ndarray  # (n, 384) float32, unit rows: the film text
     positions: np.ndarray  # each row's position in the catalogue snapshot, -1 if absent
+    synopses: np.ndarray | None = None  # (n, 384): the synopsis view; the film's vector if none
 
-    def scores(self, query_vectors: np.ndarray, pooling: str = "max") -> np.ndarray:
-        """Cosine of every indexed film to the query: one vector, or chunk vectors pooled
-        ("max": best chunk per film; "mean": mean of the chunk vectors)."""
-        if len(query_vectors) == 1 or pooling == "mean":
+    def scores(
+        self, query_vectors: np.ndarray, pooling: str = "max", synopsis_weight: float = 0.0
+    ) -> np.ndarray:
+        """Cosine of every indexed film to the query, plus synopsis_weight x the cosine of its
+        synopsis view: one query vector, or chunk vectors pooled ("max": best chunk per film;
+        "mean": mean of the chunk vectors)."""
+        if len(query_vectors) > 1 and pooling == "mean":
             q = query_vectors.mean(axis=0)
-            q /= np.linalg.norm(q) or 1.0
-            return self.vectors @ q
-        return (self.vectors @ query_vectors.T).max(axis=1)
+            query_vectors = (q / (np.linalg.norm(q) or 1.0))[None, :]
+        scores = self.vectors @ query_vectors.T
+        if synopsis_weight and self.synopses is not None:
+            scores += synopsis_weight * (self.synopses @ query_vectors.T)
+        return scores.max(axis=1)
 
     def vector_of(self, movie_id: int) -> np.ndarray | None:
         i = int(np.searchsorted(self.ids, movie_id))
@@ -65,17 +70,13 @@ def _dense_stamp(snapshot: CatalogueSnapshot) -> tuple:
 
 def _load(snapshot: CatalogueSnapshot, stamp: tuple) -> DenseIndex:
     collection = get_collection()
-    ids: list[int] = []
-    vectors: list[np.ndarray] = []
-    for offset in range(0, stamp[-1], PAGE):
-        page = collection.get(limit=PAGE, offset=offset, include=["embeddings"])
-        ids.extend(int(i) for i in page["ids"])
-        vectors.append(np.asarray(page["embeddings"], dtype=np.float32).reshape(-1, DIMENSIONS))
-    id_array = np.array(ids, dtype=np.int64)
-    matrix = np.concatenate(vectors) if vectors else np.zeros((0, DIMENSIONS), np.float32)
-    order = np.argsort(id_array)
-    id_array, matrix = id_array[order], np.ascontiguousarray(matrix[order])
-    return DenseIndex(stamp, id_array, matrix, snapshot.positions(id_array))
+    ids, vectors = all_vectors(collection)
+    view_ids, views = all_vectors(synopsis_collection(collection))
+    synopses = vectors.copy()  # a film without a synopsis is its own synopsis view
+    rows = np.searchsorted(ids, view_ids)
+    known = (rows < len(ids)) & (ids[np.minimum(rows, max(len(ids) - 1, 0))] == view_ids)
+    synopses[rows[known]] = views[known]
+    return DenseIndex(stamp, ids, vectors, snapshot.positions(ids), synopses)
 
 
 class _DenseCache:

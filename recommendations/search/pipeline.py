@@ -40,7 +40,10 @@ class PipelineConfig:
     rerank_weight: float = 0.0  # weight of the cosine reranker's rank against the fused rank
     trained_rerank_depth: int = 20  # fused candidates a trained cross-encoder reorders
     pooling: str = "max"  # how chunk vectors of a long query are pooled: "max" or "mean"
-    years_from_text: bool = True  # "from the 90s" in the query filters by year
+    synopsis_weight: float = 0.3  # weight of the synopsis view's cosine in the dense score
+    years_from_text: bool = True  # "from the 90s" in the query filters by year ...
+    # ... in a query this short; in a long story "I saw it in the 90s" is not the film's year
+    years_max_words: int = 30
     fields: FieldWeights = field(default_factory=FieldWeights)
 
 
@@ -61,6 +64,7 @@ class PipelineResult:
     people: list[str] = field(default_factory=list)
     notices: list[str] = field(default_factory=list)
     dense: DenseIndex | None = None
+    query_vectors: np.ndarray | None = None  # one per query chunk, when the dense stage ran
 
     def rank_of(self, stage: str, position: int) -> int | None:
         ranks = self.__dict__.setdefault("_ranks", {})
@@ -69,9 +73,13 @@ class PipelineResult:
         return ranks[stage].get(position)
 
 
-def effective_filters(filters: Filters, parsed: ParsedQuery) -> Filters:
-    """Years the query says in words ("from the 90s") apply unless the form sets years."""
+def effective_filters(
+    filters: Filters, parsed: ParsedQuery, max_words: int = DEFAULT_CONFIG.years_max_words
+) -> Filters:
+    """Years a short query says in words ("from the 90s") apply unless the form sets years."""
     if filters.year_from or filters.year_to or not parsed.has_years:
+        return filters
+    if len(parsed.text.split()) > max_words:
         return filters
     return replace(filters, year_from=parsed.year_from, year_to=parsed.year_to)
 
@@ -89,7 +97,7 @@ def run_pipeline(
     parsed = parse_query(query)
     snapshot = get_snapshot()
     if config.years_from_text:
-        filters = effective_filters(filters, parsed)
+        filters = effective_filters(filters, parsed, config.years_max_words)
     mask = snapshot.mask(filters)
     result = PipelineResult(
         parsed, filters, snapshot, {s: np.zeros(0, np.int64) for s in STAGES}, {}, np.zeros(0)
@@ -107,11 +115,12 @@ def run_pipeline(
     query_vectors = None
     try:
         result.dense = get_dense_index(snapshot)
-        query_vectors = encode_query(parsed.chunks)
+        query_vectors = result.query_vectors = encode_query(parsed.chunks)
         if config.pooling == "mean" and len(query_vectors) > 1:
             pooled = query_vectors.mean(axis=0)
             query_vectors = (pooled / (np.linalg.norm(pooled) or 1.0))[None, :]
-        dense = result.dense.snapshot_scores(result.dense.scores(query_vectors), snapshot.size)
+        raw = result.dense.scores(query_vectors, synopsis_weight=config.synopsis_weight)
+        dense = result.dense.snapshot_scores(raw, snapshot.size)
         result.rankings["dense"] = top_positions(dense, config.depth, mask)
         result.scores["dense"] = _scores_of(result.rankings["dense"], dense)
     except DenseUnavailable as error:

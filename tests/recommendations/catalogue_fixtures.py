@@ -17,7 +17,6 @@ from tqdm import tqdm
 
 from movies.models import Credit, Genre, Keyword, Movie, Person
 from movies.text import normalize_title
-from recommendations.embedding import encode, film_text, text_hash
 from recommendations.vector_store import get_collection
 
 UPSERT_BATCH = 256
@@ -147,23 +146,16 @@ def _batches(movies: Iterable[Movie] | None) -> Iterable[list[Movie]]:
 def index_movies_into_chroma(
     movies: Iterable[Movie] | None = None, *, progress: bool = False
 ) -> int:
-    """Embeds films with film_text() and upserts them into the live collection, with the
-    metadata the indexing helper will write: {movie_id, year (0 if unknown), kind, hash}.
-    Without `movies`, the whole catalogue."""
+    """Embeds films and writes them into the live collection through the indexing service's
+    own writer (film text, synopsis view, metadata). Without `movies`, the whole catalogue."""
+    from recommendations.indexing.services import film_text_of, store_films
+
     collection = get_collection()
     total = len(movies) if isinstance(movies, list) else Movie.objects.count()
     bar = tqdm(total=total, disable=not progress, desc="embedding")
     count = 0
     for batch in _batches(movies):
-        texts = [film_text(m) for m in batch]
-        collection.upsert(
-            ids=[str(m.pk) for m in batch],
-            embeddings=encode(texts),
-            metadatas=[
-                {"movie_id": m.pk, "year": m.year or 0, "kind": m.kind, "hash": text_hash(t)}
-                for m, t in zip(batch, texts, strict=True)
-            ],
-        )
+        store_films([collection], [film_text_of(m) for m in batch])
         bar.update(len(batch))
         count += len(batch)
     bar.close()

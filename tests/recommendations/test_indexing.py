@@ -173,3 +173,37 @@ def test_a_newer_rebuild_supersedes_an_older_one_and_the_sweep_clears_orphans(
     services.index_sweep(dispatch=lambda batch: None)
     assert chroma.read_pointer().building == ""
     assert orphan not in {c.name for c in chroma.get_client().list_collections()}
+
+
+def test_each_film_with_a_synopsis_also_gets_its_synopsis_view_kept_in_step(
+    chroma, catalogue, run_inline
+):
+    run_inline(services.index_sync)
+    film, bare = catalogue[2], catalogue[5]
+    Movie.objects.filter(pk=bare.pk).update(synopsis="", tagline="")
+    bare.refresh_from_db()
+    bare.save()  # through the ORM, so its sync notices
+    run_inline(services.index_sync, movie_ids=[bare.pk])
+    views = chroma.synopsis_collection(chroma.get_collection())
+
+    got = views.get(ids=[str(film.pk), str(bare.pk)], include=["embeddings"])
+    assert got["ids"] == [str(film.pk)]  # the film without a synopsis has no view
+    expected = embedding.encode([embedding.synopsis_text(film)])[0]
+    np.testing.assert_allclose(np.asarray(got["embeddings"][0]), expected, atol=1e-5)
+
+    film.synopsis = "A lighthouse keeper befriends a shipwrecked octopus."
+    film.save()
+    run_inline(services.index_sync, movie_ids=[film.pk])
+    after = np.asarray(views.get(ids=[str(film.pk)], include=["embeddings"])["embeddings"][0])
+    expected = embedding.encode([embedding.synopsis_text(film)])[0]
+    np.testing.assert_allclose(after, expected, atol=1e-5)
+
+    views.delete(ids=[str(film.pk)])  # a view lost behind our back: check reports it,
+    assert services.index_check().stale == [film.pk]  # and a re-embed (admin action) mends it
+    run_inline(services.index_reembed, movie_ids=[film.pk])
+    assert services.index_check().ok
+
+    film.delete()
+    run_inline(services.index_sync)
+    assert views.get(ids=[str(film.pk)])["ids"] == []
+    assert services.index_check().ok

@@ -73,6 +73,17 @@ def test_years_said_in_the_query_filter_too(films):
     assert response.filters.year_from == 1990
 
 
+def test_a_year_inside_a_long_story_is_not_taken_as_a_filter(films):
+    story = (
+        "I watched this on a rainy night back in the 90s with my brother and I still think "
+        "about it: a crew of professional thieves plans one last bank job in a big city while "
+        "a detective who cannot let go of the case closes in on them"
+    )
+    response = movie_search(story)
+    assert response.filters.year_from is None and response.filters.year_to is None
+    assert any(not 1990 <= (r.movie.year or 0) <= 1999 for r in response.results)
+
+
 def test_paging_returns_the_next_results_without_repeats(films):
     first = movie_search("a film", filters=Filters(genres=("Drama",)), top_k=3)
     second = movie_search("a film", filters=Filters(genres=("Drama",)), top_k=3, offset=3)

@@ -100,3 +100,24 @@ def test_a_search_hands_its_evidence_to_the_why_panels(client, films):
 def test_the_empty_search_page_loads_the_home_rows(client, films):
     html = client.get("/").content.decode()
     assert 'hx-get="/home/rows/"' in html and 'hx-trigger="load"' in html
+
+
+def test_a_why_panel_after_a_search_encodes_nothing(client, films, monkeypatch):
+    """The search hands its query vector over and the index holds every quotable sentence's
+    vector, so the panel only reads: no model call in the panel's request."""
+    from recommendations import embedding
+    from recommendations.explain import grounded
+
+    query = "a great white shark terrorises a beach town"
+    html = client.get("/", {"q": query}, **HTMX).content.decode()
+    assert "Jaws" in html
+    grounded.query_vectors.clear()
+    grounded.sentence_vectors.clear()
+
+    def no_encoding(texts, **kwargs):
+        raise AssertionError(f"encoded {texts!r} in the panel's request")
+
+    monkeypatch.setattr(embedding, "encode", no_encoding)
+    why = reverse("explain:why", args=[films["Jaws"].pk])
+    panel = client.get(why, {"q": query}, **HTMX).content.decode()
+    assert "why--loaded" in panel and "shark" in panel.lower()

@@ -7,7 +7,7 @@ import pytest
 
 from movies.models import Credit, Person
 from recommendations.embedding import encode, film_text
-from recommendations.vector_store import get_client, get_collection
+from recommendations.vector_store import drop_collection, get_collection
 from tests.factories import (
     CreditFactory,
     GenreFactory,
@@ -137,7 +137,7 @@ def chroma_collection(settings):
     settings.CHROMA_COLLECTION_PREFIX = f"test-viewers-{uuid.uuid4().hex[:8]}"
     collection = get_collection()
     yield collection
-    get_client().delete_collection(collection.name)
+    drop_collection(collection.name)
 
 
 @pytest.fixture
