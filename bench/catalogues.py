@@ -58,9 +58,14 @@ def build(name: str) -> None:
         # 34k). The 34k catalogue serves the latency bench, whose cost does not depend on
         # what the vectors say, so its films are embedded from the first word pieces of
         # film_text() (title, year, genres, first cast names). Quality is measured on TMDB.
+        # Nor does it explain, so no sentence vectors (Wikipedia plots run to dozens of
+        # sentences a film).
+        from django.conf import settings
+
         from recommendations.embedding import get_model
 
         get_model().max_seq_length = WIKIPEDIA_MAX_SEQ_LENGTH
+        settings.INDEX_STORED_SENTENCES = 0
     index_movies_into_chroma(progress=True)
     marker.write_text("ok\n")
 
