@@ -1,7 +1,13 @@
 """The catalogue: the source of truth that every index is built from."""
 
+from urllib.parse import quote, urlsplit
+
 from django.db import models
 from django.db.models.functions import Lower
+
+# What quote() leaves of a poster URL: its reserved characters and %-escapes; not ' " \ or
+# white space, which could end a quoted CSS url('...').
+_URL_SAFE = ":/?#[]@!$&()*+,;=%~"
 
 
 class TimeStampedModel(models.Model):
@@ -112,6 +118,20 @@ class Movie(TimeStampedModel):
 
         self.normalized_title = normalize_title(self.title)
         super().save(*args, **kwargs)
+
+    @property
+    def poster_src(self) -> str:
+        """The poster's address for a page: only http(s) (a scraped or hand-typed
+        "javascript:" or "data:" address is dropped), with quotes, backslashes and spaces
+        percent-encoded, so that it cannot end an attribute or a CSS url('...')."""
+        url = self.poster_url.strip()
+        try:
+            scheme = urlsplit(url).scheme.lower()
+        except ValueError:  # "http://[::1" and the like
+            return ""
+        if scheme not in ("http", "https"):
+            return ""
+        return quote(url, safe=_URL_SAFE)
 
     @property
     def imdb_url(self) -> str:

@@ -16,7 +16,9 @@ from recommendations.forms import MAX_QUERY_CHARS
 from recommendations.search.catalogue import Filters
 from recommendations.selectors import MAX_TOP_K, SearchResult, movie_search, movie_similar
 
-MAX_BODY_BYTES = 4 * MAX_QUERY_CHARS + 4096  # the longest query, escaped, plus filters
+# The longest query, every character escaped as a surrogate pair ("\\ud83c\\udfac": 12 bytes),
+# plus the filters.
+MAX_BODY_BYTES = 12 * MAX_QUERY_CHARS + 4096
 DEFAULT_TOP_K = 10
 
 
@@ -39,6 +41,15 @@ def _int(data: dict, name: str, default: int | None, low: int, high: int) -> int
     return value
 
 
+def _text(value: str, name: str) -> str:
+    """A JSON string may hold lone surrogates ("\\ud800"), which no encoder can take."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise BadRequest(f"{name} is not valid Unicode text (a lone surrogate)") from None
+    return value
+
+
 def _filters(raw: Any) -> Filters:
     if raw is None:
         return Filters()
@@ -52,6 +63,7 @@ def _filters(raw: Any) -> Filters:
         genres = [genres]
     if not isinstance(genres, list) or not all(isinstance(g, str) for g in genres):
         raise BadRequest("filters.genres must be a list of genre names")
+    genres = [_text(g, "filters.genres") for g in genres]
     kind = raw.get("kind") or None
     if kind is not None and kind not in Movie.Kind.values:
         raise BadRequest(f"filters.kind must be one of {', '.join(Movie.Kind.values)}")
@@ -71,14 +83,16 @@ def _parse_query_request(request: HttpRequest) -> tuple[str, int, int, Filters]:
         raise BadRequest(f"request body too large: at most {MAX_BODY_BYTES} bytes")
     try:
         data = json.loads(body or b"")
-    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+    except RecursionError:
+        raise BadRequest("malformed JSON: nested too deeply") from None
+    except ValueError as error:  # bad syntax or encoding, or a number of over 4300 digits
         raise BadRequest(f"malformed JSON: {error}") from error
     if not isinstance(data, dict):
         raise BadRequest('the body must be a JSON object like {"query": "..."}')
     query = data.get("query")
     if not isinstance(query, str):
         raise BadRequest("query must be a string")
-    query = query.strip()
+    query = _text(query, "query").strip()
     if not query:
         raise BadRequest("query is empty")
     if len(query) > MAX_QUERY_CHARS:

@@ -3,7 +3,9 @@ and the Importer interface (one subclass per format, in a module of its own)."""
 
 from __future__ import annotations
 
+import codecs
 import csv
+import json
 import math
 import re
 from abc import ABC, abstractmethod
@@ -134,7 +136,14 @@ def as_text(value: Any, name: str) -> str:
         return ""
     if not isinstance(value, str):
         raise InvalidRow(f"{name} must be text, not {type(value).__name__}")
-    return value.strip()
+    return _without_nul(value, name).strip()
+
+
+def _without_nul(value: str, name: str) -> str:
+    """No NUL characters: PostgreSQL refuses them in text, so the import would fail on write."""
+    if "\x00" in value:
+        raise InvalidRow(f"{name} holds a NUL character (\\u0000)")
+    return value
 
 
 def as_names(value: Any, name: str) -> tuple[str, ...]:
@@ -147,10 +156,25 @@ def as_names(value: Any, name: str) -> tuple[str, ...]:
     for item in value:
         if not isinstance(item, str):
             raise InvalidRow(f"{name} must be a list of names, found {item!r}")
-        item = item.strip()
+        item = _without_nul(item, name).strip()
         if item:
             names.setdefault(item, None)
     return tuple(names)
+
+
+def json_value(text: str, what: str = "") -> Any:
+    """json.loads, every failure an InvalidRow: broken syntax, nesting too deep for the
+    parser, a number of more than 4300 digits."""
+    prefix = f"{what} is broken JSON" if what else "broken JSON"
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as error:
+        column = "" if what else f" (column {error.colno})"
+        raise InvalidRow(f"{prefix}: {error.msg}{column}") from None
+    except RecursionError:
+        raise InvalidRow(f"{prefix}: nested too deeply") from None
+    except ValueError as error:
+        raise InvalidRow(f"{prefix}: {error}") from None
 
 
 def split_names(value: str | None, sep: str = ",") -> tuple[str, ...]:
@@ -246,46 +270,97 @@ class Importer(ABC):
         return result
 
 
+@dataclass(frozen=True, slots=True)
+class TextLines:
+    """A file's lines, decoded as UTF-8 one by one, so that a line that is not UTF-8 is named
+    by its own number (a stream decoder fails wherever its buffer ends) and the other lines
+    can still be read. Undecodable bytes are replaced; `problem` says where they were."""
+
+    name: str
+    lines: list[str]  # with their line ends
+    undecodable: dict[int, str]  # line number (1-based) -> what is wrong with it
+
+    def problem(self, first: int, last: int) -> RowError | None:
+        """The first undecodable line from `first` to `last` (a row's lines), as a RowError."""
+        for number in range(first, last + 1):
+            if number in self.undecodable:
+                return RowError(f"{self.name}:{number}", self.undecodable[number])
+        return None
+
+
+def read_text_lines(path: Path) -> TextLines | RowError:
+    """A catalogue file's text, or the RowError that says why it is not a text file we can
+    read: missing, empty, binary (a NUL byte: an image, an archive, a spreadsheet)."""
+    name = path.name
+    try:
+        data = path.read_bytes()
+    except OSError as error:
+        return RowError(f"{name}:0", f"cannot open: {error.strerror}")
+    data = data.removeprefix(codecs.BOM_UTF8)
+    if not data.strip():
+        return RowError(name, "the file is empty")
+    raw_lines = data.splitlines(keepends=True)  # \n, \r\n and \r, as csv and open() split
+    lines: list[str] = []
+    undecodable: dict[int, str] = {}
+    for number, raw in enumerate(raw_lines, start=1):
+        if b"\x00" in raw:
+            return RowError(
+                f"{name}:{number}",
+                "binary data (a NUL byte), not a text file: is it compressed, or another file?",
+            )
+        try:
+            lines.append(raw.decode("utf-8"))
+        except UnicodeDecodeError as error:
+            lines.append(raw.decode("utf-8", errors="replace"))
+            undecodable[number] = (
+                f"not UTF-8 text: byte 0x{raw[error.start]:02x} at column {error.start + 1} "
+                "(latin-1 or Windows-1252?); save the file as UTF-8"
+            )
+    return TextLines(name, lines, undecodable)
+
+
 def csv_rows(
     path: Path, required: Sequence[str]
 ) -> Iterator[tuple[str, dict[str, str]] | RowError]:
     """(location, row) for each data row of a CSV file with a header, or a RowError for a row
-    that cannot be read (wrong number of fields, broken quoting). The line is where the row
-    starts, so multi-line quoted fields are counted right."""
-    name = path.name
-    try:
-        handle = path.open(newline="", encoding="utf-8-sig")
-    except OSError as error:
-        yield RowError(f"{name}:0", f"cannot open: {error.strerror}")
+    that cannot be read (wrong number of fields, broken quoting, not UTF-8). The line is where
+    the row starts, so multi-line quoted fields are counted right."""
+    text = read_text_lines(path)
+    if isinstance(text, RowError):
+        yield text
         return
-    with handle:
-        reader = csv.reader(handle, strict=True)
+    name = text.name
+    reader = csv.reader(text.lines, strict=True)
+    try:
+        header = [column.strip() for column in next(reader)]
+    except csv.Error as error:
+        yield RowError(f"{name}:1", f"broken CSV: {error}")
+        return
+    if problem := text.problem(1, reader.line_num):
+        yield problem
+        return  # a header we cannot read names no column
+    missing = [column for column in required if column not in header]
+    if missing:
+        yield RowError(f"{name}:1", f"the header lacks column(s) {', '.join(missing)}")
+        return
+    rows = 0
+    while True:
+        start = reader.line_num + 1
         try:
-            header = [column.strip() for column in next(reader)]
+            row = next(reader)
         except StopIteration:
-            yield RowError(f"{name}:1", "the file is empty (no header row)")
-            return
-        except (csv.Error, UnicodeDecodeError) as error:
-            yield RowError(f"{name}:1", f"broken CSV: {error}")
-            return
-        missing = [column for column in required if column not in header]
-        if missing:
-            yield RowError(f"{name}:1", f"the header lacks column(s) {', '.join(missing)}")
-            return
-        while True:
-            start = reader.line_num + 1
-            try:
-                row = next(reader)
-            except StopIteration:
-                return
-            except (csv.Error, UnicodeDecodeError) as error:
-                yield RowError(f"{name}:{start}", f"broken CSV: {error}")
-                return  # the reader cannot find the next row boundary reliably
-            if not row or (len(row) == 1 and not row[0].strip()):
-                continue
-            if len(row) != len(header):
-                yield RowError(
-                    f"{name}:{start}", f"expected {len(header)} fields, found {len(row)}"
-                )
-                continue
+            break
+        except csv.Error as error:
+            yield RowError(f"{name}:{start}", f"broken CSV: {error}")
+            return  # the reader cannot find the next row boundary reliably
+        if not row or (len(row) == 1 and not row[0].strip()):
+            continue
+        rows += 1
+        if problem := text.problem(start, reader.line_num):
+            yield problem
+        elif len(row) != len(header):
+            yield RowError(f"{name}:{start}", f"expected {len(header)} fields, found {len(row)}")
+        else:
             yield f"{name}:{start}", dict(zip(header, row, strict=True))
+    if not rows:
+        yield RowError(f"{name}:1", "the file has a header but no rows")

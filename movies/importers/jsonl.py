@@ -1,7 +1,6 @@
 """Our own format: one JSON object a line (see docs/architecture.md, "Catalogue import").
 Only title is required; cast is in billing order."""
 
-import json
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
@@ -13,7 +12,9 @@ from movies.importers.base import (
     InvalidRow,
     MovieRecord,
     RowError,
+    json_value,
     make_record,
+    read_text_lines,
 )
 from movies.importers.vocabulary import genre_names
 
@@ -29,31 +30,23 @@ class JsonlImporter(Importer):
             yield from self._file_rows(path)
 
     def _file_rows(self, path: Path) -> Iterator[MovieRecord | RowError]:
-        try:
-            handle = path.open(encoding="utf-8-sig")
-        except OSError as error:
-            yield RowError(f"{path.name}:0", f"cannot open: {error.strerror}")
+        text = read_text_lines(path)
+        if isinstance(text, RowError):
+            yield text
             return
-        with handle:
-            try:
-                for number, line in enumerate(handle, start=1):
-                    if line.strip():
-                        yield _row(f"{path.name}:{number}", line)
-            except UnicodeDecodeError as error:
-                yield RowError(f"{path.name}:{number + 1}", f"not UTF-8 text: {error.reason}")
+        for number, line in enumerate(text.lines, start=1):
+            if line.strip():
+                yield text.problem(number, number) or _row(f"{text.name}:{number}", line)
 
 
 def _row(location: str, line: str) -> MovieRecord | RowError:
     try:
-        data = json.loads(line.rstrip())
-    except json.JSONDecodeError as error:
-        return RowError(location, f"broken JSON: {error.msg} (column {error.colno})")
-    if not isinstance(data, dict):
-        return RowError(location, "a line must hold one JSON object")
-    unknown = sorted(set(data) - ALL_FIELDS)
-    if unknown:
-        return RowError(location, f"unknown field(s) {', '.join(unknown)}")
-    try:
+        data = json_value(line.rstrip())
+        if not isinstance(data, dict):
+            raise InvalidRow("a line must hold one JSON object")
+        unknown = sorted(set(data) - ALL_FIELDS)
+        if unknown:
+            raise InvalidRow(f"unknown field(s) {', '.join(unknown)}")
         if isinstance(data.get("genres"), list):
             data["genres"] = genre_names(g for g in data["genres"] if isinstance(g, str))
         return make_record(location, **data)

@@ -1,7 +1,6 @@
 """Kaggle "TMDB 5000" (tmdb_5000_movies.csv): genres, keywords, countries and languages are
 JSON lists inside CSV cells."""
 
-import json
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -12,7 +11,9 @@ from movies.importers.base import (
     MovieRecord,
     RowError,
     as_int,
+    as_text,
     csv_rows,
+    json_value,
     make_record,
 )
 from movies.importers.vocabulary import country_names, genre_names, language_name
@@ -61,7 +62,7 @@ def _record(location: str, row: dict[str, str]) -> MovieRecord:
         languages=tuple(
             name
             for item in _json_list(row, "spoken_languages")
-            if (name := language_name(item.get("iso_639_1", ""), item["name"]))
+            if (name := language_name(as_text(item.get("iso_639_1"), "iso_639_1"), item["name"]))
         ),
     )
 
@@ -80,10 +81,7 @@ def _json_list(row: dict[str, str], column: str) -> list[dict[str, Any]]:
     text = (row.get(column) or "").strip()
     if not text:
         return []
-    try:
-        items = json.loads(text)
-    except json.JSONDecodeError as error:
-        raise InvalidRow(f"{column} is broken JSON: {error.msg}") from None
+    items = json_value(text, column)
     if not isinstance(items, list) or not all(
         isinstance(item, dict) and isinstance(item.get("name"), str) for item in items
     ):

@@ -8,7 +8,14 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from movies.importers.base import Importer, InvalidRow, MovieRecord, RowError, make_record
+from movies.importers.base import (
+    Importer,
+    InvalidRow,
+    MovieRecord,
+    RowError,
+    make_record,
+    read_text_lines,
+)
 from movies.importers.vocabulary import genre_names
 
 # Some titles and extracts carry the CSS of a Wikipedia template ("Naked Gun 33⅓").
@@ -35,18 +42,18 @@ class WikipediaImporter(Importer):
 
 def _array_items(path: Path) -> Iterator[tuple[str, Any]]:
     """Decode a JSON array element by element, keeping the line each one starts on."""
-    name = path.name
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as error:
-        yield f"{name}:0", RowError(f"{name}:0", f"cannot read: {error}")
+    lines = read_text_lines(path)
+    if isinstance(lines, RowError):
+        yield lines.location, lines
         return
+    name, text = lines.name, "".join(lines.lines)
     position, line = _skip_space(text, 0), 1
     if position >= len(text) or text[position] != "[":
-        yield f"{name}:1", RowError(f"{name}:1", "broken JSON: the file must hold a JSON array")
+        where = f"{name}:{1 + text.count(chr(10), 0, position)}"
+        yield where, RowError(where, "broken JSON: the file must hold a JSON array")
         return
     position = _skip_space(text, position + 1)
-    counted = 0
+    counted, elements = 0, 0
     while position < len(text) and text[position] != "]":
         line += text.count("\n", counted, position)
         counted = position
@@ -57,7 +64,13 @@ def _array_items(path: Path) -> Iterator[tuple[str, Any]]:
             where = f"{name}:{error.lineno}"
             yield where, RowError(where, f"broken JSON: {error.msg} (column {error.colno})")
             return
-        yield location, item
+        except (RecursionError, ValueError) as error:  # too deep; a number of 4300+ digits
+            reason = "nested too deeply" if isinstance(error, RecursionError) else str(error)
+            yield location, RowError(location, f"broken JSON: {reason}")
+            return
+        elements += 1
+        last_line = line + text.count("\n", counted, position)
+        yield location, lines.problem(line, last_line) or item
         position = _skip_space(text, position)
         if position < len(text) and text[position] == ",":
             position = _skip_space(text, position + 1)
@@ -65,6 +78,11 @@ def _array_items(path: Path) -> Iterator[tuple[str, Any]]:
             where = f"{name}:{line + text.count(chr(10), counted, position)}"
             yield where, RowError(where, "broken JSON: expected ',' or ']' after an element")
             return
+    if position >= len(text):  # "[" and nothing after it
+        where = f"{name}:{1 + text.count(chr(10))}"
+        yield where, RowError(where, "broken JSON: the array is never closed (a cut-off file?)")
+    elif not elements:
+        yield f"{name}:1", RowError(f"{name}:1", "the array holds no films")
 
 
 def _skip_space(text: str, position: int) -> int:
@@ -82,12 +100,17 @@ def _record(location: str, item: Any) -> MovieRecord:
         raise InvalidRow("genres must be a list of names")
     return make_record(
         location,
-        title=_TEMPLATE_CSS.sub("", title) if isinstance(title, str) else title,
+        title=_without_template_css(title),
         year=item.get("year"),
         kind="film",
         cast=item.get("cast") or (),
         genres=genre_names(g for g in genres if isinstance(g, str)),
         wikipedia_slug=item.get("href"),
-        synopsis=_TEMPLATE_CSS.sub("", item.get("extract") or ""),
+        synopsis=_without_template_css(item.get("extract")),
         poster_url=item.get("thumbnail") or "",
     )
+
+
+def _without_template_css(value: Any) -> Any:
+    """Text without template CSS; anything else as it is, for make_record to name."""
+    return _TEMPLATE_CSS.sub("", value) if isinstance(value, str) else value

@@ -2,6 +2,8 @@ import json
 
 import pytest
 
+from recommendations.api import MAX_BODY_BYTES
+
 pytestmark = pytest.mark.django_db
 URL = "/api/recommend/query"
 
@@ -64,7 +66,7 @@ def test_bad_requests_get_a_400_with_a_message(client, films, body, message):
 
 
 def test_an_oversized_body_is_a_400(client, films):
-    response = post(client, {"query": "shark", "padding": "x" * 200_000})
+    response = post(client, {"query": "shark", "padding": "x" * MAX_BODY_BYTES})
     assert response.status_code == 400
     assert "too large" in response.json()["error"]
 
