@@ -30,7 +30,8 @@ def warm_query_cache(queries) -> None:
     from recommendations.search.query import parse_query
 
     torch.set_num_threads(1)
-    chunks = sorted({c for q in queries for c in parse_query(q.query).chunks})
+    parsed = [parse_query(q.query) for q in queries]
+    chunks = sorted({c for p in parsed for c in p.chunks})
     digest = hashlib.md5(("\n".join(chunks) + index_fingerprint()).encode()).hexdigest()[:12]
     path = data_dir("tmdb") / f"query-chunks-{digest}.npy"
     if path.exists():
@@ -39,10 +40,9 @@ def warm_query_cache(queries) -> None:
         vectors = encode(chunks, batch_size=32)
         np.save(path, vectors)
     by_chunk = dict(zip(chunks, vectors, strict=True))
-    for q in queries:
-        parts = parse_query(q.query).chunks
-        if parts:
-            dense._query_cache[parts] = np.stack([by_chunk[c] for c in parts])
+    for p in parsed:
+        if p.chunks:
+            dense._query_cache[p.chunks] = np.stack([by_chunk[c] for c in p.chunks])
 
 
 def main(configs: list[dict]) -> None:

@@ -8,25 +8,30 @@ from django.urls import reverse
 from django.utils.html import format_html
 
 from jobs.models import Job
-from jobs.services import job_create, job_fail
+from jobs.services import job_create, job_enqueue
 from movies.models import Movie
 
 
 def _queue(request: HttpRequest, modeladmin, *, kind: str, task, task_kwargs: dict, what: str):
+    """Record the job and send its task; with the broker down the job waits, queued, and the
+    periodic redispatch sends it once the broker is back."""
     job = job_create(kind=kind, created_by=request.user)
-    try:
-        task.apply_async(
-            kwargs={**task_kwargs, "job_id": job.pk},
-            retry=True,
-            retry_policy={"max_retries": 1, "interval_start": 0.1},
-        )
-    except Exception as exc:  # the broker is down
-        job_fail(job_id=job.pk, error=f"could not queue the work: {exc}")
+    job_enqueue(job=job, task_name=task.name, task_kwargs=task_kwargs)
+    job.refresh_from_db(fields=["dispatched_at"])
+    url = reverse("admin:jobs_job_change", args=[job.pk])
+    if job.dispatched_at is None:
         modeladmin.message_user(
-            request, f"Could not queue {what}: the task broker is unreachable.", messages.ERROR
+            request,
+            format_html(
+                '{} recorded as <a href="{}">job #{}</a>; the task broker is unreachable, so it '
+                "starts once the broker is back.",
+                what,
+                url,
+                job.pk,
+            ),
+            messages.WARNING,
         )
         return
-    url = reverse("admin:jobs_job_change", args=[job.pk])
     modeladmin.message_user(
         request,
         format_html('{} queued: <a href="{}">follow job #{}</a>.', what, url, job.pk),

@@ -11,6 +11,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
 
+from jobs.services import job_claim
 from recommendations.embedding import encode
 from recommendations.indexing import services
 from recommendations.indexing.services import Batch
@@ -32,13 +33,27 @@ def index_sync_task(movie_ids: list[int] | None = None, created_by_id: int | Non
     return job.pk if job else None
 
 
-@shared_task(acks_late=True, autoretry_for=(Exception,), retry_backoff=True, max_retries=None)
-def index_reembed_task(movie_ids: list[int], job_id: int | None = None):
+def _first_delivery_claims(task: Task, job_id: int | None) -> bool:
+    """False when another delivery of this job's message already claimed it (the job was sent
+    twice): a retry of the same delivery keeps its claim."""
+    return job_id is None or task.request.retries > 0 or job_claim(job_id=job_id)
+
+
+@shared_task(
+    bind=True, acks_late=True, autoretry_for=(Exception,), retry_backoff=True, max_retries=None
+)
+def index_reembed_task(self, movie_ids: list[int], job_id: int | None = None):
+    if not _first_delivery_claims(self, job_id):
+        return None
     return services.index_reembed(movie_ids=movie_ids, job_id=job_id).pk
 
 
-@shared_task(acks_late=True, autoretry_for=(Exception,), retry_backoff=True, max_retries=5)
-def index_rebuild_task(job_id: int | None = None):
+@shared_task(
+    bind=True, acks_late=True, autoretry_for=(Exception,), retry_backoff=True, max_retries=5
+)
+def index_rebuild_task(self, job_id: int | None = None):
+    if not _first_delivery_claims(self, job_id):
+        return None
     return services.index_rebuild(job_id=job_id).pk
 
 

@@ -3,7 +3,7 @@
 from django.db import transaction
 
 from jobs.models import Job
-from jobs.services import job_create
+from jobs.services import job_create, job_enqueue
 from recommendations.recommenders.training import STEPS
 
 
@@ -12,5 +12,5 @@ def recommender_train_enqueue(*, created_by=None) -> Job:
     from recommendations.recommenders.tasks import train_recommender
 
     job = job_create(kind=Job.Kind.TRAIN_RECOMMENDER, total=len(STEPS), created_by=created_by)
-    transaction.on_commit(lambda: train_recommender.delay(job.pk))
+    job_enqueue(job=job, task_name=train_recommender.name)
     return job

@@ -3,15 +3,14 @@ Registered through recsys_site/celery.py (autodiscover of recommendations.recomm
 
 from celery import shared_task
 
-from jobs.models import Job
-from jobs.services import job_advance, job_fail, job_finish, job_log, job_start
+from jobs.services import job_advance, job_claim, job_fail, job_finish, job_log, job_start
 from recommendations.recommenders.training import STEPS, recommender_train
 
 
 @shared_task(bind=True, name="recommendations.train_recommender", max_retries=2)
 def train_recommender(self, job_id: int) -> None:
-    if Job.objects.filter(pk=job_id, status=Job.Status.SUCCEEDED).exists():
-        return  # a redelivered message: the work is done
+    if self.request.retries == 0 and not job_claim(job_id=job_id):
+        return  # a message sent twice: another delivery has (or had) the job
     job_start(job_id=job_id, total=len(STEPS))
 
     def progress(step: str) -> None:

@@ -11,7 +11,7 @@ from django.conf import settings
 from django.db import transaction
 
 from jobs.models import Job
-from jobs.services import job_create
+from jobs.services import job_create, job_enqueue
 from recommendations.models import TrainedModel
 from recommendations.rerank.data import DenseCandidates, db_films, tmdb_films, tomt_queries
 from recommendations.rerank.training import Progress, Recipe, train_reranker
@@ -129,5 +129,5 @@ def reranker_training_start(*, created_by=None) -> Job:
         },
         created_by=created_by,
     )
-    transaction.on_commit(lambda: train_reranker_task.delay(job.pk))
+    job_enqueue(job=job, task_name=train_reranker_task.name)
     return job

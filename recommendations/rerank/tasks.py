@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from jobs.services import job_advance, job_fail, job_finish, job_log, job_set_total, job_start
+from jobs.services import (
+    job_advance,
+    job_claim,
+    job_fail,
+    job_finish,
+    job_log,
+    job_set_total,
+    job_start,
+)
 from recommendations.rerank.data import limit_torch_threads
 
 
@@ -33,9 +41,9 @@ def train_reranker_task(self, job_id: int) -> dict:
     from jobs.models import Job
     from recommendations.rerank.services import reranker_train, training_request
 
+    if not job_claim(job_id=job_id):  # a message sent twice: another delivery has the job
+        return {"skipped": Job.objects.get(pk=job_id).status}
     job = Job.objects.get(pk=job_id)
-    if job.status != Job.Status.QUEUED:  # a redelivered message: the job already ran
-        return {"skipped": job.status}
     job_start(job_id=job_id)
     limit_torch_threads()
     try:

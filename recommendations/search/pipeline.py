@@ -44,6 +44,9 @@ class PipelineConfig:
     years_from_text: bool = True  # "from the 90s" in the query filters by year ...
     # ... in a query this short; in a long story "I saw it in the 90s" is not the film's year
     years_max_words: int = 30
+    # Films of a person the query names go first only in a query this short: a long story
+    # names actors in passing ("the guy looked like Tom Hanks").
+    people_max_words: int = 1_000_000
     fields: FieldWeights = field(default_factory=FieldWeights)
 
 
@@ -137,7 +140,7 @@ def run_pipeline(
 
     reranked = _rerank(result, query_vectors, config)
     result.rankings["reranked"] = reranked
-    result.final = _exact_matches_first(result, reranked, mask)
+    result.final = _exact_matches_first(result, reranked, mask, config)
     return result
 
 
@@ -188,7 +191,7 @@ def _with_texts(candidates: list[Candidate]) -> list[Candidate]:
 
 
 def _exact_matches_first(
-    result: PipelineResult, ranking: np.ndarray, mask: np.ndarray | None
+    result: PipelineResult, ranking: np.ndarray, mask: np.ndarray | None, config: PipelineConfig
 ) -> np.ndarray:
     """Films whose title is the whole query (or a quoted phrase) first, then films of a person
     the query names, each group in pipeline order, then everything else."""
@@ -197,6 +200,8 @@ def _exact_matches_first(
     for phrase in parsed.quoted:
         titles += snapshot.title_matches(phrase)
     result.people, people = snapshot.person_matches(parsed.normalized)
+    if len(parsed.text.split()) > config.people_max_words:
+        result.people, people = [], []
     if mask is not None:
         titles = [p for p in titles if mask[p]]
         people = [p for p in people if mask[p]]

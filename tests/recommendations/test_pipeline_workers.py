@@ -185,6 +185,42 @@ def test_a_worker_killed_mid_batch_loses_nothing_and_counts_nothing_twice(
     assert_index_true(chroma, len(films))
 
 
+def test_a_reembed_asked_for_while_the_broker_is_down_is_recorded_and_runs_once_it_is_back(
+    celery_stack, chroma, movie_admin, admin_client, tmp_path
+):
+    from jobs.services import jobs_redispatch
+
+    films = bulk_films(3)
+    port = free_port()
+    celery_stack.use_broker(f"redis://127.0.0.1:{port}/0")  # nothing listens there yet
+    started = time.monotonic()
+    response = admin_client.post(
+        reverse("admin:movies_movie_changelist"),
+        {"action": "reembed_selected", "_selected_action": [f.pk for f in films]},
+        follow=True,
+    )
+    assert time.monotonic() - started < 5, "the action waited on the dead broker"
+    assert "starts once the broker is back" in response.content.decode()
+    job = Job.objects.get(kind="reembed")
+    assert (job.status, job.dispatched_at) == ("queued", None)
+
+    redis_server = RedisServer(port=port, log_path=tmp_path / "redis.log").start()
+    try:
+        celery_stack.start_worker()
+        assert jobs_redispatch() == 1  # what beat runs every 30 s
+        job = wait_until(
+            lambda: (j := Job.objects.get(pk=job.pk)).status != "running" and j.done and j,
+            timeout=120,
+            what="the re-embed job finishing",
+        )
+        assert jobs_redispatch() == 0  # sent once, run once
+    finally:
+        celery_stack.close()
+        redis_server.stop()
+    assert (job.status, job.total, job.done) == ("succeeded", 3, 3)
+    assert_index_true(chroma, 3)
+
+
 def test_chroma_down_is_recorded_on_the_job_and_a_later_retry_indexes_everything(
     celery_stack, chroma, settings, tmp_path
 ):

@@ -1,19 +1,16 @@
 """The "Retrain recommender" path end to end: admin button -> Job -> a real Celery worker
 (Redis db 6, a queue of this test's own) -> a new active TrainedModel."""
 
-import os
-import subprocess
-import sys
 import time
 import uuid
 
 import pytest
-from django.conf import settings
 from django.urls import reverse
 
 from jobs.models import Job
 from recommendations.models import TrainedModel
 from tests.conftest import celery_app_using, database_url_of_tests
+from tests.workers import CeleryWorker
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 REDIS_URL = "redis://127.0.0.1:6379/6"
@@ -22,43 +19,21 @@ REDIS_URL = "redis://127.0.0.1:6379/6"
 @pytest.fixture
 def celery_worker(tmp_path):
     queue = f"recs-test-{uuid.uuid4().hex[:8]}"
-    env = os.environ | {
-        "REDIS_URL": REDIS_URL,
-        "CELERY_QUEUE": queue,
-        "DATABASE_URL": database_url_of_tests(),
-        "RECSYS_DATA_DIR": str(tmp_path),  # its own models dir and (empty) vector store
-        "RECSYS_CACHE_PREFIX": queue,
-    }
-    worker = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "recsys_site",
-            "worker",
-            "-Q",
-            queue,
-            "--pool",
-            "solo",
-            "--without-gossip",
-            "--without-mingle",
-            "--without-heartbeat",
-            "-l",
-            "warning",
-        ],
-        env=env,
-        cwd=settings.BASE_DIR,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
+    worker = CeleryWorker(
+        queue=queue,
+        broker_url=REDIS_URL,
+        pool="solo",
+        log_path=tmp_path / "worker.log",
+        env={
+            "REDIS_URL": REDIS_URL,
+            "DATABASE_URL": database_url_of_tests(),
+            "RECSYS_DATA_DIR": str(tmp_path),  # its own models dir and (empty) vector store
+            "RECSYS_CACHE_PREFIX": queue,
+        },
+    ).start()
     with celery_app_using(REDIS_URL, queue):
         yield worker
-    worker.terminate()
-    try:
-        worker.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        worker.kill()
+    worker.stop(timeout=60)
 
 
 def test_the_admin_button_trains_a_new_active_recommender(admin_client, celery_worker, ratings):
@@ -67,7 +42,7 @@ def test_the_admin_button_trains_a_new_active_recommender(admin_client, celery_w
     assert response.status_code == 302 and response.url.endswith(f"/job/{job.pk}/change/")
 
     deadline = time.monotonic() + 120
-    while job.is_active and time.monotonic() < deadline and celery_worker.poll() is None:
+    while job.is_active and time.monotonic() < deadline and celery_worker.alive():
         time.sleep(0.5)
         job.refresh_from_db()
 

@@ -3,12 +3,8 @@
 registers the version and reports progress and a log on the Job row."""
 
 import json
-import os
-import subprocess
-import sys
 import time
 import uuid
-from pathlib import Path
 
 import pytest
 from django.contrib.auth.models import User
@@ -19,12 +15,12 @@ from recommendations.models import TrainedModel
 from tests.conftest import celery_app_using, database_url_of_tests
 from tests.factories import GenreFactory, KeywordFactory, MovieFactory
 from tests.recommendations.rerank.conftest import tiny_films, tiny_queries
+from tests.workers import CeleryWorker
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
 REDIS = "redis://127.0.0.1:6379/5"
 QUEUE = f"reranker-tests-{uuid.uuid4().hex[:8]}"  # of this run alone
-ROOT = Path(__file__).resolve().parents[3]
 
 
 @pytest.fixture
@@ -41,39 +37,22 @@ def worker(tmp_path, settings):
     data_dir = tmp_path / "data"
     settings.MODELS_DIR = data_dir / "models"
     settings.RERANKER_RECIPE = "tiny"
-    env = {
-        **os.environ,
-        "DATABASE_URL": database_url_of_tests(),
-        "REDIS_URL": REDIS,
-        "CELERY_QUEUE": QUEUE,
-        "RECSYS_DATA_DIR": str(data_dir),
-        "RERANKER_TRAINING_QUERIES": str(queries),
-        "RERANKER_RECIPE": "tiny",
-    }
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "recsys_site",
-            "worker",
-            "-Q",
-            QUEUE,
-            "--pool=solo",
-            "--loglevel=WARNING",
-            "--without-heartbeat",
-            "--without-gossip",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
+    worker = CeleryWorker(
+        queue=QUEUE,
+        broker_url=REDIS,
+        pool="solo",
+        log_path=tmp_path / "worker.log",
+        env={
+            "DATABASE_URL": database_url_of_tests(),
+            "REDIS_URL": REDIS,
+            "RECSYS_DATA_DIR": str(data_dir),
+            "RERANKER_TRAINING_QUERIES": str(queries),
+            "RERANKER_RECIPE": "tiny",
+        },
+    ).start()
     with celery_app_using(REDIS, QUEUE):
-        yield process
-    process.terminate()
-    process.wait(timeout=30)
+        yield worker
+    worker.stop(timeout=60)
 
 
 def make_catalogue() -> None:
