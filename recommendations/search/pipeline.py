@@ -16,7 +16,7 @@ from recommendations.search.dense import (
     encode_query,
     get_dense_index,
 )
-from recommendations.search.fusion import top_positions, weighted_rrf
+from recommendations.search.fusion import top_positions, weighted_rrf, weighted_zscore
 from recommendations.search.lexical import FieldWeights, tokenize
 from recommendations.search.query import ParsedQuery, parse_query
 
@@ -34,6 +34,7 @@ class PipelineConfig:
 
     depth: int = 200  # candidates each retriever hands to fusion
     rerank_depth: int = 100  # fused candidates the reranker scores
+    fusion: str = "zscore"  # "zscore" (standardised scores) or "rrf" (reciprocal rank)
     rrf_k: float = 20.0
     dense_weight: float = 1.0
     lexical_weight: float = 1.0
@@ -47,7 +48,9 @@ class PipelineConfig:
     # Films of a person the query names go first only in a query this short: a long story
     # names actors in passing ("the guy looked like Tom Hanks").
     people_max_words: int = 1_000_000
-    fields: FieldWeights = field(default_factory=FieldWeights)
+    # BM25 field weights: a title word matters little in a described plot (exact titles are
+    # matched apart, first)
+    fields: FieldWeights = field(default_factory=lambda: FieldWeights(title=0.1))
 
 
 DEFAULT_CONFIG = PipelineConfig()
@@ -110,8 +113,9 @@ def run_pipeline(
         result.final = top_positions(browse, snapshot.size) if browse is not None else result.final
         return result
 
-    lexical = snapshot.lexical.scores(tokenize(parsed.text), config.fields)
-    lexical[lexical <= 0] = -np.inf
+    lexical_all = snapshot.lexical.scores(tokenize(parsed.text), config.fields)
+    lexical = np.where(lexical_all > 0, lexical_all, -np.inf)
+    full_scores = {"lexical": lexical_all}
     result.rankings["lexical"] = top_positions(lexical, config.depth, mask)
     result.scores["lexical"] = _scores_of(result.rankings["lexical"], lexical)
 
@@ -123,18 +127,23 @@ def run_pipeline(
             pooled = query_vectors.mean(axis=0)
             query_vectors = (pooled / (np.linalg.norm(pooled) or 1.0))[None, :]
         raw = result.dense.scores(query_vectors, synopsis_weight=config.synopsis_weight)
-        dense = result.dense.snapshot_scores(raw, snapshot.size)
+        dense = full_scores["dense"] = result.dense.snapshot_scores(raw, snapshot.size)
         result.rankings["dense"] = top_positions(dense, config.depth, mask)
         result.scores["dense"] = _scores_of(result.rankings["dense"], dense)
     except DenseUnavailable as error:
         logger.warning("dense search unavailable: %s", error)
         result.notices.append(DENSE_UNAVAILABLE)
 
-    fused, fused_scores = weighted_rrf(
-        {"dense": result.rankings["dense"], "lexical": result.rankings["lexical"]},
-        {"dense": config.dense_weight, "lexical": config.lexical_weight},
-        config.rrf_k,
-    )
+    weights = {"dense": config.dense_weight, "lexical": config.lexical_weight}
+    if config.fusion == "zscore":
+        lists = {"dense": result.rankings["dense"], "lexical": result.rankings["lexical"]}
+        fused, fused_scores = weighted_zscore(full_scores, lists, weights)
+    else:
+        fused, fused_scores = weighted_rrf(
+            {"dense": result.rankings["dense"], "lexical": result.rankings["lexical"]},
+            weights,
+            config.rrf_k,
+        )
     result.rankings["fused"] = fused
     result.scores["fused"] = dict(zip(fused.tolist(), fused_scores.tolist(), strict=True))
 

@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from django.db import transaction
+from django.db.models import Prefetch
 from tqdm import tqdm
 
 from movies.models import Credit, Genre, Keyword, Movie, Person
@@ -136,9 +137,12 @@ def _batches(movies: Iterable[Movie] | None) -> Iterable[list[Movie]]:
         return
     ids = list(Movie.objects.order_by("pk").values_list("pk", flat=True))
     for start in range(0, len(ids), UPSERT_BATCH):  # SQLite caps the size of an IN (...)
+        # Credits join their people: a separate person prefetch over a batch of long casts
+        # makes SQLite build an OR chain deeper than it accepts.
+        credits = Prefetch("credits", queryset=Credit.objects.select_related("person"))
         yield list(
             Movie.objects.filter(pk__in=ids[start : start + UPSERT_BATCH]).prefetch_related(
-                "genres", "keywords", "credits__person"
+                "genres", "keywords", credits
             )
         )
 
