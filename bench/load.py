@@ -53,6 +53,7 @@ class Outcome:
     kind: str
     ms: float
     error: str = ""  # "" when the answer was 2xx; else "HTTP 503" or an exception's name
+    empty: bool = False  # a 2xx answer without a single film: counted, not an error
 
 
 @dataclass
@@ -108,10 +109,16 @@ def send(client: httpx.Client, request: Request) -> Outcome:
             if request.filters:
                 body["filters"] = request.filters
             response = client.post("/api/recommend/query", json=body)
-        error = "" if response.is_success else f"HTTP {response.status_code}"
+        ms = (time.perf_counter() - started) * 1000
     except httpx.HTTPError as exc:
-        error = type(exc).__name__
-    return Outcome(request.kind, (time.perf_counter() - started) * 1000, error)
+        return Outcome(request.kind, (time.perf_counter() - started) * 1000, type(exc).__name__)
+    if not response.is_success:
+        return Outcome(request.kind, ms, f"HTTP {response.status_code}")
+    if request.kind == "partial":
+        empty = 'class="card"' not in response.text
+    else:
+        empty = not response.json()["results"]
+    return Outcome(request.kind, ms, empty=empty)
 
 
 def run_phase(
@@ -245,6 +252,8 @@ def report(reference: Phase, load: Phase) -> None:
             kinds[outcome.error] = kinds.get(outcome.error, 0) + 1
         if kinds:
             print(f"{phase.name} errors: {', '.join(f'{k} x{n}' for k, n in kinds.items())}")
+        if empty := sum(o.empty for o in phase.outcomes):
+            print(f"{phase.name}: {empty} answers without a film")
 
 
 def main() -> int:
