@@ -189,15 +189,17 @@ def wait_ready(base_url: str, server: ChildProcess, timeout: float = 300) -> dic
     return wait_until(ready, timeout=timeout, interval=0.5, what="/readyz answering 200")
 
 
-def stop_server(server: ChildProcess) -> str:
-    """SIGTERM to the gunicorn master; it lets its workers finish, then exits."""
+def stop_server(server: ChildProcess) -> bool:
+    """SIGTERM to the gunicorn master; it lets its workers finish, then exits. True when it
+    exited 0 and left no worker behind."""
     workers = children_of(server.pid) if server.alive() else []
     server.stop(timeout=STOP_TIMEOUT)
     assert server.process is not None
     left = [pid for pid in workers if Path(f"/proc/{pid}").exists()]
     clean = server.process.returncode == 0 and not left
     verdict = "cleanly" if clean else "NOT cleanly"
-    return f"gunicorn stopped {verdict}: exit {server.process.returncode}, {len(left)} workers left"
+    print(f"gunicorn stopped {verdict}: exit {server.process.returncode}, {len(left)} workers left")
+    return clean
 
 
 def drop_cache_keys(redis_url: str, prefix: str) -> None:
@@ -327,11 +329,11 @@ def main() -> int:
         )
         report(reference, load)
     finally:
-        print(stop_server(server))
+        stopped_cleanly = stop_server(server)
         chroma.stop()
         drop_cache_keys(args.redis_url, env["RECSYS_CACHE_PREFIX"])
         print(f"load average {os.getloadavg()[0]:.1f}")
-    return 1 if load.errors or reference.errors else 0
+    return 0 if stopped_cleanly and not (load.errors or reference.errors) else 1
 
 
 if __name__ == "__main__":
