@@ -394,28 +394,43 @@ def _insert_returning_pks(model, rows: list[dict[str, Any]]) -> list[int]:
         if f.attname in prepare:
             value = prepare[f.attname](value, connection)
         defaults[f.attname] = value
-    quote = connection.ops.quote_name
-    columns = ", ".join(quote(f.column) for f in fields)
-    insert = f"INSERT INTO {quote(model._meta.db_table)} ({columns}) VALUES "
-    returning = f" RETURNING {quote(model._meta.pk.column)}"
-    one_row = f"({', '.join(['%s'] * len(fields))})"
+    returning = f" RETURNING {connection.ops.quote_name(model._meta.pk.column)}"
     batch = max(1, min(BATCH_SIZE, _max_query_params() // len(fields)))
     names = [f.attname for f in fields]
     pks: list[int] = []
     with connection.cursor() as cursor:
         for chunk in _chunks(rows, batch):
-            params: list[Any] = []
-            for row in chunk:
-                for name in names:
-                    if name not in row:
-                        params.append(defaults[name])
-                    elif name in prepare:
-                        params.append(prepare[name](row[name], connection))
-                    else:
-                        params.append(row[name])
-            cursor.execute(insert + ", ".join([one_row] * len(chunk)) + returning, params)
+            values = [
+                [
+                    defaults[name]
+                    if name not in row
+                    else prepare[name](row[name], connection)
+                    if name in prepare
+                    else row[name]
+                    for name in names
+                ]
+                for row in chunk
+            ]
+            sql, params = _insert_sql(model, fields, values)
+            cursor.execute(sql + returning, params)
             pks += [pk for (pk,) in cursor.fetchall()]
     return pks
+
+
+def _insert_sql(model, fields: list, rows: Sequence[Sequence[Any]]) -> tuple[str, list]:
+    """One INSERT of many rows. On PostgreSQL the rows travel as one array per column through
+    UNNEST (what bulk_create sends there since Django 5.2): psycopg scans a statement for its
+    placeholders on every call, and for 500 films x 30 columns of `%s` that scan cost more
+    than the insert (the 36k-film import took 4x as long as on SQLite)."""
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(f.column) for f in fields)
+    sql = f"INSERT INTO {quote(model._meta.db_table)} ({columns}) "
+    if connection.vendor == "postgresql":
+        # varchar[] rather than varchar(300)[]: a cast must never truncate (as in Django).
+        arrays = ", ".join(f"(%s)::{f.db_type(connection).split('(')[0]}[]" for f in fields)
+        return sql + f"SELECT * FROM UNNEST({arrays})", [list(c) for c in zip(*rows, strict=True)]
+    one_row = f"({', '.join(['%s'] * len(fields))})"
+    return sql + "VALUES " + ", ".join([one_row] * len(rows)), [v for row in rows for v in row]
 
 
 def _update_films(films: list[_Film]) -> None:
@@ -508,16 +523,17 @@ def _write_related(films: list[_Film]) -> set[int]:
 
 
 def _insert_rows(model, columns: tuple[str, ...], rows: list[tuple]) -> None:
-    """INSERT plain rows with executemany: link tables hold hundreds of thousands of rows,
-    and building a model instance for each costs more than the insert itself."""
+    """INSERT plain rows without model instances: link tables hold hundreds of thousands of
+    rows, and building a model instance for each costs more than the insert itself. SQLite
+    takes them through executemany; PostgreSQL as arrays (see _insert_sql), since psycopg's
+    executemany sends them one statement per row."""
     if not rows:
         return
-    quote = connection.ops.quote_name
-    names = ", ".join(quote(model._meta.get_field(c).column) for c in columns)
-    sql = (
-        f"INSERT INTO {quote(model._meta.db_table)} ({names}) "
-        f"VALUES ({', '.join(['%s'] * len(columns))})"
-    )
+    fields = [model._meta.get_field(c) for c in columns]
     with connection.cursor() as cursor:
         for chunk in _chunks(rows, 5000):
-            cursor.executemany(sql, chunk)
+            if connection.vendor == "postgresql":
+                cursor.execute(*_insert_sql(model, fields, chunk))
+            else:
+                sql, _ = _insert_sql(model, fields, chunk[:1])
+                cursor.executemany(sql, chunk)

@@ -1,0 +1,340 @@
+"""Load on a production-like server: gunicorn with several workers on the TMDB benchmark
+catalogue, N concurrent clients for T seconds, next to the same request mix from one client
+in the same run.
+
+    .venv/bin/python -m bench.catalogues tmdb             # once, cached under var/bench/
+    .venv/bin/python -m bench.load [--clients 32] [--seconds 60] [--workers 4]
+
+The server runs as in production (`gunicorn -c gunicorn.conf.py recsys_site.wsgi`, DEBUG off, a
+secret key, ALLOWED_HOSTS=127.0.0.1, manifest static files, Redis as the cache, a Chroma
+server) with the per-IP request limit off, since every client here shares one IP. Requests:
+four in five are the HTMX results partial (`GET /?q=...`, HX-Request: true; one in ten of
+those with a decade), one in five `POST /api/recommend/query` (half of them with a year range).
+The queries cycle through 1,500+ distinct ones (every tomt-dev.jsonl post title, moods,
+catalogue titles), so the per-process cache of the last 256 query vectors rarely answers.
+An error is a non-2xx answer or an exception (timeout, refused connection).
+"""
+
+import argparse
+import json
+import os
+import secrets
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+from bench.catalogues import SHARED_DATA, data_dir, setup_django
+from bench.search import MOODS
+from tests.workers import ChildProcess, ChromaServer, children_of, free_port, wait_until
+
+ROOT = Path(__file__).resolve().parent.parent
+CATALOGUE = "tmdb"
+CLIENT_TIMEOUT = 60.0  # seconds; gunicorn's own worker timeout is 30
+STOP_TIMEOUT = 40.0  # gunicorn.conf.py gives its workers 20 s to finish
+
+
+@dataclass(frozen=True)
+class Request:
+    kind: str  # "partial" or "api"
+    query: str
+    filters: dict = field(default_factory=dict)
+
+
+@dataclass
+class Outcome:
+    kind: str
+    ms: float
+    error: str = ""  # "" when the answer was 2xx; else "HTTP 503" or an exception's name
+    empty: bool = False  # a 2xx answer without a single film: counted, not an error
+
+
+@dataclass
+class Phase:
+    name: str
+    clients: int
+    seconds: float
+    outcomes: list[Outcome]
+
+    @property
+    def errors(self) -> list[Outcome]:
+        return [o for o in self.outcomes if o.error]
+
+    @property
+    def throughput(self) -> float:
+        return len(self.outcomes) / self.seconds
+
+    def latencies(self, kind: str | None = None) -> list[float]:
+        return [o.ms for o in self.outcomes if kind is None or o.kind == kind]
+
+
+def query_pool() -> list[str]:
+    """Every tomt-dev post title, the moods of bench/search.py and 40 catalogue titles."""
+    from movies.models import Movie
+
+    lines = (SHARED_DATA / "queries" / "tomt-dev.jsonl").read_text().splitlines()
+    posts = [json.loads(line)["query"].split("\n", 1)[0][:200] for line in lines]
+    titles = Movie.objects.order_by("-popularity", "pk").values_list("title", flat=True)[:40]
+    return [q for q in dict.fromkeys([*posts, *MOODS, *titles]) if q.strip()]
+
+
+def request_mix(pool: list[str]) -> list[Request]:
+    """One request per query: partials with now and then a decade, every fifth the API."""
+    mix = []
+    for i, query in enumerate(pool):
+        if i % 5 == 4:
+            filters = {"year_from": 1980, "year_to": 1999} if i % 10 == 9 else {}
+            mix.append(Request("api", query, filters))
+        else:
+            mix.append(Request("partial", query, {"decade": "1990"} if i % 10 == 3 else {}))
+    return mix
+
+
+def send(client: httpx.Client, request: Request) -> Outcome:
+    started = time.perf_counter()
+    try:
+        if request.kind == "partial":
+            response = client.get(
+                "/", params={"q": request.query, **request.filters}, headers={"HX-Request": "true"}
+            )
+        else:
+            body = {"query": request.query, "top_k": 10}
+            if request.filters:
+                body["filters"] = request.filters
+            response = client.post("/api/recommend/query", json=body)
+        ms = (time.perf_counter() - started) * 1000
+    except httpx.HTTPError as exc:
+        return Outcome(request.kind, (time.perf_counter() - started) * 1000, type(exc).__name__)
+    if not response.is_success:
+        return Outcome(request.kind, ms, f"HTTP {response.status_code}")
+    if request.kind == "partial":
+        empty = 'class="card"' not in response.text
+    else:
+        empty = not response.json()["results"]
+    return Outcome(request.kind, ms, empty=empty)
+
+
+def run_phase(
+    name: str, *, base_url: str, mix: list[Request], clients: int, seconds: float
+) -> Phase:
+    """`clients` threads, each with its own keep-alive connection, each walking the mix from
+    its own starting point, sending the next request as soon as the last one answered."""
+    deadline = time.monotonic() + seconds
+    results: list[list[Outcome]] = [[] for _ in range(clients)]
+
+    def client_loop(number: int) -> None:
+        position = number * len(mix) // clients
+        with httpx.Client(base_url=base_url, timeout=CLIENT_TIMEOUT) as client:
+            while time.monotonic() < deadline:
+                results[number].append(send(client, mix[position % len(mix)]))
+                position += 1
+
+    started = time.monotonic()
+    threads = [threading.Thread(target=client_loop, args=(n,)) for n in range(clients)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    elapsed = time.monotonic() - started  # includes the last answers after the deadline
+    return Phase(name, clients, elapsed, [o for r in results for o in r])
+
+
+def server_env(*, port: int, workers: int, threads: int, chroma_url: str, redis_url: str):
+    """Production settings (see recsys_site/settings.py), the request limit off."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "GUNICORN_"))}
+    env.pop("DATABASE_URL", None)  # the catalogue's own SQLite file
+    env.update(
+        DJANGO_DEBUG="false",
+        DJANGO_SECRET_KEY=secrets.token_urlsafe(50),
+        DJANGO_ALLOWED_HOSTS="127.0.0.1",
+        DJANGO_SECURE_SSL_REDIRECT="false",  # no TLS proxy in front of this loopback server
+        RECSYS_DATA_DIR=str(data_dir(CATALOGUE)),
+        RECSYS_RATELIMIT_PER_MINUTE="0",  # one IP sends everything here
+        CHROMA_URL=chroma_url,
+        REDIS_URL=redis_url,
+        RECSYS_CACHE_PREFIX=f"bench-load-{uuid.uuid4().hex[:8]}",
+        CELERY_RESULT_BACKEND="",
+        BIND=f"127.0.0.1:{port}",
+        WEB_CONCURRENCY=str(workers),
+        GUNICORN_THREADS=str(threads),
+        LOG_LEVEL="WARNING",
+        PYTHONUNBUFFERED="1",
+    )
+    return env
+
+
+def manage(env: dict[str, str], *args: str) -> None:
+    subprocess.run(
+        [sys.executable, "manage.py", *args, "--verbosity", "0"], cwd=ROOT, env=env, check=True
+    )
+
+
+def wait_ready(base_url: str, server: ChildProcess, timeout: float = 300) -> dict:
+    def ready() -> dict | None:
+        if not server.alive():
+            raise RuntimeError(f"gunicorn exited:\n{server.log()[-4000:]}")
+        try:
+            response = httpx.get(f"{base_url}/readyz", timeout=10)
+        except httpx.HTTPError:
+            return None
+        return response.json() if response.status_code == 200 else None
+
+    return wait_until(ready, timeout=timeout, interval=0.5, what="/readyz answering 200")
+
+
+def stop_server(server: ChildProcess) -> bool:
+    """SIGTERM to the gunicorn master; it lets its workers finish, then exits. True when it
+    exited 0 and left no worker behind."""
+    workers = children_of(server.pid) if server.alive() else []
+    server.stop(timeout=STOP_TIMEOUT)
+    assert server.process is not None
+    left = [pid for pid in workers if Path(f"/proc/{pid}").exists()]
+    clean = server.process.returncode == 0 and not left
+    verdict = "cleanly" if clean else "NOT cleanly"
+    print(f"gunicorn stopped {verdict}: exit {server.process.returncode}, {len(left)} workers left")
+    return clean
+
+
+def drop_cache_keys(redis_url: str, prefix: str) -> None:
+    if not redis_url:
+        return
+    import redis
+
+    try:
+        connection = redis.Redis.from_url(redis_url)
+        keys = list(connection.scan_iter(f"{prefix}:*", count=1000))
+        if keys:
+            connection.delete(*keys)
+    except redis.RedisError as error:
+        print(f"cache keys {prefix}:* left in {redis_url}: {error}")
+
+
+def percentile(values: list[float], q: int) -> float:
+    if len(values) < 2:
+        return values[0] if values else float("nan")
+    return statistics.quantiles(values, n=100, method="inclusive")[q - 1]
+
+
+def phase_row(phase: Phase, kind: str | None = None) -> str:
+    ms = phase.latencies(kind)
+    errors = len([o for o in phase.errors if kind is None or o.kind == kind])
+    label = f"{phase.name} {kind or 'all'}"
+    return (
+        f"{label:<22} {phase.clients:>7} {len(ms):>8} {len(ms) / phase.seconds:>8.1f} "
+        f"{percentile(ms, 50):>8.1f} {percentile(ms, 95):>8.1f} {percentile(ms, 99):>8.1f} "
+        f"{errors:>6}"
+    )
+
+
+def report(reference: Phase, load: Phase) -> None:
+    print(
+        f"\n{'phase':<22} {'clients':>7} {'requests':>8} {'req/s':>8} "
+        f"{'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'errors':>6}"
+    )
+    for phase in (reference, load):
+        for kind in (None, "partial", "api"):
+            print(phase_row(phase, kind))
+    ref, big = reference.latencies(), load.latencies()
+    print(
+        f"\nload / reference: throughput {load.throughput / reference.throughput:.2f}x, "
+        f"p50 {percentile(big, 50) / percentile(ref, 50):.2f}x, "
+        f"p95 {percentile(big, 95) / percentile(ref, 95):.2f}x, "
+        f"p99 {percentile(big, 99) / percentile(ref, 99):.2f}x"
+    )
+    for phase in (reference, load):
+        kinds: dict[str, int] = {}
+        for outcome in phase.errors:
+            kinds[outcome.error] = kinds.get(outcome.error, 0) + 1
+        if kinds:
+            print(f"{phase.name} errors: {', '.join(f'{k} x{n}' for k, n in kinds.items())}")
+        if empty := sum(o.empty for o in phase.outcomes):
+            print(f"{phase.name}: {empty} answers without a film")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--clients", type=int, default=32, help="concurrent clients (32)")
+    parser.add_argument("--seconds", type=float, default=60, help="length of the load (60)")
+    parser.add_argument("--workers", type=int, default=4, help="gunicorn workers (4)")
+    parser.add_argument("--threads", type=int, default=4, help="threads per worker (4)")
+    parser.add_argument(
+        "--reference-seconds", type=float, help="length of the 1-client reference (= --seconds)"
+    )
+    parser.add_argument("--warmup-seconds", type=float, default=10)
+    parser.add_argument(
+        "--redis-url", default="redis://127.0.0.1:6379/1", help="cache; '' for the file cache"
+    )
+    args = parser.parse_args()
+    if not (data_dir(CATALOGUE) / "built").exists():
+        print("No catalogue: run `.venv/bin/python -m bench.catalogues tmdb` first.")
+        return 2
+    setup_django(CATALOGUE)  # this process only reads the query titles
+    mix = request_mix(query_pool())
+
+    run_dir = Path(tempfile.mkdtemp(prefix="recsys-load-"))
+    chroma = ChromaServer(
+        path=data_dir(CATALOGUE) / "chroma", port=free_port(), log_path=run_dir / "chroma.log"
+    )
+    port = free_port()
+    env = server_env(
+        port=port,
+        workers=args.workers,
+        threads=args.threads,
+        chroma_url=chroma.url,
+        redis_url=args.redis_url,
+    )
+    server = ChildProcess(
+        [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "recsys_site.wsgi"],
+        log_path=run_dir / "gunicorn.log",
+        env=env,
+    )
+    base_url = f"http://127.0.0.1:{port}"
+    print(
+        f"{len(mix)} distinct requests; gunicorn {args.workers} workers x {args.threads} threads "
+        f"on {base_url}; logs in {run_dir}; load average {os.getloadavg()[0]:.1f}",
+        flush=True,
+    )
+    try:
+        chroma.start()
+        manage(env, "migrate", "--noinput")
+        manage(env, "collectstatic", "--noinput")  # DEBUG off serves the manifest's files
+        server.start()
+        started = time.monotonic()
+        checks = wait_ready(base_url, server)["checks"]
+        print(f"ready in {time.monotonic() - started:.1f}s: {json.dumps(checks)}", flush=True)
+        run_phase(  # every worker loads its catalogue snapshot and vectors
+            "warm-up",
+            base_url=base_url,
+            mix=[Request("partial", f"{mood}, warming up") for mood in MOODS],
+            clients=args.workers * args.threads,
+            seconds=args.warmup_seconds,
+        )
+        reference = run_phase(
+            "reference",
+            base_url=base_url,
+            mix=mix,
+            clients=1,
+            seconds=args.reference_seconds or args.seconds,
+        )
+        print(f"reference done: {len(reference.outcomes)} requests", flush=True)
+        load = run_phase(
+            "load", base_url=base_url, mix=mix, clients=args.clients, seconds=args.seconds
+        )
+        report(reference, load)
+    finally:
+        stopped_cleanly = stop_server(server)
+        chroma.stop()
+        drop_cache_keys(args.redis_url, env["RECSYS_CACHE_PREFIX"])
+        print(f"load average {os.getloadavg()[0]:.1f}")
+    return 0 if stopped_cleanly and not (load.errors or reference.errors) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
