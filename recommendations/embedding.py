@@ -26,6 +26,16 @@ MAX_CAST = 8
 MAX_KEYWORDS = 20
 
 _encode_lock = threading.Lock()
+SMALL_INPUT = 4  # texts
+
+
+@lru_cache(maxsize=1)
+def _default_threads() -> int:
+    """torch's thread count as the process started (torch's default, or what the process set
+    before its first encode)."""
+    import torch
+
+    return torch.get_num_threads()
 
 
 @lru_cache(maxsize=1)
@@ -45,7 +55,13 @@ def encode(texts: Sequence[str], *, batch_size: int | None = None) -> np.ndarray
     """L2-normalised float32 vectors, one row per text."""
     if not texts:
         return np.zeros((0, DIMENSIONS), dtype=np.float32)
+    import torch
+
     with _encode_lock:  # torch on CPU gains nothing from concurrent encodes in one process
+        # A query or two gains nothing from a second thread, and on a busy machine the threads
+        # fight other processes for cores (docs/benchmarks.md): one thread for small inputs.
+        default = _default_threads()  # read before the first change
+        torch.set_num_threads(1 if len(texts) <= SMALL_INPUT else default)
         vectors = get_model().encode(
             list(texts),
             batch_size=batch_size or settings.EMBEDDING_BATCH_SIZE,

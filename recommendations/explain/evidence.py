@@ -22,12 +22,8 @@ logger = logging.getLogger(__name__)
 EVIDENCE_SECONDS = 30 * 60
 
 
-def _evidence_key(query: str, movie_id: int) -> str:
-    return f"explain-evidence:{movie_id}:{hashlib.sha1(clean_text(query).encode()).hexdigest()}"
-
-
-def _query_vector_key(query: str) -> str:
-    return f"explain-query-vector:{hashlib.sha1(clean_text(query).encode()).hexdigest()}"
+def _evidence_key(query: str) -> str:
+    return f"explain-evidence:{hashlib.sha1(clean_text(query).encode()).hexdigest()}"
 
 
 def evidence_remember(
@@ -36,29 +32,31 @@ def evidence_remember(
     evidence_by_movie: dict[int, dict[str, Any]],
     query_vector: "np.ndarray | None" = None,
 ) -> None:
-    """Called by the search pipeline with each result's evidence (JSON-like values) and the
-    query's vector, which the panels would otherwise encode again."""
-    entries: dict[str, Any] = {
-        _evidence_key(query, mid): ev for mid, ev in evidence_by_movie.items()
-    }
-    if query_vector is not None:
-        entries[_query_vector_key(query)] = np.asarray(query_vector, dtype=np.float32).tobytes()
+    """Called by the search request with each result's evidence (JSON-like values) and the
+    query's vector, which the panels would otherwise encode again. One cache entry a query
+    (each write costs the file cache a scan of its folder): a further page merges into it."""
+    key = _evidence_key(query)
     try:
-        cache.set_many(entries, EVIDENCE_SECONDS)
+        entry = cache.get(key) or {"films": {}}
+        entry["films"].update(evidence_by_movie)
+        if query_vector is not None:
+            entry["query_vector"] = np.asarray(query_vector, dtype=np.float32).tobytes()
+        cache.set(key, entry, EVIDENCE_SECONDS)
     except (RedisError, OSError) as error:
         logger.warning("evidence not kept, cache unavailable: %s", error)
 
 
 def evidence_recall(*, query: str, movie_id: int) -> dict[str, Any] | None:
     try:
-        found = cache.get_many([_evidence_key(query, movie_id), _query_vector_key(query)])
+        entry = cache.get(_evidence_key(query))
     except (RedisError, OSError) as error:
         logger.warning("evidence not read, cache unavailable: %s", error)
         return None
-    evidence = found.get(_evidence_key(query, movie_id))
-    vector = found.get(_query_vector_key(query))
-    if evidence is not None and vector is not None:
-        evidence = {**evidence, "query_vector": np.frombuffer(vector, dtype=np.float32)}
+    if not entry or movie_id not in entry["films"]:
+        return None
+    evidence = dict(entry["films"][movie_id])
+    if vector := entry.get("query_vector"):
+        evidence["query_vector"] = np.frombuffer(vector, dtype=np.float32)
     return evidence
 
 

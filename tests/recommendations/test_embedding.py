@@ -30,3 +30,15 @@ def test_encode_returns_unit_vectors_and_similar_texts_are_closer():
     assert vectors.shape == (3, 384)
     assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
     assert vectors[0] @ vectors[1] > vectors[0] @ vectors[2]
+
+
+def test_a_query_is_encoded_on_one_thread_and_a_batch_on_the_process_default():
+    import torch
+
+    from recommendations import embedding
+
+    default = embedding._default_threads()
+    embedding.encode(["a heist crew double-crosses each other"])
+    assert torch.get_num_threads() == 1
+    embedding.encode([f"film number {i}" for i in range(embedding.SMALL_INPUT + 1)])
+    assert torch.get_num_threads() == default
