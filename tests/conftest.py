@@ -198,8 +198,9 @@ CHROMIUM_FLAGS = [
 ]
 
 
-@pytest.fixture
-def browser():
+@contextmanager
+def chromium_driver(*, window_size: str = "1280,2000"):
+    """Headless Chromium through the system chromedriver, with a fresh profile."""
     from selenium import webdriver
 
     if not shutil.which("chromium") or not shutil.which("chromedriver"):
@@ -207,11 +208,19 @@ def browser():
     profile = tempfile.mkdtemp(prefix="chromium-")
     options = webdriver.ChromeOptions()
     options.binary_location = shutil.which("chromium")
-    for flag in [*CHROMIUM_FLAGS, f"--user-data-dir={profile}"]:
+    for flag in [*CHROMIUM_FLAGS, f"--user-data-dir={profile}", f"--window-size={window_size}"]:
         options.add_argument(flag)
     service = webdriver.ChromeService(executable_path=shutil.which("chromedriver"))
     driver = webdriver.Chrome(options=options, service=service)
     driver.set_page_load_timeout(60)
-    yield driver
-    driver.quit()
-    shutil.rmtree(profile, ignore_errors=True)
+    try:
+        yield driver
+    finally:
+        driver.quit()
+        shutil.rmtree(profile, ignore_errors=True)
+
+
+@pytest.fixture
+def browser():
+    with chromium_driver() as driver:
+        yield driver

@@ -1,8 +1,6 @@
 """Fixtures for the "why this?" explainer: a real Redis cache (database 4), a film with every
 kind of fact, the LLM test double, headless Chromium, and the TMDB stand-in top 10."""
 
-import shutil
-import tempfile
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,6 +11,7 @@ import redis
 from recommendations.explain import grounded
 from recommendations.explain.facts import FilmFacts
 from recommendations.explain.llm import provider_health
+from tests.conftest import chromium_driver
 from tests.factories import CreditFactory, GenreFactory, KeywordFactory, MovieFactory
 from tests.recommendations.explain.fake_openai_server import FakeOpenAIServer
 
@@ -97,32 +96,8 @@ def llm_via_fake_openai(settings, fake_openai) -> FakeOpenAIServer:
 
 @pytest.fixture(scope="session")
 def chromium() -> Iterator["object"]:
-    """Headless Chromium through the system chromedriver, with a fresh profile."""
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    if not (shutil.which("chromium") and shutil.which("chromedriver")):
-        pytest.skip("chromium and chromedriver are not installed")
-    profile = tempfile.mkdtemp(prefix="recsys-chromium-")
-    options = webdriver.ChromeOptions()
-    options.binary_location = shutil.which("chromium")
-    for arg in (
-        "--headless=new",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--no-first-run",
-        "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1",
-        f"--user-data-dir={profile}",
-        "--window-size=1024,768",
-    ):
-        options.add_argument(arg)
-    driver = webdriver.Chrome(options=options, service=Service(shutil.which("chromedriver")))
-    yield driver
-    driver.quit()
-    shutil.rmtree(profile, ignore_errors=True)
+    with chromium_driver(window_size="1024,768") as driver:
+        yield driver
 
 
 @pytest.fixture(scope="module")
