@@ -9,7 +9,7 @@ import json
 import math
 import re
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
@@ -364,3 +364,22 @@ def csv_rows(
             yield f"{name}:{start}", dict(zip(header, row, strict=True))
     if not rows:
         yield RowError(f"{name}:1", "the file has a header but no rows")
+
+
+def csv_records(
+    paths: Sequence[Path],
+    required: Sequence[str],
+    to_record: Callable[[str, dict[str, str]], MovieRecord],
+) -> Iterator[MovieRecord | RowError]:
+    """A MovieRecord for each row of the CSV files, or a RowError naming the row that cannot be
+    read or that to_record refuses (InvalidRow)."""
+    for path in paths:
+        for row in csv_rows(path, required):
+            if isinstance(row, RowError):
+                yield row
+                continue
+            location, values = row
+            try:
+                yield to_record(location, values)
+            except InvalidRow as error:
+                yield RowError(location, str(error))

@@ -9,7 +9,7 @@ from movies.importers.base import (
     InvalidRow,
     MovieRecord,
     RowError,
-    csv_rows,
+    csv_records,
     make_record,
     split_names,
 )
@@ -26,16 +26,7 @@ class NetflixImporter(Importer):
     owned_fields = frozenset({"netflix_id"})
 
     def rows(self, paths: Sequence[Path]) -> Iterator[MovieRecord | RowError]:
-        for path in paths:
-            for row in csv_rows(path, COLUMNS):
-                if isinstance(row, RowError):
-                    yield row
-                    continue
-                location, values = row
-                try:
-                    yield _record(location, values)
-                except InvalidRow as error:
-                    yield RowError(location, str(error))
+        return csv_records(paths, COLUMNS, _record)
 
 
 def _record(location: str, row: dict[str, str]) -> MovieRecord:

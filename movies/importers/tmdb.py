@@ -12,7 +12,7 @@ from movies.importers.base import (
     RowError,
     as_int,
     as_text,
-    csv_rows,
+    csv_records,
     json_value,
     make_record,
 )
@@ -27,16 +27,7 @@ class TmdbImporter(Importer):
     owned_fields = frozenset({"tmdb_id", "popularity", "vote_average", "vote_count"})
 
     def rows(self, paths: Sequence[Path]) -> Iterator[MovieRecord | RowError]:
-        for path in paths:
-            for row in csv_rows(path, COLUMNS):
-                if isinstance(row, RowError):
-                    yield row
-                    continue
-                location, values = row
-                try:
-                    yield _record(location, values)
-                except InvalidRow as error:
-                    yield RowError(location, str(error))
+        return csv_records(paths, COLUMNS, _record)
 
 
 def _record(location: str, row: dict[str, str]) -> MovieRecord:
