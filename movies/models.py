@@ -102,6 +102,9 @@ class Movie(TimeStampedModel):
             models.Index(fields=["normalized_title", "year"]),
             models.Index(Lower("title"), name="movie_title_lower"),
             models.Index(fields=["-popularity"]),
+            # MAX() of these is the catalogue's version stamp, read by search every 2 s
+            models.Index(fields=["updated_at"], name="movie_updated_at"),
+            models.Index(fields=["indexed_at"], name="movie_indexed_at"),
         ]
         constraints = [
             models.CheckConstraint(
