@@ -28,9 +28,9 @@ def check_chroma() -> None:
 
 
 def check_models() -> None:
-    from recommendations.embedding import encode
+    from recommendations.query_encoder import encode_queries
 
-    encode(["ready"])  # loads the model once per process; later calls cost a few ms
+    encode_queries(["ready"])  # loads the query encoder once per process; then ~1 ms
 
 
 READINESS_CHECKS: dict[str, Callable[[], None]] = {

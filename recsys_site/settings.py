@@ -185,6 +185,11 @@ CHROMA_LOCAL_SERVER_FILE = DATA_DIR / "chroma-server.json"
 # --- Models -------------------------------------------------------------------------------
 EMBEDDING_BATCH_SIZE = env.int("EMBEDDING_BATCH_SIZE", default=64)
 MODELS_DIR = DATA_DIR / "models"
+# Queries are encoded by the same model exported to ONNX Runtime (recommendations/
+# query_encoder.py), several times faster on a short text; "torch" encodes them as batches are.
+QUERY_ENCODER = env.str("RECSYS_QUERY_ENCODER", default="onnx").strip().lower()
+if QUERY_ENCODER not in ("onnx", "torch"):
+    raise ImproperlyConfigured(f"RECSYS_QUERY_ENCODER={QUERY_ENCODER!r}: use onnx or torch")
 
 LOG_FORMAT = env.str("LOG_FORMAT", default="text")  # "json" for structured logs
 

