@@ -109,7 +109,7 @@ def _result_json(result: SearchResult) -> dict:
         "title": movie.title,
         "year": movie.year,
         "kind": movie.kind,
-        "genres": [g.name for g in movie.genres.all()],
+        "genres": list(result.genres),
         "url": reverse("recommendations:movie", args=[movie.pk]),
         "rank": result.rank,
         "score": result.score,

@@ -5,10 +5,9 @@ import time
 from dataclasses import dataclass, field
 
 import numpy as np
-from django.db.models import Prefetch
 
-from movies.models import Credit, Movie
-from recommendations.search.catalogue import Filters, get_snapshot
+from movies.models import Movie
+from recommendations.search.catalogue import CatalogueSnapshot, Filters, get_snapshot
 from recommendations.search.dense import DenseUnavailable, get_dense_index
 from recommendations.search.fusion import top_positions
 from recommendations.search.lexical import tokenize
@@ -34,6 +33,7 @@ class SearchResult:
     rank: int  # 1-based, in the final order
     score: float  # the final stage's score (reranked, else fused, else lexical)
     stages: dict[str, StageScore]
+    genres: tuple[str, ...] = ()  # from the catalogue snapshot, by name
     matched: dict[str, list[str]] = field(default_factory=dict)  # field -> query words found
     title_match: bool = False
     people: list[str] = field(default_factory=list)  # people the query names, in this film
@@ -60,21 +60,21 @@ class SearchResponse:
         return self.offset + len(self.results)
 
 
-def _movies_in_order(movie_ids: list[int], *, with_credits: bool = False) -> list[Movie]:
-    queryset = Movie.objects.prefetch_related("genres", "keywords")
-    if with_credits:
-        queryset = queryset.prefetch_related(
-            Prefetch("credits", queryset=Credit.objects.select_related("person"))
-        )
-    by_id = queryset.in_bulk(movie_ids)
-    return [by_id[i] for i in movie_ids if i in by_id]
+def _films_in_order(snapshot: CatalogueSnapshot, positions: list[int]) -> list[tuple[int, Movie]]:
+    """(position, film) pairs in the given order, films deleted since the snapshot left out.
+    One query: genres and keywords come from the snapshot."""
+    by_id = Movie.objects.in_bulk([int(snapshot.ids[p]) for p in positions])
+    found = ((p, by_id.get(int(snapshot.ids[p]))) for p in positions)
+    return [(p, movie) for p, movie in found if movie is not None]
 
 
-def _evidence(movie: Movie, query_tokens: set[str]) -> dict[str, list[str]]:
+def _evidence(
+    snapshot: CatalogueSnapshot, position: int, movie: Movie, query_tokens: set[str]
+) -> dict[str, list[str]]:
     fields = {
         "title": movie.title,
-        "genres": " ".join(g.name for g in movie.genres.all()),
-        "keywords": " ".join(k.name for k in movie.keywords.all()),
+        "genres": " ".join(snapshot.genres_at[position]),
+        "keywords": " ".join(snapshot.keywords_at[position]),
         "synopsis": f"{movie.tagline} {movie.synopsis}",
     }
     matched = {}
@@ -99,12 +99,12 @@ def movie_search(
     top_k = max(1, min(top_k, MAX_TOP_K))
     offset = max(0, offset)
     result = run_pipeline(query, filters=filters or Filters())
-    page = result.final[offset : offset + top_k].tolist()
-    movies = _movies_in_order([int(result.snapshot.ids[p]) for p in page])
+    snapshot = result.snapshot
+    films = _films_in_order(snapshot, result.final[offset : offset + top_k].tolist())
     query_tokens = set(tokenize(result.parsed.text))
     people = set(result.people)
     results = []
-    for rank, (position, movie) in enumerate(zip(page, movies, strict=False), start=offset + 1):
+    for rank, (position, movie) in enumerate(films, start=offset + 1):
         results.append(
             SearchResult(
                 movie=movie,
@@ -117,7 +117,8 @@ def movie_search(
                     )
                     for stage in STAGES
                 },
-                matched=_evidence(movie, query_tokens),
+                genres=snapshot.genres_at[position],
+                matched=_evidence(snapshot, position, movie, query_tokens),
                 title_match=position in result.title_matches,
                 people=sorted(people) if position in result.person_matches else [],
             )
@@ -168,8 +169,7 @@ def movie_similar(movie_id: int, *, top_k: int = 12) -> SimilarResponse:
         scores[scores <= 0] = -np.inf
     if position >= 0:
         scores[position] = -np.inf
-    ranking = top_positions(scores, top_k)
-    movies = _movies_in_order([int(snapshot.ids[p]) for p in ranking])
+    films = _films_in_order(snapshot, top_positions(scores, top_k).tolist())
     return SimilarResponse(
         movie_id,
         [
@@ -178,8 +178,9 @@ def movie_similar(movie_id: int, *, top_k: int = 12) -> SimilarResponse:
                 rank=rank,
                 score=float(scores[p]),
                 stages={stage: StageScore(rank, float(scores[p]))},
+                genres=snapshot.genres_at[p],
             )
-            for rank, (p, m) in enumerate(zip(ranking.tolist(), movies, strict=False), start=1)
+            for rank, (p, m) in enumerate(films, start=1)
         ],
         notices,
     )

@@ -129,7 +129,7 @@ if REDIS_URL:
 else:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "BACKEND": "recsys_site.file_cache.FileCache",
             "LOCATION": str(DATA_DIR / "cache"),
         }
     }

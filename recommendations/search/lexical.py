@@ -31,8 +31,11 @@ _TOKEN = re.compile(r"\w\w+")
 
 
 def tokenize(text: str) -> list[str]:
-    text = unicodedata.normalize("NFKD", text.replace("'", "").replace("\u2019", ""))
-    text = "".join(ch for ch in text if not unicodedata.combining(ch)).lower()
+    text = text.replace("'", "").replace("\u2019", "")
+    if not text.isascii():  # strip accents ("café" -> "cafe"); ASCII has none to strip
+        text = unicodedata.normalize("NFKD", text)
+        text = "".join(ch for ch in text if not unicodedata.combining(ch))
+    text = text.lower()
     return [_stem(t) for t in _TOKEN.findall(text) if t not in STOPWORDS]
 
 
