@@ -15,6 +15,7 @@ import argparse
 import os
 import statistics
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -82,9 +83,22 @@ def variants(args) -> dict[str, callable]:
     def xla():
         return CrossEncoderReranker(trained(), jit_compile=True)
 
+    def onnx(threads: int):
+        def build():
+            from recommendations.rerank.onnx_runtime import onnx_forward_for
+
+            model = trained()
+            export_dir = Path(tempfile.mkdtemp(prefix="rerank-onnx-"))
+            forward = onnx_forward_for(model, export_dir, threads=threads)
+            return CrossEncoderReranker(model, forward=forward)
+
+        return build
+
     del keras
     return {
         "default (fp32, dynamic shapes)": lambda: CrossEncoderReranker(trained()),
+        "ONNX Runtime, 1 thread": onnx(1),
+        "ONNX Runtime, a thread per core": onnx(0),
         "XLA jit, bucketed lengths": xla,
         "mixed bfloat16": bf16,
         "int8 weights (keras quantize)": int8,

@@ -51,7 +51,12 @@ def _load(row: dict) -> CrossEncoderReranker | None:
 
     directory = settings.MODELS_DIR / row["path"]
     try:
-        reranker = CrossEncoderReranker.from_directory(directory, version=row["version"])
+        reranker = CrossEncoderReranker.from_directory(
+            directory,
+            version=row["version"],
+            runtime=settings.RERANKER_RUNTIME,
+            threads=settings.RERANKER_THREADS,
+        )
         reranker.warm_up()
     except Exception:
         logger.exception(

@@ -138,12 +138,25 @@ class CrossEncoderReranker:
 
     name = "cross-encoder"
 
-    def __init__(self, model: CrossEncoderModel, *, version: str = "", jit_compile: bool = False):
+    def __init__(
+        self,
+        model: CrossEncoderModel,
+        *,
+        version: str = "",
+        jit_compile: bool = False,
+        forward=None,
+    ):
+        """`forward`, when given, replaces the Keras forward pass (onnx_runtime.OnnxForward)."""
         import tensorflow as tf
 
         self.model = model
         self.config = model.config
         self.version = version
+        self.runtime = "tensorflow" if forward is None else "onnx"
+        self._lock = threading.Lock()
+        if forward is not None:
+            self._forward = forward
+            return
 
         def forward(ids, types, mask, prior):
             return model(ids, types, mask, prior, training=False)
@@ -154,14 +167,25 @@ class CrossEncoderReranker:
             spec = tf.TensorSpec([None, None], tf.int32)
             prior_spec = tf.TensorSpec([None], tf.float32)
             self._forward = tf.function(forward, input_signature=[spec, spec, spec, prior_spec])
-        self._lock = threading.Lock()
 
     @classmethod
     def from_directory(
-        cls, directory: Path, *, version: str = "", **options
+        cls, directory: Path, *, version: str = "", runtime: str = "tensorflow", **options
     ) -> CrossEncoderReranker:
+        """runtime "onnx": ONNX Runtime inference (exported on first use); if that fails, the
+        Keras model serves, logged."""
         dtype_policy = options.pop("dtype_policy", None)
-        return cls(load_model(directory, dtype_policy=dtype_policy), version=version, **options)
+        threads = options.pop("threads", 0)
+        model = load_model(directory, dtype_policy=dtype_policy)
+        if runtime == "onnx":
+            from recommendations.rerank.onnx_runtime import onnx_forward_for
+
+            try:
+                forward = onnx_forward_for(model, directory, threads=threads)
+                return cls(model, version=version, forward=forward, **options)
+            except Exception:
+                logger.exception("ONNX inference unavailable for %s; using TensorFlow", directory)
+        return cls(model, version=version, **options)
 
     def dense_prior(self, query: str, candidates: list[Candidate]) -> np.ndarray:
         if not self.config.use_dense_prior:

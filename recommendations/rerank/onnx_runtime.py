@@ -1,0 +1,222 @@
+"""Inference for a trained cross-encoder in ONNX Runtime.
+
+Training stays in TensorFlow / Keras. For serving, the trained Keras weights are copied into the
+same architecture in PyTorch (transformers' BertModel plus our head: the reverse of
+encoder.load_pretrained_into) and exported once per artifact to `model.onnx` beside its Keras
+weights. The export is checked against the Keras model on probe pairs before it is used; a
+model whose export fails or differs is served by TensorFlow as before. Measured side by side in
+`bench/rerank.py` (docs/benchmarks.md).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import warnings
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+if TYPE_CHECKING:
+    import onnxruntime
+
+    from recommendations.rerank.cross_encoder import CrossEncoderModel
+
+logger = logging.getLogger(__name__)
+
+ONNX_FILE = "model.onnx"
+EXPORT_TOLERANCE = 1e-3  # largest logit difference from Keras, relative to the logits' size
+INPUTS = ("input_ids", "token_type_ids", "attention_mask", "prior")
+
+
+def _bert_state(model: CrossEncoderModel) -> dict[str, np.ndarray]:
+    """The Keras encoder's weights under transformers' BertModel names (Keras Dense kernels
+    are (in, out); torch Linear weights are (out, in))."""
+    encoder = model.encoder
+    state: dict[str, np.ndarray] = {}
+
+    def dense(layer, name: str) -> None:
+        kernel, bias = layer.get_weights()
+        state[f"{name}.weight"], state[f"{name}.bias"] = kernel.T, bias
+
+    def norm(layer, name: str) -> None:
+        state[f"{name}.weight"], state[f"{name}.bias"] = layer.get_weights()
+
+    embeddings = encoder.embeddings
+    state["embeddings.word_embeddings.weight"] = embeddings.word.get_weights()[0]
+    state["embeddings.position_embeddings.weight"] = embeddings.position.get_weights()[0]
+    state["embeddings.token_type_embeddings.weight"] = embeddings.token_type.get_weights()[0]
+    norm(embeddings.norm, "embeddings.LayerNorm")
+    for i, block in enumerate(encoder.blocks):
+        p = f"encoder.layer.{i}"
+        dense(block.query, f"{p}.attention.self.query")
+        dense(block.key, f"{p}.attention.self.key")
+        dense(block.value, f"{p}.attention.self.value")
+        dense(block.attention_out, f"{p}.attention.output.dense")
+        norm(block.attention_norm, f"{p}.attention.output.LayerNorm")
+        dense(block.intermediate, f"{p}.intermediate.dense")
+        dense(block.output_dense, f"{p}.output.dense")
+        norm(block.output_norm, f"{p}.output.LayerNorm")
+    return state
+
+
+def _torch_twin(model: CrossEncoderModel):
+    """The same network in PyTorch, with the Keras model's weights."""
+    import torch
+    from transformers import BertConfig, BertModel
+
+    encoder_config = model.config.encoder
+    bert = BertModel(
+        BertConfig(
+            vocab_size=encoder_config.vocab_size,
+            hidden_size=encoder_config.hidden_size,
+            num_hidden_layers=encoder_config.num_layers,
+            num_attention_heads=encoder_config.num_heads,
+            intermediate_size=encoder_config.intermediate_size,
+            max_position_embeddings=encoder_config.max_positions,
+            type_vocab_size=encoder_config.type_vocab_size,
+            layer_norm_eps=encoder_config.layer_norm_eps,
+            hidden_act="gelu",  # exact GELU, as the Keras blocks and head use
+        ),
+        add_pooling_layer=False,
+    )
+    missing, unexpected = bert.load_state_dict(
+        {k: torch.from_numpy(np.ascontiguousarray(v)) for k, v in _bert_state(model).items()},
+        strict=False,
+    )
+    if unexpected or [k for k in missing if not k.endswith("position_ids")]:
+        raise ValueError(f"weights do not fit BertModel: {missing} {unexpected}")
+    hidden_kernel, hidden_bias = model.hidden.get_weights()
+    out_kernel, out_bias = model.out.get_weights()
+    prior_weight = float(np.asarray(model.prior_weight.numpy()))
+
+    class Twin(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.bert = bert
+            self.hidden = torch.nn.Linear(*hidden_kernel.shape)
+            self.out = torch.nn.Linear(*out_kernel.shape)
+            with torch.no_grad():
+                self.hidden.weight.copy_(torch.from_numpy(hidden_kernel.T.copy()))
+                self.hidden.bias.copy_(torch.from_numpy(hidden_bias))
+                self.out.weight.copy_(torch.from_numpy(out_kernel.T.copy()))
+                self.out.bias.copy_(torch.from_numpy(out_bias))
+
+        def forward(self, input_ids, token_type_ids, attention_mask, prior):
+            states = self.bert(
+                input_ids=input_ids, token_type_ids=token_type_ids, attention_mask=attention_mask
+            )[0]
+            weights = attention_mask.unsqueeze(-1).to(states.dtype)
+            pooled = (states * weights).sum(1) / weights.sum(1).clamp(min=1e-9)
+            features = torch.cat([states[:, 0], pooled], dim=-1)
+            hidden = torch.nn.functional.gelu(self.hidden(features))
+            return self.out(hidden)[:, 0] + prior_weight * prior
+
+    return Twin().eval()
+
+
+def export(model: CrossEncoderModel, path: Path) -> None:
+    import torch
+
+    twin = _torch_twin(model)
+    example = (
+        torch.tensor([[101, 2000, 102, 3000, 102]]),
+        torch.tensor([[0, 0, 0, 1, 1]]),
+        torch.ones((1, 5), dtype=torch.int64),
+        torch.zeros(1),
+    )
+    batch_and_length = {0: "batch", 1: "tokens"}
+    partial = path.with_name(f"{path.name}.{os.getpid()}.part")
+    # The tracer warns about shape checks it fixes as constants; the export is verified instead.
+    with torch.no_grad(), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(
+            twin,
+            example,
+            str(partial),
+            input_names=list(INPUTS),
+            output_names=["scores"],
+            dynamic_axes={
+                "input_ids": batch_and_length,
+                "token_type_ids": batch_and_length,
+                "attention_mask": batch_and_length,
+                "prior": {0: "batch"},
+                "scores": {0: "batch"},
+            },
+            opset_version=17,
+            dynamo=False,
+        )
+    os.replace(partial, path)
+
+
+class OnnxForward:
+    """Callable like the Keras forward: (ids, types, mask, prior) -> scores."""
+
+    def __init__(self, path: Path, *, threads: int = 0) -> None:
+        self.session = _session(path, threads)
+        self._lock = threading.Lock()
+
+    def __call__(self, input_ids, token_type_ids, attention_mask, prior) -> np.ndarray:
+        feed = {
+            "input_ids": np.asarray(input_ids, dtype=np.int64),
+            "token_type_ids": np.asarray(token_type_ids, dtype=np.int64),
+            "attention_mask": np.asarray(attention_mask, dtype=np.int64),
+            "prior": np.asarray(prior, dtype=np.float32),
+        }
+        with self._lock:
+            (scores,) = self.session.run(None, feed)
+        return scores
+
+
+def _session(path: Path, threads: int) -> onnxruntime.InferenceSession:
+    import onnxruntime
+
+    options = onnxruntime.SessionOptions()
+    options.intra_op_num_threads = threads  # 0: one per core
+    options.inter_op_num_threads = 1
+    options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_ENABLE_ALL
+    return onnxruntime.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+
+
+def probe_batch():
+    from recommendations.rerank.encoder import encode_pairs
+
+    batch = encode_pairs(
+        "a crew of thieves double-cross each other after a casino heist",
+        [
+            "Ocean's Eleven (2001). Danny Ocean gathers eleven thieves to rob three casinos.",
+            "A quiet romance in Paris between a baker and a painter.",
+            "Café, naïve, 東京 — a film with odd characters in it.",
+        ],
+        max_query_tokens=48,
+        max_doc_tokens=108,
+        bucket=1,
+    )
+    prior = np.array([0.6, 0.1, -0.2], dtype=np.float32)
+    return (batch.input_ids, batch.token_type_ids, batch.attention_mask, prior)
+
+
+def onnx_forward_for(model: CrossEncoderModel, directory: Path, *, threads: int = 0) -> OnnxForward:
+    """The artifact's ONNX forward, exported on first use (again if the file on disk fails to
+    load or to match), and checked against the Keras model each time it is loaded."""
+    path = directory / ONNX_FILE
+    if path.is_file():
+        try:
+            return _checked_forward(model, path, threads)
+        except Exception:
+            logger.warning("exporting %s again: it failed to load or to match", path, exc_info=True)
+    export(model, path)
+    return _checked_forward(model, path, threads)
+
+
+def _checked_forward(model: CrossEncoderModel, path: Path, threads: int) -> OnnxForward:
+    forward = OnnxForward(path, threads=threads)
+    probe = probe_batch()
+    expected = np.asarray(model(*probe, training=False), dtype=np.float32)
+    difference = float(np.abs(forward(*probe) - expected).max())
+    if difference > EXPORT_TOLERANCE * (1.0 + float(np.abs(expected).max())):
+        path.unlink(missing_ok=True)
+        raise ValueError(f"the ONNX export differs from Keras by {difference:.2e}")
+    return forward
