@@ -152,32 +152,43 @@ def pretrained_weights() -> dict[str, np.ndarray]:
     return load_file(str(pretrained_dir() / "model.safetensors"))
 
 
+def torch_names(encoder: BertEncoder) -> list[tuple[layers.Layer, str]]:
+    """Each Keras layer of the encoder with the name of its tensors in a PyTorch BERT
+    checkpoint (transformers' BertModel): embeddings `<name>.weight`, Dense and
+    LayerNormalization `<name>.weight` and `<name>.bias`."""
+    emb = encoder.embeddings
+    names = [
+        (emb.word, "embeddings.word_embeddings"),
+        (emb.position, "embeddings.position_embeddings"),
+        (emb.token_type, "embeddings.token_type_embeddings"),
+        (emb.norm, "embeddings.LayerNorm"),
+    ]
+    for i, block in enumerate(encoder.blocks):
+        p = f"encoder.layer.{i}"
+        names += [
+            (block.query, f"{p}.attention.self.query"),
+            (block.key, f"{p}.attention.self.key"),
+            (block.value, f"{p}.attention.self.value"),
+            (block.attention_out, f"{p}.attention.output.dense"),
+            (block.attention_norm, f"{p}.attention.output.LayerNorm"),
+            (block.intermediate, f"{p}.intermediate.dense"),
+            (block.output_dense, f"{p}.output.dense"),
+            (block.output_norm, f"{p}.output.LayerNorm"),
+        ]
+    return names
+
+
 def load_pretrained_into(encoder: BertEncoder, weights: dict[str, np.ndarray]) -> None:
     """Copy the PyTorch BERT tensors into the Keras layers (PyTorch Linear weights are
     (out, in); Keras Dense kernels are (in, out)). The first num_layers blocks are used."""
     encoder.build_for_inputs()
-
-    def dense(layer: layers.Dense, prefix: str) -> None:
-        layer.set_weights([weights[f"{prefix}.weight"].T, weights[f"{prefix}.bias"]])
-
-    def norm(layer: layers.LayerNormalization, prefix: str) -> None:
-        layer.set_weights([weights[f"{prefix}.weight"], weights[f"{prefix}.bias"]])
-
-    emb = encoder.embeddings
-    emb.word.set_weights([weights["embeddings.word_embeddings.weight"]])
-    emb.position.set_weights([weights["embeddings.position_embeddings.weight"]])
-    emb.token_type.set_weights([weights["embeddings.token_type_embeddings.weight"]])
-    norm(emb.norm, "embeddings.LayerNorm")
-    for i, block in enumerate(encoder.blocks):
-        p = f"encoder.layer.{i}"
-        dense(block.query, f"{p}.attention.self.query")
-        dense(block.key, f"{p}.attention.self.key")
-        dense(block.value, f"{p}.attention.self.value")
-        dense(block.attention_out, f"{p}.attention.output.dense")
-        norm(block.attention_norm, f"{p}.attention.output.LayerNorm")
-        dense(block.intermediate, f"{p}.intermediate.dense")
-        dense(block.output_dense, f"{p}.output.dense")
-        norm(block.output_norm, f"{p}.output.LayerNorm")
+    for layer, name in torch_names(encoder):
+        if isinstance(layer, layers.Embedding):
+            layer.set_weights([weights[f"{name}.weight"]])
+        else:
+            weight = weights[f"{name}.weight"]
+            kernel = weight.T if isinstance(layer, layers.Dense) else weight
+            layer.set_weights([kernel, weights[f"{name}.bias"]])
 
 
 def pretrained_encoder(*, num_layers: int | None = None) -> BertEncoder:

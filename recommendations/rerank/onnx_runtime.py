@@ -34,31 +34,15 @@ INPUTS = ("input_ids", "token_type_ids", "attention_mask", "prior")
 def _bert_state(model: CrossEncoderModel) -> dict[str, np.ndarray]:
     """The Keras encoder's weights under transformers' BertModel names (Keras Dense kernels
     are (in, out); torch Linear weights are (out, in))."""
-    encoder = model.encoder
+    from recommendations.rerank.encoder import keras, torch_names
+
     state: dict[str, np.ndarray] = {}
-
-    def dense(layer, name: str) -> None:
-        kernel, bias = layer.get_weights()
-        state[f"{name}.weight"], state[f"{name}.bias"] = kernel.T, bias
-
-    def norm(layer, name: str) -> None:
-        state[f"{name}.weight"], state[f"{name}.bias"] = layer.get_weights()
-
-    embeddings = encoder.embeddings
-    state["embeddings.word_embeddings.weight"] = embeddings.word.get_weights()[0]
-    state["embeddings.position_embeddings.weight"] = embeddings.position.get_weights()[0]
-    state["embeddings.token_type_embeddings.weight"] = embeddings.token_type.get_weights()[0]
-    norm(embeddings.norm, "embeddings.LayerNorm")
-    for i, block in enumerate(encoder.blocks):
-        p = f"encoder.layer.{i}"
-        dense(block.query, f"{p}.attention.self.query")
-        dense(block.key, f"{p}.attention.self.key")
-        dense(block.value, f"{p}.attention.self.value")
-        dense(block.attention_out, f"{p}.attention.output.dense")
-        norm(block.attention_norm, f"{p}.attention.output.LayerNorm")
-        dense(block.intermediate, f"{p}.intermediate.dense")
-        dense(block.output_dense, f"{p}.output.dense")
-        norm(block.output_norm, f"{p}.output.LayerNorm")
+    for layer, name in torch_names(model.encoder):
+        weight, *bias = layer.get_weights()
+        is_dense = isinstance(layer, keras.layers.Dense)
+        state[f"{name}.weight"] = weight.T if is_dense else weight
+        if bias:
+            state[f"{name}.bias"] = bias[0]
     return state
 
 
