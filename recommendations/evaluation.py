@@ -85,6 +85,8 @@ class EvaluationReport:
     stages: dict[str, dict[str, float]]
     evaluated: int
     skipped: int
+    reranker: str = "cosine"  # what produced the reranked stage
+    trained_on: int = 0  # queries left out because the active reranker trained on them
 
     def as_dict(self) -> dict:
         return self.stages
@@ -96,10 +98,12 @@ def evaluate(
     config: PipelineConfig = DEFAULT_CONFIG,
     progress: Callable[[Iterable], Iterable] = lambda it: it,
 ) -> EvaluationReport:
-    answers = answer_ids(queries)
+    reranker, trained_on = _active_reranker()
+    held_out = [q for q in queries if q.id not in trained_on]
+    answers = answer_ids(held_out)
     totals = {stage: dict.fromkeys(METRICS, 0.0) for stage in STAGES}
     evaluated = 0
-    for query in progress([q for q in queries if q.id in answers]):
+    for query in progress([q for q in held_out if q.id in answers]):
         result = run_pipeline(query.query, config=config)
         position = result.snapshot.positions_of(answers[query.id])
         for stage in STAGES:
@@ -112,7 +116,20 @@ def evaluate(
         stage: {name: (value / evaluated if evaluated else 0.0) for name, value in metrics.items()}
         for stage, metrics in totals.items()
     }
-    return EvaluationReport(stages, evaluated, len(queries) - evaluated)
+    left_out = len(queries) - len(held_out)
+    return EvaluationReport(stages, evaluated, len(held_out) - evaluated, reranker, left_out)
+
+
+def _active_reranker() -> tuple[str, frozenset[str]]:
+    """The trained reranker search uses, if any, and the ids of the queries it trained on:
+    its figures must come from queries it has not seen."""
+    from recommendations.rerank.active import get_active_reranker
+
+    reranker = get_active_reranker()
+    if reranker is None:
+        return "cosine", frozenset()
+    name = f"cross-encoder {reranker.version} ({reranker.runtime})"
+    return name, reranker.training_query_ids
 
 
 def _rank(ranking, position: int) -> int | None:

@@ -153,6 +153,7 @@ class CrossEncoderReranker:
         self.config = model.config
         self.version = version
         self.runtime = "tensorflow" if forward is None else "onnx"
+        self.training_query_ids: frozenset[str] = frozenset()  # evaluation leaves them out
         self._lock = threading.Lock()
         if forward is not None:
             self._forward = forward
@@ -177,15 +178,17 @@ class CrossEncoderReranker:
         dtype_policy = options.pop("dtype_policy", None)
         threads = options.pop("threads", 0)
         model = load_model(directory, dtype_policy=dtype_policy)
+        forward = None
         if runtime == "onnx":
             from recommendations.rerank.onnx_runtime import onnx_forward_for
 
             try:
                 forward = onnx_forward_for(model, directory, threads=threads)
-                return cls(model, version=version, forward=forward, **options)
             except Exception:
                 logger.exception("ONNX inference unavailable for %s; using TensorFlow", directory)
-        return cls(model, version=version, **options)
+        reranker = cls(model, version=version, forward=forward, **options)
+        reranker.training_query_ids = frozenset(training_query_ids(directory))
+        return reranker
 
     def dense_prior(self, query: str, candidates: list[Candidate]) -> np.ndarray:
         if not self.config.use_dense_prior:

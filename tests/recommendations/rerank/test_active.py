@@ -1,6 +1,7 @@
 """Which reranker serves: the active TrainedModel, loaded once, swapped when another is
 activated, and None (cosine) when there is none or it cannot load."""
 
+import io
 import logging
 import shutil
 
@@ -63,3 +64,27 @@ def test_an_artifact_that_fails_to_load_falls_back_to_none_and_is_logged(models_
     with caplog.at_level(logging.ERROR):
         assert get_active_reranker() is None
     assert "failed to load" in caplog.text
+
+
+def test_evaluate_leaves_out_the_queries_the_active_reranker_trained_on(models_dir, tmp_path):
+    import json
+
+    from django.core.management import call_command
+
+    training = models_dir / "reranker" / "a" / "training.json"
+    training.write_text(json.dumps({**json.loads(training.read_text()), "train_query_ids": ["q1"]}))
+    register("a", activate=True)
+    queries = tmp_path / "queries.jsonl"
+    queries.write_text(
+        "".join(
+            json.dumps({"id": i, "query": "a film", "answer": {"imdb_id": "tt0000001"}}) + "\n"
+            for i in ("q1", "q2", "q3")
+        )
+    )
+    out = io.StringIO()
+
+    call_command("evaluate", str(queries), stdout=out)
+
+    assert "0 queries evaluated, 2 skipped" in out.getvalue()
+    assert "1 query left out: the reranker trained on them" in out.getvalue()
+    assert "reranked stage: cross-encoder a (onnx)" in out.getvalue()
