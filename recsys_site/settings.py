@@ -305,9 +305,13 @@ RECSYS_CHROMEDRIVER_PATH = env.str("RECSYS_CHROMEDRIVER_PATH", default="/usr/bin
 RERANKER_TRAINING_QUERIES = env.str("RERANKER_TRAINING_QUERIES", default="")
 # The recipe the admin trains: "default" (docs/benchmarks.md) or "tiny" (seconds; demos, CI).
 RERANKER_RECIPE = env.str("RERANKER_RECIPE", default="default")
-# How search runs the active cross-encoder: "onnx" (exported from the trained Keras weights on
-# first load, checked against them; recommendations/rerank/onnx_runtime.py) or "tensorflow".
-RERANKER_RUNTIME = env.str("RERANKER_RUNTIME", default="onnx").strip().lower()
-if RERANKER_RUNTIME not in ("onnx", "tensorflow"):
-    raise ImproperlyConfigured(f"RERANKER_RUNTIME={RERANKER_RUNTIME!r}: use onnx or tensorflow")
+# How search runs the active cross-encoder: "tensorflow" (the Keras model; the fastest runtime
+# on this machine, docs/benchmarks.md) or "onnx" (exported from the trained weights on first
+# load and checked against them; recommendations/rerank/onnx_runtime.py).
+RERANKER_RUNTIMES = ("tensorflow", "onnx")
+RERANKER_RUNTIME = env.str("RERANKER_RUNTIME", default="tensorflow").strip().lower()
+if RERANKER_RUNTIME not in RERANKER_RUNTIMES:
+    raise ImproperlyConfigured(
+        f"RERANKER_RUNTIME={RERANKER_RUNTIME!r}: use one of {', '.join(RERANKER_RUNTIMES)}"
+    )
 RERANKER_THREADS = env.int("RERANKER_THREADS", default=0)  # ONNX Runtime threads; 0: per core

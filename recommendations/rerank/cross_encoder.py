@@ -173,8 +173,8 @@ class CrossEncoderReranker:
     def from_directory(
         cls, directory: Path, *, version: str = "", runtime: str = "tensorflow", **options
     ) -> CrossEncoderReranker:
-        """runtime "onnx": ONNX Runtime inference (exported on first use); if that fails, the
-        Keras model serves, logged."""
+        """runtime "tensorflow": the Keras model; "onnx": ONNX Runtime inference of its export
+        (made on first use). If the export fails, the Keras model serves, logged."""
         dtype_policy = options.pop("dtype_policy", None)
         threads = options.pop("threads", 0)
         model = load_model(directory, dtype_policy=dtype_policy)

@@ -43,7 +43,7 @@ def test_the_dense_prior_term_is_carried_into_the_export(tmp_path):
     assert np.argsort(scores).tolist() == np.argsort(expected).tolist()
 
 
-def test_the_reranker_loads_onnx_by_default_and_reuses_the_export(trained, tmp_path, monkeypatch):
+def test_the_reranker_runs_onnx_when_asked_and_reuses_the_export(trained, tmp_path, monkeypatch):
     directory = tmp_path / "artifact"
     shutil.copytree(trained.directory, directory, ignore=shutil.ignore_patterns(ONNX_FILE))
     onnx_reranker = CrossEncoderReranker.from_directory(directory, runtime="onnx")
