@@ -231,3 +231,42 @@ def limit_torch_threads() -> None:
     import torch
 
     torch.set_num_threads(1)
+
+
+class PipelineCandidates:
+    """The candidates the cross-encoder reorders in search: the pipeline's fused list (dense +
+    BM25 over the served catalogue), with each film's index vector for the dense prior. Mining
+    hard negatives here trains the model on the lists it will see."""
+
+    def __init__(self, films: list[Film]):
+        from dataclasses import replace as with_changes
+
+        from recommendations.search.pipeline import DEFAULT_CONFIG
+
+        self._texts = {film.movie_id: film.text for film in films}
+        # The fused list only: no reranker of any kind runs while mining.
+        self._config = with_changes(DEFAULT_CONFIG, rerank_weight=0.0, trained_rerank_depth=0)
+
+    def vector_of(self, movie_id: int) -> np.ndarray | None:
+        """The film's index vector (a right film the pipeline did not retrieve)."""
+        from recommendations.search.catalogue import get_snapshot
+        from recommendations.search.dense import get_dense_index
+
+        return get_dense_index(get_snapshot()).vector_of(movie_id)
+
+    def __call__(self, query: str, k: int) -> list[Candidate]:
+        from recommendations.search.pipeline import run_pipeline
+
+        result = run_pipeline(query, config=self._config)
+        fused = result.rankings["fused"][:k].tolist()
+        ids = [int(result.snapshot.ids[p]) for p in fused]
+        return [
+            Candidate(
+                movie_id=movie_id,
+                text=self._texts[movie_id],
+                vector=result.dense.vector_of(movie_id) if result.dense else None,
+                stage_scores={"fused": result.scores["fused"][p]},
+            )
+            for p, movie_id in zip(fused, ids, strict=True)
+            if movie_id in self._texts
+        ]

@@ -13,7 +13,14 @@ from django.db import transaction
 from jobs.models import Job
 from jobs.services import job_create, job_enqueue
 from recommendations.models import TrainedModel
-from recommendations.rerank.data import DenseCandidates, db_films, tmdb_films, tomt_queries
+from recommendations.rerank.data import (
+    CandidateSource,
+    DenseCandidates,
+    PipelineCandidates,
+    db_films,
+    tmdb_films,
+    tomt_queries,
+)
 from recommendations.rerank.training import Progress, Recipe, train_reranker
 
 logger = logging.getLogger(__name__)
@@ -82,8 +89,12 @@ def reranker_train(*, request: TrainingRequest, progress: Progress) -> TrainedMo
     if request.queries:
         queries, skipped = tomt_queries(request.queries, films)
         progress.log(f"{len(queries)} labelled queries, {skipped} skipped (answer not served)")
-    # INTERIM candidate source: exact dense search. Swap for the search pipeline at merge.
-    candidates = DenseCandidates(films, cache_dir=Path(settings.DATA_DIR) / "cache" / "rerank")
+    candidates: CandidateSource
+    if request.tmdb_csv:  # films read from a file, not served: exact dense search over them
+        cache_dir = Path(settings.DATA_DIR) / "cache" / "rerank"
+        candidates = DenseCandidates(films, cache_dir=cache_dir)
+    else:  # the served catalogue: the search pipeline's own fused candidates
+        candidates = PipelineCandidates(films)
     root = Path(settings.MODELS_DIR) / RERANKER_DIR
     result = train_reranker(
         films=films,

@@ -131,3 +131,20 @@ def test_without_chroma_search_falls_back_to_words_with_a_notice(films, settings
     assert titles(response, 1) == ["Jaws"]
     assert response.notices
     assert response.results[0].stages["dense"].rank is None
+
+
+def test_the_reranker_trains_on_the_pipelines_own_fused_candidates(films):
+    from recommendations.embedding import film_text
+    from recommendations.rerank.data import PipelineCandidates, db_films
+    from recommendations.search.pipeline import run_pipeline
+
+    query = "a shark kills swimmers at the beach"
+    candidates = PipelineCandidates(db_films())(query, 5)
+
+    result = run_pipeline(query)
+    fused = [int(result.snapshot.ids[p]) for p in result.rankings["fused"][:5]]
+    assert [c.movie_id for c in candidates] == fused
+    jaws = candidates[0]
+    assert jaws.movie_id == films["Jaws"].pk
+    assert jaws.text == film_text(films["Jaws"])
+    assert jaws.vector is not None and abs(float(jaws.vector @ jaws.vector) - 1) < 1e-4
