@@ -51,8 +51,11 @@ class CrossEncoderConfig:
     max_query_tokens: int = 48
     max_doc_tokens: int = 108
     bucket: int = 16  # pad lengths to a multiple of this: few shapes, little padding
-    use_dense_prior: bool = True
-    prior_scale: float = 20.0  # initial weight of the dense cosine
+    use_dense_prior: bool = True  # add a first-stage score with a learned weight (the prior)
+    # Which score: "dense", the query . film cosine; "fused", the search pipeline's fused score
+    # of the candidate (the list the model reorders also carries BM25, which "dense" ignores).
+    prior: str = "dense"
+    prior_scale: float = 20.0  # initial weight of the prior
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -190,9 +193,13 @@ class CrossEncoderReranker:
         reranker.training_query_ids = frozenset(training_query_ids(directory))
         return reranker
 
-    def dense_prior(self, query: str, candidates: list[Candidate]) -> np.ndarray:
+    def prior(self, query: str, candidates: list[Candidate]) -> np.ndarray:
+        """The first-stage score the model adds to its logit, per candidate."""
         if not self.config.use_dense_prior:
             return np.zeros(len(candidates), dtype=np.float32)
+        if self.config.prior == "fused":
+            fused = [c.stage_scores.get("fused", 0.0) for c in candidates]
+            return np.asarray(fused, dtype=np.float32)
         from recommendations.embedding import encode
         from recommendations.rerank.data import query_vectors
 
@@ -231,7 +238,7 @@ class CrossEncoderReranker:
     def score(self, query: str, candidates: list[Candidate]) -> list[float]:
         if not candidates:
             return []
-        prior = self.dense_prior(query, candidates)
+        prior = self.prior(query, candidates)
         return self.score_pairs(query, [c.text for c in candidates], prior).tolist()
 
     def warm_up(self) -> None:

@@ -4,7 +4,7 @@ training job. The command, the admin and the Celery task call these."""
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from django.conf import settings
@@ -22,6 +22,10 @@ from recommendations.rerank.data import (
     tomt_queries,
 )
 from recommendations.rerank.training import Progress, Recipe, train_reranker
+
+# The fused score is a sum of z-scores: a gap of 1 between two films is a large one, where the
+# dense cosine's gaps are hundredths (its initial weight is 20).
+FUSED_PRIOR_SCALE = 1.0
 
 logger = logging.getLogger(__name__)
 
@@ -80,7 +84,8 @@ def artifact_directory(model: TrainedModel) -> Path:
 def reranker_train(*, request: TrainingRequest, progress: Progress) -> TrainedModel:
     """Loads the catalogue and the queries, trains, writes the artifact, registers it."""
     films = tmdb_films(request.tmdb_csv) if request.tmdb_csv else db_films()
-    if len(films) < request.recipe.group_size * 2:
+    recipe = request.recipe
+    if len(films) < recipe.group_size * 2:
         raise ValueError(
             f"the catalogue has {len(films)} films: too few to train a reranker "
             f"(import films first, or pass a TMDB CSV)"
@@ -93,14 +98,15 @@ def reranker_train(*, request: TrainingRequest, progress: Progress) -> TrainedMo
     if request.tmdb_csv:  # films read from a file, not served: exact dense search over them
         cache_dir = Path(settings.DATA_DIR) / "cache" / "rerank"
         candidates = DenseCandidates(films, cache_dir=cache_dir)
-    else:  # the served catalogue: the search pipeline's own fused candidates
+    else:  # the served catalogue: the search pipeline's own fused candidates and scores
         candidates = PipelineCandidates(films)
+        recipe = replace(recipe, prior="fused", prior_scale=FUSED_PRIOR_SCALE)
     root = Path(settings.MODELS_DIR) / RERANKER_DIR
     result = train_reranker(
         films=films,
         queries=queries,
         candidates_for=candidates,
-        recipe=request.recipe,
+        recipe=recipe,
         output_root=root,
         progress=progress,
     )

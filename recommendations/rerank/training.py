@@ -69,6 +69,8 @@ class Recipe:
     head_lr: float = 1e-3
     warmup_fraction: float = 0.1
     use_dense_prior: bool = True
+    prior: str = "dense"  # or "fused": the search pipeline's fused score (CrossEncoderConfig)
+    prior_scale: float = 20.0  # the prior's initial weight: ~1 suits fused z-scores
     freeze_embeddings: bool = True
     seed: int = 13
 
@@ -145,10 +147,19 @@ def _mined_group(
     if len(pool) < recipe.group_size - 1:
         return None
     negatives = rng.sample(pool, recipe.group_size - 1)
+    prior: list[float] = []
+    if recipe.use_dense_prior and recipe.prior == "fused":
+        # The fused score is known only for retrieved films; a right film the pipeline did not
+        # retrieve is never reordered in search, so its group teaches nothing here.
+        retrieved = next((c for c in candidates if c.movie_id == positive[0]), None)
+        if retrieved is None:
+            return None
+        prior = [c.stage_scores["fused"] for c in (retrieved, *negatives)]
     return Group(
         query_id=query_id,
         query=query,
         docs=[positive, *((c.movie_id, c.text) for c in negatives)],
+        prior=prior,
         source=source,
         vectors=[positive_vector, *(c.vector for c in negatives)],
     )
@@ -213,7 +224,7 @@ def build_groups(
         )
         groups.extend([group] if group else [])
         progress.advance()
-    if recipe.use_dense_prior:
+    if recipe.use_dense_prior and recipe.prior == "dense":
         _attach_dense_prior(groups)
     return groups
 
@@ -353,7 +364,7 @@ def variant_scorer(reranker: CrossEncoderReranker):
     def score(query: str, candidates: list[Candidate]) -> dict[str, list[float]]:
         if not candidates:
             return {"cross-encoder": [], "cross-encoder logit only": []}
-        prior = reranker.dense_prior(query, candidates)
+        prior = reranker.prior(query, candidates)
         logits = reranker.score_pairs(query, [c.text for c in candidates], np.zeros_like(prior))
         weight = float(reranker.model.prior_weight.numpy())
         return {
@@ -412,6 +423,8 @@ def train_reranker(
         max_query_tokens=recipe.max_query_tokens,
         max_doc_tokens=recipe.max_doc_tokens,
         use_dense_prior=recipe.use_dense_prior,
+        prior=recipe.prior,
+        prior_scale=recipe.prior_scale,
     )
     fit_started = time.monotonic()
     losses = fit(model, groups, recipe, progress)

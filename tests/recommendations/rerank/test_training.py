@@ -69,3 +69,53 @@ def test_a_saved_model_scores_as_the_trained_one(trained, films):
     again = CrossEncoderReranker.from_directory(trained.directory).score(PLANTED_QUERY, pool)
     assert len(scores) == 6
     assert np.allclose(scores, again, atol=1e-5)
+
+
+def test_with_the_fused_prior_an_untrained_model_keeps_the_fused_order():
+    model = new_model(num_layers=1, prior="fused", prior_scale=1.0)
+    reranker = CrossEncoderReranker(model)
+    fused = [0.4, 2.5, -0.3, 1.2]
+    pool = [
+        Candidate(movie_id=i, text=f"film number {i}", stage_scores={"fused": score})
+        for i, score in enumerate(fused)
+    ]
+
+    scores = reranker.score("a film", pool)
+
+    assert np.argsort(scores).tolist() == np.argsort(fused).tolist()
+    assert np.allclose(scores, fused, atol=1e-5)  # the head starts at zero, the weight at 1
+
+
+def test_fused_prior_groups_carry_the_fused_scores_and_skip_unretrieved_answers():
+    import random
+
+    from recommendations.rerank.training import _mined_group
+
+    recipe = Recipe.tiny(prior="fused", group_size=3)
+    retrieved = [
+        Candidate(movie_id=i, text=f"film {i}", stage_scores={"fused": 5.0 - i}) for i in range(6)
+    ]
+
+    group = _mined_group(
+        query_id="q",
+        query="a query",
+        positive=(2, "film 2"),
+        candidates=retrieved,
+        recipe=recipe,
+        rng=random.Random(0),
+        source="labelled",
+    )
+    assert group is not None and group.docs[0] == (2, "film 2")
+    by_id = {c.movie_id: c.stage_scores["fused"] for c in retrieved}
+    assert group.prior == [by_id[movie_id] for movie_id, _ in group.docs]
+
+    missing = _mined_group(
+        query_id="q",
+        query="a query",
+        positive=(99, "film 99"),
+        candidates=retrieved,
+        recipe=recipe,
+        rng=random.Random(0),
+        source="labelled",
+    )
+    assert missing is None
