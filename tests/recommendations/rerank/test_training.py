@@ -96,26 +96,19 @@ def test_fused_prior_groups_carry_the_fused_scores_and_skip_unretrieved_answers(
         Candidate(movie_id=i, text=f"film {i}", stage_scores={"fused": 5.0 - i}) for i in range(6)
     ]
 
-    group = _mined_group(
-        query_id="q",
-        query="a query",
-        positive=(2, "film 2"),
-        candidates=retrieved,
-        recipe=recipe,
-        rng=random.Random(0),
-        source="labelled",
-    )
+    def group_for(answer: int):
+        return _mined_group(
+            query_id="q",
+            query="a query",
+            positive=(answer, f"film {answer}"),
+            candidates=retrieved,
+            recipe=recipe,
+            rng=random.Random(0),
+            source="labelled",
+        )
+
+    group = group_for(2)
     assert group is not None and group.docs[0] == (2, "film 2")
     by_id = {c.movie_id: c.stage_scores["fused"] for c in retrieved}
     assert group.prior == [by_id[movie_id] for movie_id, _ in group.docs]
-
-    missing = _mined_group(
-        query_id="q",
-        query="a query",
-        positive=(99, "film 99"),
-        candidates=retrieved,
-        recipe=recipe,
-        rng=random.Random(0),
-        source="labelled",
-    )
-    assert missing is None
+    assert group_for(99) is None  # not retrieved: no fused score to start from
