@@ -23,9 +23,12 @@ def client_ip(request: HttpRequest) -> str:
     return request.META.get("REMOTE_ADDR", "unknown")
 
 
+def current_window() -> int:
+    return int(time.time() // WINDOW_SECONDS)
+
+
 def request_count(key_base: str) -> int:
-    window = int(time.time() // WINDOW_SECONDS)
-    key = f"ratelimit:{key_base}:{window}"
+    key = f"ratelimit:{key_base}:{current_window()}"
     if cache.add(key, 1, timeout=WINDOW_SECONDS * 2):
         return 1
     try:
