@@ -41,7 +41,14 @@ def test_sync_index_then_check_index_agree_and_check_fails_on_drift(chroma, cata
 
 
 @pytest.mark.django_db
-def test_bootstrap_demo_is_idempotent(chroma, catalogue, capsys):
+def test_bootstrap_demo_is_idempotent(chroma, catalogue, capsys, settings, tmp_path):
+    from recommendations import query_encoder
+
+    settings.MODELS_DIR = tmp_path / "models"
+    query_encoder.get_query_encoder.cache_clear()
+    call_command("bootstrap_demo")
+    assert query_encoder.onnx_path().is_file()  # made before the web server's first search
+    query_encoder.get_query_encoder.cache_clear()
     call_command("bootstrap_demo")
     call_command("bootstrap_demo")
 

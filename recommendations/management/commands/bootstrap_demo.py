@@ -1,4 +1,5 @@
-"""Make a fresh checkout usable: an admin user, the bundled catalogue, its index. Idempotent."""
+"""Make a fresh checkout usable: an admin user, the bundled catalogue, its index, the query
+encoder's ONNX export. Idempotent."""
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -25,3 +26,8 @@ class Command(BaseCommand):
         else:
             self.stdout.write(self.style.WARNING(f"{CATALOGUE} is absent: no catalogue imported."))
         call_command("sync_index")
+
+        from recommendations.query_encoder import get_query_encoder
+
+        if get_query_encoder() is None:  # made here, the web server's first search is not slow
+            self.stdout.write(self.style.WARNING("No ONNX query encoder: queries use torch."))
