@@ -11,9 +11,7 @@ ONNX Runtime or the export fails, queries are encoded on torch as before (logged
 """
 
 import logging
-import os
 import threading
-import warnings
 from collections.abc import Sequence
 from functools import lru_cache
 from importlib import metadata
@@ -24,6 +22,7 @@ import numpy as np
 from django.conf import settings
 
 from recommendations.embedding import DIMENSIONS, MODEL_ID, encode, get_model
+from recommendations.onnx_models import cpu_session, export_module, mean_pool
 
 if TYPE_CHECKING:
     import onnxruntime
@@ -87,46 +86,24 @@ def _export(path: Path) -> None:
 
         def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
             hidden = self.transformer(input_ids=input_ids, attention_mask=attention_mask)[0]
-            weights = attention_mask.unsqueeze(-1).to(hidden.dtype)
-            pooled = (hidden * weights).sum(1) / weights.sum(1).clamp(min=1e-9)
-            return torch.nn.functional.normalize(pooled, dim=-1)
+            return torch.nn.functional.normalize(mean_pool(hidden, attention_mask), dim=-1)
 
-    model = Pooled(get_model()[0].auto_model).eval()
     example = _tokenizer().encode_batch(["an example query"])
     ids = torch.tensor([e.ids for e in example])
     mask = torch.tensor([e.attention_mask for e in example])
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(f"{path.name}.{os.getpid()}.part")
     batch_and_length = {0: "batch", 1: "tokens"}
-    # The tracer warns about shape checks it fixes as constants; the export is verified instead.
-    with torch.no_grad(), warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        torch.onnx.export(
-            model,
-            (ids, mask),
-            str(partial),
-            input_names=["input_ids", "attention_mask"],
-            output_names=["vectors"],
-            dynamic_axes={
-                "input_ids": batch_and_length,
-                "attention_mask": batch_and_length,
-                "vectors": {0: "batch"},
-            },
-            opset_version=17,
-            dynamo=False,  # the TorchScript exporter: no onnxscript needed, dynamic axes as asked
-        )
-    os.replace(partial, path)  # atomic: a process racing this one loads a whole file or exports
+    export_module(
+        Pooled(get_model()[0].auto_model),
+        (ids, mask),
+        path,
+        inputs={"input_ids": batch_and_length, "attention_mask": batch_and_length},
+        output="vectors",
+    )
 
 
 def _session(path: Path) -> "onnxruntime.InferenceSession":
-    import onnxruntime
-
-    options = onnxruntime.SessionOptions()
     # One thread: a query is too small to split, and a web server runs several processes.
-    options.intra_op_num_threads = 1
-    options.inter_op_num_threads = 1
-    options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_ENABLE_ALL
-    return onnxruntime.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+    return cpu_session(path, threads=1)
 
 
 def _verified(encoder: QueryEncoder) -> QueryEncoder:

@@ -21,7 +21,7 @@ import re
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -239,13 +239,11 @@ class PipelineCandidates:
     hard negatives here trains the model on the lists it will see."""
 
     def __init__(self, films: list[Film]):
-        from dataclasses import replace as with_changes
-
         from recommendations.search.pipeline import DEFAULT_CONFIG
 
         self._texts = {film.movie_id: film.text for film in films}
         # The fused list only: no reranker of any kind runs while mining.
-        self._config = with_changes(DEFAULT_CONFIG, rerank_weight=0.0, trained_rerank_depth=0)
+        self._config = replace(DEFAULT_CONFIG, rerank_weight=0.0, trained_rerank_depth=0)
 
     def vector_of(self, movie_id: int) -> np.ndarray | None:
         """The film's index vector (a right film the pipeline did not retrieve)."""

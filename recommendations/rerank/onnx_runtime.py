@@ -11,24 +11,21 @@ model whose export fails or differs is served by TensorFlow as before. Measured 
 from __future__ import annotations
 
 import logging
-import os
 import threading
-import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
 
-if TYPE_CHECKING:
-    import onnxruntime
+from recommendations.onnx_models import cpu_session, export_module, mean_pool
 
+if TYPE_CHECKING:
     from recommendations.rerank.cross_encoder import CrossEncoderModel
 
 logger = logging.getLogger(__name__)
 
 ONNX_FILE = "model.onnx"
 EXPORT_TOLERANCE = 1e-3  # largest logit difference from Keras, relative to the logits' size
-INPUTS = ("input_ids", "token_type_ids", "attention_mask", "prior")
 
 
 def _bert_state(model: CrossEncoderModel) -> dict[str, np.ndarray]:
@@ -92,9 +89,7 @@ def _torch_twin(model: CrossEncoderModel):
             states = self.bert(
                 input_ids=input_ids, token_type_ids=token_type_ids, attention_mask=attention_mask
             )[0]
-            weights = attention_mask.unsqueeze(-1).to(states.dtype)
-            pooled = (states * weights).sum(1) / weights.sum(1).clamp(min=1e-9)
-            features = torch.cat([states[:, 0], pooled], dim=-1)
+            features = torch.cat([states[:, 0], mean_pool(states, attention_mask)], dim=-1)
             hidden = torch.nn.functional.gelu(self.hidden(features))
             return self.out(hidden)[:, 0] + prior_weight * prior
 
@@ -112,34 +107,25 @@ def export(model: CrossEncoderModel, path: Path) -> None:
         torch.zeros(1),
     )
     batch_and_length = {0: "batch", 1: "tokens"}
-    partial = path.with_name(f"{path.name}.{os.getpid()}.part")
-    # The tracer warns about shape checks it fixes as constants; the export is verified instead.
-    with torch.no_grad(), warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        torch.onnx.export(
-            twin,
-            example,
-            str(partial),
-            input_names=list(INPUTS),
-            output_names=["scores"],
-            dynamic_axes={
-                "input_ids": batch_and_length,
-                "token_type_ids": batch_and_length,
-                "attention_mask": batch_and_length,
-                "prior": {0: "batch"},
-                "scores": {0: "batch"},
-            },
-            opset_version=17,
-            dynamo=False,
-        )
-    os.replace(partial, path)
+    export_module(
+        twin,
+        example,
+        path,
+        inputs={
+            "input_ids": batch_and_length,
+            "token_type_ids": batch_and_length,
+            "attention_mask": batch_and_length,
+            "prior": {0: "batch"},
+        },
+        output="scores",
+    )
 
 
 class OnnxForward:
     """Callable like the Keras forward: (ids, types, mask, prior) -> scores."""
 
     def __init__(self, path: Path, *, threads: int = 0) -> None:
-        self.session = _session(path, threads)
+        self.session = cpu_session(path, threads=threads)
         self._lock = threading.Lock()
 
     def __call__(self, input_ids, token_type_ids, attention_mask, prior) -> np.ndarray:
@@ -152,16 +138,6 @@ class OnnxForward:
         with self._lock:
             (scores,) = self.session.run(None, feed)
         return scores
-
-
-def _session(path: Path, threads: int) -> onnxruntime.InferenceSession:
-    import onnxruntime
-
-    options = onnxruntime.SessionOptions()
-    options.intra_op_num_threads = threads  # 0: one per core
-    options.inter_op_num_threads = 1
-    options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_ENABLE_ALL
-    return onnxruntime.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
 
 
 def probe_batch():

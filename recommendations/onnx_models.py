@@ -1,0 +1,62 @@
+"""What the query encoder and the cross-encoder's ONNX runtime share: a torch module written
+as an ONNX graph (atomically, so processes racing to export never load half a file) and an
+ONNX Runtime session on the CPU."""
+
+import os
+import warnings
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import onnxruntime
+    import torch
+
+OPSET = 17
+
+
+def export_module(
+    module: "torch.nn.Module",
+    example: tuple,
+    path: Path,
+    *,
+    inputs: dict[str, dict[int, str]],
+    output: str,
+) -> None:
+    """`inputs`: each input's name and its dynamic axes, in forward()'s order; the output's
+    first axis is the batch."""
+    import torch
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(f"{path.name}.{os.getpid()}.part")
+    # The tracer warns about shape checks it fixes as constants; every caller checks the
+    # exported graph against the original instead.
+    with torch.no_grad(), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(
+            module.eval(),
+            example,
+            str(partial),
+            input_names=list(inputs),
+            output_names=[output],
+            dynamic_axes={**inputs, output: {0: "batch"}},
+            opset_version=OPSET,
+            dynamo=False,  # the TorchScript exporter: no onnxscript needed, dynamic axes as asked
+        )
+    os.replace(partial, path)
+
+
+def mean_pool(states: "torch.Tensor", attention_mask: "torch.Tensor") -> "torch.Tensor":
+    """The mean of the token states the mask keeps (sentence-transformers' pooling)."""
+    weights = attention_mask.unsqueeze(-1).to(states.dtype)
+    return (states * weights).sum(1) / weights.sum(1).clamp(min=1e-9)
+
+
+def cpu_session(path: Path, *, threads: int) -> "onnxruntime.InferenceSession":
+    """threads: ONNX Runtime's intra-op threads; 0 is one per core."""
+    import onnxruntime
+
+    options = onnxruntime.SessionOptions()
+    options.intra_op_num_threads = threads
+    options.inter_op_num_threads = 1
+    options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_ENABLE_ALL
+    return onnxruntime.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
