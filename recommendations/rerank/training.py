@@ -1,13 +1,20 @@
 """Fine-tuning the cross-encoder.
 
-Data: each training example is a group, one query with its right film first and
-`group_size - 1` hard negatives mined from the first stages' top results for that query; the
-loss is softmax cross-entropy over the group (the right film should win). Groups come from
+Data: each training example is a group, one query with its right film first and every hard
+negative mined from the first stages' top results for that query; each epoch draws
+`group_size - 1` of those negatives afresh, and the loss is softmax cross-entropy over the drawn
+group (the right film should win). Groups come from
 
 * labelled queries (e.g. tomt-dev), split BY QUERY: held-out queries are never trained on;
 * the catalogue itself: a sentence of a film's synopsis, or a handful of its keywords, asks for
   that film (the sentence or keywords are cut out of the film's text the model reads), so a
   curator with their own catalogue and no labelled queries can train too.
+
+With the fused prior (the search pipeline's score, which the model adds to its logit), a group
+trains with that prior only where it is fair and known: a labelled query whose right film the
+pipeline retrieved. A labelled query whose right film it missed, and every catalogue query (the
+index holds the very sentence it asks with, so the prior would give the answer away), train the
+logit alone, with no prior.
 
 `train_reranker()` does it all and writes a versioned artifact; it takes the candidate source
 as an argument (the interim DenseCandidates now, the real pipeline later).
@@ -21,7 +28,7 @@ import logging
 import math
 import random
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Protocol
 
@@ -58,8 +65,11 @@ class Recipe:
     groups_per_step: int = 6
     epochs: int = 1
     max_pairs: int = 4800  # cap on training pairs per epoch; 0 = no cap
-    negatives_from_top: int = 30
+    negatives_from_top: int = 30  # negatives are drawn from these, afresh each epoch
     synthetic_queries: int = 300  # catalogue-generated queries (sentence / keyword)
+    # Labelled queries whose right film the first stages did not retrieve: train the logit on
+    # them without a prior (True), or leave them out.
+    train_unretrieved: bool = True
     validation_fraction: float = 0.25
     rerank_depth: int = 20
     candidate_pool: int = 100
@@ -100,11 +110,23 @@ class Recipe:
 class Group:
     query_id: str
     query: str
-    docs: list[tuple[int, str]]  # (movie_id, text); the right film first
-    prior: list[float] = field(default_factory=list)  # dense cosine per doc
+    docs: list[tuple[int, str]]  # (movie_id, text); the right film first, then its negatives
+    prior: list[float] = field(default_factory=list)  # the prior per doc; empty: no prior
     source: str = "labelled"
     # Index vectors of the docs where the candidate source gave them (for the prior).
     vectors: list[np.ndarray | None] = field(default_factory=list, repr=False)
+
+    def drawn(self, size: int, rng: random.Random) -> Group:
+        """The right film and `size - 1` of its negatives, drawn at random (an epoch's view)."""
+        if len(self.docs) <= size:
+            return self
+        picked = [0, *sorted(rng.sample(range(1, len(self.docs)), size - 1))]
+        return replace(
+            self,
+            docs=[self.docs[i] for i in picked],
+            prior=[self.prior[i] for i in picked] if self.prior else [],
+            vectors=[],
+        )
 
 
 class Progress(Protocol):
@@ -134,27 +156,26 @@ def _mined_group(
     positive: tuple[int, str],
     candidates: list[Candidate],
     recipe: Recipe,
-    rng: random.Random,
     source: str,
     positive_vector: np.ndarray | None = None,
 ) -> Group | None:
-    pool = [c for c in candidates if c.movie_id != positive[0]][: recipe.negatives_from_top]
+    negatives = [c for c in candidates if c.movie_id != positive[0]][: recipe.negatives_from_top]
     if positive_vector is None:  # retrieved, and its text is what we train on
         positive_vector = next(
             (c.vector for c in candidates if c.movie_id == positive[0] and c.text == positive[1]),
             None,
         )
-    if len(pool) < recipe.group_size - 1:
+    if len(negatives) < recipe.group_size - 1:
         return None
-    negatives = rng.sample(pool, recipe.group_size - 1)
     prior: list[float] = []
-    if recipe.use_dense_prior and recipe.prior == "fused":
-        # The fused score is known only for retrieved films; a right film the pipeline did not
-        # retrieve is never reordered in search, so its group teaches nothing here.
+    if recipe.use_dense_prior and recipe.prior == "fused" and source == "labelled":
+        # The fused score is known only for films the pipeline retrieved; a right film it
+        # missed trains the logit alone (no prior), or not at all.
         retrieved = next((c for c in candidates if c.movie_id == positive[0]), None)
-        if retrieved is None:
+        if retrieved is None and not recipe.train_unretrieved:
             return None
-        prior = [c.stage_scores["fused"] for c in (retrieved, *negatives)]
+        if retrieved is not None:
+            prior = [c.stage_scores["fused"] for c in (retrieved, *negatives)]
     return Group(
         query_id=query_id,
         query=query,
@@ -206,7 +227,6 @@ def build_groups(
             positive=(query.movie_id, texts[query.movie_id]),
             candidates=next(mined),
             recipe=recipe,
-            rng=rng,
             source="labelled",
             positive_vector=vector_of(query.movie_id),
         )
@@ -219,7 +239,6 @@ def build_groups(
             positive=(film.movie_id, cut_text),
             candidates=next(mined_generated),
             recipe=recipe,
-            rng=rng,
             source="catalogue",
         )
         groups.extend([group] if group else [])
@@ -336,7 +355,6 @@ def fit(
     """Fine-tunes in place; returns the mean loss of each tenth of training (or each step when
     there are fewer than ten)."""
     rng = random.Random(recipe.seed + 1)
-    per_epoch = groups
     if recipe.max_pairs:
         per_epoch_groups = max(1, recipe.max_pairs // recipe.group_size)
     else:
@@ -348,7 +366,10 @@ def fit(
     progress.start(total_steps, "training")
     losses: list[float] = []
     for _ in range(recipe.epochs):
-        per_epoch = rng.sample(groups, len(groups))[:per_epoch_groups]
+        per_epoch = [
+            group.drawn(recipe.group_size, rng)
+            for group in rng.sample(groups, len(groups))[:per_epoch_groups]
+        ]
         for start in range(0, len(per_epoch), recipe.groups_per_step):
             batch, prior = batcher.batch(per_epoch[start : start + recipe.groups_per_step])
             loss = float(step(batch.input_ids, batch.token_type_ids, batch.attention_mask, prior))
@@ -414,6 +435,9 @@ def train_reranker(
     groups = build_groups(train_queries, films, candidates_for, recipe, progress)
     mined_s = time.monotonic() - started
     sources = {s: sum(g.source == s for g in groups) for s in ("labelled", "catalogue")}
+    sources["labelled without prior"] = (
+        sum(g.source == "labelled" and not g.prior for g in groups) if recipe.use_dense_prior else 0
+    )
     progress.log(f"{len(groups)} groups of {recipe.group_size} ({sources}) in {mined_s:.0f} s")
     if not groups:
         raise ValueError("no training groups: the catalogue or the queries are too small")

@@ -86,9 +86,7 @@ def test_with_the_fused_prior_an_untrained_model_keeps_the_fused_order():
     assert np.allclose(scores, fused, atol=1e-5)  # the head starts at zero, the weight at 1
 
 
-def test_fused_prior_groups_carry_the_fused_scores_and_skip_unretrieved_answers():
-    import random
-
+def test_fused_prior_groups_carry_the_fused_scores_where_the_answer_was_retrieved():
     from recommendations.rerank.training import _mined_group
 
     recipe = Recipe.tiny(prior="fused", group_size=3)
@@ -96,19 +94,40 @@ def test_fused_prior_groups_carry_the_fused_scores_and_skip_unretrieved_answers(
         Candidate(movie_id=i, text=f"film {i}", stage_scores={"fused": 5.0 - i}) for i in range(6)
     ]
 
-    def group_for(answer: int):
+    def group_for(answer: int, *, source: str = "labelled", recipe: Recipe = recipe):
         return _mined_group(
             query_id="q",
             query="a query",
             positive=(answer, f"film {answer}"),
             candidates=retrieved,
             recipe=recipe,
-            rng=random.Random(0),
-            source="labelled",
+            source=source,
         )
 
     group = group_for(2)
     assert group is not None and group.docs[0] == (2, "film 2")
+    assert [movie_id for movie_id, _ in group.docs] == [2, 0, 1, 3, 4, 5]  # every negative kept
     by_id = {c.movie_id: c.stage_scores["fused"] for c in retrieved}
     assert group.prior == [by_id[movie_id] for movie_id, _ in group.docs]
-    assert group_for(99) is None  # not retrieved: no fused score to start from
+    # Not retrieved: no fused score to start from, so the logit trains alone, or not at all.
+    unretrieved = group_for(99)
+    assert unretrieved is not None and unretrieved.docs[0] == (99, "film 99")
+    assert unretrieved.prior == []
+    assert group_for(99, recipe=Recipe.tiny(prior="fused", train_unretrieved=False)) is None
+    # A catalogue query's sentence is in the index the fused score came from: no prior.
+    assert group_for(2, source="catalogue").prior == []
+
+
+def test_each_epoch_draws_its_negatives_afresh_and_keeps_the_prior_aligned():
+    import random
+
+    docs = [(i, f"film {i}") for i in range(10)]
+    group = Group("q", "a query", docs, prior=[float(i) for i in range(10)])
+    rng = random.Random(0)
+
+    views = [group.drawn(4, rng) for _ in range(20)]
+
+    assert all(v.docs[0] == (0, "film 0") and len(v.docs) == 4 for v in views)
+    assert all(v.prior == [float(movie_id) for movie_id, _ in v.docs] for v in views)
+    assert len({tuple(v.docs) for v in views}) > 1  # not the same negatives every epoch
+    assert group.drawn(10, rng) is group  # nothing to draw from
