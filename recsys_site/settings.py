@@ -308,7 +308,7 @@ RERANKER_RECIPE = env.str("RERANKER_RECIPE", default="default")
 # How search runs the active cross-encoder: "tensorflow" (the Keras model; the fastest runtime
 # on this machine, docs/benchmarks.md) or "onnx" (exported from the trained weights on first
 # load and checked against them; recommendations/rerank/onnx_runtime.py).
-RERANKER_RUNTIMES = ("tensorflow", "onnx")
+RERANKER_RUNTIMES = ("tensorflow", "onnx", "onnx-int8")
 RERANKER_RUNTIME = env.str("RERANKER_RUNTIME", default="tensorflow").strip().lower()
 if RERANKER_RUNTIME not in RERANKER_RUNTIMES:
     raise ImproperlyConfigured(

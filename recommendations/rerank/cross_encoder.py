@@ -155,7 +155,7 @@ class CrossEncoderReranker:
         self.model = model
         self.config = model.config
         self.version = version
-        self.runtime = "tensorflow" if forward is None else "onnx"
+        self.runtime = "tensorflow" if forward is None else getattr(forward, "runtime", "onnx")
         self.training_query_ids: frozenset[str] = frozenset()  # evaluation leaves them out
         self._lock = threading.Lock()
         if forward is not None:
@@ -177,16 +177,19 @@ class CrossEncoderReranker:
         cls, directory: Path, *, version: str = "", runtime: str = "tensorflow", **options
     ) -> CrossEncoderReranker:
         """runtime "tensorflow": the Keras model; "onnx": ONNX Runtime inference of its export
-        (made on first use). If the export fails, the Keras model serves, logged."""
+        (made on first use); "onnx-int8": the same with int8 weights. If the export fails, the
+        Keras model serves, logged."""
         dtype_policy = options.pop("dtype_policy", None)
         threads = options.pop("threads", 0)
         model = load_model(directory, dtype_policy=dtype_policy)
         forward = None
-        if runtime == "onnx":
+        if runtime in ("onnx", "onnx-int8"):
             from recommendations.rerank.onnx_runtime import onnx_forward_for
 
             try:
-                forward = onnx_forward_for(model, directory, threads=threads)
+                forward = onnx_forward_for(
+                    model, directory, threads=threads, int8=runtime == "onnx-int8"
+                )
             except Exception:
                 logger.exception("ONNX inference unavailable for %s; using TensorFlow", directory)
         reranker = cls(model, version=version, forward=forward, **options)

@@ -11,7 +11,9 @@ model whose export fails or differs is served by TensorFlow as before. Measured 
 from __future__ import annotations
 
 import logging
+import os
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -25,7 +27,11 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 ONNX_FILE = "model.onnx"
+INT8_FILE = "model.int8.onnx"  # the same graph with int8 weights (dynamic quantisation)
 EXPORT_TOLERANCE = 1e-3  # largest logit difference from Keras, relative to the logits' size
+# int8 weights move logits by design; this only catches a broken graph. What they cost in
+# ranking is measured on held-out queries (bench/rerank.py --relevance, docs/benchmarks.md).
+INT8_TOLERANCE = 0.25
 
 
 def _bert_state(model: CrossEncoderModel) -> dict[str, np.ndarray]:
@@ -125,6 +131,7 @@ class OnnxForward:
     """Callable like the Keras forward: (ids, types, mask, prior) -> scores."""
 
     def __init__(self, path: Path, *, threads: int = 0) -> None:
+        self.runtime = "onnx-int8" if path.name == INT8_FILE else "onnx"
         self.session = cpu_session(path, threads=threads)
         self._lock = threading.Lock()
 
@@ -158,25 +165,61 @@ def probe_batch():
     return (batch.input_ids, batch.token_type_ids, batch.attention_mask, prior)
 
 
-def onnx_forward_for(model: CrossEncoderModel, directory: Path, *, threads: int = 0) -> OnnxForward:
-    """The artifact's ONNX forward, exported on first use (again if the file on disk fails to
-    load or to match), and checked against the Keras model each time it is loaded."""
-    path = directory / ONNX_FILE
+def quantize_int8(source: Path, target: Path) -> None:
+    """ONNX Runtime's dynamic quantisation: int8 weights, activations quantised per batch."""
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    partial = target.with_name(f"{target.name}.{os.getpid()}.part")
+    quantize_dynamic(str(source), str(partial), weight_type=QuantType.QInt8)
+    os.replace(partial, target)
+
+
+def onnx_forward_for(
+    model: CrossEncoderModel, directory: Path, *, threads: int = 0, int8: bool = False
+) -> OnnxForward:
+    """The artifact's ONNX forward (int8: of its int8-weight twin, made from the fp32 export),
+    made on first use (again if the file on disk fails to load or to match), and checked
+    against the Keras model each time it is loaded."""
+    fp32 = directory / ONNX_FILE
+    forward = _forward_from(
+        model, fp32, threads, EXPORT_TOLERANCE, make=lambda path: export(model, path)
+    )
+    if not int8:
+        return forward
+    return _forward_from(
+        model,
+        directory / INT8_FILE,
+        threads,
+        INT8_TOLERANCE,
+        make=lambda path: quantize_int8(fp32, path),
+    )
+
+
+def _forward_from(
+    model: CrossEncoderModel,
+    path: Path,
+    threads: int,
+    tolerance: float,
+    *,
+    make: Callable[[Path], None],
+) -> OnnxForward:
     if path.is_file():
         try:
-            return _checked_forward(model, path, threads)
+            return _checked_forward(model, path, threads, tolerance)
         except Exception:
-            logger.warning("exporting %s again: it failed to load or to match", path, exc_info=True)
-    export(model, path)
-    return _checked_forward(model, path, threads)
+            logger.warning("making %s again: it failed to load or to match", path, exc_info=True)
+    make(path)
+    return _checked_forward(model, path, threads, tolerance)
 
 
-def _checked_forward(model: CrossEncoderModel, path: Path, threads: int) -> OnnxForward:
+def _checked_forward(
+    model: CrossEncoderModel, path: Path, threads: int, tolerance: float
+) -> OnnxForward:
     forward = OnnxForward(path, threads=threads)
     probe = probe_batch()
     expected = np.asarray(model(*probe, training=False), dtype=np.float32)
     difference = float(np.abs(forward(*probe) - expected).max())
-    if difference > EXPORT_TOLERANCE * (1.0 + float(np.abs(expected).max())):
+    if difference > tolerance * (1.0 + float(np.abs(expected).max())):
         path.unlink(missing_ok=True)
-        raise ValueError(f"the ONNX export differs from Keras by {difference:.2e}")
+        raise ValueError(f"the ONNX graph {path.name} differs from Keras by {difference:.2e}")
     return forward

@@ -8,7 +8,12 @@ import numpy as np
 from recommendations.rerank import onnx_runtime
 from recommendations.rerank.cross_encoder import CrossEncoderReranker, load_model, new_model
 from recommendations.rerank.encoder import encode_pairs
-from recommendations.rerank.onnx_runtime import ONNX_FILE, onnx_forward_for
+from recommendations.rerank.onnx_runtime import (
+    INT8_FILE,
+    INT8_TOLERANCE,
+    ONNX_FILE,
+    onnx_forward_for,
+)
 
 QUERY = "an old sailor hunts the white whale that took his leg"
 DOCS = [
@@ -83,3 +88,38 @@ def test_an_export_that_cannot_be_made_falls_back_to_tensorflow(
 
     assert reranker.runtime == "tensorflow"
     assert "ONNX inference unavailable" in caplog.text
+
+
+def test_int8_weights_are_made_from_the_fp32_export_once_and_score_near_keras(
+    trained, tmp_path, monkeypatch
+):
+    directory = tmp_path / "artifact"
+    shutil.copytree(trained.directory, directory, ignore=shutil.ignore_patterns("*.onnx"))
+
+    reranker = CrossEncoderReranker.from_directory(directory, runtime="onnx-int8")
+
+    assert reranker.runtime == "onnx-int8"
+    assert (directory / ONNX_FILE).is_file() and (directory / INT8_FILE).is_file()
+    assert (directory / INT8_FILE).stat().st_size < 0.5 * (directory / ONNX_FILE).stat().st_size
+    prior = np.zeros(len(DOCS), dtype=np.float32)
+    expected = CrossEncoderReranker.from_directory(directory).score_pairs(QUERY, DOCS, prior)
+    scores = reranker.score_pairs(QUERY, DOCS, prior)
+    assert np.abs(scores - expected).max() <= INT8_TOLERANCE * (1 + np.abs(expected).max())
+
+    made = []
+    monkeypatch.setattr(onnx_runtime, "quantize_int8", lambda *args: made.append(args))
+    assert CrossEncoderReranker.from_directory(directory, runtime="onnx-int8").runtime == (
+        "onnx-int8"
+    )
+    assert made == []  # the int8 file of the first load served the second
+
+
+def test_a_corrupt_int8_file_is_made_again(trained, tmp_path):
+    directory = tmp_path / "artifact"
+    shutil.copytree(trained.directory, directory, ignore=shutil.ignore_patterns("*.onnx"))
+    (directory / INT8_FILE).write_bytes(b"not a graph")
+
+    reranker = CrossEncoderReranker.from_directory(directory, runtime="onnx-int8")
+
+    assert reranker.runtime == "onnx-int8"
+    assert (directory / INT8_FILE).stat().st_size > 1000
