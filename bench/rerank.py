@@ -1,12 +1,19 @@
-"""Cross-encoder reranking latency on CPU, option by option, side by side.
+"""Cross-encoder reranking on CPU, option by option, side by side.
 
-    .venv/bin/python bench/rerank.py [--model var/models/reranker/<version>] [--queries 30]
+    .venv/bin/python -m bench.catalogues tmdb
+    .venv/bin/python bench/rerank.py [--model <artifact dir>] [--queries 30] [--only default ONNX]
+                                     [--relevance]
 
-Each variant reranks the top 20 dense candidates of the same held-out tomt-dev queries over
-TMDB 5000 (interim candidate source, recommendations.rerank.data). Prints p50/p95 per variant,
-its ratio to the default (fp32, dynamic shapes), and end-to-end search (query embedding +
-exact dense top 100 + rerank top 20). The machine's load average is printed with the figures:
-on a shared 2-core box it moves every number.
+Every variant reranks the same candidates: the search pipeline's fused top 20 for held-out
+tomt-dev queries over the TMDB 5000 bench catalogue (`var/bench/tmdb`), the lists search hands
+the cross-encoder. Without --model, an untrained model of the default recipe's shape (time does
+not depend on the weights). Prints p50/p95 per variant and its ratio to the default (TensorFlow
+fp32), then end to end: the whole search pipeline (`run_pipeline`: query encoder, BM25, dense,
+fusion, the 20 films' texts from the database, the cross-encoder), once per runtime search can
+use. --relevance (with --model) also scores every held-out query with each runtime, for
+nDCG@10 side by side at rerank depths 20 and 30: what a faster runtime costs in ranking, and
+what reordering deeper buys. The load average is printed with
+the figures: on a shared 2-core box it moves every number.
 """
 
 from __future__ import annotations
@@ -17,15 +24,17 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
-
-import django
-import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "recsys_site.settings")
-django.setup()
+
+from bench.catalogues import SHARED_DATA, setup_django  # noqa: E402
+
+setup_django("tmdb")
+
+import numpy as np  # noqa: E402
 
 from recommendations.rerank.cross_encoder import (  # noqa: E402
     CrossEncoderModel,
@@ -34,115 +43,136 @@ from recommendations.rerank.cross_encoder import (  # noqa: E402
     new_model,
 )
 from recommendations.rerank.data import (  # noqa: E402
-    DenseCandidates,
+    PipelineCandidates,
+    db_films,
     limit_torch_threads,
-    tmdb_films,
     tomt_queries,
 )
-from recommendations.rerank.evaluation import split_by_query  # noqa: E402
+from recommendations.rerank.evaluation import (  # noqa: E402
+    RankingMetrics,
+    rank_of,
+    rerank_order,
+    split_by_query,
+)
+from recommendations.rerank.training import Recipe  # noqa: E402
 
-DATA = ROOT.parent / "shared" / "data"
 DEPTH = 20
+RELEVANCE_DEPTHS = (20, 30)  # --relevance: reorder the fused top 20, and the top 30
 
 
 def percentile(values: list[float], q: float) -> float:
     return float(np.percentile(np.asarray(values) * 1000, q))
 
 
-def measure(reranker: CrossEncoderReranker, work: list, *, repeat: int = 1) -> list[float]:
-    reranker.score(*work[0])  # trace / compile outside the timing
+def measure(reranker: CrossEncoderReranker, work: list) -> list[float]:
+    reranker.score(*work[0])  # trace outside the timing
     timings = []
-    for _ in range(repeat):
-        for query, candidates in work:
-            started = time.perf_counter()
-            reranker.score(query, candidates)
-            timings.append(time.perf_counter() - started)
+    for query, candidates in work:
+        started = time.perf_counter()
+        reranker.score(query, candidates)
+        timings.append(time.perf_counter() - started)
     return timings
 
 
-def variants(args) -> dict[str, callable]:
+def variants(args) -> dict[str, Callable[[], CrossEncoderReranker]]:
     """name -> a function building that reranker."""
-    import keras
+    recipe = Recipe()
 
-    def trained(**options) -> CrossEncoderModel:
-        if args.model:
-            return load_model(args.model, **options)
-        return new_model(num_layers=args.layers)
+    def trained(num_layers: int | None = None) -> CrossEncoderModel:
+        if args.model and num_layers is None:
+            return load_model(args.model)
+        return new_model(
+            num_layers=num_layers or recipe.num_layers,
+            max_query_tokens=recipe.max_query_tokens,
+            max_doc_tokens=recipe.max_doc_tokens,
+            prior="fused",
+            prior_scale=1.0,
+        )
 
-    def with_layers(n: int):
-        return lambda: CrossEncoderReranker(new_model(num_layers=n))
-
-    def bf16():
-        return CrossEncoderReranker(trained(dtype_policy="mixed_bfloat16"))
-
-    def int8():
-        model = trained()
-        model.encoder.quantize("int8")
-        return CrossEncoderReranker(model)
-
-    def xla():
-        return CrossEncoderReranker(trained(), jit_compile=True)
-
-    def onnx(threads: int):
-        def build():
+    def onnx(threads: int = 0, *, int8: bool = False):
+        def build() -> CrossEncoderReranker:
             from recommendations.rerank.onnx_runtime import onnx_forward_for
 
             model = trained()
             export_dir = Path(tempfile.mkdtemp(prefix="rerank-onnx-"))
-            forward = onnx_forward_for(model, export_dir, threads=threads)
+            forward = onnx_forward_for(model, export_dir, threads=threads, int8=int8)
             return CrossEncoderReranker(model, forward=forward)
 
         return build
 
-    def onnx_int8():
-        """ONNX Runtime's dynamic int8 quantisation of the export: measured, not offered (on
-        the tests' tiny model it moved logits by up to 17 % of their range)."""
-        from onnxruntime.quantization import QuantType, quantize_dynamic
-
-        from recommendations.rerank.onnx_runtime import ONNX_FILE, OnnxForward, export
-
-        model = trained()
-        export_dir = Path(tempfile.mkdtemp(prefix="rerank-onnx-"))
-        export(model, export_dir / ONNX_FILE)
-        quantize_dynamic(
-            str(export_dir / ONNX_FILE), str(export_dir / "int8.onnx"), weight_type=QuantType.QInt8
-        )
-        return CrossEncoderReranker(model, forward=OnnxForward(export_dir / "int8.onnx"))
-
-    del keras
     return {
-        "default (fp32, dynamic shapes)": lambda: CrossEncoderReranker(trained()),
-        "ONNX Runtime, 1 thread": onnx(1),
-        "ONNX Runtime, a thread per core": onnx(0),
-        "ONNX Runtime int8 weights, a thread per core": onnx_int8,
-        "XLA jit, bucketed lengths": xla,
-        "mixed bfloat16": bf16,
-        "int8 weights (keras quantize)": int8,
-        "6 layers (full MiniLM)": with_layers(6),
-        "2 layers": with_layers(2),
+        "default: TensorFlow fp32": lambda: CrossEncoderReranker(trained()),
+        "ONNX Runtime fp32": onnx(),
+        "ONNX Runtime fp32, 1 thread": onnx(1),
+        "ONNX Runtime int8 weights": onnx(int8=True),
+        "TensorFlow, 2 layers (untrained)": lambda: CrossEncoderReranker(trained(2)),
+        "TensorFlow, 4 layers (untrained)": lambda: CrossEncoderReranker(trained(4)),
     }
+
+
+RUNTIMES = {  # what settings.RERANKER_RUNTIME can name -> its variant here
+    "tensorflow": "default: TensorFlow fp32",
+    "onnx": "ONNX Runtime fp32",
+    "onnx-int8": "ONNX Runtime int8 weights",
+}
+
+
+def end_to_end(reranker: CrossEncoderReranker, queries: list[str]) -> list[float]:
+    """The whole search pipeline with this reranker as the active one."""
+    import recommendations.search.pipeline as pipeline
+
+    active = pipeline.get_active_reranker
+    pipeline.get_active_reranker = lambda query_vectors=None: reranker
+    try:
+        pipeline.run_pipeline(queries[0])  # warm: snapshot, indexes, graph
+        timings = []
+        for query in queries:
+            started = time.perf_counter()
+            pipeline.run_pipeline(query)
+            timings.append(time.perf_counter() - started)
+        return timings
+    finally:
+        pipeline.get_active_reranker = active
+
+
+def relevance(reranker: CrossEncoderReranker, pools: list) -> dict[int, dict[str, float]]:
+    """Metrics per rerank depth. A pair's score does not depend on the other candidates, so
+    one scoring of the deepest head serves every depth."""
+    ranks: dict[int, list[int | None]] = {depth: [] for depth in RELEVANCE_DEPTHS}
+    for answer, query, candidates in pools:
+        scores = reranker.score(query, candidates[: max(RELEVANCE_DEPTHS)])
+        for depth, found in ranks.items():
+            found.append(rank_of(answer, rerank_order(candidates, scores[:depth], depth)))
+    return {depth: RankingMetrics(found).summary() for depth, found in ranks.items()}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--model", type=Path, help="a trained artifact directory")
-    parser.add_argument("--layers", type=int, default=4, help="untrained model's layers")
-    parser.add_argument("--queries", type=int, default=20)
+    parser.add_argument("--queries", type=int, default=30)
     parser.add_argument("--only", nargs="*", help="variant name prefixes")
+    parser.add_argument("--relevance", action="store_true", help="nDCG@10 per runtime")
     args = parser.parse_args()
     limit_torch_threads()  # as the training command does; see its docstring
 
-    films = tmdb_films(DATA / "catalogues" / "tmdb_5000_movies.csv")
-    queries, _ = tomt_queries(DATA / "queries" / "tomt-dev.jsonl", films)
-    _, held_out = split_by_query(queries, validation_fraction=0.25)
-    held_out = held_out[: args.queries]
-    dense = DenseCandidates(films, cache_dir=ROOT / "var" / "cache" / "rerank")
-    work = [(q.text, dense(q.text, 100)[:DEPTH]) for q in held_out]
-    print(f"{len(work)} held-out queries, top {DEPTH} candidates; cpu count {os.cpu_count()}")
+    films = db_films()
+    queries, _ = tomt_queries(SHARED_DATA / "queries" / "tomt-dev.jsonl", films)
+    _, held_out = split_by_query(queries, validation_fraction=Recipe().validation_fraction)
+    if args.model:
+        from recommendations.rerank.cross_encoder import training_query_ids
+
+        seen = training_query_ids(args.model)
+        held_out = [q for q in held_out if q.id not in seen]
+    candidates_for = PipelineCandidates(films)
+    pools = [(q.movie_id, q.text, candidates_for(q.text, 100)) for q in held_out]
+    work = [(query, candidates[:DEPTH]) for _, query, candidates in pools[: args.queries]]
+    print(f"{len(work)} held-out queries, top {DEPTH} fused candidates; cpu {os.cpu_count()}")
     print(f"load average before: {os.getloadavg()}")
 
-    rows, baseline_p50 = [], None
-    for name, build in variants(args).items():
+    builders = variants(args)
+    rows = []
+    baseline_p50 = None
+    for name, build in builders.items():
         if args.only and not any(name.startswith(p) for p in args.only):
             continue
         try:
@@ -152,29 +182,18 @@ def main() -> None:
             continue
         p50, p95 = percentile(timings, 50), percentile(timings, 95)
         baseline_p50 = baseline_p50 or p50
-        rows.append((name, p50, p95, f"x{baseline_p50 / p50:.2f} vs default p50"))
-        print(f"  {name:34s} p50 {p50:7.1f} ms  p95 {p95:7.1f} ms  load {os.getloadavg()[0]:.1f}")
+        rows.append((name, p50, p95, f"x{baseline_p50 / p50:.2f}"))
+        print(f"  {name:44s} p50 {p50:7.1f} ms  p95 {p95:7.1f} ms  load {os.getloadavg()[0]:.1f}")
 
-    # End to end: query embedding + exact dense top 100 + cross-encoder on the top 20, with
-    # the reranker in each runtime search can use (settings.RERANKER_RUNTIME).
-    builders = variants(args)
-    end_to_end = {
-        "tensorflow": builders["default (fp32, dynamic shapes)"],
-        "onnx": builders["ONNX Runtime, a thread per core"],
-    }
-    e2e: dict[str, list[float]] = {}
-    for runtime, build in end_to_end.items():
-        reranker = build()
-        reranker.warm_up()
-        for query in held_out:
-            started = time.perf_counter()
-            candidates = dense(query.text, 100)
-            scores = reranker.score(query.text, candidates[:DEPTH])
-            sorted(range(DEPTH), key=lambda i: -scores[i])
-            e2e.setdefault(runtime, []).append(time.perf_counter() - started)
+    e2e, ranking = {}, {}
+    for runtime, name in RUNTIMES.items():
+        reranker = builders[name]()
+        e2e[runtime] = end_to_end(reranker, [query for query, _ in work])
+        if args.relevance and args.model:
+            ranking[runtime] = relevance(reranker, pools)
     print(f"load average after: {os.getloadavg()}")
     print()
-    print(f"| variant (rerank top {DEPTH}) | p50 ms | p95 ms | vs default |")
+    print(f"| variant (rerank top {DEPTH}) | p50 ms | p95 ms | vs default p50 |")
     print("|---|---|---|---|")
     for name, p50, p95, note in rows:
         if p50 is None:
@@ -183,10 +202,27 @@ def main() -> None:
             print(f"| {name} | {p50:.0f} | {p95:.0f} | {note} |")
     for runtime, timings in e2e.items():
         print(
-            f"| end to end ({runtime}): embed query + dense top 100 + rerank top {DEPTH} "
-            f"| {percentile(timings, 50):.0f} | {percentile(timings, 95):.0f} | budget p95 400 ms |"
+            f"| end to end, search pipeline + {runtime} reranker "
+            f"| {percentile(timings, 50):.0f} | {percentile(timings, 95):.0f} | budget p95 400 |"
         )
-    print(f"(median of {statistics.median([len(c) for _, c in work])} candidates a query)")
+    median = statistics.median([len(c) for _, c in work])
+    print(f"(median {median} candidates a query)")
+    if ranking:
+        print()
+        baseline = RankingMetrics(
+            [rank_of(answer, [c.movie_id for c in candidates]) for answer, _, candidates in pools]
+        ).summary()
+        print(f"| runtime ({len(pools)} held-out queries) | depth | nDCG@10 | ratio | MRR@10 |")
+        print("|---|---|---|---|---|")
+        fused_figures = f"{baseline['ndcg@10']:.4f} | 1 | {baseline['mrr@10']:.4f}"
+        print(f"| fused, no reranker | — | {fused_figures} |")
+        for runtime, by_depth in ranking.items():
+            for depth, figures in by_depth.items():
+                ratio = figures["ndcg@10"] / baseline["ndcg@10"]
+                print(
+                    f"| {runtime} | {depth} | {figures['ndcg@10']:.4f} | {ratio:.3f} "
+                    f"| {figures['mrr@10']:.4f} |"
+                )
 
 
 if __name__ == "__main__":
