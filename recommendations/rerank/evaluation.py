@@ -23,17 +23,19 @@ SPLIT_SALT = "rerank-split-v1"
 CUTOFF = 10
 
 
-def is_validation_query(query_id: str, *, fraction: float) -> bool:
-    digest = hashlib.sha1(f"{SPLIT_SALT}:{query_id}".encode()).hexdigest()
+def is_validation_query(query_id: str, *, fraction: float, salt: str = SPLIT_SALT) -> bool:
+    digest = hashlib.sha1(f"{salt}:{query_id}".encode()).hexdigest()
     return int(digest[:8], 16) / 0x1_0000_0000 < fraction
 
 
 def split_by_query(
-    queries: list[LabelledQuery], *, validation_fraction: float
+    queries: list[LabelledQuery], *, validation_fraction: float, salt: str = SPLIT_SALT
 ) -> tuple[list[LabelledQuery], list[LabelledQuery]]:
-    train = [q for q in queries if not is_validation_query(q.id, fraction=validation_fraction)]
-    held_out = [q for q in queries if is_validation_query(q.id, fraction=validation_fraction)]
-    return train, held_out
+    """(kept, split off): another salt splits a set independently of the held-out split."""
+    picked = [is_validation_query(q.id, fraction=validation_fraction, salt=salt) for q in queries]
+    kept = [q for q, off in zip(queries, picked, strict=True) if not off]
+    split_off = [q for q, off in zip(queries, picked, strict=True) if off]
+    return kept, split_off
 
 
 def rank_of(movie_id: int, ranked_ids: list[int]) -> int | None:

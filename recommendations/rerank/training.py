@@ -50,7 +50,13 @@ from recommendations.rerank.data import (
     sentences,
 )
 from recommendations.rerank.encoder import pack, pair_sequence, token_ids
-from recommendations.rerank.evaluation import evaluate, split_by_query
+from recommendations.rerank.evaluation import (
+    RankingMetrics,
+    evaluate,
+    rank_of,
+    rerank_order,
+    split_by_query,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -78,6 +84,10 @@ class Recipe:
     # (after its first line): a long query's later clues, which the token limit cuts at serving.
     query_crop: float = 0.0
     validation_fraction: float = 0.25
+    # Share of the training queries kept out of fitting: after it, they set the prior's weight
+    # (calibrate_prior_weight) from these multiples of the learned one.
+    calibration_fraction: float = 0.15
+    prior_weight_multiples: tuple[float, ...] = (0.5, 0.75, 1.0, 1.25, 1.5, 2.0, 2.5, 3.0)
     rerank_depth: int = 20
     candidate_pool: int = 100
     max_validation_queries: int = 0  # 0 = every held-out query
@@ -420,6 +430,80 @@ def variant_scorer(reranker: CrossEncoderReranker):
     return score
 
 
+CALIBRATION_SALT = "rerank-calibration-v1"
+MIN_CALIBRATION_QUERIES = 20  # fewer: every training query trains, the learned weight stays
+
+
+def calibration_split(
+    train_queries: list[LabelledQuery], recipe: Recipe
+) -> tuple[list[LabelledQuery], list[LabelledQuery]]:
+    """(queries to fit on, queries that set the prior's weight after fitting)."""
+    if not (recipe.use_dense_prior and recipe.calibration_fraction):
+        return train_queries, []
+    fit_on, calibration = split_by_query(
+        train_queries, validation_fraction=recipe.calibration_fraction, salt=CALIBRATION_SALT
+    )
+    if len(calibration) < MIN_CALIBRATION_QUERIES:
+        return train_queries, []
+    return fit_on, calibration
+
+
+def calibrate_prior_weight(
+    reranker: CrossEncoderReranker,
+    queries: list[LabelledQuery],
+    candidates_for: CandidateSource,
+    recipe: Recipe,
+    progress: Progress,
+) -> dict[str, float]:
+    """Sets the prior's weight to the multiple of the learned one under which the model ranks
+    these (unseen) queries best, nDCG@10 over the top rerank_depth; returns nDCG@10 by weight.
+
+    Why: the weight learns only from the groups that carry a prior (a labelled query whose
+    right film the pipeline retrieved: about a third) and at the head's small learning rate,
+    so it ends near where it started; at serving every candidate carries a prior."""
+    learned = float(reranker.model.prior_weight.numpy())
+    pools = candidates_many(candidates_for, [q.text for q in queries], recipe.rerank_depth)
+    progress.start(len(queries), "calibrating the prior's weight")
+    scored = []
+    for query, candidates in zip(queries, pools, strict=True):
+        prior = reranker.prior(query.text, candidates)
+        texts = [c.text for c in candidates]
+        logits = reranker.score_pairs(query.text, texts, np.zeros_like(prior))
+        scored.append(ScoredQuery(query.movie_id, candidates, logits, prior))
+        progress.advance()
+    best, by_weight = best_prior_weight(
+        scored, learned=learned, multiples=recipe.prior_weight_multiples, depth=recipe.rerank_depth
+    )
+    reranker.model.prior_weight.assign(best)
+    return {f"{weight:g}": round(ndcg, 4) for weight, ndcg in by_weight.items()}
+
+
+@dataclass
+class ScoredQuery:
+    answer: int  # the right film's movie id
+    candidates: list[Candidate]
+    logits: np.ndarray  # the model's logit per candidate, without its prior
+    prior: np.ndarray
+
+
+def best_prior_weight(
+    scored: list[ScoredQuery], *, learned: float, multiples: tuple[float, ...], depth: int
+) -> tuple[float, dict[float, float]]:
+    """The weight (a multiple of the learned one) whose logit + weight x prior ranks the
+    queries best by nDCG@10, the one nearest the learned weight among equals; and nDCG@10 by
+    weight."""
+    by_weight: dict[float, float] = {}
+    for multiple in multiples:
+        weight = round(learned * multiple, 4)
+        ranks = [
+            rank_of(q.answer, rerank_order(q.candidates, q.logits + weight * q.prior, depth))
+            for q in scored
+        ]
+        by_weight[weight] = RankingMetrics(ranks).ndcg()
+    best = max(by_weight, key=lambda weight: (by_weight[weight], -abs(weight - learned)))
+    return best, by_weight
+
+
 @dataclass
 class TrainingResult:
     directory: Path
@@ -452,11 +536,13 @@ def train_reranker(
         held_out = held_out[: recipe.max_validation_queries]
     if recipe.max_train_queries:
         train_queries = train_queries[: recipe.max_train_queries]
+    fit_queries, calibration = calibration_split(train_queries, recipe)
     progress.log(
-        f"{len(films)} films; {len(queries)} labelled queries: {len(train_queries)} to train, "
-        f"{len(held_out)} held out; {recipe.synthetic_queries} catalogue queries asked"
+        f"{len(films)} films; {len(queries)} labelled queries: {len(fit_queries)} to train, "
+        f"{len(calibration)} to calibrate the prior, {len(held_out)} held out; "
+        f"{recipe.synthetic_queries} catalogue queries asked"
     )
-    groups = build_groups(train_queries, films, candidates_for, recipe, progress)
+    groups = build_groups(fit_queries, films, candidates_for, recipe, progress)
     mined_s = time.monotonic() - started
     sources = {s: sum(g.source == s for g in groups) for s in ("labelled", "catalogue")}
     sources["labelled without prior"] = (
@@ -480,6 +566,19 @@ def train_reranker(
     progress.log(f"trained {len(losses)} loss points in {fit_s:.0f} s; loss {losses}")
 
     reranker = CrossEncoderReranker(model)
+    learned_weight = float(model.prior_weight.numpy())
+    calibration_started = time.monotonic()
+    ndcg_by_weight = (
+        calibrate_prior_weight(reranker, calibration, candidates_for, recipe, progress)
+        if calibration
+        else {}
+    )
+    calibration_s = time.monotonic() - calibration_started
+    if calibration:
+        progress.log(
+            f"prior weight {learned_weight:.4f} learned -> {float(model.prior_weight.numpy()):g} "
+            f"on {len(calibration)} calibration queries (nDCG@10 by weight: {ndcg_by_weight})"
+        )
     progress.start(len(held_out), "evaluating on held-out queries")
     eval_started = time.monotonic()
     results = evaluate(
@@ -506,11 +605,14 @@ def train_reranker(
         "timings_s": {
             "mining": round(mined_s, 1),
             "training": round(fit_s, 1),
+            "calibration": round(calibration_s, 1),
             "evaluation": round(eval_s, 1),
             "total": round(time.monotonic() - started, 1),
         },
         "groups": sources,
         "prior_weight": round(float(model.prior_weight.numpy()), 4),
+        "prior_weight_learned": round(learned_weight, 4),
+        "calibration": {"queries": len(calibration), "ndcg@10 by prior weight": ndcg_by_weight},
     }
     save_artifact(
         model,
@@ -521,6 +623,7 @@ def train_reranker(
             "recipe": asdict(recipe),
             "train_query_ids": sorted({q.id for q in train_queries}),
             "held_out_query_ids": sorted({q.id for q in held_out}),
+            "calibration_query_ids": sorted({q.id for q in calibration}),
         },
     )
     return TrainingResult(

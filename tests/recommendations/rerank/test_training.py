@@ -1,6 +1,7 @@
 """CI trains a tiny cross-encoder on a tiny set and checks that it learns."""
 
 import json
+from dataclasses import replace
 
 import numpy as np
 
@@ -154,3 +155,44 @@ def test_a_cropped_query_keeps_its_first_line_and_reads_the_body_from_a_later_se
     assert any(c.endswith("\n" + body[3]) for c in crops)  # the last sentence alone
     assert len(crops) == 3  # from each of the three long sentences on
     assert cropped_query("one line only, no body", rng) == "one line only, no body"
+
+
+def test_the_prior_weight_is_set_to_the_multiple_that_ranks_unseen_queries_best():
+    from recommendations.rerank.training import ScoredQuery, best_prior_weight
+
+    def query(answer_logit: float, answer_prior: float) -> ScoredQuery:
+        # Film 1 is the answer; film 2 a decoy the other way round.
+        candidates = [Candidate(movie_id=2, text=""), Candidate(movie_id=1, text="")]
+        return ScoredQuery(
+            answer=1,
+            candidates=candidates,
+            logits=np.array([0.0, answer_logit], dtype=np.float32),
+            prior=np.array([0.0, answer_prior], dtype=np.float32),
+        )
+
+    # The logit finds two answers that the prior sinks a little; the prior finds one that the
+    # logit sinks a lot: a weight of 1 or less ranks two of three first, 2 or more only one.
+    scored = [query(1.0, -0.6), query(1.0, -0.6), query(-3.0, 1.0)]
+    best, by_weight = best_prior_weight(scored, learned=1.0, multiples=(0.5, 1.0, 2.0), depth=2)
+    assert by_weight[2.0] < by_weight[0.5] == by_weight[1.0]
+    assert best == 1.0  # of equals, the nearest to the learned weight
+
+    # Where only the prior finds the answer, it takes a weight of more than 3.
+    best, _ = best_prior_weight(scored[2:], learned=1.0, multiples=(0.5, 1.0, 4.0), depth=2)
+    assert best == 4.0
+
+
+def test_calibration_queries_come_out_of_the_training_queries_only_when_there_are_enough(
+    labelled_queries,
+):
+    from recommendations.rerank.training import MIN_CALIBRATION_QUERIES, calibration_split
+
+    many = [replace(q, id=f"{q.id}-{n}") for n in range(4) for q in labelled_queries]
+    fit_on, calibration = calibration_split(many, Recipe(calibration_fraction=0.2))
+    assert len(calibration) >= MIN_CALIBRATION_QUERIES
+    assert {q.id for q in fit_on}.isdisjoint(q.id for q in calibration)
+    assert len(fit_on) + len(calibration) == len(many)
+    assert calibration_split(many, Recipe(calibration_fraction=0.2))[1] == calibration
+    # Too few to calibrate on, or no prior to weigh: every query trains.
+    assert calibration_split(many[:20], Recipe(calibration_fraction=0.2)) == (many[:20], [])
+    assert calibration_split(many, Recipe(use_dense_prior=False)) == (many, [])
