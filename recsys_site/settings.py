@@ -305,11 +305,12 @@ RECSYS_CHROMEDRIVER_PATH = env.str("RECSYS_CHROMEDRIVER_PATH", default="/usr/bin
 RERANKER_TRAINING_QUERIES = env.str("RERANKER_TRAINING_QUERIES", default="")
 # The recipe the admin trains: "default" (docs/benchmarks.md) or "tiny" (seconds; demos, CI).
 RERANKER_RECIPE = env.str("RERANKER_RECIPE", default="default")
-# How search runs the active cross-encoder: "tensorflow" (the Keras model; the fastest runtime
-# on this machine, docs/benchmarks.md) or "onnx" (exported from the trained weights on first
-# load and checked against them; recommendations/rerank/onnx_runtime.py).
+# How search runs the active cross-encoder: "onnx-int8" (ONNX Runtime with int8 weights, made
+# from the trained weights on first load and checked against them: the fastest here, and it
+# ranks held-out queries as well as the Keras model, docs/benchmarks.md), "tensorflow" (the
+# Keras model itself) or "onnx" (fp32; recommendations/rerank/onnx_runtime.py).
 RERANKER_RUNTIMES = ("tensorflow", "onnx", "onnx-int8")
-RERANKER_RUNTIME = env.str("RERANKER_RUNTIME", default="tensorflow").strip().lower()
+RERANKER_RUNTIME = env.str("RERANKER_RUNTIME", default="onnx-int8").strip().lower()
 if RERANKER_RUNTIME not in RERANKER_RUNTIMES:
     raise ImproperlyConfigured(
         f"RERANKER_RUNTIME={RERANKER_RUNTIME!r}: use one of {', '.join(RERANKER_RUNTIMES)}"

@@ -30,8 +30,10 @@ ONNX_FILE = "model.onnx"
 INT8_FILE = "model.int8.onnx"  # the same graph with int8 weights (dynamic quantisation)
 EXPORT_TOLERANCE = 1e-3  # largest logit difference from Keras, relative to the logits' size
 # int8 weights move logits by design; this only catches a broken graph. What they cost in
-# ranking is measured on held-out queries (bench/rerank.py --relevance, docs/benchmarks.md).
-INT8_TOLERANCE = 0.25
+# ranking is measured on held-out queries (bench/rerank.py --relevance, docs/benchmarks.md):
+# a trained 4-layer model moved 0.89 on a logit of 2.1 here (0.28 of 1 + |logit|), and ranked
+# 372 held-out queries to within 0.6 % of its Keras nDCG@10.
+INT8_TOLERANCE = 0.5
 
 
 def _bert_state(model: CrossEncoderModel) -> dict[str, np.ndarray]:
