@@ -80,9 +80,6 @@ class Recipe:
     # Labelled queries whose right film the first stages did not retrieve: train the logit on
     # them without a prior (True), or leave them out.
     train_unretrieved: bool = True
-    # Share of an epoch's groups whose query is read from a random sentence of its body on
-    # (after its first line): a long query's later clues, which the token limit cuts at serving.
-    query_crop: float = 0.0
     validation_fraction: float = 0.25
     # Share of the training queries kept out of fitting: after it, they set the prior's weight
     # (calibrate_prior_weight) from these multiples of the learned one.
@@ -366,23 +363,6 @@ def _train_step_fn(model: CrossEncoderModel, recipe: Recipe, total_steps: int):
     return step
 
 
-def cropped_query(query: str, rng: random.Random) -> str:
-    """The query's first line (a post's title), then its body from a random sentence on (the
-    body's sentences of six words or more)."""
-    title, _, body = query.partition("\n")
-    parts = sentences(body)
-    if len(parts) < 2:
-        return query
-    return f"{title}\n{' '.join(parts[rng.randrange(len(parts)) :])}"
-
-
-def _epoch_view(group: Group, recipe: Recipe, rng: random.Random) -> Group:
-    view = group.drawn(recipe.group_size, rng)
-    if recipe.query_crop and rng.random() < recipe.query_crop:
-        view = replace(view, query=cropped_query(view.query, rng))
-    return view
-
-
 def fit(
     model: CrossEncoderModel, groups: list[Group], recipe: Recipe, progress: Progress
 ) -> list[float]:
@@ -401,7 +381,7 @@ def fit(
     losses: list[float] = []
     for _ in range(recipe.epochs):
         per_epoch = [
-            _epoch_view(group, recipe, rng)
+            group.drawn(recipe.group_size, rng)
             for group in rng.sample(groups, len(groups))[:per_epoch_groups]
         ]
         for start in range(0, len(per_epoch), recipe.groups_per_step):
@@ -413,14 +393,22 @@ def fit(
     return [round(float(c.mean()), 4) for c in chunks if len(c)]
 
 
+def logits_and_prior(
+    reranker: CrossEncoderReranker, query: str, candidates: list[Candidate]
+) -> tuple[np.ndarray, np.ndarray]:
+    """The model's logit per candidate without its prior, and the prior it would add."""
+    prior = reranker.prior(query, candidates)
+    texts = [c.text for c in candidates]
+    return reranker.score_pairs(query, texts, np.zeros_like(prior)), prior
+
+
 def variant_scorer(reranker: CrossEncoderReranker):
     """Scores for the full model and, for the record, its cross-encoder logit alone."""
 
     def score(query: str, candidates: list[Candidate]) -> dict[str, list[float]]:
         if not candidates:
             return {"cross-encoder": [], "cross-encoder logit only": []}
-        prior = reranker.prior(query, candidates)
-        logits = reranker.score_pairs(query, [c.text for c in candidates], np.zeros_like(prior))
+        logits, prior = logits_and_prior(reranker, query, candidates)
         weight = float(reranker.model.prior_weight.numpy())
         return {
             "cross-encoder": (logits + weight * prior).tolist(),
@@ -466,9 +454,7 @@ def calibrate_prior_weight(
     progress.start(len(queries), "calibrating the prior's weight")
     scored = []
     for query, candidates in zip(queries, pools, strict=True):
-        prior = reranker.prior(query.text, candidates)
-        texts = [c.text for c in candidates]
-        logits = reranker.score_pairs(query.text, texts, np.zeros_like(prior))
+        logits, prior = logits_and_prior(reranker, query.text, candidates)
         scored.append(ScoredQuery(query.movie_id, candidates, logits, prior))
         progress.advance()
     best, by_weight = best_prior_weight(

@@ -134,29 +134,6 @@ def test_each_epoch_draws_its_negatives_afresh_and_keeps_the_prior_aligned():
     assert group.drawn(10, rng) is group  # nothing to draw from
 
 
-def test_a_cropped_query_keeps_its_first_line_and_reads_the_body_from_a_later_sentence():
-    import random
-
-    from recommendations.rerank.training import cropped_query
-
-    body = [
-        "I saw this on late night television a long time ago.",
-        "Thanks in advance!",
-        "The hero hides a nail in his shoe to fool a lie detector.",
-        "Later his best friend runs away to Mexico with the money.",
-    ]
-    query = "Soldier movie with a lie detector scene\n" + " ".join(body)
-    rng = random.Random(0)
-
-    crops = {cropped_query(query, rng) for _ in range(30)}
-
-    assert all(c.startswith("Soldier movie with a lie detector scene\n") for c in crops)
-    assert all("Thanks in advance" not in c for c in crops)  # sentences of six words or more
-    assert any(c.endswith("\n" + body[3]) for c in crops)  # the last sentence alone
-    assert len(crops) == 3  # from each of the three long sentences on
-    assert cropped_query("one line only, no body", rng) == "one line only, no body"
-
-
 def test_the_prior_weight_is_set_to_the_multiple_that_ranks_unseen_queries_best():
     from recommendations.rerank.training import ScoredQuery, best_prior_weight
 
