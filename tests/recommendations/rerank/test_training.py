@@ -49,6 +49,23 @@ def test_a_planted_positive_ranks_first_after_training_and_not_before(films):
     assert by_id[ghosts.movie_id].movie_id == pool[int(np.argmax(after))].movie_id
 
 
+def test_with_weight_averaging_the_model_keeps_the_average_of_its_weights(films):
+    groups = [
+        Group(f"g{f.movie_id}", " ".join(f.keywords), [(m.movie_id, m.text) for m in films[:4]])
+        for f in films
+    ]
+    moved = {}
+    for momentum in (0.0, 0.5, 0.999999):
+        model = new_model(num_layers=1, max_query_tokens=16, max_doc_tokens=24)
+        fit(model, groups, Recipe.tiny(weight_averaging=momentum, epochs=3), SilentProgress())
+        moved[momentum] = float(np.abs(model.out.kernel.numpy()).sum())
+    # The head's last layer starts at zero and every step moves it on: the raw weights move
+    # furthest, an average with a short memory less, and one that remembers only its first
+    # step (the average starts there) least.
+    assert moved[0.0] > moved[0.5] > moved[0.999999] > 0, moved
+    assert moved[0.999999] < 0.7 * moved[0.0], moved
+
+
 def test_the_artifact_records_its_training_queries_and_held_out_metrics(trained, labelled_queries):
     directory = trained.directory
     train, held_out = split_by_query(labelled_queries, validation_fraction=0.25)
@@ -173,3 +190,15 @@ def test_calibration_queries_come_out_of_the_training_queries_only_when_there_ar
     # Too few to calibrate on, or no prior to weigh: every query trains.
     assert calibration_split(many[:20], Recipe(calibration_fraction=0.2)) == (many[:20], [])
     assert calibration_split(many, Recipe(use_dense_prior=False)) == (many, [])
+
+
+def test_a_catalogue_without_labelled_queries_trains_on_more_catalogue_queries(
+    films, labelled_queries, candidates
+):
+    from recommendations.rerank.training import build_groups
+
+    recipe = Recipe.tiny(use_dense_prior=False, synthetic_queries=2, synthetic_queries_alone=5)
+    alone = build_groups([], films, candidates, recipe, SilentProgress())
+    assert [g.source for g in alone] == ["catalogue"] * 5
+    beside = build_groups(labelled_queries[:3], films, candidates, recipe, SilentProgress())
+    assert [g.source for g in beside] == ["labelled"] * 3 + ["catalogue"] * 2
