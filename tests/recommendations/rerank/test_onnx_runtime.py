@@ -114,6 +114,22 @@ def test_int8_weights_are_made_from_the_fp32_export_once_and_score_near_keras(
     assert made == []  # the int8 file of the first load served the second
 
 
+def test_int8_keeps_the_feed_forward_output_projections_fp32(trained, tmp_path):
+    import onnx
+
+    directory = tmp_path / "artifact"
+    shutil.copytree(trained.directory, directory, ignore=shutil.ignore_patterns("*.onnx"))
+    CrossEncoderReranker.from_directory(directory, runtime="onnx-int8")
+
+    kept = onnx_runtime.ffn_output_matmuls(directory / ONNX_FILE)
+    layers = load_model(directory).config.encoder.num_layers
+    assert kept == [f"/bert/encoder/layer.{i}/output/dense/MatMul" for i in range(layers)]
+    int8_nodes = {n.name: n.op_type for n in onnx.load(str(directory / INT8_FILE)).graph.node}
+    assert all(int8_nodes[name] == "MatMul" for name in kept)  # not quantised
+    assert not any(name.endswith("/intermediate/dense/MatMul") for name in int8_nodes)
+    assert any(op == "MatMulInteger" for op in int8_nodes.values())
+
+
 def test_a_corrupt_int8_file_is_made_again(trained, tmp_path):
     directory = tmp_path / "artifact"
     shutil.copytree(trained.directory, directory, ignore=shutil.ignore_patterns("*.onnx"))
