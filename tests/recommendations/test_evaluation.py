@@ -50,7 +50,14 @@ def test_evaluate_counts_skipped_queries_and_limits(films, tmp_path, capsys):
     out = capsys.readouterr().out
     assert "2 queries evaluated, 0 skipped" in out
     call_command("evaluate", str(path))
-    assert "3 queries evaluated, 1 skipped" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "3 queries evaluated, 1 skipped" in out
+    call_command("evaluate", str(path), "--json")
+    report = json.loads(capsys.readouterr().out)
+    fused, reranked = report["fused"]["ndcg@10"], report["reranked"]["ndcg@10"]
+    assert (
+        f"nDCG@10 reranked / fused: {reranked:.4f} / {fused:.4f} = x{reranked / fused:.3f}" in out
+    )
 
 
 def test_evaluate_names_a_bad_line(tmp_path):

@@ -40,6 +40,11 @@ class Command(BaseCommand):
         self.stdout.write(f"{'stage':<10}" + "".join(f"{m:>12}" for m in METRICS))
         for stage, metrics in report.stages.items():
             self.stdout.write(f"{stage:<10}" + "".join(f"{metrics[m]:>12.3f}" for m in METRICS))
+        fused, reranked = (report.stages.get(s, {}).get("ndcg@10") for s in ("fused", "reranked"))
+        if fused and reranked is not None:
+            self.stdout.write(
+                f"nDCG@10 reranked / fused: {reranked:.4f} / {fused:.4f} = x{reranked / fused:.3f}"
+            )
 
 
 def _json_dumps(data: dict) -> str:
