@@ -2,7 +2,7 @@
 
     .venv/bin/python -m bench.catalogues tmdb
     .venv/bin/python bench/rerank.py [--model <artifact dir>] [--queries 30] [--only default ONNX]
-                                     [--relevance]
+                                     [--relevance | --int8-options]
 
 Every variant reranks the same candidates: the search pipeline's fused top 20 for held-out
 tomt-dev queries over the TMDB 5000 bench catalogue (`var/bench/tmdb`), the lists search hands
@@ -12,8 +12,9 @@ fp32), then end to end: the whole search pipeline (`run_pipeline`: query encoder
 fusion, the 20 films' texts from the database, the cross-encoder), once per runtime search can
 use. --relevance (with --model) also scores every held-out query with each runtime, for
 nDCG@10 side by side at rerank depths 20 and 30: what a faster runtime costs in ranking, and
-what reordering deeper buys. The load average is printed with
-the figures: on a shared 2-core box it moves every number.
+what reordering deeper buys. --int8-options (with --model) instead compares ways of making the
+int8 graph, each timed on the same candidates and scored on every held-out query (depth 20).
+The load average is printed with the figures: on a shared 2-core box it moves every number.
 """
 
 from __future__ import annotations
@@ -146,12 +147,69 @@ def relevance(reranker: CrossEncoderReranker, pools: list) -> dict[int, dict[str
     return {depth: RankingMetrics(found).summary() for depth, found in ranks.items()}
 
 
+def int8_options(model_dir: Path) -> dict[str, Callable[[], CrossEncoderReranker]]:
+    """name -> a reranker on that int8 graph of the model's fp32 export (onnx_runtime)."""
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    from recommendations.rerank.onnx_runtime import (
+        OnnxForward,
+        ffn_output_matmuls,
+        onnx_forward_for,
+    )
+
+    model = load_model(model_dir)
+    export_dir = Path(tempfile.mkdtemp(prefix="rerank-int8-"))
+    onnx_forward_for(model, export_dir)
+    fp32 = export_dir / "model.onnx"
+
+    def last_block(path: Path) -> list[str]:
+        import onnx
+
+        last = f"layer.{model.config.encoder.num_layers - 1}/"
+        return [n.name for n in onnx.load(str(path)).graph.node if last in n.name]
+
+    options = {
+        "every MatMul, per tensor (v1)": {},
+        "every MatMul, per channel": {"per_channel": True},
+        "last block fp32": {"nodes_to_exclude": last_block(fp32)},
+        "feed-forward output fp32 (v2, the default)": {
+            "nodes_to_exclude": ffn_output_matmuls(fp32)
+        },
+    }
+
+    def build(index: int, name: str) -> CrossEncoderReranker:
+        path = export_dir / f"int8-option-{index}.onnx"
+        quantize_dynamic(str(fp32), str(path), weight_type=QuantType.QInt8, **options[name])
+        return CrossEncoderReranker(model, forward=OnnxForward(path))
+
+    return {"TensorFlow fp32": lambda: CrossEncoderReranker(model)} | {
+        name: (lambda i=i, name=name: build(i, name)) for i, name in enumerate(options)
+    }
+
+
+def compare_int8_options(model_dir: Path, work: list, pools: list) -> None:
+    print(f"| int8 graph (rerank top {DEPTH}) | p50 ms | p95 ms | nDCG@10 | ratio |")
+    print("|---|---|---|---|---|")
+    fused = RankingMetrics([rank_of(a, [c.movie_id for c in cs]) for a, _, cs in pools]).ndcg()
+    for name, build in int8_options(model_dir).items():
+        reranker = build()
+        timings = measure(reranker, work)
+        ndcg = relevance(reranker, pools)[DEPTH]["ndcg@10"]
+        print(
+            f"| {name} | {percentile(timings, 50):.0f} | {percentile(timings, 95):.0f} "
+            f"| {ndcg:.4f} | {ndcg / fused:.3f} |",
+            flush=True,
+        )
+    print(f"(fused, no reranker: nDCG@10 {fused:.4f}; load average {os.getloadavg()})")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--model", type=Path, help="a trained artifact directory")
     parser.add_argument("--queries", type=int, default=30)
     parser.add_argument("--only", nargs="*", help="variant name prefixes")
     parser.add_argument("--relevance", action="store_true", help="nDCG@10 per runtime")
+    parser.add_argument("--int8-options", action="store_true", help="int8 graphs compared")
     args = parser.parse_args()
     limit_torch_threads()  # as the training command does; see its docstring
 
@@ -168,6 +226,9 @@ def main() -> None:
     work = [(query, candidates[:DEPTH]) for _, query, candidates in pools[: args.queries]]
     print(f"{len(work)} held-out queries, top {DEPTH} fused candidates; cpu {os.cpu_count()}")
     print(f"load average before: {os.getloadavg()}")
+    if args.int8_options and args.model:
+        compare_int8_options(args.model, work, pools)
+        return
 
     builders = variants(args)
     rows = []
