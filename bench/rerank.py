@@ -152,6 +152,7 @@ def int8_options(model_dir: Path) -> dict[str, Callable[[], CrossEncoderReranker
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
     from recommendations.rerank.onnx_runtime import (
+        ONNX_FILE,
         OnnxForward,
         ffn_output_matmuls,
         onnx_forward_for,
@@ -160,7 +161,7 @@ def int8_options(model_dir: Path) -> dict[str, Callable[[], CrossEncoderReranker
     model = load_model(model_dir)
     export_dir = Path(tempfile.mkdtemp(prefix="rerank-int8-"))
     onnx_forward_for(model, export_dir)
-    fp32 = export_dir / "model.onnx"
+    fp32 = export_dir / ONNX_FILE
 
     def last_block(path: Path) -> list[str]:
         import onnx

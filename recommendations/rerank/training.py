@@ -106,7 +106,7 @@ class Recipe:
     freeze_embeddings: bool = True
     seed: int = 13
 
-    def catalogue_query_count(self, labelled: list) -> int:
+    def catalogue_query_count(self, labelled: list[LabelledQuery]) -> int:
         return self.synthetic_queries if labelled else self.synthetic_queries_alone
 
     @classmethod
