@@ -1,10 +1,11 @@
 """Reads of the catalogue."""
 
 import re
+from dataclasses import dataclass
 
 from django.db.models import F, Q, QuerySet
 
-from movies.models import Movie
+from movies.models import Credit, Movie
 
 _IMDB_ID = re.compile(r"(?:imdb\.com/title/)?(tt\d{7,10})\b", re.IGNORECASE)
 _TMDB_URL = re.compile(r"themoviedb\.org/movie/(\d+)", re.IGNORECASE)
@@ -42,3 +43,56 @@ def movie_decades() -> list[int]:
 
 def movies_in_decade(queryset: QuerySet[Movie], decade: int) -> QuerySet[Movie]:
     return queryset.filter(year__gte=decade, year__lt=decade + 10)
+
+
+@dataclass(frozen=True)
+class PersonFilm:
+    """One film of a person's, with what they did in it ("Director", "as Vincent Hanna")."""
+
+    movie: Movie
+    roles: tuple[str, ...]
+
+
+def person_filmography(person_id: int) -> list[PersonFilm]:
+    """A person's films, newest first (films without a year last), each once with all their
+    roles in it: director and writer before cast, in billing order. One query."""
+    credits = (
+        Credit.objects.filter(person_id=person_id)
+        .select_related("movie")
+        .order_by(F("movie__year").desc(nulls_last=True), "movie__title", "movie_id")
+    )
+    roles: dict[int, list[Credit]] = {}
+    movies: dict[int, Movie] = {}
+    for credit in credits:
+        movies.setdefault(credit.movie_id, credit.movie)
+        roles.setdefault(credit.movie_id, []).append(credit)
+    role_order = {Credit.Role.DIRECTOR: 0, Credit.Role.WRITER: 1, Credit.Role.CAST: 2}
+    return [
+        PersonFilm(
+            movie=movie,
+            roles=tuple(
+                _role_label(c)
+                for c in sorted(roles[movie_id], key=lambda c: (role_order[c.role], c.order))
+            ),
+        )
+        for movie_id, movie in movies.items()
+    ]
+
+
+def _role_label(credit: Credit) -> str:
+    if credit.role == Credit.Role.CAST:
+        return f"as {credit.character}" if credit.character else "Cast"
+    return credit.get_role_display()
+
+
+def keyword_films(keyword_id: int, *, limit: int) -> tuple[list[Movie], int]:
+    """(the `limit` best-known films with this keyword, how many there are): most voted and
+    most popular first, then newest."""
+    films = Movie.objects.filter(keywords=keyword_id)
+    ordered = films.order_by(
+        F("vote_count").desc(nulls_last=True),
+        F("popularity").desc(nulls_last=True),
+        F("year").desc(nulls_last=True),
+        "title",
+    )
+    return list(ordered[:limit]), films.count()

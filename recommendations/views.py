@@ -1,5 +1,6 @@
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import render
+from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET
 
 from movies.models import Credit, Movie
@@ -7,6 +8,7 @@ from recommendations.explain.evidence import evidence_remember, search_evidence
 from recommendations.forms import PAGE_SIZE, SearchForm
 from recommendations.search.catalogue import get_snapshot
 from recommendations.selectors import movie_search, movie_similar
+from recsys_site.errors import not_found
 
 
 @require_GET
@@ -38,12 +40,16 @@ def search_page(request: HttpRequest) -> HttpResponse:
         "more_url": _more_url(request, response),
     }
     template = "recommendations/search.html"
-    if not request.htmx:
-        return render(request, template, context)
-    if response and response.offset:
-        return render(request, f"{template}#page", context)
-    page = render(request, f"{template}#results", context)
-    page["HX-Push-Url"] = _shareable_url(request)  # without the form's empty fields
+    if not request.htmx or request.htmx.history_restore_request:
+        # htmx restoring history it did not keep asks for the whole page, box filled in.
+        page = render(request, template, context)
+    elif response and response.offset:
+        page = render(request, f"{template}#page", context)
+    else:
+        page = render(request, f"{template}#results", context)
+        page["HX-Push-Url"] = _shareable_url(request)  # without the form's empty fields
+    # One URL, two bodies: the browser must not show a cached partial as the page on "back".
+    patch_vary_headers(page, ["HX-Request"])
     return page
 
 
@@ -69,9 +75,13 @@ def _more_url(request: HttpRequest, response) -> str:
 
 @require_GET
 def movie_detail(request: HttpRequest, movie_id: int) -> HttpResponse:
-    movie = get_object_or_404(
-        Movie.objects.prefetch_related("genres", "keywords", "credits__person"), pk=movie_id
+    movie = (
+        Movie.objects.prefetch_related("genres", "keywords", "credits__person")
+        .filter(pk=movie_id)
+        .first()
     )
+    if movie is None:
+        return not_found(request, "This film is not in the catalogue.")
     credits = sorted(movie.credits.all(), key=lambda c: (c.role, c.order))
     similar = movie_similar(movie.pk, top_k=12)
     return render(

@@ -2,7 +2,10 @@
 
 from dataclasses import dataclass, field
 
-from viewers.identity import Viewer
+from django.http import HttpRequest
+
+from movies.models import Movie
+from viewers.identity import Viewer, viewer_from_request
 from viewers.models import MyListEntry, Reaction
 
 
@@ -43,3 +46,22 @@ def viewer_taste(viewer: Viewer) -> ViewerTaste:
         .values_list("movie_id", flat=True)
     )
     return ViewerTaste(liked=liked, disliked=disliked, my_list=my_list)
+
+
+def my_list_movies(taste: ViewerTaste) -> list[Movie]:
+    """The films on a viewer's list, most recently added first. One query."""
+    by_id = Movie.objects.in_bulk(taste.my_list)
+    return [by_id[movie_id] for movie_id in taste.my_list if movie_id in by_id]
+
+
+_REQUEST_TASTE = "_viewer_taste"
+
+
+def request_viewer_taste(request: HttpRequest) -> ViewerTaste:
+    """The taste of a request's viewer, read once per request and kept on it: a page of
+    cards asks for each card's reaction and list state, and that must not be a query each."""
+    taste = getattr(request, _REQUEST_TASTE, None)
+    if taste is None:
+        taste = viewer_taste(viewer_from_request(request))
+        setattr(request, _REQUEST_TASTE, taste)
+    return taste

@@ -7,6 +7,7 @@ app_name = "viewers"
 
 urlpatterns = [
     path("home/", views.home_page, name="home"),
+    path("my-list/", views.my_list_page, name="my_list_page"),
     path("home/rows/", views.home_rows, name="home_rows"),
     path("home/rows/<slug:kind>/", views.home_row, name="home_row"),
     path("films/<int:movie_id>/reaction/", views.film_reaction, name="reaction"),

@@ -9,7 +9,7 @@ from movies.models import Movie
 from viewers import home
 from viewers.identity import viewer_from_request
 from viewers.models import Reaction
-from viewers.selectors import viewer_taste
+from viewers.selectors import my_list_movies, request_viewer_taste, viewer_taste
 from viewers.services import my_list_toggle, reaction_toggle
 
 REACTIONS = {"like": Reaction.Value.LIKE, "dislike": Reaction.Value.DISLIKE}
@@ -24,6 +24,12 @@ def home_rows_context(request: HttpRequest) -> dict:
 @require_GET
 def home_page(request: HttpRequest) -> HttpResponse:
     return render(request, "viewers/home.html", home_rows_context(request))
+
+
+@require_GET
+def my_list_page(request: HttpRequest) -> HttpResponse:
+    films = my_list_movies(request_viewer_taste(request))
+    return render(request, "viewers/my_list.html", {"films": films})
 
 
 @require_GET

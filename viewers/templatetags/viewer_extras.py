@@ -1,0 +1,24 @@
+"""`{% film_actions movie %}`: Like, Not for me and My list for one film, in any template.
+
+Every card and the film page render the same partial (templates/viewers/_film_actions.html).
+The viewer's reactions and list are read once per request, however many cards a page has."""
+
+from django import template
+
+from viewers.home import film_action_urls
+from viewers.selectors import ViewerTaste, request_viewer_taste
+
+register = template.Library()
+
+
+@register.inclusion_tag("viewers/_film_actions.html", takes_context=True)
+def film_actions(context: template.Context, movie) -> dict:
+    request = context.get("request")
+    taste = request_viewer_taste(request) if request is not None else ViewerTaste()
+    return {
+        "movie": movie,
+        "reaction": taste.reaction_of(movie.pk),
+        "in_list": movie.pk in taste.my_list,
+        "urls": film_action_urls(movie.pk),
+        "csrf_token": context.get("csrf_token"),
+    }
