@@ -42,7 +42,11 @@ def test_the_list_follows_the_viewer_into_a_new_account(client, catalogue):
 
     client.post(
         reverse("viewers:signup"),
-        {"username": "fay", "password1": "a-long-pass-phrase-9", "password2": "a-long-pass-phrase-9"},
+        {
+            "username": "fay",
+            "password1": "a-long-pass-phrase-9",
+            "password2": "a-long-pass-phrase-9",
+        },
     )
 
     html = client.get(reverse("viewers:my_list_page")).content.decode()
