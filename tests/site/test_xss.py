@@ -136,3 +136,14 @@ def test_payloads_in_every_catalogue_field_show_as_text_and_never_run(
     assert_inert(
         browser, "home after a like", shown=[f"Because you liked {TITLE}", f"{GENRE} picks for you"]
     )
+
+    # The pages a film page links to, and My list, list it as a card too.
+    director = xss_film.credits.get(role="director").person
+    browser.get(f"{base}/people/{director.pk}/")
+    assert_inert(browser, "person page", shown=[TITLE, DIRECTOR])
+    browser.get(f"{base}/keywords/{xss_film.keywords.get().pk}/")
+    assert_inert(browser, "keyword page", shown=[TITLE, KEYWORD])
+    browser.find_element(By.CSS_SELECTOR, f"{card} .action-list").click()
+    wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, f"{card} .action-list.is-on"))
+    browser.get(f"{base}/my-list/")
+    assert_inert(browser, "my list", shown=[TITLE])
