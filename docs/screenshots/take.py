@@ -18,6 +18,7 @@ from pathlib import Path
 
 from selenium import webdriver
 from selenium.common.exceptions import StaleElementReferenceException, TimeoutException
+from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
@@ -37,6 +38,13 @@ FLAGS = [
 ]
 WIDTHS = {1400: 900, 390: 844}  # width: the screen's height
 MAX_HEIGHT = 6000  # a full page is cut here
+# Parts still loading where the screen shows them (a lazy part off screen never loads).
+BUSY_ON_SCREEN = """
+return [...document.querySelectorAll('.is-loading, .why--loading, .htmx-request')].some(e => {
+  const r = e.getBoundingClientRect();
+  return r.bottom > 0 && r.top < window.innerHeight;
+});
+"""
 
 
 def _driver(profile: str) -> webdriver.Chrome:
@@ -62,26 +70,29 @@ def _wait(driver, condition, timeout: float = 60):
     return wait.until(condition)
 
 
-def _settle(driver, timeout: float = 60) -> None:
+def _settle(driver, timeout: float = 30) -> None:
     """Scroll through the page so every lazy part (home rows, "why this?") loads, then wait
     until none is loading."""
     driver.execute_script("window.scrollTo(0, document.body.scrollHeight)")
     time.sleep(0.5)
     driver.execute_script("window.scrollTo(0, 0)")
-    busy = ".is-loading, .why--loading, .htmx-request"
     try:
-        _wait(driver, lambda d: not d.find_elements(By.CSS_SELECTOR, busy), timeout)
+        _wait(driver, lambda d: not d.execute_script(BUSY_ON_SCREEN), timeout)
     except TimeoutException:
         print("  (still loading after the wait; taken as it is)", file=sys.stderr)
     time.sleep(0.3)
 
 
-def _shot(driver, out: Path, name: str, width: int, *, full_page: bool) -> None:
+def _shot(
+    driver, out: Path, name: str, width: int, *, full_page: bool, max_height: int = MAX_HEIGHT
+) -> None:
     _settle(driver)
+    # the pointer off the cards: a hovered card is drawn scaled up
+    ActionChains(driver).move_to_element(driver.find_element(By.CLASS_NAME, "brand")).perform()
     screen_height = WIDTHS[width]
     if full_page:
         height = driver.execute_script("return document.documentElement.scrollHeight")
-        _screen(driver, width, min(max(height, screen_height), MAX_HEIGHT))
+        _screen(driver, width, min(max(height, screen_height), max_height))
         time.sleep(0.5)
         _settle(driver)
     path = out / f"{name}-{width}.png"
@@ -117,7 +128,8 @@ def visit(driver, base: str, out: Path, width: int, query: str) -> None:
     for card in cards[3:5]:
         _press(driver, card, "action-list")
     first_film = cards[0].find_element(By.CSS_SELECTOR, ".card-title a").get_attribute("href")
-    _shot(driver, out, "search", width, full_page=False)
+    # the first results: a whole page of twenty cards with their panels is very long
+    _shot(driver, out, "search", width, full_page=True, max_height=2 * WIDTHS[width] + 400)
 
     driver.get(f"{base}/home/")
     _shot(driver, out, "home-after-likes", width, full_page=True)
