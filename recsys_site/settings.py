@@ -279,6 +279,27 @@ if not DEBUG:
 RATELIMIT_PER_MINUTE = env.int("RECSYS_RATELIMIT_PER_MINUTE", default=300)
 RATELIMIT_PATH_PREFIXES = ("/api/", "/search", "/movies/")
 
+# --- Anonymous feedback (viewers/; docs/security.md) ----------------------------------------
+# An anonymous viewer's likes shape its own rows at once, and everyone's (training, popularity)
+# only once it is trusted: it came back at least this long after its first feedback, and gave
+# at least this much feedback (likes, dislikes, list changes). Accounts are trusted.
+ANONYMOUS_TRUST_MIN_AGE_HOURS = env.float("RECSYS_ANONYMOUS_TRUST_MIN_AGE_HOURS", default=72)
+ANONYMOUS_TRUST_MIN_FEEDBACK = env.int("RECSYS_ANONYMOUS_TRUST_MIN_FEEDBACK", default=5)
+# An anonymous viewer with no feedback for this long is deleted with its feedback (beat, daily).
+ANONYMOUS_VIEWER_IDLE_DAYS = env.float("RECSYS_ANONYMOUS_VIEWER_IDLE_DAYS", default=30)
+ANONYMOUS_EXPIRE_SECONDS = env.float("RECSYS_ANONYMOUS_EXPIRE_SECONDS", default=24 * 3600)
+# Anonymous feedback POSTs a minute: per viewer (session), per client address, and new
+# anonymous viewers (a POST without a session cookie) per address. 0 turns one off.
+FEEDBACK_PER_MINUTE_PER_VIEWER = env.int("RECSYS_FEEDBACK_PER_MINUTE_PER_VIEWER", default=30)
+FEEDBACK_PER_MINUTE_PER_ADDRESS = env.int("RECSYS_FEEDBACK_PER_MINUTE_PER_ADDRESS", default=60)
+NEW_ANONYMOUS_VIEWERS_PER_MINUTE_PER_ADDRESS = env.int(
+    "RECSYS_NEW_ANONYMOUS_VIEWERS_PER_MINUTE_PER_ADDRESS", default=5
+)
+CELERY_BEAT_SCHEDULE["viewers-expire-anonymous"] = {
+    "task": "viewers.expire_anonymous",
+    "schedule": ANONYMOUS_EXPIRE_SECONDS,
+}
+
 # --- IMDb scraping (scraping/) ------------------------------------------------------------
 RECSYS_SCRAPE_BASE_URL = env.str("RECSYS_SCRAPE_BASE_URL", default="https://www.imdb.com")
 # Hosts the scraper may reach; a host matches itself and its subdomains. Checked before every
