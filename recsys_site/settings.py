@@ -279,6 +279,17 @@ if not DEBUG:
 RATELIMIT_PER_MINUTE = env.int("RECSYS_RATELIMIT_PER_MINUTE", default=300)
 RATELIMIT_PATH_PREFIXES = ("/api/", "/search", "/movies/")
 
+# --- Catalogue import from the admin (movies/) ----------------------------------------------
+# Uploads larger than this (all files of one POST together) are refused with a clear error; the
+# import then runs as a background Job from files saved under IMPORT_UPLOAD_DIR.
+IMPORT_MAX_MEGABYTES = env.int("RECSYS_IMPORT_MAX_MB", default=100)
+IMPORT_UPLOAD_DIR = DATA_DIR / "imports"
+FILE_UPLOAD_HANDLERS = [
+    "movies.uploads.SizeLimitUploadHandler",  # first: counts before anything is stored
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
+
 # --- Anonymous feedback (viewers/; docs/security.md) ----------------------------------------
 # An anonymous viewer's likes shape its own rows at once, and everyone's (training, popularity)
 # only once it is trusted: it came back at least this long after its first feedback, and gave
