@@ -208,10 +208,19 @@ RECSYS_LLM_MODEL = env.str(
     default={"ollama": "llama3.2", "openai": "gpt-4o-mini"}.get(RECSYS_LLM_PROVIDER, ""),
 )
 RECSYS_LLM_API_KEY = env.str("RECSYS_LLM_API_KEY", default="")
-RECSYS_LLM_TIMEOUT = env.float("RECSYS_LLM_TIMEOUT", default=10.0)  # seconds per request
+# The deadline of one whole LLM call in seconds (a slow stream included), and how many calls
+# may be in flight per web process (past that, panels use the offline explainer at once).
+RECSYS_LLM_TIMEOUT = env.float("RECSYS_LLM_TIMEOUT", default=10.0)
+RECSYS_LLM_MAX_CONCURRENT = env.int("RECSYS_LLM_MAX_CONCURRENT", default=4)
+# LLM calls (explanations not in the cache) one client may cause a minute; past it, the offline
+# explainer answers. Cross-site requests never reach the LLM.
+RECSYS_LLM_CALLS_PER_MINUTE_PER_CLIENT = env.int(
+    "RECSYS_LLM_CALLS_PER_MINUTE_PER_CLIENT", default=20
+)
 # After a failure, the provider is left alone this long (seconds) and panels use the fallback.
 RECSYS_LLM_REST_AFTER_FAILURE = env.float("RECSYS_LLM_REST_AFTER_FAILURE", default=30.0)
-RECSYS_EXPLAIN_CACHE_SECONDS = env.int("RECSYS_EXPLAIN_CACHE_SECONDS", default=7 * 24 * 3600)
+# Explanations are kept this long (the cache Redis evicts least recently used keys first).
+RECSYS_EXPLAIN_CACHE_SECONDS = env.int("RECSYS_EXPLAIN_CACHE_SECONDS", default=24 * 3600)
 
 LOGGING = {
     "version": 1,
