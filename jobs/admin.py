@@ -2,7 +2,9 @@ from django.contrib import admin
 from django.template.loader import render_to_string
 
 from jobs.models import Job
-from jobs.selectors import jobs_running_and_failed
+from jobs.selectors import job_details_visible, jobs_running_and_failed
+
+DETAIL_FIELDS = ("errors", "log", "result")  # shown only where job_details_visible
 
 
 @admin.register(Job)
@@ -34,8 +36,19 @@ class JobAdmin(admin.ModelAdmin):
         return render_to_string("jobs/progress.html#job", {"job": job})
 
     def changelist_view(self, request, extra_context=None):
-        context = {**jobs_running_and_failed(), **(extra_context or {})}
+        context = {**jobs_running_and_failed(user=request.user), **(extra_context or {})}
         return super().changelist_view(request, context)
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        job = self.get_object(request, object_id)
+        visible = {job.pk} if job and job_details_visible(user=request.user, job=job) else set()
+        context = {"errors_visible": visible, **(extra_context or {})}
+        return super().change_view(request, object_id, form_url, context)
+
+    def get_fields(self, request, obj=None):
+        if obj is not None and not job_details_visible(user=request.user, job=obj):
+            return [f for f in self.fields if f not in DETAIL_FIELDS]
+        return self.fields
 
     def has_add_permission(self, request) -> bool:
         return False

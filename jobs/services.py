@@ -26,6 +26,31 @@ def job_create(*, kind: str, params: dict | None = None, total: int = 0, created
     return Job.objects.create(kind=kind, params=params or {}, total=total, created_by=created_by)
 
 
+class JobAlreadyActive(Exception):
+    """A job of this kind is already queued or running; a second one is refused."""
+
+    def __init__(self, job: Job):
+        super().__init__(f"{job.get_kind_display()} is already {job.status} as job #{job.pk}")
+        self.job = job
+
+
+@transaction.atomic
+def job_create_exclusive(
+    *, kind: str, params: dict | None = None, total: int = 0, created_by=None
+) -> Job:
+    """job_create, refused (JobAlreadyActive) while a job of this kind is queued or running:
+    for work that is costly to run twice at once (a training run holds about 1 GB). On SQLite
+    the IMMEDIATE transaction makes the check and the insert one step."""
+    active = (
+        Job.objects.filter(kind=kind, status__in=[Job.Status.QUEUED, Job.Status.RUNNING])
+        .order_by("created_at")
+        .first()
+    )
+    if active is not None:
+        raise JobAlreadyActive(active)
+    return job_create(kind=kind, params=params, total=total, created_by=created_by)
+
+
 def job_start(*, job_id: int, total: int | None = None) -> None:
     fields: dict = {"status": Job.Status.RUNNING}
     if total is not None:

@@ -2,6 +2,7 @@
 edit it with its credits, and import catalogue files."""
 
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, JSONField
@@ -12,11 +13,9 @@ from django.utils.html import format_html_join
 from movies.forms import MovieImportForm
 from movies.models import Credit, Genre, Keyword, Movie, Person
 from movies.selectors import movie_decades, movie_external_id_q, movies_in_decade
-from movies.services import ImportValidationError, movies_import_files
+from movies.services import ImportTooLarge, movies_import_enqueue
 from scraping.admin_actions import scrape_from_imdb
 from scraping.forms import MovieImdbForm
-
-MAX_ROW_MESSAGES = 100
 
 
 class DecadeFilter(admin.SimpleListFilter):
@@ -152,39 +151,39 @@ class MovieAdmin(admin.ModelAdmin):
         return [import_url, *super().get_urls()]
 
     def import_view(self, request):
-        """Upload catalogue files; the same service as `manage.py import_movies`."""
+        """Upload catalogue files; they are imported by a background job (the same service as
+        `manage.py import_movies`), which this page then shows."""
         if not self.has_add_permission(request):
             raise PermissionDenied
         form = MovieImportForm(request.POST or None, request.FILES or None)
-        if request.method == "POST" and form.is_valid():
+        job = None
+        if request.method == "POST" and getattr(request, "upload_too_large", 0):
+            messages.error(request, str(ImportTooLarge(request.upload_too_large)))
+            form = MovieImportForm(initial=request.POST)
+        elif request.method == "POST" and form.is_valid():
             try:
-                summary = movies_import_files(
+                job = movies_import_enqueue(
                     format=form.cleaned_data["format"],
                     files=form.cleaned_data["files"],
                     skip_invalid=form.cleaned_data["skip_invalid"],
                     created_by=request.user,
                 )
-            except ImportValidationError as error:
-                messages.error(request, f"{error}. Tick “Skip invalid rows” to import the rest.")
-                self._row_messages(request, messages.ERROR, error.errors)
+            except ImportTooLarge as error:
+                messages.error(request, str(error))
             else:
-                messages.success(request, summary.line())
-                self._row_messages(request, messages.WARNING, summary.errors, "skipped ")
-                self._row_messages(request, messages.INFO, summary.warnings)
+                messages.success(
+                    request, f"Import queued as job #{job.pk}: every row is checked first."
+                )
         context = {
             **self.admin_site.each_context(request),
             "opts": self.model._meta,
             "title": "Import films",
             "form": form,
+            "job": job,
+            "errors_visible": {job.pk} if job else set(),
+            "max_megabytes": settings.IMPORT_MAX_MEGABYTES,
         }
         return TemplateResponse(request, "admin/movies/movie/import.html", context)
-
-    @staticmethod
-    def _row_messages(request, level: int, rows: list, prefix: str = "") -> None:
-        for row in rows[:MAX_ROW_MESSAGES]:
-            messages.add_message(request, level, f"{prefix}{row}")
-        if len(rows) > MAX_ROW_MESSAGES:
-            messages.add_message(request, level, f"… and {len(rows) - MAX_ROW_MESSAGES} more")
 
 
 @admin.register(Person)

@@ -15,8 +15,8 @@ importing sources in any order and again changes nothing the second time.
 
 from __future__ import annotations
 
+import shutil
 import sqlite3
-import tempfile
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.core.files.uploadedfile import UploadedFile
 from django.db import connection, transaction
@@ -32,12 +33,13 @@ from django.utils import timezone
 from jobs.models import Job
 from jobs.services import (
     job_advance,
+    job_claim,
     job_create,
+    job_enqueue,
     job_fail,
     job_finish,
     job_log,
     job_record_errors,
-    job_set_total,
     job_start,
 )
 from movies.importers import get_importer
@@ -122,47 +124,125 @@ def movies_import(
     return summary
 
 
-def movies_import_files(
+class ImportTooLarge(Exception):
+    """The uploaded files exceed IMPORT_MAX_MEGABYTES: nothing was saved or queued."""
+
+    def __init__(self, size: int):
+        self.size = size
+        limit = settings.IMPORT_MAX_MEGABYTES
+        super().__init__(
+            f"The files total {size / 2**20:.1f} MB; an import takes at most {limit} MB "
+            "(RECSYS_IMPORT_MAX_MB). Split the catalogue, or import it with "
+            "`manage.py import_movies`."
+        )
+
+
+IMPORT_TASK = "movies.import_files"
+IMPORT_STEPS = ("read and validate", "write")
+
+
+def import_folder(job_id: int) -> Path:
+    """Where an import job's uploaded files wait for the worker (removed when it is done)."""
+    return Path(settings.IMPORT_UPLOAD_DIR) / f"job-{job_id}"
+
+
+def import_size_check(size: int) -> None:
+    if size > settings.IMPORT_MAX_MEGABYTES * 2**20:
+        raise ImportTooLarge(size)
+
+
+def movies_import_enqueue(
     *,
     format: str,
     files: Sequence[UploadedFile],
     skip_invalid: bool = False,
     created_by: AbstractBaseUser | None = None,
-) -> ImportSummary:
-    """movies_import for uploaded files (admin), recorded as an "import" Job. The files are
-    written under their own names (MovieLens tells movies.csv from links.csv by name) to a
-    folder removed afterwards."""
+) -> Job:
+    """Queue uploaded files (admin) for import as an "import" Job: they are saved under
+    IMPORT_UPLOAD_DIR (the data dir, which web and worker share) by their own names (MovieLens
+    tells movies.csv from links.csv by name), streamed in chunks, and movies_import_run reads
+    them in the worker. Raises ImportTooLarge past IMPORT_MAX_MEGABYTES."""
+    import_size_check(sum(upload.size or 0 for upload in files))
     names = [Path(upload.name or f"upload-{n}").name for n, upload in enumerate(files)]
+    stored = [name if names.index(name) == n else f"{n}-{name}" for n, name in enumerate(names)]
     params = {"format": format, "files": names, "skip_invalid": skip_invalid}
-    job = job_create(kind=Job.Kind.IMPORT, params=params, created_by=created_by)
-    job_start(job_id=job.pk)
-    try:
-        with tempfile.TemporaryDirectory(prefix="recsys-import-") as folder:
-            paths: list[Path] = []
-            for number, (name, upload) in enumerate(zip(names, files, strict=True)):
-                path = Path(folder) / name
-                if path.exists():
-                    path = Path(folder) / f"{number}-{name}"
-                with path.open("wb") as out:
+    with transaction.atomic():
+        job = job_create(
+            kind=Job.Kind.IMPORT, params=params, total=len(IMPORT_STEPS), created_by=created_by
+        )
+        folder = import_folder(job.pk)
+        folder.mkdir(parents=True, exist_ok=True)
+        try:
+            for name, upload in zip(stored, files, strict=True):
+                with (folder / name).open("wb") as out:
                     for chunk in upload.chunks():
                         out.write(chunk)
-                paths.append(path)
-            summary = movies_import(format=format, paths=paths, skip_invalid=skip_invalid)
+        except BaseException:
+            shutil.rmtree(folder, ignore_errors=True)
+            raise
+        job_enqueue(job=job, task_name=IMPORT_TASK, task_kwargs={"stored": stored})
+    return job
+
+
+def movies_import_run(*, job_id: int, stored: Sequence[str]) -> ImportSummary | None:
+    """Run a queued import job (the worker's task): validate every row, then write them all in
+    one transaction (movie_records_upsert), or nothing. The uploaded files are removed after.
+    Returns None when another delivery had the job or the rows were invalid (the job failed,
+    with every row's error)."""
+    if not job_claim(job_id=job_id):
+        return None  # a message sent twice: another delivery has (or had) the job
+    job = Job.objects.get(pk=job_id)
+    job_start(job_id=job_id, total=len(IMPORT_STEPS))
+    folder = import_folder(job_id)
+    format, skip_invalid = job.params["format"], job.params["skip_invalid"]
+    try:
+        summary = movies_import(
+            format=format,
+            paths=[folder / name for name in stored],
+            skip_invalid=skip_invalid,
+            progress=_job_progress(job_id),
+        )
     except ImportValidationError as error:
-        job_record_errors(job_id=job.pk, errors=_job_errors(error.errors))
-        job_fail(job_id=job.pk, error=str(error))
-        raise
+        job_record_errors(job_id=job_id, errors=_job_errors(error.errors))
+        job_fail(job_id=job_id, error=f"{error}. Tick “Skip invalid rows” to import the rest.")
+        return None
     except Exception as error:
-        job_fail(job_id=job.pk, error=repr(error))
+        job_fail(job_id=job_id, error=repr(error))
         raise
-    job_set_total(job_id=job.pk, total=summary.rows + summary.skipped)
-    job_advance(job_id=job.pk, done=summary.rows, failed=summary.skipped)
-    job_record_errors(job_id=job.pk, errors=_job_errors(summary.errors))
-    job_log(job_id=job.pk, line=summary.line())
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    Job.objects.filter(pk=job_id).update(
+        total=summary.rows + summary.skipped, done=summary.rows, failed=summary.skipped
+    )
+    job_record_errors(job_id=job_id, errors=_job_errors(summary.errors))
+    for warning in summary.warnings[:100]:
+        job_log(job_id=job_id, line=f"warning: {warning}")
+    job_log(job_id=job_id, line=summary.line())
     result = summary.as_dict()
     result.pop("errors")
-    job_finish(job_id=job.pk, result=result)
+    job_finish(job_id=job_id, result=result)
     return summary
+
+
+def _job_progress(job_id: int, *, every: int = 5000) -> Progress:
+    """movies_import's progress hook, written to the job: a log line every `every` rows read,
+    and one step done when the rows are read and validated. The write is one transaction: its
+    progress could not be seen before it commits, so it is one step."""
+
+    def progress(iterable: Iterable, desc: str = "", **_kwargs) -> Iterable:
+        if desc == "match":  # the write begins: reading and validation are done
+            job_advance(job_id=job_id, done=1)
+            job_log(job_id=job_id, line=f"validated; writing {_kwargs.get('total', 0):,} rows")
+            yield from iterable
+            return
+        count = 0
+        for count, item in enumerate(iterable, start=1):
+            if count % every == 0:
+                job_log(job_id=job_id, line=f"{desc}: {count:,} rows")
+            yield item
+        job_log(job_id=job_id, line=f"{desc}: {count:,} rows")
+
+    return progress
 
 
 def _job_errors(errors: list[RowError]) -> list[dict]:

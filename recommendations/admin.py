@@ -4,7 +4,7 @@ from django.urls import path, reverse
 from django.views.decorators.http import require_POST
 
 from recommendations.models import TrainedModel
-from recommendations.recommenders.admin_actions import retrain_recommender
+from recommendations.recommenders.admin_actions import may_retrain, retrain_recommender
 
 
 @admin.register(TrainedModel)
@@ -25,6 +25,9 @@ class TrainedModelAdmin(admin.ModelAdmin):
     def has_add_permission(self, request) -> bool:
         return False
 
+    def has_retrain_permission(self, request: HttpRequest) -> bool:
+        return may_retrain(request.user)
+
     @admin.display(description="held-out nDCG@10 (baseline → reranked)")
     def held_out_ndcg(self, obj: TrainedModel) -> str:
         held_out = obj.metrics.get("held_out", {})
@@ -38,7 +41,9 @@ class TrainedModelAdmin(admin.ModelAdmin):
     def data_hash_short(self, obj: TrainedModel) -> str:
         return obj.data_hash[:12]
 
-    @admin.action(description="Activate the selected version (one per kind)")
+    @admin.action(
+        description="Activate the selected version (one per kind)", permissions=["change"]
+    )
     def activate(self, request: HttpRequest, queryset) -> None:
         if queryset.count() != 1:
             self.message_user(request, "Select exactly one version.", messages.ERROR)

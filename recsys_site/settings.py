@@ -208,10 +208,19 @@ RECSYS_LLM_MODEL = env.str(
     default={"ollama": "llama3.2", "openai": "gpt-4o-mini"}.get(RECSYS_LLM_PROVIDER, ""),
 )
 RECSYS_LLM_API_KEY = env.str("RECSYS_LLM_API_KEY", default="")
-RECSYS_LLM_TIMEOUT = env.float("RECSYS_LLM_TIMEOUT", default=10.0)  # seconds per request
+# The deadline of one whole LLM call in seconds (a slow stream included), and how many calls
+# may be in flight per web process (past that, panels use the offline explainer at once).
+RECSYS_LLM_TIMEOUT = env.float("RECSYS_LLM_TIMEOUT", default=10.0)
+RECSYS_LLM_MAX_CONCURRENT = env.int("RECSYS_LLM_MAX_CONCURRENT", default=4)
+# LLM calls (explanations not in the cache) one client may cause a minute; past it, the offline
+# explainer answers. Cross-site requests never reach the LLM.
+RECSYS_LLM_CALLS_PER_MINUTE_PER_CLIENT = env.int(
+    "RECSYS_LLM_CALLS_PER_MINUTE_PER_CLIENT", default=20
+)
 # After a failure, the provider is left alone this long (seconds) and panels use the fallback.
 RECSYS_LLM_REST_AFTER_FAILURE = env.float("RECSYS_LLM_REST_AFTER_FAILURE", default=30.0)
-RECSYS_EXPLAIN_CACHE_SECONDS = env.int("RECSYS_EXPLAIN_CACHE_SECONDS", default=7 * 24 * 3600)
+# Explanations are kept this long (the cache Redis evicts least recently used keys first).
+RECSYS_EXPLAIN_CACHE_SECONDS = env.int("RECSYS_EXPLAIN_CACHE_SECONDS", default=24 * 3600)
 
 LOGGING = {
     "version": 1,
@@ -278,6 +287,38 @@ if not DEBUG:
 # Requests per client IP per minute on search and the API (0 turns the limit off).
 RATELIMIT_PER_MINUTE = env.int("RECSYS_RATELIMIT_PER_MINUTE", default=300)
 RATELIMIT_PATH_PREFIXES = ("/api/", "/search", "/movies/")
+
+# --- Catalogue import from the admin (movies/) ----------------------------------------------
+# Uploads larger than this (all files of one POST together) are refused with a clear error; the
+# import then runs as a background Job from files saved under IMPORT_UPLOAD_DIR.
+IMPORT_MAX_MEGABYTES = env.int("RECSYS_IMPORT_MAX_MB", default=100)
+IMPORT_UPLOAD_DIR = DATA_DIR / "imports"
+FILE_UPLOAD_HANDLERS = [
+    "movies.uploads.SizeLimitUploadHandler",  # first: counts before anything is stored
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
+
+# --- Anonymous feedback (viewers/; docs/security.md) ----------------------------------------
+# An anonymous viewer's likes shape its own rows at once, and everyone's (training, popularity)
+# only once it is trusted: it came back at least this long after its first feedback, and gave
+# at least this much feedback (likes, dislikes, list changes). Accounts are trusted.
+ANONYMOUS_TRUST_MIN_AGE_HOURS = env.float("RECSYS_ANONYMOUS_TRUST_MIN_AGE_HOURS", default=72)
+ANONYMOUS_TRUST_MIN_FEEDBACK = env.int("RECSYS_ANONYMOUS_TRUST_MIN_FEEDBACK", default=5)
+# An anonymous viewer with no feedback for this long is deleted with its feedback (beat, daily).
+ANONYMOUS_VIEWER_IDLE_DAYS = env.float("RECSYS_ANONYMOUS_VIEWER_IDLE_DAYS", default=30)
+ANONYMOUS_EXPIRE_SECONDS = env.float("RECSYS_ANONYMOUS_EXPIRE_SECONDS", default=24 * 3600)
+# Anonymous feedback POSTs a minute: per viewer (session), per client address, and new
+# anonymous viewers (a POST without a session cookie) per address. 0 turns one off.
+FEEDBACK_PER_MINUTE_PER_VIEWER = env.int("RECSYS_FEEDBACK_PER_MINUTE_PER_VIEWER", default=30)
+FEEDBACK_PER_MINUTE_PER_ADDRESS = env.int("RECSYS_FEEDBACK_PER_MINUTE_PER_ADDRESS", default=60)
+NEW_ANONYMOUS_VIEWERS_PER_MINUTE_PER_ADDRESS = env.int(
+    "RECSYS_NEW_ANONYMOUS_VIEWERS_PER_MINUTE_PER_ADDRESS", default=5
+)
+CELERY_BEAT_SCHEDULE["viewers-expire-anonymous"] = {
+    "task": "viewers.expire_anonymous",
+    "schedule": ANONYMOUS_EXPIRE_SECONDS,
+}
 
 # --- IMDb scraping (scraping/) ------------------------------------------------------------
 RECSYS_SCRAPE_BASE_URL = env.str("RECSYS_SCRAPE_BASE_URL", default="https://www.imdb.com")

@@ -1,8 +1,8 @@
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.http import HttpRequest, HttpResponseRedirect
 from django.urls import path, reverse
 
-from recommendations.recommenders.services import recommender_train_enqueue
+from recommendations.recommenders.admin_actions import retrain_from_admin
 from viewers.models import MyListEntry, Rating, Reaction
 
 
@@ -39,8 +39,7 @@ class RatingAdmin(admin.ModelAdmin):
     def retrain_recommender_view(self, request: HttpRequest):
         if request.method != "POST":
             return HttpResponseRedirect(reverse("admin:viewers_rating_changelist"))
-        job = recommender_train_enqueue(created_by=request.user)
-        self.message_user(
-            request, f"Retrain recommender queued as job #{job.pk}.", level=messages.SUCCESS
-        )
+        job = retrain_from_admin(self, request)
+        if job is None:  # refused, with a message saying why
+            return HttpResponseRedirect(reverse("admin:viewers_rating_changelist"))
         return HttpResponseRedirect(reverse("admin:jobs_job_change", args=[job.pk]))

@@ -74,6 +74,22 @@ class MyListEntry(ViewerOwned):
         return f"My list: {self.movie}"
 
 
+class AnonymousViewer(models.Model):
+    """An anonymous browser that gave feedback: when it was first and last seen, how much it did.
+
+    Its feedback shapes its own rows at once; it counts for everyone (training, popularity) only
+    once the viewer is trusted (viewers.selectors.trusted_reactions), and the viewer with its
+    feedback is deleted after ANONYMOUS_VIEWER_IDLE_DAYS without any (a beat task)."""
+
+    anonymous_id = models.CharField(max_length=32, unique=True)
+    created_at = models.DateTimeField(db_index=True)
+    last_seen_at = models.DateTimeField(db_index=True)
+    feedback_count = models.PositiveIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"anonymous {self.anonymous_id[:8]}"
+
+
 class Rating(models.Model):
     """A star rating imported from a public dataset (MovieLens): training data for the
     collaborative recommender. ``rater`` is the dataset's own user id."""

@@ -1,12 +1,16 @@
 """Reads for viewers: what a viewer liked, disliked and saved."""
 
 from dataclasses import dataclass, field
+from datetime import timedelta
 
+from django.conf import settings
+from django.db.models import ExpressionWrapper, F, Q, QuerySet
+from django.db.models.fields import DateTimeField
 from django.http import HttpRequest
 
 from movies.models import Movie
 from viewers.identity import Viewer, viewer_from_request
-from viewers.models import MyListEntry, Reaction
+from viewers.models import AnonymousViewer, MyListEntry, Reaction
 
 
 @dataclass(frozen=True)
@@ -65,3 +69,24 @@ def request_viewer_taste(request: HttpRequest) -> ViewerTaste:
         taste = viewer_taste(viewer_from_request(request))
         setattr(request, _REQUEST_TASTE, taste)
     return taste
+
+
+def trusted_anonymous_viewers() -> QuerySet[AnonymousViewer]:
+    """Anonymous viewers whose feedback may count for everyone: they came back at least
+    ANONYMOUS_TRUST_MIN_AGE_HOURS after their first feedback and gave at least
+    ANONYMOUS_TRUST_MIN_FEEDBACK. A script that opens sessions and likes at once has neither."""
+    age = timedelta(hours=settings.ANONYMOUS_TRUST_MIN_AGE_HOURS)
+    returned_after = ExpressionWrapper(F("created_at") + age, output_field=DateTimeField())
+    return AnonymousViewer.objects.filter(
+        feedback_count__gte=settings.ANONYMOUS_TRUST_MIN_FEEDBACK,
+        last_seen_at__gte=returned_after,
+    )
+
+
+def trusted_reactions() -> QuerySet[Reaction]:
+    """The reactions that may shape everyone's recommendations (training, popularity): those
+    of accounts and of trusted anonymous viewers. The others count for their own viewer only."""
+    trusted_ids = trusted_anonymous_viewers().values("anonymous_id")
+    return Reaction.objects.filter(
+        Q(user__isnull=False) | Q(user__isnull=True, anonymous_id__in=trusted_ids)
+    )

@@ -11,6 +11,7 @@ from viewers.identity import viewer_from_request
 from viewers.models import Reaction
 from viewers.selectors import my_list_movies, request_viewer_taste, viewer_taste
 from viewers.services import my_list_toggle, reaction_toggle
+from viewers.throttle import throttle_anonymous_feedback
 
 REACTIONS = {"like": Reaction.Value.LIKE, "dislike": Reaction.Value.DISLIKE}
 
@@ -71,6 +72,7 @@ def _actions_response(request: HttpRequest, movie: Movie) -> HttpResponse:
 
 
 @require_POST
+@throttle_anonymous_feedback
 def film_reaction(request: HttpRequest, movie_id: int) -> HttpResponse:
     movie = get_object_or_404(Movie, pk=movie_id)
     value = REACTIONS.get(request.POST.get("value", ""))
@@ -83,6 +85,7 @@ def film_reaction(request: HttpRequest, movie_id: int) -> HttpResponse:
 
 
 @require_POST
+@throttle_anonymous_feedback
 def film_my_list(request: HttpRequest, movie_id: int) -> HttpResponse:
     movie = get_object_or_404(Movie, pk=movie_id)
     my_list_toggle(viewer=viewer_from_request(request, create=True), movie_id=movie.pk)

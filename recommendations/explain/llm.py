@@ -13,6 +13,9 @@ import logging
 import re
 import threading
 import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -74,6 +77,15 @@ _SENTENCE_END = re.compile(r"[.!?](?=\s|$)")
 
 class UnusableOutput(ValueError):
     """The model answered, but not with an explanation we can show (empty, or unfaithful)."""
+
+
+class DeadlineExceeded(TimeoutError):
+    """No complete answer within the call's total deadline (a slow stream included)."""
+
+
+class ProviderBusy(RuntimeError):
+    """Every LLM call slot of this process is taken: this panel uses the offline explainer
+    rather than queueing behind the others (not the provider's fault: it is not rested)."""
 
 
 class ProviderResting(RuntimeError):
@@ -150,8 +162,9 @@ class LLMConfig:
     base_url: str = ""
     model: str = ""
     api_key: str = ""
-    timeout: float = 10.0
+    timeout: float = 10.0  # the whole call's deadline, not only each read
     rest_after_failure: float = 30.0
+    max_concurrent: int = 4  # calls in flight per process
 
     @classmethod
     def from_settings(cls) -> "LLMConfig":
@@ -162,6 +175,7 @@ class LLMConfig:
             api_key=settings.RECSYS_LLM_API_KEY,
             timeout=settings.RECSYS_LLM_TIMEOUT,
             rest_after_failure=settings.RECSYS_LLM_REST_AFTER_FAILURE,
+            max_concurrent=settings.RECSYS_LLM_MAX_CONCURRENT,
         )
 
     @property
@@ -236,6 +250,45 @@ class ProviderHealth:
 provider_health = ProviderHealth()
 
 
+class BoundedCalls:
+    """Runs LLM calls on a few threads of their own, each with a total deadline.
+
+    The HTTP clients time out per read only, so a server that streams a byte now and then
+    never trips them: the request thread waits for the call at most `deadline` seconds and then
+    gives up (DeadlineExceeded, which rests the provider). The call itself cannot be cut off
+    mid-read; it holds its slot until the client's read timeout or the server ends it, and
+    with every slot taken new panels fall back at once (ProviderBusy) instead of piling up."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._pools: dict[int, tuple[ThreadPoolExecutor, threading.BoundedSemaphore]] = {}
+
+    def _pool(self, slots: int) -> tuple[ThreadPoolExecutor, threading.BoundedSemaphore]:
+        with self._lock:
+            if slots not in self._pools:
+                executor = ThreadPoolExecutor(max_workers=slots, thread_name_prefix="llm-call")
+                self._pools[slots] = (executor, threading.BoundedSemaphore(slots))
+            return self._pools[slots]
+
+    def run(self, call: Callable[[Any], Any], arg: Any, *, deadline: float, slots: int) -> Any:
+        executor, free = self._pool(max(1, slots))
+        if not free.acquire(blocking=False):
+            raise ProviderBusy(f"all {slots} LLM call slots are busy")
+        try:
+            future = executor.submit(call, arg)
+        except BaseException:
+            free.release()
+            raise
+        future.add_done_callback(lambda _: free.release())
+        try:
+            return future.result(timeout=deadline)
+        except FutureTimeout:
+            raise DeadlineExceeded(f"no complete answer within {deadline:.1f} s") from None
+
+
+llm_calls = BoundedCalls()
+
+
 def build_chain(config: LLMConfig) -> Runnable:
     """dict(request=ExplainRequest) -> Explanation, from the LLM, or from the offline explainer
     when the provider rests, fails, times out or answers unusably."""
@@ -261,7 +314,7 @@ def build_chain(config: LLMConfig) -> Runnable:
 
     def fall_back(data: dict[str, Any]) -> Explanation:
         error = data.get("error")
-        if not isinstance(error, ProviderResting | UnusableOutput):
+        if not isinstance(error, ProviderResting | UnusableOutput | ProviderBusy):
             provider_health.failed(config.source, config.rest_after_failure)
         logger.warning(
             "LLM explainer %s not used: %s: %s", config.source, type(error).__name__, error
@@ -269,13 +322,19 @@ def build_chain(config: LLMConfig) -> Runnable:
         reason = f"{type(error).__name__}: {error}"[:300]
         return replace(grounded.explain(data["request"]), fallback_reason=reason)
 
-    answer = RunnableLambda(prompt_inputs) | PROMPT | chat_model(config) | StrOutputParser()
+    call = RunnableLambda(prompt_inputs) | PROMPT | chat_model(config) | StrOutputParser()
+
+    def answer(data: dict[str, Any]) -> str:
+        return llm_calls.run(
+            call.invoke, data, deadline=config.timeout, slots=config.max_concurrent
+        )
+
     chain = (
         RunnableLambda(ensure_available)
         | RunnablePassthrough.assign(
             grounds=RunnableLambda(lambda d: grounded.find_grounds(d["request"]))
         )
-        | RunnablePassthrough.assign(answer=answer)
+        | RunnablePassthrough.assign(answer=RunnableLambda(answer))
         | RunnableLambda(to_explanation)
     )
     return chain.with_fallbacks([RunnableLambda(fall_back)], exception_key="error")

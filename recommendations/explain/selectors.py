@@ -2,6 +2,7 @@
 
 import hashlib
 import logging
+from dataclasses import replace
 from functools import lru_cache
 from typing import Any
 
@@ -16,6 +17,7 @@ from recommendations import vector_store
 from recommendations.explain import grounded
 from recommendations.explain.facts import ExplainRequest, Explanation, FilmFacts, clean_text
 from recommendations.explain.llm import LLMConfig, build_chain
+from recsys_site.ratelimit import request_count
 
 logger = logging.getLogger(__name__)
 
@@ -52,11 +54,30 @@ def _stored_sentence_vectors(movie_id: int) -> dict:
         return {}
 
 
+def llm_refusal(*, client: str, llm_allowed: bool = True) -> str:
+    """Why this client may not cause an LLM call now ("" when it may). Each call counts one."""
+    if not llm_allowed:
+        return "a cross-site request does not reach the LLM"
+    limit = settings.RECSYS_LLM_CALLS_PER_MINUTE_PER_CLIENT
+    try:
+        over = bool(limit and client and request_count(f"llm:{client}") > limit)
+    except _CACHE_ERRORS:
+        over = False
+    return f"this client's {limit} LLM explanations a minute are used up" if over else ""
+
+
 def explanation_for(
-    *, movie: Movie, query: str, evidence: dict[str, Any] | None = None
+    *,
+    movie: Movie,
+    query: str,
+    evidence: dict[str, Any] | None = None,
+    client: str = "",
+    llm_allowed: bool = True,
 ) -> Explanation:
     """Why `movie` fits `query`. Cached per (query, film facts, explainer version); a cache
-    that is down costs speed, not the answer."""
+    that is down costs speed, not the answer. With an LLM configured, a client (its address or
+    account) causes at most RECSYS_LLM_CALLS_PER_MINUTE_PER_CLIENT calls a minute (cached
+    answers are free); past it, or where not llm_allowed, the offline explainer answers."""
     query = clean_text(query)
     film = FilmFacts.from_movie(movie)
     config = LLMConfig.from_settings()
@@ -70,7 +91,11 @@ def explanation_for(
         return Explanation.from_dict(cached)
     evidence = {**(evidence or {}), "sentence_vectors": _stored_sentence_vectors(movie.pk)}
     request = ExplainRequest(query=query, film=film, evidence=evidence)
-    explanation: Explanation = get_explainer(config).invoke({"request": request})
+    refusal = llm_refusal(client=client, llm_allowed=llm_allowed) if config.enabled else ""
+    if refusal:
+        explanation = replace(grounded.explain(request), fallback_reason=refusal)
+    else:
+        explanation = get_explainer(config).invoke({"request": request})
     seconds = (
         FALLBACK_CACHE_SECONDS
         if explanation.fallback_reason

@@ -6,9 +6,20 @@ from recommendations.explain.evidence import evidence_recall
 from recommendations.explain.facts import clean_text
 from recommendations.explain.llm import MAX_QUERY_CHARS
 from recommendations.explain.selectors import explanation_for, facts_queryset
+from recsys_site.ratelimit import client_ip
 
 MISSING_QUERY = "Say what you are looking for (the q parameter) to see why this film fits it."
 LONG_QUERY = f"The description (q) is longer than {MAX_QUERY_CHARS} characters; shorten it."
+
+
+def _llm_caller(request: HttpRequest) -> dict:
+    """Who would cause an LLM call (an account, else an address), and whether this request may
+    cause one at all: a page of another site that loads this URL (Sec-Fetch-Site: cross-site)
+    gets the offline explainer, so it cannot spend the LLM budget of the site's visitors."""
+    user = request.user
+    client = f"user:{user.pk}" if user.is_authenticated else f"ip:{client_ip(request)}"
+    cross_site = request.headers.get("Sec-Fetch-Site", "") == "cross-site"
+    return {"client": client, "llm_allowed": not cross_site}
 
 
 def _query_error(query: str) -> str:
@@ -28,7 +39,9 @@ def why_panel(request: HttpRequest, movie_id: int) -> HttpResponse:
     if error := _query_error(query):
         return render(request, template, {**context, "error": error}, status=400)
     evidence = evidence_recall(query=query, movie_id=movie.pk)
-    context["explanation"] = explanation_for(movie=movie, query=query, evidence=evidence)
+    context["explanation"] = explanation_for(
+        movie=movie, query=query, evidence=evidence, **_llm_caller(request)
+    )
     return render(request, template, context)
 
 
@@ -42,5 +55,7 @@ def explain_api(request: HttpRequest, movie_id: int) -> JsonResponse:
     except Http404:
         return JsonResponse({"error": f"No film with id {movie_id}."}, status=404)
     evidence = evidence_recall(query=query, movie_id=movie.pk)
-    explanation = explanation_for(movie=movie, query=query, evidence=evidence)
+    explanation = explanation_for(
+        movie=movie, query=query, evidence=evidence, **_llm_caller(request)
+    )
     return JsonResponse({"title": movie.title, "year": movie.year, **explanation.to_dict()})

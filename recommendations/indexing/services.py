@@ -377,12 +377,17 @@ class RebuildSuperseded(RuntimeError):
     """A newer rebuild replaced the shadow collection this batch was filling."""
 
 
-def index_batch(*, batch: Batch) -> int:
-    """Embed and store one batch; returns how many films were embedded."""
+def index_batch(*, batch: Batch, requeue: Callable[[list[int]], object] | None = None) -> int:
+    """Embed and store one batch; returns how many films were stored.
+
+    Encoding is slow and runs unlocked; the write is not. Under the films' row lock (on SQLite
+    the write lock of the IMMEDIATE transaction) each film's text is read again, and a vector
+    is written, and its film marked indexed, only where that text is still the one encoded. A
+    film edited meanwhile is left pending and synced again (requeue): an older batch finishing
+    last can no longer leave the old text's vector behind a film marked indexed."""
     job = Job.objects.get(pk=batch.job_id)
     if f"{batch.number}" in job.result.get("batches_done", []) or not job.is_active:
         return 0  # already counted (a redelivered task), or the job was given up
-    loaded_at = timezone.now()
     films = film_texts(batch.movie_ids)
     gone = sorted(set(batch.movie_ids) - {f.movie.pk for f in films})
     try:
@@ -395,15 +400,66 @@ def index_batch(*, batch: Batch) -> int:
         todo = [f for f in films if stored.get(str(f.movie.pk)) != f.hash]
     else:
         todo = films
-    store_films(targets, todo)
+    vectors = film_vectors(todo, encode(embedding_inputs(todo))) if todo else []
     with transaction.atomic():
         if not job_commit_batch(
             job_id=job.pk, batch_key=f"{batch.number}", done=len(batch.movie_ids)
         ):
             return 0
-        _mark_indexed_if_unchanged(films, loaded_at=loaded_at)
+        current = _current_hashes_locked([f.movie.pk for f in films])
+        fresh = [f for f in films if current.get(f.movie.pk) == f.hash]
+        fresh_ids = {str(f.movie.pk) for f in fresh}
+        # A film deleted meanwhile is in neither list: its delete removes its vectors. A film
+        # a newer batch already indexed with its current text needs nothing more.
+        changed = _not_indexed_with(
+            {pk: h for pk, h in current.items() if str(pk) not in fresh_ids}
+        )
+        vector_store.upsert(targets, [v for v in vectors if v.id in fresh_ids])
+        _mark_indexed(fresh)
+        if changed:
+            Movie.objects.filter(pk__in=changed).update(
+                index_state=Movie.IndexState.PENDING, indexed_hash=""
+            )
+            transaction.on_commit(lambda: (requeue or _requeue_sync)(changed))
+    if changed:
+        job_log(
+            job_id=job.pk,
+            line=f"batch {batch.number}: {len(changed)} films edited while embedding, synced again",
+        )
     _complete(job.pk)
-    return len(todo)
+    return len([f for f in todo if str(f.movie.pk) in fresh_ids])
+
+
+def _current_hashes_locked(movie_ids: Sequence[int]) -> dict[int, str]:
+    """{pk: hash of the film's text now}, with the films' rows locked until the transaction
+    ends (select_for_update; a no-op on SQLite, whose IMMEDIATE transaction holds the write
+    lock already), so no edit can land between this check and the write that trusts it."""
+    ids = sorted(set(movie_ids))
+    for start in range(0, len(ids), _LOAD_CHUNK):
+        list(
+            Movie.objects.select_for_update()
+            .filter(pk__in=ids[start : start + _LOAD_CHUNK])
+            .values_list("pk", flat=True)
+        )
+    return {movie.pk: text_hash(film_text(movie)) for movie in _films(ids)}
+
+
+def _not_indexed_with(hashes: dict[int, str]) -> list[int]:
+    """The films of {pk: current hash} not marked indexed with that hash."""
+    done = {
+        pk
+        for pk, state, indexed_hash in Movie.objects.filter(pk__in=list(hashes)).values_list(
+            "pk", "index_state", "indexed_hash"
+        )
+        if state == Movie.IndexState.INDEXED and indexed_hash == hashes[pk]
+    }
+    return sorted(set(hashes) - done)
+
+
+def _requeue_sync(movie_ids: list[int]) -> None:
+    from recommendations.indexing.receivers import enqueue_sync
+
+    enqueue_sync(movie_ids)
 
 
 def index_batch_retrying(*, batch: Batch, error: BaseException, attempt: int, countdown: float):
@@ -435,6 +491,19 @@ def index_batch_failed(*, batch: Batch, error: BaseException) -> None:
             )
     job_log(job_id=batch.job_id, line=f"batch {batch.number} gave up: {message}")
     _complete(batch.job_id)
+
+
+def _mark_indexed(films: Sequence[FilmText]) -> None:
+    """Record what the index now holds, for films whose text the caller checked is current."""
+    if not films:
+        return
+    Movie.objects.filter(pk__in=[f.movie.pk for f in films]).update(
+        index_state=Movie.IndexState.INDEXED,
+        index_error="",
+        indexed_hash=Case(*[When(pk=f.movie.pk, then=Value(f.hash)) for f in films]),
+        indexed_model=index_fingerprint(),
+        indexed_at=timezone.now(),
+    )
 
 
 def _mark_indexed_if_unchanged(films: Sequence[FilmText], *, loaded_at) -> None:

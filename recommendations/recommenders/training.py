@@ -24,6 +24,7 @@ from recommendations.recommenders.artifacts import (
 )
 from recommendations.vector_store import get_collection
 from viewers.models import Rating, Reaction
+from viewers.selectors import trusted_reactions
 
 logger = logging.getLogger(__name__)
 
@@ -38,15 +39,18 @@ Progress = Callable[[str], None]
 
 
 def interactions_matrix(item_ids: np.ndarray) -> sp.csr_matrix:
-    """Users x items, 1 where a rater rated or a viewer liked the film."""
+    """Users x items, 1 where a rater rated or a trusted viewer liked the film (anonymous likes
+    count for their own viewer only until it is trusted: viewers.selectors.trusted_reactions)."""
     rows: dict[str, int] = {}
     user_index: list[int] = []
     movie_ids: list[int] = []
     for rater, movie_id in Rating.objects.values_list("rater", "movie_id").iterator(10000):
         user_index.append(rows.setdefault(f"r{rater}", len(rows)))
         movie_ids.append(movie_id)
-    likes = Reaction.objects.filter(value=Reaction.Value.LIKE).values_list(
-        "user_id", "anonymous_id", "movie_id"
+    likes = (
+        trusted_reactions()
+        .filter(value=Reaction.Value.LIKE)
+        .values_list("user_id", "anonymous_id", "movie_id")
     )
     for user_id, anonymous_id, movie_id in likes.iterator(10000):
         user_index.append(rows.setdefault(f"u{user_id}" if user_id else anonymous_id, len(rows)))

@@ -60,3 +60,36 @@ def test_a_batch_is_counted_once_however_often_it_is_committed(running_job):
 
     assert (first, again) == (True, False)
     assert Job.objects.get(pk=running_job.pk).done == 6
+
+
+def test_a_jobs_error_text_is_shown_only_to_users_allowed_to_see_that_job(
+    client, admin_client, admin_user, running_job
+):
+    from django.contrib.auth.models import Permission, User
+    from django.db import transaction
+
+    with transaction.atomic():
+        job_commit_batch(
+            job_id=running_job.pk,
+            batch_key="0",
+            errors=[{"object_id": 7, "label": "Heat", "error": "OperationalError: db.internal"}],
+        )
+    staff = User.objects.create_user("jobs-viewer", password="pw", is_staff=True)
+    staff.user_permissions.add(Permission.objects.get(codename="view_job"))
+    client.force_login(staff)
+    progress = reverse("jobs:progress", args=[running_job.pk])
+    pages = [
+        progress,
+        reverse("jobs:running"),
+        reverse("admin:jobs_job_change", args=[running_job.pk]),
+    ]
+
+    for url in pages:
+        assert "db.internal" not in client.get(url).content.decode(), url
+        assert "db.internal" in admin_client.get(url).content.decode(), url  # superuser
+    assert "1 failed" in client.get(progress).content.decode()  # the count stays visible
+
+    staff.user_permissions.add(Permission.objects.get(codename="change_movie"))  # a sync's films
+    staff = User.objects.get(pk=staff.pk)  # a fresh permission cache
+    client.force_login(staff)
+    assert "db.internal" in client.get(progress).content.decode()

@@ -7,6 +7,7 @@ from django.urls import reverse
 
 from jobs.models import Job
 from movies.models import Credit, Movie
+from movies.services import import_folder, movies_import_run
 from tests.factories import CreditFactory, GenreFactory, MovieFactory, PersonFactory
 from tests.movies.conftest import HEAT_JSONL, catalogue_snapshot, write_jsonl
 
@@ -204,7 +205,17 @@ def test_person_autocomplete_serves_the_credit_inline(curator_client, heat):
     assert [r["text"] for r in response.json()["results"]] == ["Al Pacino"]
 
 
-def test_import_page_imports_an_upload(curator_client, tmp_path):
+def run_queued_import() -> Job:
+    """Run the queued import job here, as the worker's task would (the slow test below uses a
+    real worker)."""
+    job = Job.objects.get(kind=Job.Kind.IMPORT, status=Job.Status.QUEUED)
+    assert job.task_name == "movies.import_files"
+    movies_import_run(**job.task_kwargs)
+    job.refresh_from_db()
+    return job
+
+
+def test_import_page_queues_an_upload_as_a_job_that_imports_it(curator_client, tmp_path):
     page = curator_client.get(IMPORT)
     assert page.status_code == 200 and b'name="skip_invalid"' in page.content
     path = write_jsonl(tmp_path / "catalogue.jsonl", [HEAT_JSONL, {"title": "Ronin"}])
@@ -213,13 +224,19 @@ def test_import_page_imports_an_upload(curator_client, tmp_path):
         response = curator_client.post(IMPORT, {"format": "jsonl", "files": [upload]})
 
     assert response.status_code == 200
-    messages = [str(m) for m in response.context["messages"]]
-    assert messages == [
-        "jsonl: 2 rows -> created 2, updated 0, unchanged 0, merged duplicates 0, skipped 0 "
-        + messages[0].split("skipped 0 ")[1]
-    ]
-    assert Movie.objects.get(imdb_id="tt0113277").credits.count() == 5
     job = Job.objects.get(kind=Job.Kind.IMPORT)
+    assert [str(m) for m in response.context["messages"]] == [
+        f"Import queued as job #{job.pk}: every row is checked first."
+    ]
+    html = response.content.decode()
+    assert reverse("admin:jobs_job_change", args=[job.pk]) in html
+    assert reverse("jobs:progress", args=[job.pk]) in html  # the live progress bar
+    assert not Movie.objects.exists()  # nothing written in the request
+    assert list(import_folder(job.pk).iterdir()) == [import_folder(job.pk) / "catalogue.jsonl"]
+
+    job = run_queued_import()
+
+    assert Movie.objects.get(imdb_id="tt0113277").credits.count() == 5
     assert (job.status, job.created_by.username, job.done, job.failed) == (
         "succeeded",
         "curator",
@@ -228,6 +245,8 @@ def test_import_page_imports_an_upload(curator_client, tmp_path):
     )
     assert job.params == {"format": "jsonl", "files": ["catalogue.jsonl"], "skip_invalid": False}
     assert job.result["created"] == 2
+    assert "jsonl: 2 rows -> created 2, updated 0" in job.log
+    assert not import_folder(job.pk).exists()  # the upload is removed after
 
 
 def test_import_page_takes_movielens_as_two_files(curator_client, movielens_dir):
@@ -236,33 +255,50 @@ def test_import_page_takes_movielens_as_two_files(curator_client, movielens_dir)
         (movielens_dir / "links.csv").open("rb") as links,
     ):
         curator_client.post(IMPORT, {"format": "movielens", "files": [movies, links]})
+    run_queued_import()
 
     assert Movie.objects.get(movielens_id=6).imdb_id == "tt0113277"
 
 
-def test_import_page_reports_bad_rows_and_writes_nothing(curator_client, heat, tmp_path):
+def test_an_import_with_bad_rows_fails_its_job_and_writes_nothing(curator_client, heat, tmp_path):
     path = write_jsonl(tmp_path / "bad.jsonl", [{"title": "Good"}, {"title": "", "year": 1990}])
     before = catalogue_snapshot()
 
     with path.open("rb") as upload:
-        response = curator_client.post(IMPORT, {"format": "jsonl", "files": [upload]})
+        curator_client.post(IMPORT, {"format": "jsonl", "files": [upload]})
+    failed = run_queued_import()
 
-    messages = [str(m) for m in response.context["messages"]]
-    assert messages[0].startswith("1 invalid row(s); nothing was imported")
-    assert messages[1:] == ["bad.jsonl:2: title is missing"]
     assert catalogue_snapshot() == before
-    failed = Job.objects.get(kind=Job.Kind.IMPORT)
     assert failed.status == "failed"
+    assert "1 invalid row(s); nothing was imported" in failed.log
     assert failed.errors == [{"label": "bad.jsonl:2", "error": "title is missing"}]
+    progress = curator_client.get(reverse("jobs:progress", args=[failed.pk])).content.decode()
+    assert "bad.jsonl:2" in progress and "title is missing" in progress
 
     with path.open("rb") as upload:
-        response = curator_client.post(
-            IMPORT, {"format": "jsonl", "files": [upload], "skip_invalid": "on"}
-        )
-    messages = [str(m) for m in response.context["messages"]]
-    assert "created 1" in messages[0]
-    assert messages[1] == "skipped bad.jsonl:2: title is missing"
+        curator_client.post(IMPORT, {"format": "jsonl", "files": [upload], "skip_invalid": "on"})
+    skipped = run_queued_import()
+    assert "created 1" in skipped.log and (skipped.done, skipped.failed) == (1, 1)
+    assert skipped.errors == [{"label": "bad.jsonl:2", "error": "title is missing"}]
     assert Movie.objects.filter(title="Good").exists()
+
+
+def test_an_upload_past_the_size_limit_is_refused_with_a_clear_error(
+    curator_client, tmp_path, settings
+):
+    settings.IMPORT_MAX_MEGABYTES = 1
+    path = write_jsonl(
+        tmp_path / "big.jsonl", [{"title": f"Film {n}", "synopsis": "x" * 500} for n in range(3000)]
+    )
+    assert path.stat().st_size > 2**20
+
+    with path.open("rb") as upload:
+        response = curator_client.post(IMPORT, {"format": "jsonl", "files": [upload]})
+
+    assert response.status_code == 200
+    (message,) = [str(m) for m in response.context["messages"]]
+    assert "an import takes at most 1 MB (RECSYS_IMPORT_MAX_MB)" in message
+    assert not Job.objects.exists() and not Movie.objects.exists()
 
 
 def test_import_form_needs_a_file_and_a_known_format(curator_client):

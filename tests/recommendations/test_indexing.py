@@ -207,3 +207,77 @@ def test_each_film_with_a_synopsis_also_gets_its_synopsis_view_kept_in_step(
     run_inline(services.index_sync)
     assert views.get(ids=[str(film.pk)])["ids"] == []
     assert services.index_check().ok
+
+
+def _edit_while_encoding(
+    monkeypatch, film: Movie, synopsis: str, *, then=None, behind_the_orm: bool = False
+):
+    """Make the next batch's encode call stand for a slow encode: while it runs, the film is
+    edited (and `then` runs, e.g. the newer batch to completion)."""
+    real_encode = services.encode
+
+    def encode_then_edit(texts):
+        vectors = real_encode(texts)  # the text read before the edit
+        monkeypatch.setattr(services, "encode", real_encode)
+        if behind_the_orm:  # no signal: only the batch itself can notice
+            Movie.objects.filter(pk=film.pk).update(synopsis=synopsis)
+        else:
+            film.synopsis = synopsis
+            film.save()
+        if then:
+            then()
+        return vectors
+
+    monkeypatch.setattr(services, "encode", encode_then_edit)
+
+
+def test_an_older_batch_finishing_last_leaves_the_newer_vector(
+    chroma, catalogue, run_inline, monkeypatch
+):
+    """Two batches for one film in the losing order: the older one (a re-embed of the old text)
+    encodes, the film is edited and the newer sync runs to the end, then the older one writes."""
+    run_inline(services.index_sync)
+    film = Movie.objects.get(pk=catalogue[2].pk)
+    older: list[services.Batch] = []
+    services.index_reembed(movie_ids=[film.pk], dispatch=older.append)
+    _edit_while_encoding(
+        monkeypatch,
+        film,
+        "A beekeeper solves a murder in a mountain village.",
+        then=lambda: run_inline(services.index_sync, movie_ids=[film.pk]),
+    )
+    requeued: list[list[int]] = []
+
+    services.index_batch(batch=older[0], requeue=requeued.append)
+
+    film.refresh_from_db()
+    current = text_hash(film_text(film))
+    assert stored(chroma, [film.pk])[film.pk][0]["hash"] == current
+    assert (film.index_state, film.indexed_hash) == ("indexed", current)
+    report = services.index_check()
+    assert report.ok and report.not_indexed == 0, report
+    assert requeued == []  # the newer batch already holds the film's current text
+
+
+def test_a_batch_whose_film_was_edited_while_encoding_writes_nothing_and_syncs_again(
+    chroma, catalogue, run_inline, monkeypatch, django_capture_on_commit_callbacks
+):
+    run_inline(services.index_sync)
+    film = Movie.objects.get(pk=catalogue[4].pk)
+    old_hash = film.indexed_hash
+    older: list[services.Batch] = []
+    services.index_reembed(movie_ids=[film.pk], dispatch=older.append)
+    _edit_while_encoding(
+        monkeypatch, film, "A tailor sews a coat for a ghost.", behind_the_orm=True
+    )
+    requeued: list[list[int]] = []
+
+    with django_capture_on_commit_callbacks(execute=True):
+        services.index_batch(batch=older[0], requeue=requeued.append)
+
+    film.refresh_from_db()
+    assert stored(chroma, [film.pk])[film.pk][0]["hash"] == old_hash  # the old vector untouched
+    assert (film.index_state, film.indexed_hash) == ("pending", "")
+    assert requeued == [[film.pk]]
+    run_inline(services.index_sync, movie_ids=requeued[0])
+    assert services.index_check().ok

@@ -27,3 +27,54 @@ def test_the_ratings_list_shows_the_retrain_button(admin_client):
     html = admin_client.get(reverse("admin:viewers_rating_changelist")).content.decode()
     assert "Retrain recommender" in html
     assert reverse("admin:viewers_rating_retrain") in html
+
+
+def staff_who_may_only_view(client, *models: str):
+    """A logged-in staff user with only the view permission of these "app.model"s."""
+    from django.contrib.auth.models import Permission, User
+
+    user = User.objects.create_user("viewer-staff", password="pw", is_staff=True)
+    for label in models:
+        app, model = label.split(".")
+        user.user_permissions.add(
+            Permission.objects.get(content_type__app_label=app, codename=f"view_{model}")
+        )
+    client.force_login(user)
+    return user
+
+
+def test_a_staff_user_who_may_only_view_models_can_neither_activate_nor_retrain(client):
+    staff_who_may_only_view(client, "recommendations.trainedmodel")
+    model = TrainedModel.objects.create(kind="recommender", version="v1", path="recommender/v1")
+    url = reverse("admin:recommendations_trainedmodel_changelist")
+
+    page = client.get(url).content.decode()
+    for action in ("activate", "retrain_recommender"):
+        assert f'value="{action}"' not in page
+        client.post(url, {"action": action, "_selected_action": [model.pk]})
+
+    model.refresh_from_db()
+    assert not model.is_active
+    assert not Job.objects.exists()
+
+
+def test_the_ratings_retrain_button_refuses_staff_without_the_permission(client):
+    staff_who_may_only_view(client, "viewers.rating")
+
+    response = client.post(reverse("admin:viewers_rating_retrain"), follow=True)
+
+    assert "You may not retrain the recommender." in response.content.decode()
+    assert not Job.objects.exists()
+
+
+def test_a_second_retrain_is_refused_while_the_first_is_queued(
+    admin_client, django_capture_on_commit_callbacks
+):
+    url = reverse("admin:viewers_rating_retrain")
+    with django_capture_on_commit_callbacks(execute=False):
+        first = admin_client.post(url)
+        second = admin_client.post(url, follow=True)
+
+    job = Job.objects.get()
+    assert first.url.endswith(f"/job/{job.pk}/change/")
+    assert f"Train recommender is already queued as job #{job.pk}" in second.content.decode()

@@ -1,9 +1,10 @@
 """python manage.py train_recommender [--queue]: train now (with a progress bar) or queue the
 Celery task as the admin action does."""
 
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
+from jobs.services import JobAlreadyActive
 from recommendations.recommenders.services import recommender_train_enqueue
 from recommendations.recommenders.training import STEPS, recommender_train
 
@@ -16,7 +17,10 @@ class Command(BaseCommand):
 
     def handle(self, *args, queue: bool, **options) -> None:
         if queue:
-            job = recommender_train_enqueue()
+            try:
+                job = recommender_train_enqueue()
+            except JobAlreadyActive as error:
+                raise CommandError(f"not queued: {error}") from error
             self.stdout.write(f"queued job #{job.pk}")
             return
         with tqdm(total=len(STEPS), desc="train recommender") as bar:

@@ -1,7 +1,8 @@
 """TEST DOUBLE: a stand-in for an OpenAI-compatible LLM server (llama.cpp server, vLLM, OpenAI),
 the one thing a user brings from outside. A real HTTP server on a free loopback port that
 implements POST /v1/chat/completions, records each request body, and answers as told: a reply,
-a delay longer than the client's timeout, or an HTTP error."""
+a delay longer than the client's timeout, a slow stream (the answer sent a few bytes at a time,
+each read well inside the client's per-read timeout, the whole far past it), or an HTTP error."""
 
 import json
 import threading
@@ -16,6 +17,8 @@ class Behaviour:
     reply: str = "A reply from the fake server."
     delay_seconds: float = 0.0
     status: int = 200
+    trickle_seconds: float = 0.0  # pause between chunks of the answer (0: sent at once)
+    trickle_chunks: int = 12
 
 
 @dataclass
@@ -52,9 +55,20 @@ class FakeOpenAIServer:
                     self.send_header("Content-Type", "application/json")
                     self.send_header("Content-Length", str(len(data)))
                     self.end_headers()
-                    self.wfile.write(data)
+                    self._write(data)
                 except (BrokenPipeError, ConnectionResetError):
                     pass  # the client gave up (timed out) first
+
+            def _write(self, data: bytes) -> None:
+                pause, chunks = fake.behaviour.trickle_seconds, fake.behaviour.trickle_chunks
+                if not pause:
+                    self.wfile.write(data)
+                    return
+                size = -(-len(data) // chunks)
+                for start in range(0, len(data), size):
+                    self.wfile.write(data[start : start + size])
+                    self.wfile.flush()
+                    time.sleep(pause)
 
             def log_message(self, format: str, *args: Any) -> None:
                 pass

@@ -98,7 +98,7 @@ def test_a_slow_provider_times_out_into_the_offline_explainer_then_rests(
 
     assert elapsed < 3.5  # the 1 s timeout, not the server's 4 s
     assert explanation.source == "grounded"
-    assert "Timeout" in explanation.fallback_reason
+    assert re.match(r"\w*(Timeout|DeadlineExceeded)", explanation.fallback_reason)
     assert "“He hopes to join the LAPD, but he fails the psychological evaluation”" in (
         explanation.text
     )
@@ -156,3 +156,49 @@ def test_an_ollama_server_that_is_down_falls_back(heist_movie, settings):
 
     assert explanation.source == "grounded"
     assert "Connect" in explanation.fallback_reason
+
+
+def test_a_slow_stream_trips_the_total_deadline_and_the_breaker(heist_movie, llm_via_fake_openai):
+    """The answer arrives a few bytes every 0.4 s (each read well inside the client's 1 s
+    timeout), about 5 s in all: the call's 1 s deadline must cut it."""
+    llm_via_fake_openai.behaviour.reply = FAITHFUL_REPLY
+    llm_via_fake_openai.behaviour.trickle_seconds = 0.4
+
+    started = time.monotonic()
+    explanation = explanation_for(movie=heist_movie, query=QUERY)
+    elapsed = time.monotonic() - started
+
+    assert explanation.source == "grounded", explanation
+    assert explanation.fallback_reason.startswith("DeadlineExceeded")
+    assert elapsed < 2.5
+    sent = len(llm_via_fake_openai.requests)
+    again = explanation_for(movie=heist_movie, query=QUERY + " please")
+    assert "ProviderResting" in again.fallback_reason  # the breaker tripped
+    assert len(llm_via_fake_openai.requests) == sent
+
+
+def test_calls_in_flight_are_bounded_and_the_rest_fall_back_at_once(
+    heist_movie, llm_via_fake_openai, settings
+):
+    import threading
+
+    settings.RECSYS_LLM_MAX_CONCURRENT = 1
+    settings.RECSYS_LLM_TIMEOUT = 3.0
+    llm_via_fake_openai.behaviour.reply = FAITHFUL_REPLY
+    llm_via_fake_openai.behaviour.delay_seconds = 1.5
+    first = threading.Thread(target=explanation_for, kwargs={"movie": heist_movie, "query": QUERY})
+    first.start()
+    deadline = time.monotonic() + 5
+    while not llm_via_fake_openai.requests and time.monotonic() < deadline:
+        time.sleep(0.02)
+
+    started = time.monotonic()
+    busy = explanation_for(movie=heist_movie, query=QUERY + " too")
+    waited = time.monotonic() - started
+    first.join()
+
+    assert busy.fallback_reason.startswith("ProviderBusy") and waited < 1.0
+    assert len(llm_via_fake_openai.requests) == 1
+    llm_via_fake_openai.behaviour.delay_seconds = 0
+    after = explanation_for(movie=heist_movie, query=QUERY + " later")
+    assert after.source == "openai:fake-model"  # a busy moment does not rest the provider

@@ -143,3 +143,34 @@ def test_slot_loads_lazily_when_revealed(heist_movie):
 def test_slot_is_empty_without_a_query(heist_movie):
     html = render_to_string("recommendations/_why_slot.html", {"movie": heist_movie, "query": ""})
     assert html.strip() == ""
+
+
+def test_one_client_causes_a_bounded_number_of_llm_calls_with_distinct_queries(
+    client, heist_movie, llm_via_fake_openai, settings
+):
+    settings.RECSYS_LLM_CALLS_PER_MINUTE_PER_CLIENT = 3
+    llm_via_fake_openai.behaviour.reply = "It is a crime film set partly in Mexico."
+
+    sources = [
+        client.get(api_url(heist_movie.pk), {"q": f"{QUERY} {n}"}).json()["source"]
+        for n in range(6)
+    ]
+
+    assert sources == ["openai:fake-model"] * 3 + ["grounded"] * 3
+    assert len(llm_via_fake_openai.requests) == 3
+    again = client.get(api_url(heist_movie.pk), {"q": f"{QUERY} 0"}).json()
+    assert again["source"] == "openai:fake-model"  # a cached answer costs no call
+    assert len(llm_via_fake_openai.requests) == 3
+
+
+def test_a_cross_site_request_never_reaches_the_llm_and_the_panel_cannot_be_framed(
+    client, heist_movie, llm_via_fake_openai
+):
+    response = client.get(
+        why_url(heist_movie.pk), {"q": QUERY}, headers={"Sec-Fetch-Site": "cross-site"}
+    )
+
+    assert response.status_code == 200
+    assert llm_via_fake_openai.requests == []
+    assert response["X-Frame-Options"] == "DENY"
+    assert "frame-ancestors 'none'" in response["Content-Security-Policy"]
