@@ -1,16 +1,63 @@
-"""Writes around the recommender: queue a training job."""
+"""Writes around the recommender: queue a training job, by a curator or when enough new
+feedback has come in since the active version (the beat task)."""
 
+from django.conf import settings
+from django.core.cache import cache
 from django.db import transaction
 
 from jobs.models import Job
 from jobs.services import job_create, job_enqueue
+from recommendations.models import TrainedModel
 from recommendations.recommenders.training import STEPS
+from viewers.models import Reaction
+
+# Held while one process decides whether to queue a retrain: two beat ticks (or a tick and a
+# curator's click) must not both find "no retrain running" and queue one each.
+RETRAIN_LOCK = "recommender-retrain-lock"
+RETRAIN_LOCK_SECONDS = 60
 
 
 @transaction.atomic
-def recommender_train_enqueue(*, created_by=None) -> Job:
+def recommender_train_enqueue(*, created_by=None, params: dict | None = None) -> Job:
     from recommendations.recommenders.tasks import train_recommender
 
-    job = job_create(kind=Job.Kind.TRAIN_RECOMMENDER, total=len(STEPS), created_by=created_by)
+    job = job_create(
+        kind=Job.Kind.TRAIN_RECOMMENDER, total=len(STEPS), created_by=created_by, params=params
+    )
     job_enqueue(job=job, task_name=train_recommender.name)
     return job
+
+
+def feedback_since_active_recommender() -> int:
+    """Likes and dislikes given (or changed) since the active recommender was trained; all of
+    them when none is trained."""
+    active = (
+        TrainedModel.objects.filter(kind=TrainedModel.Kind.RECOMMENDER, is_active=True)
+        .values_list("created_at", flat=True)
+        .first()
+    )
+    reactions = Reaction.objects.all()
+    if active is not None:
+        reactions = reactions.filter(created_at__gt=active)
+    return reactions.count()
+
+
+def recommender_retrain_if_due() -> Job | None:
+    """Queue one retrain when RECOMMENDER_RETRAIN_MIN_FEEDBACK new reactions have come in and no
+    retrain is queued or running; None otherwise. Idempotent: safe to call from every tick."""
+    if not cache.add(RETRAIN_LOCK, 1, timeout=RETRAIN_LOCK_SECONDS):
+        return None  # another process is deciding right now
+    try:
+        running = Job.objects.filter(
+            kind=Job.Kind.TRAIN_RECOMMENDER, status__in=[Job.Status.QUEUED, Job.Status.RUNNING]
+        )
+        if running.exists():
+            return None
+        new_feedback = feedback_since_active_recommender()
+        if new_feedback < settings.RECOMMENDER_RETRAIN_MIN_FEEDBACK:
+            return None
+        return recommender_train_enqueue(
+            params={"trigger": "new feedback", "new_feedback": new_feedback}
+        )
+    finally:
+        cache.delete(RETRAIN_LOCK)
