@@ -170,6 +170,12 @@ def home_row_specs(taste: ViewerTaste) -> list[RowSpec]:
 
 # --- The plan: every row's films and reasons, allocated together --------------------------
 
+# Row kind -> (turn in the first pass, films it takes then); see _build_plan.
+FIRST_PASS = {kind: (2, ROW_SIZE // 2) for kind in RowKind.ALL} | {
+    RowKind.CURATED: (0, ROW_SIZE),
+    RowKind.BECAUSE: (1, ROW_SIZE // 3),
+}
+
 PlannedRow = list[tuple[int, str]]  # (movie id, reason), in row order
 
 
@@ -205,15 +211,16 @@ def home_plan(taste: ViewerTaste, specs: list[RowSpec] | None = None) -> dict[st
 def _build_plan(
     taste: ViewerTaste, specs: list[RowSpec], recommender: RowRecommender
 ) -> dict[str, PlannedRow]:
-    """Allocate films to rows so that none repeats. First each row, in turn, takes its best
-    films not taken yet: a curated row all of them (a curator chose them, and in that order),
-    any other row half a row's worth. Then the rows take one film a turn, in page order, until
-    full. So Top picks opens on its best films, and "Because you liked X" still gets films
-    most its own even when Top picks ranks them too (a small catalogue runs out otherwise)."""
+    """Allocate films to rows so that none repeats. First each row takes its best films not
+    taken yet: curated rows all of theirs (a curator chose them, in that order), then each
+    "Because you liked X" row a third of a row (the films closest to X are its reason to be
+    there), then the other rows, in page order, half a row each. Then the rows take one film a
+    turn, in page order, until full. So every row opens on films most its own even when several
+    rows rank the same films (a small catalogue would run out otherwise)."""
     taken = np.zeros(recommender.snapshot.size, dtype=bool)
     taken[recommender.positions([*taste.seen, *taste.my_list])] = True
     rows = [spec for spec in specs if spec.kind != RowKind.MY_LIST]
-    rows.sort(key=lambda spec: spec.kind != RowKind.CURATED)  # stable: page order otherwise
+    first_pass = sorted(rows, key=lambda spec: FIRST_PASS[spec.kind][0])  # stable sort
     depth = ROW_SIZE * max(len(rows), 1)
     candidates = {spec.key: _row_picks(spec, taste, recommender, taken, depth) for spec in rows}
     position = {
@@ -235,9 +242,8 @@ def _build_plan(
         chosen[spec.key].append(pick)
         return True
 
-    for spec in rows:
-        first_share = ROW_SIZE if spec.kind == RowKind.CURATED else ROW_SIZE // 2
-        while len(chosen[spec.key]) < first_share and take(spec):
+    for spec in first_pass:
+        while len(chosen[spec.key]) < FIRST_PASS[spec.kind][1] and take(spec):
             pass
     while any([take(spec) for spec in rows]):
         pass

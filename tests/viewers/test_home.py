@@ -49,6 +49,11 @@ def _row(client, kind: str) -> str:
     return client.get(reverse("viewers:home_row", args=[kind]), **HTMX).content.decode()
 
 
+def _because(client, movie) -> str:
+    url = reverse("viewers:home_row", args=["because"]) + f"?film={movie.pk}"
+    return client.get(url, **HTMX).content.decode()
+
+
 def _titles(html: str, catalogue: dict) -> list[str]:
     by_id = {movie.pk: title for title, movie in catalogue.items()}
     return [by_id[i] for i in _card_ids(html)]
@@ -121,18 +126,24 @@ def test_bad_input_is_refused(client, catalogue):
     assert client.get(reverse("viewers:home_row", args=["nope"])).status_code == 400
 
 
-def test_a_like_changes_top_picks_on_the_next_request_without_a_trained_model(client, catalogue):
+def test_a_like_changes_the_rows_on_the_next_request_without_a_trained_model(client, catalogue):
     assert not TrainedModel.objects.exists()
+    popular = _row(client, "popular")
     _like(client, catalogue["Alien"])
-    sci_fi = _row(client, "top-picks")
-    _like(client, catalogue["Heat"], value="like")
+    top_after_alien = _row(client, "top-picks")
+    alien = _because(client, catalogue["Alien"])
     _like(client, catalogue["Alien"], value="like")  # a second click takes the like back
-    crime = _row(client, "top-picks")
+    _like(client, catalogue["Heat"])
+    top_after_heat = _row(client, "top-picks")
+    heat = _because(client, catalogue["Heat"])
 
-    assert _titles(sci_fi, catalogue)[:2] == ["Aliens", "Blade Runner"]  # sci-fi, ...
-    assert "Because you liked Alien" in sci_fi
-    assert _titles(crime, catalogue)[0] in {"Collateral", "Thief"}  # Michael Mann's
-    assert "Because you liked Heat: also a Michael Mann" in crime
+    assert _titles(alien, catalogue)[:2] == ["Aliens", "Blade Runner"]
+    assert set(_titles(heat, catalogue)[:2]) == {"Collateral", "Thief"}  # Michael Mann's
+    assert "Because you liked Heat: also a Michael Mann" in heat
+    for top, liked in ((top_after_alien, "Alien"), (top_after_heat, "Heat")):
+        reasons = re.findall(r'<p class="card-reason">([^<]*)</p>', top)
+        assert reasons and all(liked in reason for reason in reasons)
+    assert _card_ids(top_after_heat) != _card_ids(top_after_alien) != _card_ids(popular)
 
 
 def test_no_film_repeats_across_the_rows_and_liked_ones_are_in_none(client, trained, catalogue):
