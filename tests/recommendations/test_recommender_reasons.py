@@ -35,3 +35,14 @@ def test_ratings_evidence_says_so_and_keeps_the_shared_genres():
     assert because_reason(FilmFacts("Amélie"), HEAT, evidence="content") == (
         "Close in story and tone to Heat"
     )
+
+
+def test_two_liked_films_bringing_a_pick_are_both_named_unless_people_are_shared():
+    alien = FilmFacts("Alien", genres=["Science Fiction"], directors=["Ridley Scott"])
+    pick = FilmFacts("Blade Runner", genres=["Science Fiction"], directors=["Ridley Scott"])
+    assert because_reason(pick, HEAT, evidence="content", also=alien) == (
+        "Similar to Heat and Alien"
+    )
+    assert because_reason(pick, alien, evidence="content", also=HEAT) == (
+        "Because you liked Alien: also a Ridley Scott science fiction film"
+    )
