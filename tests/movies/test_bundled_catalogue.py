@@ -352,3 +352,15 @@ def test_shared_run_check_can_fail() -> None:
     overview = "A burger-loving hit man, his philosophical partner and a boxer cross paths."
     assert shared_runs("Here, a burger-loving hit man, his philosophical partner meet.", overview)
     assert not shared_runs("Two hit men talk about burgers on the way to a job.", overview)
+
+
+def test_the_jsonl_importer_reads_the_popularity_figures() -> None:
+    from movies.importers import get_importer
+
+    result = get_importer("jsonl").read([CATALOGUE])
+    assert result.errors == [] and len(result.records) == 451
+    by_title = {record.title: record for record in result.records}
+    dark_knight = by_title["The Dark Knight"]
+    assert dark_knight.popularity > 100 and dark_knight.vote_count > 10_000
+    assert 8 <= dark_knight.vote_average <= 9
+    assert by_title["Nosferatu"].vote_count is None  # not in TMDB 5000: no vote figures
