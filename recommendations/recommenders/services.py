@@ -1,9 +1,12 @@
 """Writes around the recommender: queue a training job, by a curator or when enough new
 feedback has come in since the active version (the beat task)."""
 
+from datetime import timedelta
+
 from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
+from django.utils import timezone
 
 from jobs.models import Job
 from jobs.services import job_create, job_enqueue
@@ -15,6 +18,9 @@ from viewers.models import Reaction
 # curator's click) must not both find "no retrain running" and queue one each.
 RETRAIN_LOCK = "recommender-retrain-lock"
 RETRAIN_LOCK_SECONDS = 60
+# After a retrain failed, the beat waits this long before trying again (a broken training run
+# must not be queued every few minutes; a curator can still retrain from the admin).
+RETRAIN_FAILURE_BACKOFF = timedelta(hours=1)
 
 
 @transaction.atomic
@@ -43,8 +49,9 @@ def feedback_since_active_recommender() -> int:
 
 
 def recommender_retrain_if_due() -> Job | None:
-    """Queue one retrain when RECOMMENDER_RETRAIN_MIN_FEEDBACK new reactions have come in and no
-    retrain is queued or running; None otherwise. Idempotent: safe to call from every tick."""
+    """Queue one retrain when RECOMMENDER_RETRAIN_MIN_FEEDBACK new reactions have come in, no
+    retrain is queued or running and none failed in the last hour; None otherwise. Idempotent:
+    safe to call from every tick."""
     if not cache.add(RETRAIN_LOCK, 1, timeout=RETRAIN_LOCK_SECONDS):
         return None  # another process is deciding right now
     try:
@@ -52,6 +59,13 @@ def recommender_retrain_if_due() -> Job | None:
             kind=Job.Kind.TRAIN_RECOMMENDER, status__in=[Job.Status.QUEUED, Job.Status.RUNNING]
         )
         if running.exists():
+            return None
+        failed_lately = Job.objects.filter(
+            kind=Job.Kind.TRAIN_RECOMMENDER,
+            status=Job.Status.FAILED,
+            finished_at__gte=timezone.now() - RETRAIN_FAILURE_BACKOFF,
+        )
+        if failed_lately.exists():
             return None
         new_feedback = feedback_since_active_recommender()
         if new_feedback < settings.RECOMMENDER_RETRAIN_MIN_FEEDBACK:

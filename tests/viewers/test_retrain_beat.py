@@ -3,6 +3,7 @@ likes and dislikes have come in since the active version, never two at once, non
 threshold. The end-to-end test runs a real Celery worker with beat (Redis, a queue of its own)."""
 
 import time
+from datetime import timedelta
 
 import pytest
 from django.utils import timezone
@@ -42,6 +43,18 @@ def test_a_retrain_is_queued_once_at_the_threshold_and_not_below(settings):
     assert job is not None and job.kind == TRAIN and job.params["new_feedback"] == 3
     assert recommender_retrain_if_due() is None  # one is queued: never a second
     assert Job.objects.filter(kind=TRAIN).count() == 1
+
+
+@pytest.mark.django_db
+def test_after_a_failed_retrain_the_beat_waits_before_trying_again(settings):
+    settings.RECOMMENDER_RETRAIN_MIN_FEEDBACK = 1
+    _react(_films(1), "a")
+    job = recommender_retrain_if_due()
+    Job.objects.filter(pk=job.pk).update(status=Job.Status.FAILED, finished_at=timezone.now())
+
+    assert recommender_retrain_if_due() is None
+    Job.objects.filter(pk=job.pk).update(finished_at=timezone.now() - timedelta(hours=2))
+    assert recommender_retrain_if_due() is not None
 
 
 @pytest.mark.django_db
