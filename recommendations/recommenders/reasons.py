@@ -74,8 +74,9 @@ def because_reason(
     cast = _shared(pick.cast, anchor.cast)
     if cast:
         return f"Because you liked {liked}: also stars {' and '.join(cast[:2])}"
-    if also is not None and also.title != liked:
-        return f"Similar to {liked} and {also.title}"
+    both = also is not None and also.title != liked
+    if both and _shared(pick.genres, anchor.genres) and _shared(pick.genres, also.genres):
+        return f"Similar to {liked} and {also.title}"  # close to both, and a genre of each
     keywords = _shared(pick.keywords, anchor.keywords)
     if len(keywords) >= 2 or (keywords and evidence == "content"):
         return f"Shares keywords {', '.join(keywords[:3])} with {liked}"

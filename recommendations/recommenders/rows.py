@@ -82,16 +82,28 @@ class RowRecommender:
         found = self.snapshot.positions(np.asarray(list(movie_ids), dtype=np.int64))
         return found[found >= 0]
 
+    def _film_views(self, rows: np.ndarray) -> np.ndarray:
+        """Each film as the mean of its film-text vector and its synopsis vector: the film text
+        alone leads with title words (Heat -> "In the Heat of the Night"), the synopsis view
+        with the story."""
+        vectors = self.dense.vectors[rows]
+        if self.dense.synopses is None:
+            return vectors
+        return (vectors + self.dense.synopses[rows]) / 2
+
     def _content(self, history: np.ndarray) -> np.ndarray:
-        """Mean cosine of every film to the liked films (0 without vectors)."""
+        """Mean similarity of every film to the liked films (0 without vectors)."""
         scores = np.zeros(self.snapshot.size, dtype=np.float32)
         rows = self.dense_row[history]
         rows = rows[rows >= 0]
         if self.dense is None or rows.size == 0:
             return scores
-        cosines = self.dense.vectors @ self.dense.vectors[rows].mean(axis=0)
+        liked = self._film_views(rows).mean(axis=0)
+        similarity = self.dense.vectors @ liked
+        if self.dense.synopses is not None:  # the two views, without a third matrix in memory
+            similarity = (similarity + self.dense.synopses @ liked) / 2
         present = self.dense.positions >= 0
-        scores[self.dense.positions[present]] = cosines[present]
+        scores[self.dense.positions[present]] = similarity[present]
         return scores
 
     def _collaborative_scores(self, history: np.ndarray) -> np.ndarray:
@@ -145,9 +157,10 @@ class RowRecommender:
             pick_rows, liked_rows = self.dense_row[best], self.dense_row[history]
             ok_p, ok_l = pick_rows >= 0, liked_rows >= 0
             if ok_p.any() and ok_l.any():
-                vectors = self.dense.vectors
-                cosines = vectors[pick_rows[ok_p]] @ vectors[liked_rows[ok_l]].T
-                content[np.ix_(ok_p, ok_l)] = cosines
+                similarity = (
+                    self._film_views(pick_rows[ok_p]) @ self._film_views(liked_rows[ok_l]).T
+                )
+                content[np.ix_(ok_p, ok_l)] = similarity
         collaborative = np.zeros_like(content)
         if self.collaborative is not None:
             pick_items, liked_items = self.artifact_item[best], self.artifact_item[history]
