@@ -226,11 +226,12 @@ def _build_plan(
     first_pass = sorted(rows, key=lambda spec: FIRST_PASS[spec.kind][0])  # stable sort
     depth = ROW_SIZE * max(len(rows), 1)
     candidates = {spec.key: _row_picks(spec, taste, recommender, taken, depth) for spec in rows}
-    position = {
-        pick.movie_id: int(recommender.snapshot.positions_of(pick.movie_id))
-        for picks in candidates.values()
-        for pick in picks
-    }
+    movie_ids = np.asarray(
+        sorted({pick.movie_id for picks in candidates.values() for pick in picks}), dtype=np.int64
+    )
+    position = dict(
+        zip(movie_ids.tolist(), recommender.snapshot.positions(movie_ids).tolist(), strict=True)
+    )
     queues = {key: deque(picks) for key, picks in candidates.items()}
     chosen: dict[str, list[Pick]] = {spec.key: [] for spec in rows}
 
