@@ -23,10 +23,28 @@ RETRAIN_LOCK_SECONDS = 60
 RETRAIN_FAILURE_BACKOFF = timedelta(hours=1)
 
 
+# A training job still "running" after this long has lost its worker: it blocks no retrain.
+STALE_TRAINING = timedelta(hours=2)
+
+
+def training_in_progress() -> Job | None:
+    """The recommender training job queued or running now, if any."""
+    jobs = Job.objects.filter(kind=Job.Kind.TRAIN_RECOMMENDER)
+    queued = jobs.filter(status=Job.Status.QUEUED)
+    running = jobs.filter(
+        status=Job.Status.RUNNING, started_at__gte=timezone.now() - STALE_TRAINING
+    )
+    return (queued | running).order_by("created_at").first()
+
+
 @transaction.atomic
 def recommender_train_enqueue(*, created_by=None, params: dict | None = None) -> Job:
+    """Queue a training job, or hand back the one already queued or running: never two
+    retrains at once (a curator's click during the beat's retrain lands on that job)."""
     from recommendations.recommenders.tasks import train_recommender
 
+    if (current := training_in_progress()) is not None:
+        return current
     job = job_create(
         kind=Job.Kind.TRAIN_RECOMMENDER, total=len(STEPS), created_by=created_by, params=params
     )
@@ -55,10 +73,7 @@ def recommender_retrain_if_due() -> Job | None:
     if not cache.add(RETRAIN_LOCK, 1, timeout=RETRAIN_LOCK_SECONDS):
         return None  # another process is deciding right now
     try:
-        running = Job.objects.filter(
-            kind=Job.Kind.TRAIN_RECOMMENDER, status__in=[Job.Status.QUEUED, Job.Status.RUNNING]
-        )
-        if running.exists():
+        if training_in_progress() is not None:
             return None
         failed_lately = Job.objects.filter(
             kind=Job.Kind.TRAIN_RECOMMENDER,

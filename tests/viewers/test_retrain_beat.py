@@ -13,6 +13,7 @@ from recommendations.models import TrainedModel
 from recommendations.recommenders.services import (
     feedback_since_active_recommender,
     recommender_retrain_if_due,
+    recommender_train_enqueue,
 )
 from tests.factories import MovieFactory
 from tests.workers import wait_until
@@ -43,6 +44,17 @@ def test_a_retrain_is_queued_once_at_the_threshold_and_not_below(settings):
     assert job is not None and job.kind == TRAIN and job.params["new_feedback"] == 3
     assert recommender_retrain_if_due() is None  # one is queued: never a second
     assert Job.objects.filter(kind=TRAIN).count() == 1
+
+
+@pytest.mark.django_db
+def test_a_curators_retrain_during_a_running_one_lands_on_it_unless_that_one_is_stale():
+    first = recommender_train_enqueue()
+    assert recommender_train_enqueue() == first  # queued: no second job
+    Job.objects.filter(pk=first.pk).update(status=Job.Status.RUNNING, started_at=timezone.now())
+    assert recommender_train_enqueue() == first
+    Job.objects.filter(pk=first.pk).update(started_at=timezone.now() - timedelta(hours=3))
+    assert recommender_train_enqueue() != first  # its worker died long ago
+    assert Job.objects.filter(kind=TRAIN).count() == 2
 
 
 @pytest.mark.django_db
