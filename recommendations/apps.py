@@ -16,3 +16,7 @@ class RecommendationsConfig(AppConfig):
             "task": "recommendations.tasks.index_sweep_task",
             "schedule": settings.INDEX_SWEEP_SECONDS,
         }
+        settings.CELERY_BEAT_SCHEDULE["recommender-retrain"] = {
+            "task": "recommendations.retrain_recommender_if_due",
+            "schedule": settings.RECOMMENDER_RETRAIN_CHECK_SECONDS,
+        }

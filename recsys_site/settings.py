@@ -172,6 +172,11 @@ INDEX_BATCH_SIZE = env.int("INDEX_BATCH_SIZE", default=64)  # films per task
 INDEX_SWEEP_SECONDS = env.float("INDEX_SWEEP_SECONDS", default=60)  # beat: pick up pending films
 # A pending film is swept only after this long, so work already queued for it runs first.
 INDEX_SWEEP_GRACE_SECONDS = env.float("INDEX_SWEEP_GRACE_SECONDS", default=30)
+# --- Recommender retraining (recommendations.recommenders) -----------------------------------
+# Beat checks this often whether enough new likes and dislikes came in since the active
+# recommender was trained, and then queues one retrain (a Job).
+RECOMMENDER_RETRAIN_CHECK_SECONDS = env.float("RECOMMENDER_RETRAIN_CHECK_SECONDS", default=300)
+RECOMMENDER_RETRAIN_MIN_FEEDBACK = env.int("RECOMMENDER_RETRAIN_MIN_FEEDBACK", default=50)
 INDEX_TASK_MAX_RETRIES = env.int("INDEX_TASK_MAX_RETRIES", default=8)
 INDEX_RETRY_BACKOFF_MAX = env.int("INDEX_RETRY_BACKOFF_MAX", default=300)  # seconds
 INDEX_ENQUEUE_RETRIES = env.int("INDEX_ENQUEUE_RETRIES", default=1)  # a save never waits long

@@ -3,7 +3,7 @@ from django.http import HttpRequest, HttpResponseRedirect
 from django.urls import path, reverse
 
 from recommendations.recommenders.admin_actions import retrain_from_admin
-from viewers.models import MyListEntry, Rating, Reaction
+from viewers.models import CuratedRow, CuratedRowFilm, MyListEntry, Rating, Reaction
 
 
 @admin.register(Reaction)
@@ -43,3 +43,26 @@ class RatingAdmin(admin.ModelAdmin):
         if job is None:  # refused, with a message saying why
             return HttpResponseRedirect(reverse("admin:viewers_rating_changelist"))
         return HttpResponseRedirect(reverse("admin:jobs_job_change", args=[job.pk]))
+
+
+class CuratedRowFilmInline(admin.TabularInline):
+    model = CuratedRowFilm
+    fields = ["order", "movie", "note"]
+    autocomplete_fields = ["movie"]  # search films by title or person (MovieAdmin)
+    extra = 3
+
+
+@admin.register(CuratedRow)
+class CuratedRowAdmin(admin.ModelAdmin):
+    """Home rows shaped by hand: title, films in order (lowest "order" first), where the row
+    sits among the curated rows, and whether viewers see it."""
+
+    list_display = ["title", "position", "is_active", "film_count", "updated_at"]
+    list_editable = ["position", "is_active"]
+    list_filter = ["is_active"]
+    search_fields = ["title"]
+    inlines = [CuratedRowFilmInline]
+
+    @admin.display(description="films")
+    def film_count(self, row: CuratedRow) -> int:
+        return row.entries.count()

@@ -114,3 +114,38 @@ class Rating(models.Model):
 
     def __str__(self) -> str:
         return f"{self.source}:{self.rater} rated {self.movie} {self.score}"
+
+
+class CuratedRow(models.Model):
+    """A home row a curator shapes in admin ("Staff picks"): its films in the curator's order."""
+
+    title = models.CharField(max_length=120)
+    position = models.PositiveSmallIntegerField(
+        default=0, help_text="Order among the curated rows on the home page, lowest first."
+    )
+    is_active = models.BooleanField(default=True, db_index=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["position", "pk"]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class CuratedRowFilm(models.Model):
+    row = models.ForeignKey(CuratedRow, on_delete=models.CASCADE, related_name="entries")
+    movie = models.ForeignKey(Movie, on_delete=models.CASCADE, related_name="+")
+    order = models.PositiveSmallIntegerField(default=0)
+    note = models.CharField(
+        max_length=160, blank=True, help_text="Why it is here, shown on the card (optional)."
+    )
+
+    class Meta:
+        ordering = ["order", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["row", "movie"], name="curated_row_film_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.row}: {self.movie}"

@@ -49,9 +49,8 @@ def home_row(request: HttpRequest, kind: str) -> HttpResponse:
     if kind not in home.RowKind.ALL:
         return HttpResponseBadRequest("unknown row")
     taste = viewer_taste(viewer_from_request(request))
-    row = home.home_row(
-        kind, taste, film=_int_param(request, "film"), genre=_int_param(request, "genre")
-    )
+    params = {name: _int_param(request, name) for name in home.ROW_PARAMS}
+    row = home.home_row(kind, taste, **params)
     template = "viewers/row.html#row" if request.htmx else "viewers/row.html"
     return render(request, template, {"row": row})
 

@@ -104,6 +104,30 @@ def popularity_prior_weight(n_likes: int, params: HybridParams = HYBRID) -> floa
 
 
 @dataclass(frozen=True)
+class RowBlend:
+    """The home rows' recommender: a content weight and a popularity prior weight for each band
+    of history length. `bands` holds (most likes in the band, content weight, popularity
+    weight), in increasing order; longer histories take the last band. One weight pair per band
+    (not one curve for all, as HybridParams) because a new viewer and a long history want
+    different blends: chosen per band on a validation split (bench/tune_rows.py)."""
+
+    bands: tuple[tuple[int, float, float], ...]
+
+    def weights(self, n_likes: int) -> tuple[float, float]:
+        for most, content, popularity in self.bands:
+            if n_likes <= most:
+                return content, popularity
+        return self.bands[-1][1], self.bands[-1][2]
+
+
+# Tuned by bench/tune_rows.py on the validation split (figures in docs/benchmarks.md), one band
+# at a time: 1 like, 2-5 likes, more. With one to five films the validation NDCG@10 peaks where
+# the viewer's films only re-rank the popular ones (a large popularity weight): on MovieLens a
+# new viewer's next films are mostly the popular ones.
+ROWS = RowBlend(bands=((1, 0.8, 100.0), (5, 0.35, 400.0), (1_000_000, 0.05, 0.0)))
+
+
+@dataclass(frozen=True)
 class Blend:
     scores: np.ndarray
     collaborative: np.ndarray
@@ -129,7 +153,53 @@ def hybrid_scores(
 ) -> Blend:
     """Blend standardised collaborative, content and (log) popularity scores by how much the
     viewer told us. A film missing from one side gets that side's lowest score, not zero."""
-    weight = content_weight(n_likes, params)
+    return weighted_blend(
+        collaborative=collaborative,
+        content=content,
+        has_vector=has_vector,
+        in_collaborative=in_collaborative,
+        popularity=popularity,
+        content_weight=content_weight(n_likes, params),
+        popularity_weight=popularity_prior_weight(n_likes, params),
+    )
+
+
+def row_scores(
+    *,
+    collaborative: np.ndarray,
+    content: np.ndarray,
+    n_likes: int,
+    has_vector: np.ndarray,
+    in_collaborative: np.ndarray,
+    popularity: np.ndarray | None = None,
+    blend: RowBlend = ROWS,
+) -> Blend:
+    """The home rows' blend: the weights of the viewer's history band (RowBlend)."""
+    weight, prior = blend.weights(n_likes)
+    return weighted_blend(
+        collaborative=collaborative,
+        content=content,
+        has_vector=has_vector,
+        in_collaborative=in_collaborative,
+        popularity=popularity,
+        content_weight=weight,
+        popularity_weight=prior,
+    )
+
+
+def weighted_blend(
+    *,
+    collaborative: np.ndarray,
+    content: np.ndarray,
+    has_vector: np.ndarray,
+    in_collaborative: np.ndarray,
+    popularity: np.ndarray | None,
+    content_weight: float,
+    popularity_weight: float,
+) -> Blend:
+    """(1 - w) x standardised collaborative + w x standardised content + p x standardised log
+    popularity. Without film vectors w is 0; without collaborative scores w is 1."""
+    weight = content_weight
     if not has_vector.any():
         weight = 0.0
     if not in_collaborative.any():
@@ -137,9 +207,8 @@ def hybrid_scores(
     collab = _standardise_filled(collaborative, in_collaborative)
     cont = _standardise_filled(content, has_vector)
     scores = (1.0 - weight) * collab + weight * cont
-    prior = popularity_prior_weight(n_likes, params)
-    if popularity is not None and prior:
-        scores = scores + prior * standardise(np.log1p(popularity))
+    if popularity is not None and popularity_weight:
+        scores = scores + popularity_weight * standardise(np.log1p(popularity))
     return Blend(scores=scores, collaborative=collab, content=cont, content_weight=weight)
 
 

@@ -1,6 +1,6 @@
 """Offline evaluation on MovieLens: a per-user time-ordered split (each user's last 20% held out)
-and Recall@k / NDCG@k for popularity, item-kNN, EASE, content-only and the hybrid, scored by the
-same functions the live recommender uses."""
+and Recall@k / NDCG@k for popularity, item-kNN, EASE, content-only, the hybrid and the home rows'
+recommender, scored by the same functions the live recommender uses."""
 
 import csv
 import dataclasses
@@ -199,6 +199,18 @@ class Fitted:
             params=params,
         ).scores
 
+    def rows(self, history: np.ndarray, blend: algorithms.RowBlend = algorithms.ROWS) -> np.ndarray:
+        """The home rows' recommender (algorithms.row_scores), as viewers/home.py serves it."""
+        return algorithms.row_scores(
+            collaborative=self.ease(history),
+            content=self.content(history),
+            n_likes=len(history),
+            has_vector=self.has_vector,
+            in_collaborative=self.in_collaborative,
+            popularity=self.popularity,
+            blend=blend,
+        ).scores
+
     def methods(self) -> dict[str, Scorer]:
         return {
             "popularity": lambda history: self.popularity,
@@ -206,6 +218,7 @@ class Fitted:
             "content": self.content,
             "ease": self.ease,
             "hybrid": self.hybrid,
+            "rows": self.rows,
         }
 
 
@@ -252,6 +265,7 @@ def evaluate(
         "train_interactions": int(fitted.X.nnz),
         "test_interactions": sum(len(v) for v in split.test.values()),
         "hybrid": dataclasses.asdict(algorithms.HYBRID),
+        "rows": dataclasses.asdict(algorithms.ROWS),
         "fit_seconds": {name: round(t, 2) for name, t in fitted.timings.items()},
         "results": results,
     }

@@ -18,6 +18,49 @@ class Pick:
     anchor_id: int | None = None  # the liked film this pick is closest to
     evidence: str = "popular"  # "content", "collaborative" or "popular"
     co_liked: bool = False  # raters who liked the anchor also liked this film (EASE weight > 0)
+    also_anchor_id: int | None = None  # a second liked film nearly as close as the anchor
+
+
+# A second liked film is named in the reason ("Similar to Heat and Alien") when it contributes
+# at least this share of what the anchor does.
+SECOND_ANCHOR_SHARE = 0.85
+
+
+@dataclass(frozen=True)
+class Anchor:
+    index: int  # column of the liked film in the history
+    second: int | None
+    evidence: str
+    co_liked: bool
+
+
+def anchors_of(content: np.ndarray, collaborative: np.ndarray, weight: float) -> list[Anchor]:
+    """For each pick (row), the liked film (column) contributing most, content (cosines) and
+    ratings (EASE weights) each scaled to at most 1 and blended by the content weight."""
+
+    def scaled(matrix: np.ndarray) -> np.ndarray:
+        top = float(np.abs(matrix).max()) if matrix.size else 0.0
+        return matrix / top if top else matrix
+
+    content_part = weight * scaled(content)
+    collaborative_part = (1 - weight) * scaled(collaborative)
+    total = content_part + collaborative_part
+    anchors = []
+    for row in range(total.shape[0]):
+        order = np.argsort(-total[row], kind="stable")
+        best = int(order[0])
+        second = int(order[1]) if len(order) > 1 else None
+        if second is not None and not (
+            total[row, best] > 0 and total[row, second] >= SECOND_ANCHOR_SHARE * total[row, best]
+        ):
+            second = None
+        evidence = (
+            "content"
+            if content_part[row, best] >= collaborative_part[row, best]
+            else "collaborative"
+        )
+        anchors.append(Anchor(best, second, evidence, bool(collaborative[row, best] > 0)))
+    return anchors
 
 
 @lru_cache(maxsize=1)
@@ -43,7 +86,7 @@ class HybridRecommender:
             len(artifact.collaborative_items)
         )
 
-    def _collaborative(self, history: np.ndarray) -> np.ndarray:
+    def collaborative_scores(self, history: np.ndarray) -> np.ndarray:
         rows = self.collaborative_row[history]
         rows = rows[rows >= 0]
         scores = np.zeros(len(self.artifact.item_ids), dtype=np.float32)
@@ -58,7 +101,7 @@ class HybridRecommender:
     ) -> algorithms.Blend:
         history = self.artifact.positions(liked_ids)
         return algorithms.hybrid_scores(
-            collaborative=self._collaborative(history),
+            collaborative=self.collaborative_scores(history),
             content=algorithms.content_scores(self.artifact.vectors, history),
             n_likes=len(history),
             has_vector=self.artifact.has_vector,
@@ -106,41 +149,32 @@ class HybridRecommender:
         """For each pick, the liked film that contributes most, content and ratings blended."""
         art = self.artifact
         content = art.vectors[best] @ art.vectors[history].T  # picks x liked
-        collaborative = np.zeros_like(content)
-        pick_rows = self.collaborative_row[best]
+        collaborative = self.ease_block(best, history)
+        return [
+            Pick(
+                movie_id=int(art.item_ids[item]),
+                score=float(scores[item]),
+                anchor_id=int(art.item_ids[history[anchor.index]]),
+                evidence=anchor.evidence,
+                co_liked=anchor.co_liked,
+                also_anchor_id=(
+                    int(art.item_ids[history[anchor.second]]) if anchor.second is not None else None
+                ),
+            )
+            for item, anchor in zip(best, anchors_of(content, collaborative, weight), strict=True)
+        ]
+
+    def ease_block(self, picks: np.ndarray, history: np.ndarray) -> np.ndarray:
+        """EASE weight of each liked film (column) towards each pick (row), item positions;
+        zero where a film is not covered by the collaborative model."""
+        block = np.zeros((len(picks), len(history)), dtype=np.float32)
+        pick_rows = self.collaborative_row[picks]
         liked_rows = self.collaborative_row[history]
         ok_p, ok_l = pick_rows >= 0, liked_rows >= 0
         if ok_p.any() and ok_l.any():
-            block = art.ease[np.ix_(liked_rows[ok_l], pick_rows[ok_p])].T
-            collaborative[np.ix_(ok_p, ok_l)] = block
-
-        def scaled(matrix: np.ndarray) -> np.ndarray:
-            top = float(np.abs(matrix).max()) if matrix.size else 0.0
-            return matrix / top if top else matrix
-
-        content_part, collaborative_part = (
-            weight * scaled(content),
-            (1 - weight) * scaled(collaborative),
-        )
-        total = content_part + collaborative_part
-        picks = []
-        for row, item in enumerate(best):
-            anchor = int(np.argmax(total[row]))
-            evidence = (
-                "content"
-                if content_part[row, anchor] >= collaborative_part[row, anchor]
-                else "collaborative"
-            )
-            picks.append(
-                Pick(
-                    movie_id=int(art.item_ids[item]),
-                    score=float(scores[item]),
-                    anchor_id=int(art.item_ids[history[anchor]]),
-                    evidence=evidence,
-                    co_liked=bool(collaborative[row, anchor] > 0),
-                )
-            )
-        return picks
+            weights = self.artifact.ease[np.ix_(liked_rows[ok_l], pick_rows[ok_p])].T
+            block[np.ix_(ok_p, ok_l)] = weights
+        return block
 
     def popularity_of(self, movie_ids: list[int]) -> dict[int, int]:
         positions = self.artifact.positions(movie_ids)

@@ -56,9 +56,15 @@ def _genre_phrase(genres: list[str]) -> str:
 
 
 def because_reason(
-    pick: FilmFacts, anchor: FilmFacts, *, evidence: str, co_liked: bool = False
+    pick: FilmFacts,
+    anchor: FilmFacts,
+    *,
+    evidence: str,
+    co_liked: bool = False,
+    also: FilmFacts | None = None,
 ) -> str:
-    """'Because you liked Heat: also a Michael Mann crime film' and the like."""
+    """'Because you liked Heat: also a Michael Mann crime film' and the like; 'Similar to Heat
+    and Alien' when two liked films bring it (`also`) and it shares no people with the first."""
     liked = anchor.title
     genres = _shared(pick.genres, anchor.genres)
     directors = _shared(pick.directors, anchor.directors)
@@ -68,6 +74,9 @@ def because_reason(
     cast = _shared(pick.cast, anchor.cast)
     if cast:
         return f"Because you liked {liked}: also stars {' and '.join(cast[:2])}"
+    both = also is not None and also.title != liked
+    if both and _shared(pick.genres, anchor.genres) and _shared(pick.genres, also.genres):
+        return f"Similar to {liked} and {also.title}"  # close to both, and a genre of each
     keywords = _shared(pick.keywords, anchor.keywords)
     if len(keywords) >= 2 or (keywords and evidence == "content"):
         return f"Shares keywords {', '.join(keywords[:3])} with {liked}"
@@ -93,6 +102,7 @@ def reasons_for(picks: list[Pick], facts: dict[int, FilmFacts], popularity: dict
                 facts[pick.anchor_id],
                 evidence=pick.evidence,
                 co_liked=pick.co_liked,
+                also=facts.get(pick.also_anchor_id) if pick.also_anchor_id else None,
             )
         else:
             reasons[pick.movie_id] = popular_reason(popularity.get(pick.movie_id, 0))

@@ -26,3 +26,12 @@ def train_recommender(self, job_id: int) -> None:
         job_fail(job_id=job_id, error=str(error))
         raise
     job_finish(job_id=job_id, result={"version": trained.version, **trained.metrics})
+
+
+@shared_task(name="recommendations.retrain_recommender_if_due", ignore_result=True)
+def retrain_recommender_if_due() -> int | None:
+    """Beat: queue a retrain once enough new feedback has come in (services)."""
+    from recommendations.recommenders.services import recommender_retrain_if_due
+
+    job = recommender_retrain_if_due()
+    return job.pk if job else None

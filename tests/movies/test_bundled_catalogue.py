@@ -62,6 +62,9 @@ KEY_ORDER = (
     "certificate",
     "countries",
     "languages",
+    "popularity",
+    "vote_average",
+    "vote_count",
     "imdb_id",
     "tmdb_id",
     "movielens_id",
@@ -179,6 +182,15 @@ def _problems_of(film: dict) -> list[str]:
     for key in ("original_title", "tagline", "certificate"):
         if not isinstance(film.get(key, ""), str):
             problems.append(f"{label}: {key} must be a string")
+    for key in ("popularity", "vote_average"):
+        value = film.get(key, 0.0)
+        if not isinstance(value, int | float) or isinstance(value, bool) or value < 0:
+            problems.append(f"{label}: {key} {value!r} is not a non-negative number")
+    if not 0 <= film.get("vote_average", 0) <= 10:
+        problems.append(f"{label}: vote_average {film['vote_average']!r} is not 0-10")
+    votes = film.get("vote_count", 0)
+    if not isinstance(votes, int) or isinstance(votes, bool) or votes < 0:
+        problems.append(f"{label}: vote_count {votes!r} is not a count")
     runtime = film.get("runtime", 1)
     if not isinstance(runtime, int) or isinstance(runtime, bool) or not 1 <= runtime <= 1000:
         problems.append(f"{label}: runtime {runtime!r} is not minutes")
@@ -197,6 +209,16 @@ def test_well_formed_check_can_fail(films: list[dict]) -> None:
     assert _problems_of({**film, "cast": film["cast"][:2]})
     assert _problems_of({"synopsis": film["synopsis"], **film})  # keys out of order
     assert _problems_of({**film, "synopsis": "One. Two. Three. Four."})
+    assert _problems_of({**film, "vote_count": -3})
+
+
+def test_popular_opens_on_well_known_films(films: list[dict]) -> None:
+    """Public TMDB figures (bench/catalogue_popularity.py): every film has a popularity, and
+    the most popular are films everyone knows, not the oldest."""
+    assert all(isinstance(film.get("popularity"), int | float) for film in films)
+    top = sorted(films, key=lambda film: -film["popularity"])[:20]
+    assert {"The Dark Knight", "Inception", "Fight Club"} <= {film["title"] for film in top}
+    assert min(film["year"] for film in top) >= 1970
 
 
 def test_no_film_appears_twice(films: list[dict]) -> None:
@@ -330,3 +352,15 @@ def test_shared_run_check_can_fail() -> None:
     overview = "A burger-loving hit man, his philosophical partner and a boxer cross paths."
     assert shared_runs("Here, a burger-loving hit man, his philosophical partner meet.", overview)
     assert not shared_runs("Two hit men talk about burgers on the way to a job.", overview)
+
+
+def test_the_jsonl_importer_reads_the_popularity_figures() -> None:
+    from movies.importers import get_importer
+
+    result = get_importer("jsonl").read([CATALOGUE])
+    assert result.errors == [] and len(result.records) == 451
+    by_title = {record.title: record for record in result.records}
+    dark_knight = by_title["The Dark Knight"]
+    assert dark_knight.popularity > 100 and dark_knight.vote_count > 10_000
+    assert 8 <= dark_knight.vote_average <= 9
+    assert by_title["Nosferatu"].vote_count is None  # not in TMDB 5000: no vote figures

@@ -46,7 +46,9 @@ def test_every_method_is_scored_in_one_run(tmp_path, settings):
             "content",
             "ease",
             "hybrid",
+            "rows",
         }
         for figures in report["results"][scenario].values():
             assert 0.0 <= figures["ndcg@10"] <= 1.0 and 0.0 <= figures["recall@10"] <= 1.0
     assert list((tmp_path / "eval").glob("movielens-vectors-*.npy"))  # the cached embedding
+    assert report["rows"]["bands"][0][0] == 1  # the rows' weights by history band, reported

@@ -75,3 +75,38 @@ def test_recall_and_ndcg_at_k():
     expected = (1 / np.log2(3)) / (1 + 1 / np.log2(3))
     assert np.isclose(evaluation.ndcg_at_k([5, 1, 6], relevant, k=3), expected)
     assert evaluation.ndcg_at_k([5, 6, 7], relevant, k=3) == 0.0
+
+
+def test_the_rows_blend_takes_the_weights_of_the_viewers_history_band():
+    blend = algorithms.RowBlend(bands=((1, 0.9, 0.0), (5, 0.0, 0.0), (1_000_000, 0.5, 2.0)))
+    assert blend.weights(0) == blend.weights(1) == (0.9, 0.0)
+    assert blend.weights(4) == (0.0, 0.0) and blend.weights(50) == (0.5, 2.0)
+    collaborative = np.array([3.0, 0.0, 1.0, 0.0])
+    content = np.array([0.0, 1.0, 0.0, 0.5])
+    popularity = np.array([0.0, 0.0, 0.0, 100.0])
+    every = np.ones(4, dtype=bool)
+
+    def best(n_likes: int) -> int:
+        scores = algorithms.row_scores(
+            collaborative=collaborative,
+            content=content,
+            n_likes=n_likes,
+            has_vector=every,
+            in_collaborative=every,
+            popularity=popularity,
+            blend=blend,
+        ).scores
+        return int(np.argmax(scores))
+
+    assert best(1) == 1  # content leads
+    assert best(3) == 0  # ratings alone
+    assert best(20) == 3  # the popularity prior
+    no_ratings = algorithms.row_scores(
+        collaborative=collaborative,
+        content=content,
+        n_likes=3,
+        has_vector=every,
+        in_collaborative=np.zeros(4, dtype=bool),
+        blend=blend,
+    )
+    assert no_ratings.content_weight == 1.0  # without a trained model: the film vectors

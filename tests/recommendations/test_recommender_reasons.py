@@ -35,3 +35,19 @@ def test_ratings_evidence_says_so_and_keeps_the_shared_genres():
     assert because_reason(FilmFacts("Amélie"), HEAT, evidence="content") == (
         "Close in story and tone to Heat"
     )
+
+
+def test_two_liked_films_bringing_a_pick_are_both_named_when_it_shares_a_genre_with_each():
+    alien = FilmFacts("Alien", genres=["Science Fiction"], directors=["Ridley Scott"])
+    pick = FilmFacts("Minority Report", genres=["Science Fiction", "Crime"])
+    assert because_reason(pick, HEAT, evidence="content", also=alien) == (
+        "Similar to Heat and Alien"
+    )
+    blade_runner = FilmFacts("Blade Runner", genres=["Science Fiction"], directors=["Ridley Scott"])
+    assert because_reason(blade_runner, alien, evidence="content", also=HEAT) == (
+        "Because you liked Alien: also a Ridley Scott science fiction film"  # people first
+    )
+    shawshank = FilmFacts("The Shawshank Redemption", genres=["Drama", "Crime"])
+    assert because_reason(shawshank, HEAT, evidence="content", also=alien) == (
+        "Because you liked Heat: also crime"  # nothing of Alien's: Alien is not named
+    )

@@ -162,7 +162,18 @@ def catalogue(chroma_collection) -> dict:
         embeddings=_encode_once(texts),
         documents=texts,
     )
+    fresh_search_state()
     return movies
+
+
+def fresh_search_state() -> None:
+    """Drop the in-memory catalogue snapshot and film vectors of earlier tests (they are
+    re-checked only every few seconds)."""
+    from recommendations.search.catalogue import clear_snapshot
+    from recommendations.search.dense import clear_dense_index
+
+    clear_snapshot()
+    clear_dense_index()
 
 
 def _person(name: str) -> Person:

@@ -78,3 +78,44 @@ def test_a_second_retrain_is_refused_while_the_first_is_queued(
     job = Job.objects.get()
     assert first.url.endswith(f"/job/{job.pk}/change/")
     assert f"Train recommender is already queued as job #{job.pk}" in second.content.decode()
+
+
+def test_a_curator_builds_a_staff_picks_row_in_admin(admin_client):
+    from tests.factories import MovieFactory
+    from viewers.models import CuratedRow
+
+    heat, alien = MovieFactory(title="Heat"), MovieFactory(title="Alien")
+    add = reverse("admin:viewers_curatedrow_add")
+    form = admin_client.get(add).content.decode()
+    assert "autocomplete" in form  # films are found by title, not by a 30k-option list
+    found = admin_client.get(
+        reverse("admin:autocomplete"),
+        {
+            "term": "alie",
+            "app_label": "viewers",
+            "model_name": "curatedrowfilm",
+            "field_name": "movie",
+        },
+    ).json()
+    assert [r["id"] for r in found["results"]] == [str(alien.pk)]
+
+    prefix = "entries"
+    response = admin_client.post(
+        add,
+        {
+            "title": "Staff picks",
+            "position": "0",
+            "is_active": "on",
+            f"{prefix}-TOTAL_FORMS": "2",
+            f"{prefix}-INITIAL_FORMS": "0",
+            f"{prefix}-0-order": "1",
+            f"{prefix}-0-movie": str(heat.pk),
+            f"{prefix}-0-note": "",
+            f"{prefix}-1-order": "0",
+            f"{prefix}-1-movie": str(alien.pk),
+            f"{prefix}-1-note": "In space no one can hear you scream",
+        },
+    )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    row = CuratedRow.objects.get()
+    assert [e.movie.title for e in row.entries.all()] == ["Alien", "Heat"]

@@ -41,7 +41,7 @@ def _row_titles(driver) -> list[str]:
 
 
 def _like(driver, movie) -> None:
-    card = f"section[data-row='popular'] .card[data-movie-id='{movie.pk}']"
+    card = f"section.home-row .card[data-movie-id='{movie.pk}']"  # one row holds it
     button = driver.find_element(By.CSS_SELECTOR, f"{card} .action-like")
     button.click()
     _wait(

@@ -15,7 +15,8 @@ DEFAULT_PATH = Path(settings.BASE_DIR).parent / "shared" / "data" / "movielens"
 
 class Command(BaseCommand):
     help = (
-        "Evaluate popularity, item-kNN, EASE, content-only and the hybrid on MovieLens ratings "
+        "Evaluate popularity, item-kNN, EASE, content-only, the hybrid and the home rows' "
+        "recommender (rows) on MovieLens ratings "
         "(per-user time split, last 20% held out): Recall@10 and NDCG@10."
     )
 
@@ -29,7 +30,7 @@ class Command(BaseCommand):
         split = evaluation.time_split(evaluation.ratings_read(path / "ratings.csv"))
         vectors = evaluation.movielens_vectors(path, encode)
         total = len(evaluation.COLD_START_HISTORIES) + 1
-        with tqdm(total=2 + 5 * total, desc="evaluate", disable=json) as bar:
+        with tqdm(total=2 + 6 * total, desc="evaluate", disable=json) as bar:
             report = evaluation.evaluate(split, vectors, progress=lambda _: bar.update())
         if json:
             self.stdout.write(_dumps(report))
