@@ -95,10 +95,6 @@ def _home_rows(driver, live_server) -> dict[str, list[int]]:
     )
 
 
-@pytest.mark.xfail(
-    reason="needs h16b content rows: without a trained model every row is Popular",
-    strict=False,
-)
 def test_a_new_visitors_journey(browser, live_server, indexed_catalogue):
     films = indexed_catalogue
     base = _base(live_server)
