@@ -54,6 +54,12 @@ class PipelineConfig:
     # Without an exact title or name, a short query that misspells one puts its films first
     # (recommendations.search.fuzzy); off to measure what it costs.
     typo_tolerance: bool = True
+    # "Best matches": the films a title or name picked, and those whose fused score is at
+    # least strong_ratio x the top one's and, in z-score fusion, strong_floor (standard
+    # deviations above the candidates, summed over the lists): a vague query has many, a
+    # precise one few, a query that matches nothing well none. The rest are "loosely related".
+    strong_ratio: float = 0.6
+    strong_floor: float = 2.5
     # BM25 field weights: a title word matters little in a described plot (exact titles are
     # matched apart, first)
     fields: FieldWeights = field(default_factory=lambda: FieldWeights(title=0.1))
@@ -76,6 +82,7 @@ class PipelineResult:
     people: list[str] = field(default_factory=list)
     # The title or name the query seems to misspell, whose films lead: "Did you mean …"
     suggestion: FuzzyMatch | None = None
+    strong: int = 0  # how many films, from the top of `final`, are strong matches
     notices: list[str] = field(default_factory=list)
     dense: DenseIndex | None = None
     query_vectors: np.ndarray | None = None  # one per query chunk, when the dense stage ran
@@ -119,6 +126,7 @@ def run_pipeline(
     if not parsed.text:
         browse = np.where(mask, snapshot.popularity, -np.inf) if mask is not None else None
         result.final = top_positions(browse, snapshot.size) if browse is not None else result.final
+        result.strong = len(result.final)  # each passes the filters: nothing to tell apart
         return result
 
     lexical_all = snapshot.lexical.scores(tokenize(parsed.text), config.fields)
@@ -158,7 +166,24 @@ def run_pipeline(
     reranked = _rerank(result, query_vectors, config)
     result.rankings["reranked"] = reranked
     result.final = _exact_matches_first(result, reranked, mask, config)
+    result.strong = _strong_count(result, config)
     return result
+
+
+def _strong_count(result: PipelineResult, config: PipelineConfig) -> int:
+    """How many films lead as strong matches: those a title or name picked, then as many as
+    pass the score cut-off. Counted, not reordered: the final order stays the pipeline's."""
+    picked = result.title_matches | result.person_matches
+    fused = result.scores.get("fused") or {}
+    if not fused:
+        return len(picked)
+    top = max(fused.values())
+    cut = config.strong_ratio * top
+    if config.fusion == "zscore":
+        cut = max(cut, config.strong_floor)
+    if top <= 0 or top < cut:
+        return len(picked)
+    return len(picked) + sum(1 for p, score in fused.items() if score >= cut and p not in picked)
 
 
 def _rerank(
