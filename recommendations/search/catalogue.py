@@ -202,3 +202,14 @@ class _SnapshotCache:
 _cache = _SnapshotCache()
 get_snapshot = _cache.get
 clear_snapshot = _cache.clear
+
+
+def films_of_closest_name(term: str) -> tuple[str, list[int]] | None:
+    """The title or person name that `term` seems to misspell, as the catalogue spells it, and
+    the pks of its films; None when it looks like no misspelling. For searches outside the
+    pipeline (the admin's)."""
+    snapshot = get_snapshot()
+    match = snapshot.closest_name(normalize_title(term))
+    if match is None:
+        return None
+    return match.label, [int(snapshot.ids[p]) for p in match.positions]

@@ -16,7 +16,7 @@ from rapidfuzz import fuzz, process
 MAX_WORDS = 6  # longer queries describe a film rather than name it
 MIN_CHARS = 5  # one edit in a shorter word makes too many other words
 CUTOFF = 80.0  # similarity with a misspelled word: ~1 edit in 5 characters, 2 in 10
-KNOWN_WORDS_CUTOFF = 92.0  # every word is a real one: only a near-exact title or name
+KNOWN_WORDS_CUTOFF = 90.0  # every word is a real one: only a near-exact title or name
 CANDIDATES = 8  # best few looked at, ties kept
 # A misspelled start of a longer title ("harry poter", "lord of the rigns"): the best aligned
 # piece of a title at least as long as the query. Only for a query with an unknown word.
