@@ -61,7 +61,9 @@ def test_panel_answers_for_the_longest_query_the_search_box_takes(client, heist_
     response = client.get(why_url(heist_movie.pk), {"q": query}, headers=HTMX)
     assert response.status_code == 200
     html = response.content.decode()
-    assert 'class="why__text"' in html and "psychological evaluation" in html
+    assert 'class="why__text"' in html and "Its story" in html and "No explanation" not in html
+    too_long = client.get(why_url(heist_movie.pk), {"q": query + "x"}, headers=HTMX)
+    assert too_long.status_code == 400 and "20,000 characters" in too_long.content.decode()
 
 
 def test_panel_speaks_plainly_and_shows_figures_to_staff_only(client, admin_client, heist_movie):
