@@ -13,7 +13,7 @@ from django.db.models import Max
 
 from movies.models import Credit, Movie
 from movies.text import normalize_title
-from recommendations.search.fuzzy import FuzzyMatch, NameIndex
+from recommendations.search.fuzzy import FuzzyMatch, NameIndex, could_be_a_name
 from recommendations.search.lexical import LexicalIndex, build_lexical_index, tokenize
 
 STAMP_TTL = 2.0
@@ -102,6 +102,8 @@ class CatalogueSnapshot:
     def closest_name(self, normalized_query: str) -> FuzzyMatch | None:
         """The title or person name a short query seems to misspell (recommendations.search
         .fuzzy); a query of words the catalogue knows has to be nearly exact."""
+        if not could_be_a_name(normalized_query):  # before tokenizing a long story
+            return None
         unknown = not self.lexical.knows_all(tokenize(normalized_query))
         return self.names.closest(normalized_query, has_unknown_word=unknown)
 

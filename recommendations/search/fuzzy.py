@@ -24,6 +24,12 @@ PARTIAL_CUTOFF = 85.0
 PARTIAL_CANDIDATES = 24  # a series shares its start: "harry potter and the …" x 8
 
 
+def could_be_a_name(normalized: str) -> bool:
+    """Short enough to be a title or a name, long enough to tell a misspelling."""
+    words = normalized.split(maxsplit=MAX_WORDS)
+    return 0 < len(words) <= MAX_WORDS and len("".join(words)) >= MIN_CHARS
+
+
 @dataclass(frozen=True)
 class FuzzyMatch:
     kind: str  # "title" | "person"
@@ -55,8 +61,7 @@ class NameIndex:
     def closest(self, normalized: str, *, has_unknown_word: bool) -> FuzzyMatch | None:
         """The title or person name nearest `normalized` (a normalize_title'd query), or None
         when the query does not look like a misspelled one."""
-        words = normalized.split()
-        if not words or len(words) > MAX_WORDS or len(normalized.replace(" ", "")) < MIN_CHARS:
+        if not could_be_a_name(normalized):
             return None
         cutoff = CUTOFF if has_unknown_word else KNOWN_WORDS_CUTOFF
         found = [

@@ -60,6 +60,10 @@ class PipelineConfig:
     # precise one few, a query that matches nothing well none. The rest are "loosely related".
     strong_ratio: float = 0.6
     strong_floor: float = 2.5
+    # ... and which matched something outright: a word of the query, or a dense score (cosine
+    # + synopsis_weight x the synopsis view's) this high; z-scores alone always crown a few
+    # films, even for "qwzx blorf"
+    strong_dense: float = 0.4
     # BM25 field weights: a title word matters little in a described plot (exact titles are
     # matched apart, first)
     fields: FieldWeights = field(default_factory=lambda: FieldWeights(title=0.1))
@@ -183,7 +187,14 @@ def _strong_count(result: PipelineResult, config: PipelineConfig) -> int:
         cut = max(cut, config.strong_floor)
     if top <= 0 or top < cut:
         return len(picked)
-    return len(picked) + sum(1 for p, score in fused.items() if score >= cut and p not in picked)
+    lexical, dense = result.scores.get("lexical") or {}, result.scores.get("dense") or {}
+    return len(picked) + sum(
+        1
+        for p, score in fused.items()
+        if score >= cut
+        and p not in picked
+        and (p in lexical or dense.get(p, -np.inf) >= config.strong_dense)
+    )
 
 
 def _rerank(

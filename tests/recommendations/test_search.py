@@ -207,3 +207,9 @@ def test_title_and_person_matches_are_strong_and_browsing_is_all_strong(films):
     assert person.strong >= 3 and all(r.strong for r in person.results[:3])
     browse = movie_search("", filters=Filters(kind="series"))
     assert browse.strong == browse.total and browse.first_loose_rank == 0
+
+
+def test_a_query_that_matches_nothing_well_has_no_strong_match(films):
+    response = movie_search("qwzx blorf vrrt", top_k=5)
+    assert response.results and response.strong == 0 and response.suggestion == ""
+    assert not any(r.strong for r in response.results)

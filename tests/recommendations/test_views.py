@@ -142,3 +142,7 @@ def test_the_summary_tells_best_matches_from_loosely_related_ones(client, films)
     assert " films for " not in html
     assert html.count('class="group-heading"') == 1
     assert html.index("Jaws") < html.index('class="group-heading"')
+
+    nonsense = client.get("/", {"q": "qwzx blorf vrrt"}, **HTMX).content.decode()
+    assert "No close match for “qwzx blorf vrrt”" in nonsense
+    assert 'class="group-heading"' not in nonsense
