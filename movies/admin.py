@@ -140,7 +140,22 @@ class MovieAdmin(admin.ModelAdmin):
         results, may_have_duplicates = super().get_search_results(request, queryset, search_term)
         if by_id is not None:
             results = results | queryset.filter(by_id[0])
+        if search_term.strip() and not results.exists():
+            return self._close_matches(request, queryset, search_term), False
         return results, may_have_duplicates
+
+    def _close_matches(self, request, queryset, search_term: str):
+        """Nothing matched: the films of the title or name the term seems to misspell
+        ("godfahter"), as the site's search finds them, with a note saying so."""
+        from recommendations.search.catalogue import films_of_closest_name
+
+        found = films_of_closest_name(search_term)
+        if found is None:
+            return queryset.none()
+        label, movie_ids = found
+        if request.GET.get("q") == search_term:  # the change list, not an autocomplete
+            messages.info(request, f"Close to “{search_term}”: {label} (nothing matched exactly).")
+        return queryset.filter(pk__in=movie_ids)
 
     def get_urls(self):
         import_url = path(

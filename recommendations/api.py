@@ -120,6 +120,7 @@ def _result_json(result: SearchResult) -> dict:
         "matched": result.matched,
         "title_match": result.title_match,
         "people": result.people,
+        "strong": result.strong,
     }
 
 
@@ -137,6 +138,8 @@ def recommend_query(request: HttpRequest) -> JsonResponse:
             "total": response.total,
             "offset": response.offset,
             "results": [_result_json(r) for r in response.results],
+            "strong": response.strong,
+            "suggestion": response.suggestion,
             "notices": response.notices,
             "took_ms": round(response.took_ms, 2),
         }

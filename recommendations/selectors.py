@@ -37,6 +37,7 @@ class SearchResult:
     matched: dict[str, list[str]] = field(default_factory=dict)  # field -> query words found
     title_match: bool = False
     people: list[str] = field(default_factory=list)  # people the query names, in this film
+    strong: bool = True  # a strong match, not one "loosely related" (PipelineConfig)
 
 
 @dataclass
@@ -50,6 +51,19 @@ class SearchResponse:
     notices: list[str] = field(default_factory=list)
     took_ms: float = 0.0
     query_vector: np.ndarray | None = None  # the dense stage's (first chunk); None without it
+    strong: int = 0  # how many of all `total` films, from the first, are strong matches
+    # The query as corrected ("The Godfather" for "godfahter"), when it seems misspelled
+    suggestion: str = ""
+
+    @property
+    def loose(self) -> int:
+        return self.total - self.strong
+
+    @property
+    def first_loose_rank(self) -> int:
+        """The rank before which the page says where loosely related films begin; 0 where no
+        such line belongs (all strong, or none)."""
+        return self.strong + 1 if 0 < self.strong < self.total else 0
 
     @property
     def has_more(self) -> bool:
@@ -121,6 +135,7 @@ def movie_search(
                 matched=_evidence(snapshot, position, movie, query_tokens),
                 title_match=position in result.title_matches,
                 people=sorted(people) if position in result.person_matches else [],
+                strong=rank <= result.strong,
             )
         )
     return SearchResponse(
@@ -133,6 +148,8 @@ def movie_search(
         notices=result.notices,
         took_ms=(time.perf_counter() - started) * 1000,
         query_vector=None if result.query_vectors is None else result.query_vectors[0],
+        strong=min(result.strong, len(result.final)),
+        suggestion=result.suggestion.label if result.suggestion else "",
     )
 
 

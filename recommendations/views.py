@@ -38,6 +38,7 @@ def search_page(request: HttpRequest) -> HttpResponse:
         "query": form.cleaned_data.get("q", "") if form.is_valid() else "",
         "response": response,
         "more_url": _more_url(request, response),
+        "suggestion_url": _suggestion_url(request, response),
     }
     template = "recommendations/search.html"
     if not request.htmx or request.htmx.history_restore_request:
@@ -63,6 +64,17 @@ def _shareable_url(request: HttpRequest) -> str:
             del params[key]
     query = params.urlencode()
     return f"{request.path}?{query}" if query else request.path
+
+
+def _suggestion_url(request: HttpRequest, response) -> str:
+    """The same search with the corrected query: "Did you mean …" (a plain link, so the search
+    box shows what it runs)."""
+    if response is None or not response.suggestion:
+        return ""
+    params = request.GET.copy()
+    params["q"] = response.suggestion
+    params.pop("offset", None)
+    return f"{request.path}?{params.urlencode()}"
 
 
 def _more_url(request: HttpRequest, response) -> str:

@@ -2,10 +2,11 @@
 with no language model. It is also what the LLM explainer is fed (as evidence) and falls back
 to.
 
-Grounds, strongest first: the synopsis sentences nearest the query in embedding space (quoted,
-trimmed to a short contiguous piece), keywords and people the query names, genres the query's
-words point to, and the period the query gives against the release year. Every quote is a
-verbatim piece of the film's data; every sentence names something of this film.
+Grounds, strongest first: the synopsis sentences nearest the query in embedding space (quoted
+whole, or their last clauses: a quote ends where its sentence ends), keywords and people the
+query names, genres the query's words point to, and the period the query gives against the
+release year. Every quote is a verbatim piece of the film's data; every sentence names
+something of this film.
 """
 
 import threading
@@ -26,7 +27,7 @@ from recommendations.explain.text import (
 )
 
 SOURCE = "grounded"
-VERSION = "grounded-1"  # bump when the wording or the grounds change: cached texts go stale
+VERSION = "grounded-2"  # bump when the wording or the grounds change: cached texts go stale
 CLOSE, RELATED = 0.45, 0.25  # cosine of query and sentence: how strongly we say it matches
 SECOND_SENTENCE_GAP = 0.08
 MAX_KEYWORDS, MAX_GENRES = 4, 2

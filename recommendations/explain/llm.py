@@ -36,10 +36,10 @@ from recommendations.explain.facts import (
 
 logger = logging.getLogger(__name__)
 
-PROMPT_VERSION = "1"
+PROMPT_VERSION = "2"
 MAX_OUTPUT_TOKENS = 220
 MAX_OUTPUT_CHARS = 900
-MAX_QUERY_CHARS = 2000
+MAX_QUERY_CHARS = 2000  # of a longer query the model reads the start
 TEMPERATURE = 0.2
 
 SYSTEM_PROMPT = """You explain to a film viewer why one film in their search results may be the \
@@ -53,7 +53,9 @@ inside it.
 - Write two or three short sentences of plain text: no markdown, no HTML, no lists.
 - Say concretely what in this film matches the query. When the match is weak, say so.
 - You may quote at most two short phrases copied word for word from <film_data>, in double \
-quotes. Put nothing else in quotes."""
+quotes. Put nothing else in quotes.
+- Never mention search scores or other figures from <evidence>: they rank results, the viewer \
+does not need them."""
 
 HUMAN_PROMPT = """<query>
 {query}

@@ -62,15 +62,31 @@ def phrase_in(phrase: str, stems: set[str]) -> bool:
     return bool(needed) and all(s in stems for s in needed)
 
 
-def brief_quote(sentence: str, stems: set[str], *, max_words: int = 24) -> str:
-    """The sentence, or, when long, the run of `max_words` consecutive words that shares the
-    most words with the query: a contiguous piece, so still a verbatim quote."""
+_CLAUSE_END = (",", ";", ":")
+_DASHES = frozenset({"-", "\u2013", "\u2014"})
+
+
+def brief_quote(sentence: str, stems: set[str], *, max_words: int = 30) -> str:
+    """The sentence, or, when long, its last clauses: the run from a clause start to the end of
+    the sentence, within `max_words`, holding the most of the query's words. A verbatim quote
+    that ends where the sentence ends, never mid-phrase; the whole sentence when no such run
+    keeps the query's words (or none fits)."""
     tokens = sentence.split(" ")
     if len(tokens) <= max_words:
         return sentence
     hits = [int(stem(w) in stems) for t in tokens for w in [next(iter(words(t)), "")]]
-    best = max(range(len(tokens) - max_words + 1), key=lambda i: sum(hits[i : i + max_words]))
-    return " ".join(tokens[best : best + max_words]).strip(" ,;:-\u2013\u2014")
+    starts = [
+        i
+        for i in range(1, len(tokens))
+        if len(tokens) - i <= max_words
+        and (tokens[i - 1].endswith(_CLAUSE_END) or tokens[i - 1] in _DASHES)
+    ]
+    if not starts:
+        return sentence
+    best = max(starts, key=lambda i: (sum(hits[i:]), -i))  # most query words, then longest
+    if sum(hits[best:]) < sum(hits):
+        return sentence
+    return " ".join(tokens[best:]).strip(" ,;:-\u2013\u2014")
 
 
 @dataclass(frozen=True)

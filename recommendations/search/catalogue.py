@@ -1,7 +1,7 @@
 """An in-memory snapshot of the catalogue for search: ids, years, kinds, genres, exact-title
-and person lookups, and the lexical index. Built from the database once per process and
-rebuilt when the catalogue changes, detected by a cheap version stamp (count, latest
-updated_at) checked at most every STAMP_TTL seconds."""
+and person lookups, the names that typo-tolerant lookups scan, and the lexical index. Built
+from the database once per process and rebuilt when the catalogue changes, detected by a cheap
+version stamp (count, latest updated_at) checked at most every STAMP_TTL seconds."""
 
 import threading
 import time
@@ -13,7 +13,8 @@ from django.db.models import Max
 
 from movies.models import Credit, Movie
 from movies.text import normalize_title
-from recommendations.search.lexical import LexicalIndex, build_lexical_index
+from recommendations.search.fuzzy import FuzzyMatch, NameIndex, could_be_a_name
+from recommendations.search.lexical import LexicalIndex, build_lexical_index, tokenize
 
 STAMP_TTL = 2.0
 
@@ -47,6 +48,7 @@ class CatalogueSnapshot:
     people: dict[str, list[int]]  # normalized person name -> positions
     person_name_lengths: frozenset[int]  # word counts of the names, for n-gram lookup
     lexical: LexicalIndex
+    names: NameIndex  # the same titles and names, with their spellings, for typo tolerance
 
     @property
     def size(self) -> int:
@@ -97,6 +99,14 @@ class CatalogueSnapshot:
                     positions.extend(self.people[name])
         return names, list(dict.fromkeys(positions))
 
+    def closest_name(self, normalized_query: str) -> FuzzyMatch | None:
+        """The title or person name a short query seems to misspell (recommendations.search
+        .fuzzy); a query of words the catalogue knows has to be nearly exact."""
+        if not could_be_a_name(normalized_query):  # before tokenizing a long story
+            return None
+        unknown = not self.lexical.knows_all(tokenize(normalized_query))
+        return self.names.closest(normalized_query, has_unknown_word=unknown)
+
 
 def catalogue_stamp() -> tuple:
     # Three queries, not one: SQLite answers a lone MAX() from its index, several aggregates in
@@ -128,10 +138,12 @@ def build_snapshot(stamp: tuple) -> CatalogueSnapshot:
         keywords[movie_id].append(name)
     people_by_movie: dict[int, list[str]] = defaultdict(list)
     people: dict[str, list[int]] = defaultdict(list)
+    person_labels: dict[str, str] = {}
     for movie_id, name in Credit.objects.values_list("movie_id", "person__name"):
         people_by_movie[movie_id].append(name)
         if movie_id in position and len(key := normalize_title(name).split()) >= 2:
             people[" ".join(key)].append(position[movie_id])
+            person_labels.setdefault(" ".join(key), name)
 
     genre_masks: dict[str, np.ndarray] = {}
     for movie_id, names in genres.items():
@@ -139,8 +151,10 @@ def build_snapshot(stamp: tuple) -> CatalogueSnapshot:
             mask = genre_masks.setdefault(name.lower(), np.zeros(len(ids), dtype=bool))
             mask[position[movie_id]] = True
     titles: dict[str, list[int]] = defaultdict(list)
+    title_labels: dict[str, str] = {}
     for i, r in enumerate(rows):
         titles[r[2]].append(i)
+        title_labels.setdefault(r[2], r[1])
 
     lexical = build_lexical_index(
         titles=[r[1] for r in rows],
@@ -161,6 +175,7 @@ def build_snapshot(stamp: tuple) -> CatalogueSnapshot:
         people=dict(people),
         person_name_lengths=frozenset(len(n.split()) for n in people),
         lexical=lexical,
+        names=NameIndex(dict(titles), title_labels, dict(people), person_labels),
     )
 
 
@@ -189,3 +204,14 @@ class _SnapshotCache:
 _cache = _SnapshotCache()
 get_snapshot = _cache.get
 clear_snapshot = _cache.clear
+
+
+def films_of_closest_name(term: str) -> tuple[str, list[int]] | None:
+    """The title or person name that `term` seems to misspell, as the catalogue spells it, and
+    the pks of its films; None when it looks like no misspelling. For searches outside the
+    pipeline (the admin's)."""
+    snapshot = get_snapshot()
+    match = snapshot.closest_name(normalize_title(term))
+    if match is None:
+        return None
+    return match.label, [int(snapshot.ids[p]) for p in match.positions]

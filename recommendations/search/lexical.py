@@ -61,6 +61,10 @@ class LexicalIndex:
         self.fields = fields
         self.size = size
 
+    def knows_all(self, tokens: list[str]) -> bool:
+        """Every token is a word of some field's vocabulary (no misspelling among them)."""
+        return all(any(t in index.vocab_dict for index in self.fields.values()) for t in tokens)
+
     def scores(self, tokens: list[str], weights: FieldWeights = DEFAULT_WEIGHTS) -> np.ndarray:
         """BM25 score of every film (position order) for the query tokens."""
         total = np.zeros(self.size, dtype=np.float32)

@@ -1,5 +1,6 @@
 """The search pipeline: query understanding -> lexical + dense candidates -> weighted RRF ->
-rerank -> exact title and person matches first. Works on catalogue positions; the selectors
+rerank -> exact title and person matches first (else, for a short query, the title or name it
+seems to misspell). Works on catalogue positions; the selectors
 turn positions into films."""
 
 import logging
@@ -7,6 +8,7 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
+from movies.text import normalize_title
 from recommendations.rerank.base import Candidate
 from recommendations.rerank.registry import get_active_reranker
 from recommendations.search.catalogue import CatalogueSnapshot, Filters, get_snapshot
@@ -17,6 +19,7 @@ from recommendations.search.dense import (
     get_dense_index,
 )
 from recommendations.search.fusion import top_positions, weighted_rrf, weighted_zscore
+from recommendations.search.fuzzy import FuzzyMatch
 from recommendations.search.lexical import FieldWeights, tokenize
 from recommendations.search.query import ParsedQuery, parse_query
 
@@ -48,6 +51,19 @@ class PipelineConfig:
     # Films of a person the query names go first only in a query this short: a long story
     # names actors in passing ("the guy looked like Tom Hanks").
     people_max_words: int = 1_000_000
+    # Without an exact title or name, a short query that misspells one puts its films first
+    # (recommendations.search.fuzzy); off to measure what it costs.
+    typo_tolerance: bool = True
+    # "Best matches": the films a title or name picked, and those whose fused score is at
+    # least strong_ratio x the top one's and, in z-score fusion, strong_floor (standard
+    # deviations above the candidates, summed over the lists): a vague query has many, a
+    # precise one few, a query that matches nothing well none. The rest are "loosely related".
+    strong_ratio: float = 0.6
+    strong_floor: float = 2.5
+    # ... and which matched something outright: a word of the query, or a dense score (cosine
+    # + synopsis_weight x the synopsis view's) this high; z-scores alone always crown a few
+    # films, even for "qwzx blorf"
+    strong_dense: float = 0.4
     # BM25 field weights: a title word matters little in a described plot (exact titles are
     # matched apart, first)
     fields: FieldWeights = field(default_factory=lambda: FieldWeights(title=0.1))
@@ -68,6 +84,9 @@ class PipelineResult:
     title_matches: set[int] = field(default_factory=set)
     person_matches: set[int] = field(default_factory=set)
     people: list[str] = field(default_factory=list)
+    # The title or name the query seems to misspell, whose films lead: "Did you mean …"
+    suggestion: FuzzyMatch | None = None
+    strong: int = 0  # how many films, from the top of `final`, are strong matches
     notices: list[str] = field(default_factory=list)
     dense: DenseIndex | None = None
     query_vectors: np.ndarray | None = None  # one per query chunk, when the dense stage ran
@@ -111,6 +130,7 @@ def run_pipeline(
     if not parsed.text:
         browse = np.where(mask, snapshot.popularity, -np.inf) if mask is not None else None
         result.final = top_positions(browse, snapshot.size) if browse is not None else result.final
+        result.strong = len(result.final)  # each passes the filters: nothing to tell apart
         return result
 
     lexical_all = snapshot.lexical.scores(tokenize(parsed.text), config.fields)
@@ -150,7 +170,31 @@ def run_pipeline(
     reranked = _rerank(result, query_vectors, config)
     result.rankings["reranked"] = reranked
     result.final = _exact_matches_first(result, reranked, mask, config)
+    result.strong = _strong_count(result, config)
     return result
+
+
+def _strong_count(result: PipelineResult, config: PipelineConfig) -> int:
+    """How many films lead as strong matches: those a title or name picked, then as many as
+    pass the score cut-off. Counted, not reordered: the final order stays the pipeline's."""
+    picked = result.title_matches | result.person_matches
+    fused = result.scores.get("fused") or {}
+    if not fused:
+        return len(picked)
+    top = max(fused.values())
+    cut = config.strong_ratio * top
+    if config.fusion == "zscore":
+        cut = max(cut, config.strong_floor)
+    if top <= 0 or top < cut:
+        return len(picked)
+    lexical, dense = result.scores.get("lexical") or {}, result.scores.get("dense") or {}
+    return len(picked) + sum(
+        1
+        for p, score in fused.items()
+        if score >= cut
+        and p not in picked
+        and (p in lexical or dense.get(p, -np.inf) >= config.strong_dense)
+    )
 
 
 def _rerank(
@@ -203,7 +247,8 @@ def _exact_matches_first(
     result: PipelineResult, ranking: np.ndarray, mask: np.ndarray | None, config: PipelineConfig
 ) -> np.ndarray:
     """Films whose title is the whole query (or a quoted phrase) first, then films of a person
-    the query names, each group in pipeline order, then everything else."""
+    the query names, each group in pipeline order, then everything else. Without either, the
+    films of the title or name a short query misspells take their place."""
     snapshot, parsed = result.snapshot, result.parsed
     titles = list(snapshot.title_matches(parsed.normalized))
     for phrase in parsed.quoted:
@@ -211,6 +256,14 @@ def _exact_matches_first(
     result.people, people = snapshot.person_matches(parsed.normalized)
     if len(parsed.text.split()) > config.people_max_words:
         result.people, people = [], []
+    suggestion = None
+    if not titles and not people and config.typo_tolerance:
+        suggestion = result.suggestion = snapshot.closest_name(parsed.normalized)
+    if suggestion is not None and suggestion.kind == "title":
+        titles = list(suggestion.positions)
+    elif suggestion is not None:
+        people = list(suggestion.positions)
+        result.people = [normalize_title(suggestion.label)]
     if mask is not None:
         titles = [p for p in titles if mask[p]]
         people = [p for p in people if mask[p]]

@@ -89,6 +89,26 @@ def test_search_by_title_person_or_pasted_id(curator_client, films, term, expect
     assert listed(response) == expected
 
 
+@pytest.mark.parametrize(
+    ("term", "expected", "note"),
+    [
+        ("nosfeartu", {"Nosferatu"}, "Close to “nosfeartu”: Nosferatu"),
+        ("al pacinno", {"Heat"}, "Close to “al pacinno”: Al Pacino"),
+    ],
+)
+def test_a_misspelled_title_or_name_falls_back_to_close_matches(
+    curator_client, films, term, expected, note
+):
+    from recommendations.search.catalogue import clear_snapshot
+
+    clear_snapshot()  # the search's snapshot of the catalogue: this test's films
+    response = curator_client.get(CHANGELIST, {"q": term}, follow=True)
+    assert listed(response) == expected
+    assert note in response.content.decode()
+    exact = curator_client.get(CHANGELIST, {"q": "Nosferatu"})
+    assert listed(exact) == {"Nosferatu"} and "Close to" not in exact.content.decode()
+
+
 def test_a_number_still_finds_a_film_titled_with_it(curator_client, films):
     MovieFactory(title="1917", year=2019)
     assert listed(curator_client.get(CHANGELIST, {"q": "1917"})) == {"1917"}

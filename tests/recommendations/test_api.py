@@ -24,6 +24,14 @@ def test_a_query_returns_ranked_films_with_scores(client, films):
     assert set(first["stages"]) == {"dense", "lexical", "fused", "reranked"}
 
 
+def test_a_misspelled_title_says_the_correction_and_the_strong_matches(client, films):
+    data = post(client, {"query": "godfahter", "top_k": 5}).json()
+    assert data["results"][0]["title"] == "The Godfather"
+    assert data["suggestion"] == "The Godfather"
+    assert data["strong"] >= 1 and data["results"][0]["strong"] is True
+    assert post(client, {"query": "the godfather"}).json()["suggestion"] == ""
+
+
 def test_filters_apply(client, films):
     data = post(
         client, {"query": "crime", "filters": {"kind": "series", "genres": ["Crime"]}}

@@ -148,3 +148,68 @@ def test_the_reranker_trains_on_the_pipelines_own_fused_candidates(films):
     assert jaws.movie_id == films["Jaws"].pk
     assert jaws.text == film_text(films["Jaws"])
     assert jaws.vector is not None and abs(float(jaws.vector @ jaws.vector) - 1) < 1e-4
+
+
+@pytest.mark.parametrize(
+    ("query", "expected", "suggestion"),
+    [
+        ("godfahter", "The Godfather", "The Godfather"),
+        ("jurasic park", "Jurassic Park", "Jurassic Park"),
+        ("the silense of the lambs", "The Silence of the Lambs", "The Silence of the Lambs"),
+        ("mad max fury raod", "Mad Max: Fury Road", "Mad Max: Fury Road"),
+    ],
+)
+def test_a_misspelled_title_comes_first_and_is_offered_corrected(
+    films, query, expected, suggestion
+):
+    response = movie_search(query, top_k=5)
+    assert titles(response, 1) == [expected]
+    assert response.results[0].title_match
+    assert response.suggestion == suggestion
+
+
+def test_a_misspelled_name_puts_that_persons_films_first(films):
+    response = movie_search("tom hankss", top_k=5)
+    assert set(titles(response, 3)) == {"Cast Away", "Toy Story", "The Terminal"}
+    assert response.suggestion == "Tom Hanks"
+    assert response.results[0].people == ["tom hanks"]
+
+
+def test_exact_titles_and_plain_descriptions_offer_no_correction(films):
+    assert movie_search("the godfather", top_k=3).suggestion == ""
+    assert movie_search("tom hanks", top_k=3).suggestion == ""
+    # Every word is one the catalogue knows: a description, not a misspelled title.
+    response = movie_search("shark beach", top_k=3)
+    assert response.suggestion == "" and titles(response, 1) == ["Jaws"]
+
+
+def test_typo_tolerance_can_be_turned_off(films):
+    from recommendations.search.pipeline import PipelineConfig, run_pipeline
+
+    result = run_pipeline("godfahter", config=PipelineConfig(typo_tolerance=False))
+    assert result.suggestion is None and not result.title_matches
+    assert run_pipeline("godfahter").suggestion.label == "The Godfather"
+
+
+def test_a_description_separates_strong_matches_from_loose_ones(films):
+    response = movie_search("a shark kills swimmers at the beach", top_k=40)
+    assert titles(response, 1) == ["Jaws"]
+    assert 1 <= response.strong < response.total
+    assert response.results[0].strong and not response.results[-1].strong
+    flags = [r.strong for r in response.results]
+    assert flags == sorted(flags, reverse=True)  # one group, then the other
+    assert response.first_loose_rank == response.strong + 1
+
+
+def test_title_and_person_matches_are_strong_and_browsing_is_all_strong(films):
+    assert movie_search("jaws", top_k=3).results[0].strong
+    person = movie_search("tom hanks", top_k=5)
+    assert person.strong >= 3 and all(r.strong for r in person.results[:3])
+    browse = movie_search("", filters=Filters(kind="series"))
+    assert browse.strong == browse.total and browse.first_loose_rank == 0
+
+
+def test_a_query_that_matches_nothing_well_has_no_strong_match(films):
+    response = movie_search("qwzx blorf vrrt", top_k=5)
+    assert response.results and response.strong == 0 and response.suggestion == ""
+    assert not any(r.strong for r in response.results)

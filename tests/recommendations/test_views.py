@@ -121,3 +121,28 @@ def test_a_why_panel_after_a_search_encodes_nothing(client, films, monkeypatch):
     why = reverse("explain:why", args=[films["Jaws"].pk])
     panel = client.get(why, {"q": query}, **HTMX).content.decode()
     assert "why--loaded" in panel and "shark" in panel.lower()
+
+
+def test_a_misspelled_title_offers_did_you_mean_with_the_filters_kept(client, films):
+    html = client.get("/", {"q": "godfahter", "kind": "film"}, **HTMX).content.decode()
+    assert "Did you mean" in html
+    assert 'href="/?q=The+Godfather&amp;kind=film"' in html or (
+        'href="/?kind=film&amp;q=The+Godfather"' in html
+    )
+    first_card = html.index('id="movie-')
+    assert html.index("Did you mean") < first_card
+    assert html.startswith(f'id="movie-{films["The Godfather"].pk}"', first_card)
+    corrected = client.get("/", {"q": "The Godfather"}, **HTMX).content.decode()
+    assert "Did you mean" not in corrected
+
+
+def test_the_summary_tells_best_matches_from_loosely_related_ones(client, films):
+    html = client.get("/", {"q": "a shark kills swimmers at the beach"}, **HTMX).content.decode()
+    assert "best match" in html and "more loosely related" in html
+    assert " films for " not in html
+    assert html.count('class="group-heading"') == 1
+    assert html.index("Jaws") < html.index('class="group-heading"')
+
+    nonsense = client.get("/", {"q": "qwzx blorf vrrt"}, **HTMX).content.decode()
+    assert "No close match for “qwzx blorf vrrt”" in nonsense
+    assert 'class="group-heading"' not in nonsense

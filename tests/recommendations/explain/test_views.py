@@ -9,7 +9,7 @@ from django.utils.html import escape
 
 from recommendations.explain import grounded
 from recommendations.explain.evidence import evidence_remember
-from recommendations.explain.llm import MAX_QUERY_CHARS
+from recommendations.forms import MAX_QUERY_CHARS
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("redis_cache")]
 
@@ -52,6 +52,32 @@ def test_panel_without_a_usable_query_is_a_clear_400(client, heist_movie, params
     assert "(the q parameter)" in response.content.decode() or "longer than" in (
         response.content.decode()
     )
+
+
+def test_panel_answers_for_the_longest_query_the_search_box_takes(client, heist_movie):
+    story = "I remember it only vaguely, it was late and I was tired. " * 400
+    query = (QUERY + " " + story)[:MAX_QUERY_CHARS]
+    assert len(query) == MAX_QUERY_CHARS == 20_000
+    response = client.get(why_url(heist_movie.pk), {"q": query}, headers=HTMX)
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert 'class="why__text"' in html and "Its story" in html and "No explanation" not in html
+    too_long = client.get(why_url(heist_movie.pk), {"q": query + "x"}, headers=HTMX)
+    assert too_long.status_code == 400 and "20,000 characters" in too_long.content.decode()
+
+
+def test_panel_speaks_plainly_and_shows_figures_to_staff_only(client, admin_client, heist_movie):
+    evidence_remember(
+        query=QUERY,
+        evidence_by_movie={heist_movie.pk: {"stage_scores": {"dense": 0.43, "fused": 4.89}}},
+    )
+    viewer = client.get(why_url(heist_movie.pk), {"q": QUERY}, headers=HTMX).content.decode()
+    assert "psychological evaluation" in viewer
+    assert "why__signal" not in viewer and "0.43" not in viewer and "fused" not in viewer
+    staff = admin_client.get(why_url(heist_movie.pk), {"q": QUERY}, headers=HTMX)
+    html = staff.content.decode()
+    assert '<details class="why__figures">' in html
+    assert "dense 0.43" in html and "fused 4.89" in html
 
 
 def test_panel_for_an_unknown_film_is_404(client, db):

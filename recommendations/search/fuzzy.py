@@ -1,0 +1,116 @@
+"""Typo tolerance: the title or person name closest in spelling to a short query ("godfahter",
+"shawshank redemtion", "leonardo dicapro"), for the pipeline to put first and the page to offer
+as "Did you mean …".
+
+Matched with rapidfuzz (normalised Indel similarity, 0-100) over the snapshot's normalised titles
+and names, lists made once per catalogue version. Only a query short enough to be a title or a
+name, that nothing matched exactly, is looked up; a query whose every word the catalogue knows
+(a plain description: "zombie apocalypse") must be nearly a title to count.
+"""
+
+from bisect import bisect_left
+from dataclasses import dataclass, field
+
+from rapidfuzz import fuzz, process
+
+MAX_WORDS = 6  # longer queries describe a film rather than name it
+MIN_CHARS = 5  # one edit in a shorter word makes too many other words
+CUTOFF = 80.0  # similarity with a misspelled word: ~1 edit in 5 characters, 2 in 10
+KNOWN_WORDS_CUTOFF = 90.0  # every word is a real one: only a near-exact title or name
+CANDIDATES = 8  # best few looked at, ties kept
+# A misspelled start of a longer title ("harry poter", "lord of the rigns"): the best aligned
+# piece of a title at least as long as the query. Only for a query with an unknown word.
+PARTIAL_CUTOFF = 85.0
+PARTIAL_CANDIDATES = 24  # a series shares its start: "harry potter and the …" x 8
+
+
+def could_be_a_name(normalized: str) -> bool:
+    """Short enough to be a title or a name, long enough to tell a misspelling."""
+    words = normalized.split(maxsplit=MAX_WORDS)
+    return 0 < len(words) <= MAX_WORDS and len("".join(words)) >= MIN_CHARS
+
+
+@dataclass(frozen=True)
+class FuzzyMatch:
+    kind: str  # "title" | "person"
+    label: str  # as the catalogue spells it: what "Did you mean" offers
+    score: float
+    positions: tuple[int, ...]  # catalogue positions of its films
+
+
+@dataclass
+class NameIndex:
+    """Normalised titles and person names, each with its films and its display spelling."""
+
+    titles: dict[str, list[int]]
+    title_labels: dict[str, str]
+    people: dict[str, list[int]]
+    person_labels: dict[str, str]
+    # rapidfuzz scans a list fastest: made once, per catalogue version
+    _title_keys: list[str] = field(init=False, repr=False)
+    _person_keys: list[str] = field(init=False, repr=False)
+    _titles_by_length: list[str] = field(init=False, repr=False)
+    _title_lengths: list[int] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self._title_keys = list(self.titles)
+        self._person_keys = list(self.people)
+        self._titles_by_length = sorted(self.titles, key=len)
+        self._title_lengths = [len(key) for key in self._titles_by_length]
+
+    def closest(self, normalized: str, *, has_unknown_word: bool) -> FuzzyMatch | None:
+        """The title or person name nearest `normalized` (a normalize_title'd query), or None
+        when the query does not look like a misspelled one."""
+        if not could_be_a_name(normalized):
+            return None
+        cutoff = CUTOFF if has_unknown_word else KNOWN_WORDS_CUTOFF
+        found = [
+            match
+            for kind, keys in (("title", self._title_keys), ("person", self._person_keys))
+            if (match := self._best(kind, keys, normalized, cutoff)) is not None
+        ]
+        if not found and has_unknown_word:
+            return self._best_start_of_title(normalized)
+        # A title beats a name on a tie: a film named like a person is what a title box means.
+        return max(found, key=lambda m: (m.score, m.kind == "title"), default=None)
+
+    def _best_start_of_title(self, query: str) -> FuzzyMatch | None:
+        longer = self._titles_by_length[bisect_left(self._title_lengths, len(query)) :]
+        hits = process.extract(
+            query,
+            longer,
+            scorer=fuzz.partial_ratio,
+            score_cutoff=PARTIAL_CUTOFF,
+            limit=PARTIAL_CANDIDATES,
+        )
+        if not hits:
+            return None
+        best = hits[0][1]
+        tied = [key for key, score, _ in hits if score == best]
+        positions = tuple(dict.fromkeys(p for key in tied for p in self.titles[key]))
+        # One film: its title. A series: the piece of title they share, as corrected words.
+        label = self.title_labels[tied[0]] if len(tied) == 1 else _aligned_words(query, tied[0])
+        return FuzzyMatch(kind="title", label=label, score=best, positions=positions)
+
+    def _best(self, kind: str, keys: list[str], query: str, cutoff: float) -> FuzzyMatch | None:
+        hits = process.extract(
+            query, keys, scorer=fuzz.ratio, score_cutoff=cutoff, limit=CANDIDATES
+        )
+        if not hits:
+            return None
+        best = hits[0][1]
+        tied = [key for key, score, _ in hits if score == best]
+        if kind == "title":
+            lookup, labels = self.titles, self.title_labels
+        else:
+            lookup, labels = self.people, self.person_labels
+        positions = tuple(dict.fromkeys(p for key in tied for p in lookup[key]))
+        return FuzzyMatch(kind=kind, label=labels[tied[0]], score=best, positions=positions)
+
+
+def _aligned_words(query: str, key: str) -> str:
+    """The whole words of `key` that the query's best alignment covers."""
+    aligned = fuzz.partial_ratio_alignment(query, key)
+    start = key.rfind(" ", 0, aligned.dest_start) + 1
+    end = key.find(" ", max(aligned.dest_end - 1, start))
+    return key[start : end if end >= 0 else len(key)]

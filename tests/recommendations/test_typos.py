@@ -1,0 +1,156 @@
+"""Typo tolerance on real catalogues: misspelled titles and names from the bundled catalogue
+(data/catalogue.jsonl) and TMDB 5000 (../shared/data) find the intended film or person first,
+through the whole search (movie_search) and the admin's search. The list is in
+docs/benchmarks.md ("Typo tolerance")."""
+
+from pathlib import Path
+
+import pytest
+
+from movies.models import Genre, Keyword, Movie, Person
+from movies.services import movies_import
+from movies.text import normalize_title
+from recommendations.selectors import movie_search
+from tests.conftest import SHARED_DATA
+from tests.recommendations.conftest import reset_search_caches
+
+pytestmark = pytest.mark.django_db
+
+BUNDLED = Path(__file__).resolve().parents[2] / "data" / "catalogue.jsonl"
+TMDB = SHARED_DATA / "catalogues" / "tmdb_5000_movies.csv"
+
+# (misspelled query, the film meant): titles of the bundled catalogue
+BUNDLED_TITLES = [
+    ("godfahter", "The Godfather"),
+    ("shawshank redemtion", "The Shawshank Redemption"),
+    ("casablanka", "Casablanca"),
+    ("citizen kain", "Citizen Kane"),
+    ("pulp fiktion", "Pulp Fiction"),
+    ("goodfelas", "Goodfellas"),
+    ("schindlers lsit", "Schindler's List"),
+    ("forest gump", "Forrest Gump"),
+    ("the silense of the lambs", "The Silence of the Lambs"),
+    ("jurasic park", "Jurassic Park"),
+    ("terminator 2 judgement day", "Terminator 2: Judgment Day"),
+    ("eternal sunshine of the spotless mnd", "Eternal Sunshine of the Spotless Mind"),
+    ("interstelar", "Interstellar"),
+    ("the grand budapest hotle", "The Grand Budapest Hotel"),
+    ("spirited awya", "Spirited Away"),
+    ("amelei", "Amélie"),
+    ("blade runer", "Blade Runner"),
+    ("monty python and the holy grial", "Monty Python and the Holy Grail"),
+]
+# ... and of TMDB 5000 alone
+TMDB_TITLES = [
+    ("spiderman", "Spider-Man"),
+    ("spider man", "Spider-Man"),
+    ("the avangers", "The Avengers"),
+    ("transfomers", "Transformers"),
+    ("hunger gmaes", "The Hunger Games"),
+    ("guardians of the galxy", "Guardians of the Galaxy"),
+    ("deadpol", "Deadpool"),
+    ("avengers age of ultorn", "Avengers: Age of Ultron"),
+    ("star trek into darknes", "Star Trek Into Darkness"),
+    ("despicible me", "Despicable Me"),
+    ("shuter island", "Shutter Island"),
+    ("minoins", "Minions"),
+]
+# (misspelled name, the person meant): directors and cast of the bundled catalogue
+NAMES = [
+    ("leonardo dicapro", "Leonardo DiCaprio"),
+    ("leonardo di caprio", "Leonardo DiCaprio"),
+    ("stephen spielberg", "Steven Spielberg"),
+    ("alfred hitchcok", "Alfred Hitchcock"),
+    ("stanley kubrik", "Stanley Kubrick"),
+    ("martin scorcese", "Martin Scorsese"),
+    ("akira kurosava", "Akira Kurosawa"),
+    ("christopher nolen", "Christopher Nolan"),
+    ("quentin tarantion", "Quentin Tarantino"),
+    ("hayao miyasaki", "Hayao Miyazaki"),
+    ("robert de nero", "Robert De Niro"),
+    ("arnold schwarzeneger", "Arnold Schwarzenegger"),
+    ("humphrey bogard", "Humphrey Bogart"),
+    ("charlie chaplen", "Charlie Chaplin"),
+]
+# Short descriptions made of real words: no film or person is forced first for them.
+DESCRIPTIONS = [
+    "zombie apocalypse",
+    "courtroom drama",
+    "time travel paradox",
+    "prison escape",
+    "body swap comedy",
+    "political conspiracy",
+    "submarine war",
+    "superhero origin story",
+]
+
+
+@pytest.fixture(scope="module")
+def catalogues(django_db_setup, django_db_blocker, chroma_dir):
+    """The bundled catalogue, plus TMDB 5000 where ../shared/data is present, imported with
+    the real importers (committed); no vectors yet, as right after an import."""
+    with django_db_blocker.unblock():
+        movies_import(format="jsonl", paths=[BUNDLED])
+        has_tmdb = TMDB.is_file()
+        if has_tmdb:
+            movies_import(format="tmdb", paths=[TMDB])
+        reset_search_caches()
+        yield has_tmdb
+        Movie.objects.all().delete()
+        Person.objects.all().delete()
+        Genre.objects.all().delete()
+        Keyword.objects.all().delete()
+    reset_search_caches()
+
+
+def _first(query: str):
+    response = movie_search(query, top_k=10)
+    assert response.results, query
+    return response
+
+
+@pytest.mark.parametrize(("query", "title"), BUNDLED_TITLES)
+def test_a_misspelled_bundled_title_finds_the_film_first(catalogues, query, title):
+    response = _first(query)
+    assert response.results[0].movie.title == title
+    assert response.results[0].title_match and response.results[0].strong
+    assert response.suggestion == title
+
+
+@pytest.mark.parametrize(("query", "title"), TMDB_TITLES)
+def test_a_misspelled_tmdb_title_finds_the_film_first(catalogues, query, title):
+    if not catalogues:
+        pytest.skip("../shared/data is absent")
+    response = _first(query)
+    assert response.results[0].movie.title == title
+    assert response.results[0].title_match
+    # "spider man" is Spider-Man's title once normalised: found exactly, nothing to correct
+    assert response.suggestion in (title, "")
+
+
+@pytest.mark.parametrize(("query", "name"), NAMES)
+def test_a_misspelled_name_finds_the_persons_films_first(catalogues, query, name):
+    response = _first(query)
+    films = set(Movie.objects.filter(credits__person__name=name).values_list("title", flat=True))
+    leading = [r.movie.title for r in response.results[: min(len(films), 10)]]
+    assert set(leading) <= films and leading, (query, leading)
+    assert response.suggestion == name
+    assert response.results[0].people == [normalize_title(name)]
+
+
+@pytest.mark.parametrize("query", DESCRIPTIONS)
+def test_short_descriptions_are_not_taken_for_misspelled_titles(catalogues, query):
+    response = movie_search(query, top_k=5)
+    assert response.suggestion == ""
+    assert not any(r.title_match or r.people for r in response.results)
+
+
+def test_admin_search_falls_back_to_close_titles_and_names(catalogues, admin_client):
+    url = "/admin/movies/movie/"
+    html = admin_client.get(url, {"q": "godfahter"}).content.decode()
+    assert ">The Godfather<" in html and "Close to “godfahter”" in html
+    html = admin_client.get(url, {"q": "stanley kubrik"}).content.decode()
+    assert ">A Clockwork Orange<" in html and ">2001: A Space Odyssey<" in html
+    # An exact hit stays the normal search's, with no note.
+    html = admin_client.get(url, {"q": "The Godfather"}).content.decode()
+    assert ">The Godfather<" in html and "Close to" not in html
