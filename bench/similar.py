@@ -360,8 +360,10 @@ def tune() -> None:
 def page_time(requests: int) -> None:
     from django.test import Client
 
+    import recommendations.selectors
     from movies.models import Movie
 
+    print(f"code: {Path(recommendations.selectors.__file__).parent.parent}")
     client = Client()
     pks = [m.pk for m in Movie.objects.filter(title__in=[t for t, _ in FILMS])]
     for pk in pks:
