@@ -1,6 +1,6 @@
 """'More like this': the films nearest one film, by a blend of what they are about (the film
 vector and the synopsis view the search holds in memory), who liked them (co-liking: the active
-trained recommender's item weights, else the live likes and ratings), and what they share
+trained recommender's item weights, else the live likes), and what they share
 (director, leading cast, keywords, genres). Title words alone no longer lead: a film vector
 embeds the title, so "Heat" sat next to "In the Heat of the Night"; the synopsis view, the
 credits and the co-liking do not see titles.
@@ -25,14 +25,14 @@ from recommendations.recommenders.artifacts import (
 )
 from recommendations.search.catalogue import CatalogueSnapshot
 from recommendations.search.dense import DenseIndex
-from viewers.models import Rating, Reaction
+from viewers.models import Reaction
 
 # Leading cast compared on both sides (billing order below this).
 LEADING_CAST = 6
 # Shared leading actors that count as a full cast match.
 FULL_CAST_MATCH = 2
-# Live co-liking (no trained recommender): at most this many of the film's viewers are read,
-# the most recent first, so that a film page stays one small query.
+# Live co-liking (no trained recommender): at most this many of the film's likers are read,
+# the most recent first, so that a film page stays a few small queries.
 LIVE_VIEWERS = 300
 # A pair of films needs this many viewers in common to count as co-liked (one is chance).
 MIN_CO_VIEWERS = 2
@@ -270,13 +270,8 @@ def _trained_co_liking(
     return _scaled_positive(out)
 
 
-def _viewers_of(movie_id: int) -> tuple[list[int], list[int], list[str]]:
-    """The film's raters, signed-in likers and anonymous likers (the most recent few)."""
-    raters = list(
-        Rating.objects.filter(movie_id=movie_id)
-        .order_by("-rated_at")
-        .values_list("rater", flat=True)[:LIVE_VIEWERS]
-    )
+def _likers_of(movie_id: int) -> tuple[list[int], list[str]]:
+    """The film's signed-in and anonymous likers (the most recent few)."""
     likes = Reaction.objects.filter(movie_id=movie_id, value=Reaction.Value.LIKE).order_by(
         "-created_at"
     )[:LIVE_VIEWERS]
@@ -286,43 +281,38 @@ def _viewers_of(movie_id: int) -> tuple[list[int], list[int], list[str]]:
             users.append(user_id)
         else:
             anonymous.append(anonymous_id)
-    return raters, users, anonymous
+    return users, anonymous
 
 
 def _live_co_liking(snapshot: CatalogueSnapshot, movie_id: int) -> np.ndarray:
-    """Cosine of the film's viewers with each film's viewers (ratings and likes, as the
-    recommender's training counts them), from the database: item-kNN for one film."""
+    """Cosine of the film's likers with each film's likers, from the database: item-kNN for
+    one film over viewers' likes. Imported ratings come in through the trained model only:
+    read live they cost 200-300 ms a page on the bundled catalogue (docs/benchmarks.md)."""
     out = np.zeros(snapshot.size, dtype=np.float32)
-    raters, users, anonymous = _viewers_of(movie_id)
-    if not (raters or users or anonymous):
+    users, anonymous = _likers_of(movie_id)
+    if not (users or anonymous):
         return out
-    together: Counter[int] = Counter()
-    if raters:
-        together.update(
-            Rating.objects.filter(rater__in=raters).values_list("movie_id", flat=True).iterator()
-        )
-    liked = Reaction.objects.filter(value=Reaction.Value.LIKE).filter(
-        Q(user_id__in=users) | Q(user__isnull=True, anonymous_id__in=anonymous)
+    liked = Reaction.objects.filter(value=Reaction.Value.LIKE)
+    together = Counter(
+        liked.filter(
+            Q(user_id__in=users) | Q(user__isnull=True, anonymous_id__in=anonymous)
+        ).values_list("movie_id", flat=True)
     )
-    together.update(liked.values_list("movie_id", flat=True))
     together.pop(movie_id, None)
     co = {m: n for m, n in together.items() if n >= MIN_CO_VIEWERS}
     if not co:
         return out
-    totals: Counter[int] = Counter()
-    for model, filters in (
-        (Rating, {}),
-        (Reaction, {"value": Reaction.Value.LIKE}),
-    ):
-        counted = (
-            model.objects.filter(movie_id__in=list(co), **filters)
-            .values("movie_id")
-            .annotate(n=Count("id"))
-        )
-        totals.update({row["movie_id"]: row["n"] for row in counted})
-    own = len(raters) + len(users) + len(anonymous)
+    totals = dict(
+        liked.filter(movie_id__in=list(co))
+        .values("movie_id")
+        .annotate(n=Count("id"))
+        .values_list("movie_id", "n")
+    )
+    own = len(users) + len(anonymous)
     ids = np.array(list(co), dtype=np.int64)
-    cosine = np.array([co[m] / math.sqrt(own * max(totals[m], co[m])) for m in co], np.float32)
+    cosine = np.array(
+        [co[m] / math.sqrt(own * max(totals.get(m, 0), co[m])) for m in co], np.float32
+    )
     positions = snapshot.positions(ids)
     known = positions >= 0
     out[positions[known]] = cosine[known]
@@ -331,7 +321,8 @@ def _live_co_liking(snapshot: CatalogueSnapshot, movie_id: int) -> np.ndarray:
 
 def co_liking(snapshot: CatalogueSnapshot, movie_id: int) -> np.ndarray:
     """Co-liking by catalogue position, 1 for the most co-liked film: the active trained
-    recommender's item weights where it covers the film, else the live ratings and likes."""
+    recommender's item weights (ratings and likes) where it covers the film, else the live
+    likes."""
     artifact = active_recommender_artifact()
     if artifact is not None:
         trained = _trained_co_liking(snapshot, artifact, movie_id)
