@@ -23,6 +23,7 @@ from recommendations.recommenders.artifacts import (
     RecommenderArtifact,
     active_recommender_artifact,
 )
+from recommendations.recommenders.live import single_threaded_blas
 from recommendations.search.catalogue import CatalogueSnapshot
 from recommendations.search.dense import DenseIndex
 from viewers.models import Reaction
@@ -204,31 +205,38 @@ def _genres(snapshot: CatalogueSnapshot, tags: _TagIndex, position: int) -> np.n
 # --- Credits -----------------------------------------------------------------------------
 
 
+def _leading(role: str, order: int) -> bool:
+    return role == Credit.Role.DIRECTOR or (role == Credit.Role.CAST and order < LEADING_CAST)
+
+
 def _credits(snapshot: CatalogueSnapshot, movie_id: int):
-    """Films sharing a director or a leading actor with this one: two indexed queries."""
+    """Films sharing a director or a leading actor with this one. Two queries by indexed
+    columns; roles are filtered here, since with a role condition SQLite picks the role index
+    and reads every director's credit (9 ms against 3 ms, bundled catalogue)."""
     size = snapshot.size
     director, cast = np.zeros(size, np.float32), np.zeros(size, np.float32)
     shared_directors: dict[int, list[str]] = defaultdict(list)
     shared_cast: dict[int, list[str]] = defaultdict(list)
-    own = (
-        Credit.objects.filter(movie_id=movie_id)
-        .order_by()
-        .filter(Q(role=Credit.Role.DIRECTOR) | Q(role=Credit.Role.CAST, order__lt=LEADING_CAST))
-    )
-    people = {(person, role) for person, role in own.values_list("person_id", "role")}
+    own = Credit.objects.filter(movie_id=movie_id).order_by()
+    people = {
+        (p, role)
+        for p, role, order in own.values_list("person_id", "role", "order")
+        if _leading(role, order)
+    }
     if not people:
         return director, cast, {}, {}
-    others = (
-        Credit.objects.filter(person_id__in={p for p, _ in people})
-        .exclude(movie_id=movie_id)
-        .filter(Q(role=Credit.Role.DIRECTOR) | Q(role=Credit.Role.CAST, order__lt=LEADING_CAST))
+    rows = [
+        (movie, role, name)
+        for movie, person, role, order, name in Credit.objects.filter(
+            person_id__in={p for p, _ in people}
+        )
         .order_by("movie_id", "order")
-        .values_list("movie_id", "person_id", "role", "person__name")
-    )
-    rows = list(others)
+        .values_list("movie_id", "person_id", "role", "order", "person__name")
+        if movie != movie_id and (person, role) in people and _leading(role, order)
+    ]
     positions = snapshot.positions(np.array([r[0] for r in rows], dtype=np.int64))
-    for position, (_, person, role, name) in zip(positions.tolist(), rows, strict=True):
-        if position < 0 or (person, role) not in people:
+    for position, (_, role, name) in zip(positions.tolist(), rows, strict=True):
+        if position < 0:
             continue
         if role == Credit.Role.DIRECTOR:
             shared_directors[position].append(name)
@@ -390,13 +398,18 @@ def similar_films(
     weights: SimilarWeights = WEIGHTS,
 ) -> list[SimilarFilm]:
     """The top_k films most like this one, best first, itself excluded. Without vectors
-    (Chroma down) only films sharing something (credits, tags, viewers) are returned."""
-    signals = similar_signals(snapshot, dense, movie_id)
+    (Chroma down, or the film not indexed yet) only films sharing something (credits, tags,
+    likers) are returned."""
+    with single_threaded_blas():  # a few small products: BLAS threads only wait for cores
+        signals = similar_signals(snapshot, dense, movie_id)
     if signals is None:
         return []
     position = snapshot.positions_of(movie_id)
     scores = signals.blend(weights)
-    candidates = signals.has_vector | (scores > 0)
+    # A film with no vector of its own (not indexed yet, or Chroma down) is compared on what
+    # it shares; the rest of the catalogue does not tie at zero behind them.
+    has_own_vector = bool(signals.film_vector.any())
+    candidates = (signals.has_vector & has_own_vector) | (scores > 0)
     candidates[position] = False
     scores = np.where(candidates, scores, -np.inf)
     top_k = min(top_k, int(candidates.sum()))
