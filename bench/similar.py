@@ -3,7 +3,8 @@ of recommendations/similar.py (after), for 20 well-known films, top 5 each, with
 the top 5 share with the film (director, cast, keywords, genres, co-liked by MovieLens raters)
 and how many share only a title word. Then the film page's server time.
 
-    .venv/bin/python -m bench.similar [--catalogue bundled|tmdb] [--requests 30]
+    .venv/bin/python -m bench.similar [--catalogue bundled|tmdb] [--requests 60] [--tune]
+    cd /tmp && /path/.venv/bin/python /path/bench/similar.py --page-only [--code OTHER_CHECKOUT]
 
 bundled: data/catalogue.jsonl (451 films, what `make run` serves) with the MovieLens ratings
 of those films (import_ratings) and a trained recommender, in var/bench-similar.
