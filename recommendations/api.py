@@ -164,7 +164,7 @@ def similar_movies(request: HttpRequest, movie_id: int) -> JsonResponse:
     return JsonResponse(
         {
             "movie": {"id": movie.pk, "title": movie.title, "year": movie.year},
-            "results": [_result_json(r) for r in response.results],
+            "results": [_result_json(r) | {"reason": r.reason} for r in response.results],
             "notices": response.notices,
         }
     )

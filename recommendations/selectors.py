@@ -9,7 +9,6 @@ import numpy as np
 from movies.models import Movie
 from recommendations.search.catalogue import CatalogueSnapshot, Filters, get_snapshot
 from recommendations.search.dense import DenseUnavailable, get_dense_index
-from recommendations.search.fusion import top_positions
 from recommendations.search.lexical import tokenize
 from recommendations.search.pipeline import (
     DENSE_UNAVAILABLE,
@@ -17,6 +16,7 @@ from recommendations.search.pipeline import (
     PipelineResult,
     run_pipeline,
 )
+from recommendations.similar import WEIGHTS, SimilarWeights, similar_films
 
 MAX_TOP_K = 100
 
@@ -38,6 +38,7 @@ class SearchResult:
     title_match: bool = False
     people: list[str] = field(default_factory=list)  # people the query names, in this film
     strong: bool = True  # a strong match, not one "loosely related" (PipelineConfig)
+    reason: str = ""  # why it is there, in words ("more like this": "Same director: ...")
 
 
 @dataclass
@@ -160,42 +161,34 @@ class SimilarResponse:
     notices: list[str] = field(default_factory=list)
 
 
-def movie_similar(movie_id: int, *, top_k: int = 12) -> SimilarResponse:
-    """The films nearest to this one by vector, itself excluded. Without the vector store,
-    films sharing its genres and keywords (BM25), with a notice."""
+def movie_similar(
+    movie_id: int, *, top_k: int = 12, weights: SimilarWeights = WEIGHTS
+) -> SimilarResponse:
+    """The films most like this one, itself excluded: content, co-liking and credits blended
+    (recommendations/similar.py). Without the vector store, films sharing credits, keywords,
+    genres or viewers, with a notice."""
     top_k = max(1, min(top_k, MAX_TOP_K))
     snapshot = get_snapshot()
-    position = snapshot.positions_of(movie_id)
     notices: list[str] = []
-    scores: np.ndarray | None = None
-    stage = "dense"
     try:
         dense = get_dense_index(snapshot)
-        vector = dense.vector_of(movie_id)
-        if vector is not None:
-            scores = dense.snapshot_scores(dense.vectors @ vector, snapshot.size)
     except DenseUnavailable:
+        dense = None
         notices.append(DENSE_UNAVAILABLE)
-    if scores is None:
-        stage = "lexical"
-        movie = Movie.objects.prefetch_related("genres", "keywords").filter(pk=movie_id).first()
-        if movie is None:
-            return SimilarResponse(movie_id, [], notices)
-        words = [g.name for g in movie.genres.all()] + [k.name for k in movie.keywords.all()]
-        scores = snapshot.lexical.scores(tokenize(" ".join(words) or movie.title))
-        scores[scores <= 0] = -np.inf
-    if position >= 0:
-        scores[position] = -np.inf
-    films = _films_in_order(snapshot, top_positions(scores, top_k).tolist())
+    found = similar_films(snapshot, dense, movie_id, top_k=top_k, weights=weights)
+    by_position = {f.position: f for f in found}
+    films = _films_in_order(snapshot, [f.position for f in found])
     return SimilarResponse(
         movie_id,
         [
             SearchResult(
                 movie=m,
                 rank=rank,
-                score=float(scores[p]),
-                stages={stage: StageScore(rank, float(scores[p]))},
+                score=by_position[p].score,
+                stages={"similar": StageScore(rank, by_position[p].score)}
+                | {name: StageScore(None, v) for name, v in by_position[p].signals.items()},
                 genres=snapshot.genres_at[p],
+                reason=by_position[p].reason,
             )
             for rank, (p, m) in enumerate(films, start=1)
         ],
