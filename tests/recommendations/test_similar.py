@@ -180,6 +180,7 @@ def test_the_api_and_the_film_page_give_the_same_order(client, heat_catalogue):
     page = client.get(f"/movies/{heat}/").content.decode()
     section = page.split("More like this", 1)[1]
     assert [int(pk) for pk in re.findall(r'id="movie-(\d+)"', section)] == expected
+    assert "Same director: Michael Mann" in section  # each card says why it is there
 
 
 def test_without_chroma_films_sharing_credits_still_come(heat_catalogue, settings):
