@@ -7,6 +7,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from movies.models import Movie
 from viewers import home
+from viewers.forms import HomeRowForm
 from viewers.identity import viewer_from_request
 from viewers.models import Reaction
 from viewers.selectors import viewer_taste
@@ -32,18 +33,16 @@ def home_rows(request: HttpRequest) -> HttpResponse:
     return render(request, "viewers/_home_rows.html", home_rows_context(request))
 
 
-def _int_param(request: HttpRequest, name: str) -> int | None:
-    value = request.GET.get(name, "")
-    return int(value) if value.isdigit() else None
-
-
 @require_GET
 def home_row(request: HttpRequest, kind: str) -> HttpResponse:
     if kind not in home.RowKind.ALL:
         return HttpResponseBadRequest("unknown row")
+    params = HomeRowForm(request.GET)
+    if not params.is_valid():
+        return HttpResponseBadRequest(params.error_text(), content_type="text/plain")
     taste = viewer_taste(viewer_from_request(request))
     row = home.home_row(
-        kind, taste, film=_int_param(request, "film"), genre=_int_param(request, "genre")
+        kind, taste, film=params.cleaned_data["film"], genre=params.cleaned_data["genre"]
     )
     template = "viewers/row.html#row" if request.htmx else "viewers/row.html"
     return render(request, template, {"row": row})
