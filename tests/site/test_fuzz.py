@@ -4,6 +4,7 @@ no URL pattern of the site, public or admin, answers a 500 to generated paths an
 
 import json
 import re
+from collections import Counter
 from dataclasses import dataclass
 from urllib.parse import parse_qsl, quote, quote_from_bytes, urlencode
 
@@ -237,6 +238,7 @@ def test_similar_answers_any_id_and_top_k(films, client: Client, movie_id, known
 CONVERTER = re.compile(r"<(?:(?P<kind>\w+):)?(?P<name>\w+)>")
 NOT_FUZZED = {"admin:logout", "viewers:logout"}  # would end the session the others need
 ROUTE_FUZZ = settings(FUZZ, max_examples=10)
+ROUTE_CASES: Counter[str] = Counter()  # requests sent per URL pattern (tests/site/conftest.py)
 
 
 @dataclass(frozen=True)
@@ -373,6 +375,7 @@ def test_every_route_answers_any_path_and_parameters(films, client, admin_client
         else:
             response = visitor.get(f"{path}?{query}", headers=headers)
         event(f"status {response.status_code}")
+        ROUTE_CASES[str(route)] += 1
         assert response.status_code < 500, (method, path, query, response.content[:300])
 
     run()
