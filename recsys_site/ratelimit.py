@@ -2,7 +2,8 @@
 
 Each request that does real work belongs to one budget (settings, docs/security.md):
 - search: the search page with a query, the query and similar-films APIs; a query costs one
-  unit per chunk the model encodes (recommendations/search/query.py caps the chunks);
+  unit per RATELIMIT_WORDS_PER_UNIT words the model encodes (at least 1; a short query costs
+  1, a query at the chunk cap of recommendations/search/query.py 640 / 8 = 80);
 - explain: the "why this?" panels a search page loads lazily (up to 20), apart from search;
 - pages: the other pages of the public apps that read the database, and /readyz;
 - login: POSTs that check or set a password (each one a deliberately slow hash).
@@ -14,6 +15,7 @@ REDIS_URL is set, so every web process shares them).
 
 import ipaddress
 import json
+import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -25,7 +27,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.urls import Resolver404, resolve
 
-from recommendations.search.query import query_chunk_count
+from recommendations.search.query import query_words_read
 
 WINDOW_SECONDS = 60
 IpNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -116,6 +118,11 @@ def _api_query_text(request: HttpRequest) -> str:
     return query if isinstance(query, str) else ""
 
 
+def search_cost(query: str) -> int:
+    """Units a search costs: the words the model encodes, RATELIMIT_WORDS_PER_UNIT a unit."""
+    return max(1, math.ceil(query_words_read(query) / settings.RATELIMIT_WORDS_PER_UNIT))
+
+
 def charge_for(request: HttpRequest) -> Charge | None:
     """The budget a request draws on and its cost, or None for an unlimited one."""
     try:
@@ -128,9 +135,9 @@ def charge_for(request: HttpRequest) -> Charge | None:
     if name in EXPLAIN_ROUTES:
         return Charge("explain", 1)
     if name == "recommendations:search" and request.GET.get("q"):
-        return Charge("search", max(1, query_chunk_count(request.GET["q"])))
+        return Charge("search", search_cost(request.GET["q"]))
     if name == "recommendations:api-query":
-        return Charge("search", max(1, query_chunk_count(_api_query_text(request))))
+        return Charge("search", search_cost(_api_query_text(request)))
     if name in SEARCH_API_ROUTES:
         return Charge("search", 1)
     if name in PAGE_ROUTES or match.namespace in PAGE_NAMESPACES:
@@ -183,7 +190,7 @@ class RateLimitMiddleware:
 
 
 def too_many_requests(request: HttpRequest, name: str, budget: int) -> HttpResponse:
-    unit = "query chunks" if name == "search" else "requests"
+    unit = "search units" if name == "search" else "requests"
     message = f"Too many requests: at most {budget} {unit} a minute ({name}). Wait a moment."
     if request.path.startswith("/api/"):
         response: HttpResponse = JsonResponse({"error": message}, status=429)

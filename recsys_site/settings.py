@@ -287,11 +287,13 @@ if env.bool("DJANGO_SECURE_PROXY_SSL_HEADER", default=False):
 
 # --- Request limits (recsys_site/ratelimit.py, docs/security.md) --------------------------
 # Fixed windows per client address, in cost units a minute (0 turns that budget off):
-# search (the page, the query and similar APIs) costs one unit per query chunk the model
-# encodes; the "why this?" panels, pages that read the database, and log-in/sign-up POSTs
-# (each one a password hash) each have their own budget.
+# search (the page, the query and similar APIs) costs one unit per RATELIMIT_WORDS_PER_UNIT
+# words the model encodes (a short query 1, a query at the chunk cap 80: encoding time grows
+# with length, docs/security.md); the "why this?" panels, pages that read the database, and
+# log-in/sign-up POSTs (each one a password hash) each have their own budget.
 RATELIMIT_ENABLED = env.bool("RECSYS_RATELIMIT", default=True)
 RATELIMIT_PER_MINUTE = env.int("RECSYS_RATELIMIT_PER_MINUTE", default=300)
+RATELIMIT_WORDS_PER_UNIT = env.int("RECSYS_RATELIMIT_WORDS_PER_UNIT", default=8)
 RATELIMIT_EXPLAIN_PER_MINUTE = env.int("RECSYS_RATELIMIT_EXPLAIN_PER_MINUTE", default=600)
 RATELIMIT_PAGES_PER_MINUTE = env.int("RECSYS_RATELIMIT_PAGES_PER_MINUTE", default=600)
 RATELIMIT_LOGIN_PER_MINUTE = env.int("RECSYS_RATELIMIT_LOGIN_PER_MINUTE", default=10)

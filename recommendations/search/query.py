@@ -75,9 +75,10 @@ def split_chunks(
     )
 
 
-def query_chunk_count(text: str) -> int:
-    """The model passes a query costs: what the request limit charges for a search."""
-    return len(split_chunks(text))
+def query_words_read(text: str) -> int:
+    """How many words of a query the search reads (and the model encodes): what the request
+    limit charges a search for, since a chunk's encoding time grows with its length."""
+    return min(len(text.split()), _WORDS_PER_CHUNK * max_query_chunks())
 
 
 def capped_text(text: str) -> str:

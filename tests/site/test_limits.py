@@ -5,7 +5,7 @@ import pytest
 from django.test import RequestFactory
 from django.urls import NoReverseMatch, reverse
 
-from recommendations.search.query import parse_query, query_chunk_count
+from recommendations.search.query import parse_query
 from recsys_site import ratelimit
 from tests.factories import MovieFactory
 
@@ -46,20 +46,22 @@ def test_a_long_query_is_read_as_at_most_the_configured_number_of_chunks(setting
     assert parse_query("a shark eats swimmers").chunks == ("a shark eats swimmers",)
 
 
-def test_a_search_is_charged_one_unit_per_chunk_it_encodes(client, limits):
+def test_a_search_is_charged_by_the_words_the_model_encodes(client, limits):
     limits.RECSYS_QUERY_MAX_CHUNKS = 4
-    limits.RATELIMIT_PER_MINUTE = 10
-    assert query_chunk_count(LONG_QUERY) == 4
+    limits.RATELIMIT_WORDS_PER_UNIT = 8
+    limits.RATELIMIT_PER_MINUTE = 170
+    assert ratelimit.search_cost(LONG_QUERY) == 80  # 4 chunks of 160 words, 8 words a unit
+    assert ratelimit.search_cost("heist") == 1
 
     long_searches = statuses(client, 3, "/", data={"q": LONG_QUERY}, REMOTE_ADDR="10.1.0.1")
     short_searches = statuses(client, 10, "/", data={"q": "heist"}, REMOTE_ADDR="10.1.0.2")
 
-    assert long_searches == [200, 200, 429]  # 4 + 4 units; the third would reach 12
-    assert short_searches == [200] * 10  # one unit each, on another client's budget
+    assert long_searches == [200, 200, 429]  # 80 + 80 units; the third would reach 240
+    assert short_searches == [200] * 10  # on another client's budget
 
 
-def test_the_query_api_is_charged_by_the_chunks_of_its_query(client, limits):
-    limits.RATELIMIT_PER_MINUTE = 8
+def test_the_query_api_is_charged_by_the_words_of_its_query(client, limits):
+    limits.RATELIMIT_PER_MINUTE = 170
     url = reverse("recommendations:api-query")
     body = {"query": LONG_QUERY, "top_k": 1}
 
@@ -193,4 +195,4 @@ def test_a_429_says_when_to_come_back(client, limits):
 
     assert response.status_code == 429
     assert 1 <= int(response["Retry-After"]) <= 61
-    assert "1 query chunks a minute" in response.content.decode()
+    assert "1 search units a minute" in response.content.decode()
