@@ -49,3 +49,4 @@ def test_the_proxy_overwrites_what_a_client_says_about_itself():
     assert re.search(r"proxy_set_header X-Forwarded-Proto \$scheme;", config)
     assert "proxy_add_x_forwarded_for" not in config  # would keep a client's own header
     assert re.search(r"server web:8000;", config)
+    assert re.search(r"limit_req zone=per_client", config)  # a flood stops at the proxy
