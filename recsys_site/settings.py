@@ -61,6 +61,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "recsys_site.admin_params.EmptyToFieldMiddleware",
 ]
 
 ROOT_URLCONF = "recsys_site.urls"

@@ -427,3 +427,12 @@ def test_the_film_changelist_answers_crafted_search_and_filters(films, admin_cli
     response = admin_client.get(f"/admin/movies/movie/?{query}")
 
     assert response.status_code in (200, 302), response.content[:300]
+
+
+def test_an_empty_to_field_on_an_admin_page_is_no_500(films, admin_client):
+    """Found by the route fuzzing: Django 5.2's admin looks up a field named ""."""
+    url = f"/admin/movies/movie/{films['Heat'].pk}/change/?_to_field="
+
+    response = admin_client.get(url)
+
+    assert response.status_code == 200
