@@ -19,12 +19,15 @@ $(VENV)/.installed: requirements.txt | $(BIN)/python
 
 install: $(VENV)/.installed
 
+# A local development server: debug on (settings default to production), the demo admin
+# created only for a loopback HOST.
+run: export DJANGO_DEBUG ?= true
 run: install
 	$(BIN)/python manage.py migrate --noinput
-	$(BIN)/python manage.py bootstrap_demo
+	$(BIN)/python manage.py bootstrap_demo --host $(HOST)
 	@echo ""
 	@echo "  Netflix RecSys: http://$(HOST):$(PORT)/   admin: http://$(HOST):$(PORT)/admin/"
-	@echo "  admin login: admin / admin (created for this local demo; change it)"
+	@echo "  admin login: admin / admin on a loopback HOST in debug (a local demo; change it)"
 	@echo ""
 	$(BIN)/python manage.py runstack --host $(HOST) --port $(PORT)
 

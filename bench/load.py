@@ -157,6 +157,7 @@ def server_env(*, port: int, workers: int, threads: int, chroma_url: str, redis_
         DJANGO_SECURE_SSL_REDIRECT="false",  # no TLS proxy in front of this loopback server
         RECSYS_DATA_DIR=str(data_dir(CATALOGUE)),
         RECSYS_RATELIMIT_PER_MINUTE="0",  # one IP sends everything here
+        RECSYS_READYZ_TOKEN=secrets.token_urlsafe(16),  # /readyz details for wait_ready
         CHROMA_URL=chroma_url,
         REDIS_URL=redis_url,
         RECSYS_CACHE_PREFIX=f"bench-load-{uuid.uuid4().hex[:8]}",
@@ -181,7 +182,9 @@ def wait_ready(base_url: str, server: ChildProcess, timeout: float = 300) -> dic
         if not server.alive():
             raise RuntimeError(f"gunicorn exited:\n{server.log()[-4000:]}")
         try:
-            response = httpx.get(f"{base_url}/readyz", timeout=10)
+            token = (server.env or {}).get("RECSYS_READYZ_TOKEN", "")
+            headers = {"Authorization": f"Bearer {token}"} if token else {}
+            response = httpx.get(f"{base_url}/readyz", headers=headers, timeout=10)
         except httpx.HTTPError:
             return None
         return response.json() if response.status_code == 200 else None

@@ -4,13 +4,14 @@ edit it with its credits, and import catalogue files."""
 from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
+from django.contrib.admin.options import IncorrectLookupParameters
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, JSONField
 from django.template.response import TemplateResponse
 from django.urls import path
 from django.utils.html import format_html_join
 
-from movies.forms import MovieImportForm
+from movies.forms import DecadeForm, MovieImportForm
 from movies.models import Credit, Genre, Keyword, Movie, Person
 from movies.selectors import movie_decades, movie_external_id_q, movies_in_decade
 from movies.services import ImportTooLarge, movies_import_enqueue
@@ -26,10 +27,12 @@ class DecadeFilter(admin.SimpleListFilter):
         return [(str(decade), f"{decade}s") for decade in movie_decades()]
 
     def queryset(self, request, queryset):
-        value = self.value()
-        if value and value.isdigit():
-            return movies_in_decade(queryset, int(value))
-        return queryset
+        if self.value() is None:
+            return queryset
+        form = DecadeForm({"decade": self.value()})
+        if not form.is_valid():  # the changelist says "invalid filter" instead of a 500
+            raise IncorrectLookupParameters(form.errors.as_text())
+        return movies_in_decade(queryset, form.cleaned_data["decade"])
 
 
 class HasSynopsisFilter(admin.SimpleListFilter):

@@ -31,3 +31,9 @@ class MovieImportForm(forms.Form):
         help_text="Import the valid rows and list the invalid ones. Unticked, one invalid "
         "row stops the whole import and nothing is written.",
     )
+
+
+class DecadeForm(forms.Form):
+    """The admin's decade filter value (?decade=1990)."""
+
+    decade = forms.IntegerField(min_value=1000, max_value=9990)

@@ -8,7 +8,9 @@ from django.db.models import F, Q, QuerySet
 from movies.models import Credit, Movie
 
 _IMDB_ID = re.compile(r"(?:imdb\.com/title/)?(tt\d{7,10})\b", re.IGNORECASE)
-_TMDB_URL = re.compile(r"themoviedb\.org/movie/(\d+)", re.IGNORECASE)
+# ASCII digits only ("²".isdigit() is true, int() refuses it), and few enough to fit an id column.
+_TMDB_URL = re.compile(r"themoviedb\.org/movie/([0-9]{1,18})(?![0-9])", re.IGNORECASE)
+_NUMBER = re.compile(r"[0-9]{1,9}")
 _NETFLIX_ID = re.compile(r"^s\d+$", re.IGNORECASE)
 
 
@@ -25,7 +27,7 @@ def movie_external_id_q(term: str) -> tuple[Q, bool] | None:
         return Q(tmdb_id=int(match.group(1))), True
     if _NETFLIX_ID.fullmatch(term):
         return Q(netflix_id=term.lower()), True
-    if term.isdigit() and len(term) < 10:
+    if _NUMBER.fullmatch(term):
         return Q(tmdb_id=int(term)) | Q(movielens_id=int(term)), False
     return None
 

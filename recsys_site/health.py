@@ -1,5 +1,9 @@
-"""/healthz (the process answers) and /readyz (every part a request needs answers)."""
+"""/healthz (the process answers) and /readyz (every part a request needs answers).
 
+/readyz tells everyone ready or not; which part failed and why (exception text can name a
+database host or user) only to staff and to a probe with RECSYS_READYZ_TOKEN."""
+
+import secrets
 import time
 from collections.abc import Callable
 
@@ -46,8 +50,15 @@ def healthz(request: HttpRequest) -> JsonResponse:
     return JsonResponse({"status": "ok"})
 
 
-@require_GET
-def readyz(request: HttpRequest) -> JsonResponse:
+def may_see_details(request: HttpRequest) -> bool:
+    if getattr(request, "user", None) is not None and request.user.is_staff:
+        return True
+    token = settings.RECSYS_READYZ_TOKEN
+    given = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
+    return bool(token) and secrets.compare_digest(given.encode(), token.encode())
+
+
+def run_checks() -> dict[str, dict]:
     checks: dict[str, dict] = {}
     for name, check in READINESS_CHECKS.items():
         started = time.perf_counter()
@@ -57,8 +68,14 @@ def readyz(request: HttpRequest) -> JsonResponse:
         except Exception as exc:  # report every failing part, not just the first
             checks[name] = {"ok": False, "error": f"{type(exc).__name__}: {exc}"[:300]}
         checks[name]["ms"] = round(1000 * (time.perf_counter() - started), 1)
+    return checks
+
+
+@require_GET
+def readyz(request: HttpRequest) -> JsonResponse:
+    checks = run_checks()
     ready = all(c["ok"] for c in checks.values())
-    body = {"status": "ready" if ready else "unavailable", "checks": checks}
-    if settings.DEBUG:
-        body["debug"] = True
+    body: dict = {"status": "ready" if ready else "unavailable"}
+    if may_see_details(request):
+        body["checks"] = checks
     return JsonResponse(body, status=200 if ready else 503)

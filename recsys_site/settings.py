@@ -19,13 +19,16 @@ environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 DATA_DIR = Path(env.str("RECSYS_DATA_DIR", default=str(BASE_DIR / "var"))).resolve()
 DATA_DIR.mkdir(parents=True, exist_ok=True)
 
-DEBUG = env.bool("DJANGO_DEBUG", default=True)
-# Production (DJANGO_DEBUG=false) refuses to start without a real secret key.
-SECRET_KEY = (
-    env.str("DJANGO_SECRET_KEY")
-    if not DEBUG
-    else env.str("DJANGO_SECRET_KEY", default="dev-only-insecure-key-set-DJANGO_SECRET_KEY")
-)
+# Off unless asked for: `make run` and the test suite (pyproject's [tool.pytest_env]) set
+# DJANGO_DEBUG=true. Without debug, a real DJANGO_SECRET_KEY is required: the development key
+# below is public, so it is refused there.
+DEBUG = env.bool("DJANGO_DEBUG", default=False)
+DEV_SECRET_KEY = "dev-only-insecure-key-set-DJANGO_SECRET_KEY"
+SECRET_KEY = env.str("DJANGO_SECRET_KEY", default=DEV_SECRET_KEY if DEBUG else "")
+if not DEBUG and (not SECRET_KEY or SECRET_KEY == DEV_SECRET_KEY):
+    raise ImproperlyConfigured(
+        "Set DJANGO_SECRET_KEY to a long random value (or DJANGO_DEBUG=true for development)."
+    )
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "testserver"])
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 
@@ -58,6 +61,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "recsys_site.admin_params.EmptyToFieldMiddleware",
 ]
 
 ROOT_URLCONF = "recsys_site.urls"
@@ -190,6 +194,9 @@ CHROMA_LOCAL_SERVER_FILE = DATA_DIR / "chroma-server.json"
 # --- Models -------------------------------------------------------------------------------
 EMBEDDING_BATCH_SIZE = env.int("EMBEDDING_BATCH_SIZE", default=64)
 MODELS_DIR = DATA_DIR / "models"
+# A query is read as chunks of 160 words, each a model pass; past this many chunks the rest of
+# a very long query is not read, so that one request's cost is bounded (docs/security.md).
+RECSYS_QUERY_MAX_CHUNKS = env.int("RECSYS_QUERY_MAX_CHUNKS", default=4)
 # Queries are encoded by the same model exported to ONNX Runtime (recommendations/
 # query_encoder.py), several times faster on a short text; "torch" encodes them as batches are.
 QUERY_ENCODER = env.str("RECSYS_QUERY_ENCODER", default="onnx").strip().lower()
@@ -282,16 +289,35 @@ SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 if not DEBUG:
     SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=True)
-    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SESSION_COOKIE_SECURE = env.bool("DJANGO_SECURE_COOKIES", default=True)
     CSRF_COOKIE_SECURE = env.bool("DJANGO_SECURE_COOKIES", default=True)
     SECURE_HSTS_SECONDS = env.int("DJANGO_HSTS_SECONDS", default=60 * 60 * 24 * 365)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
 
-# Requests per client IP per minute on search and the API (0 turns the limit off).
+# X-Forwarded-Proto says "https" only when a proxy that sets it (and strips a client's) is the
+# only way in: DJANGO_SECURE_PROXY_SSL_HEADER=true says so (docker-compose's nginx does).
+if env.bool("DJANGO_SECURE_PROXY_SSL_HEADER", default=False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+# --- Request limits (recsys_site/ratelimit.py, docs/security.md) --------------------------
+# Fixed windows per client address, in cost units a minute (0 turns that budget off):
+# search (the page, the query and similar APIs) costs one unit per RATELIMIT_WORDS_PER_UNIT
+# words the model encodes (a short query 1, a query at the chunk cap 80: encoding time grows
+# with length, docs/security.md); the "why this?" panels, pages that read the database, and
+# log-in/sign-up POSTs (each one a password hash) each have their own budget.
+RATELIMIT_ENABLED = env.bool("RECSYS_RATELIMIT", default=True)
 RATELIMIT_PER_MINUTE = env.int("RECSYS_RATELIMIT_PER_MINUTE", default=300)
-RATELIMIT_PATH_PREFIXES = ("/api/", "/search", "/movies/")
+RATELIMIT_WORDS_PER_UNIT = env.int("RECSYS_RATELIMIT_WORDS_PER_UNIT", default=8)
+RATELIMIT_EXPLAIN_PER_MINUTE = env.int("RECSYS_RATELIMIT_EXPLAIN_PER_MINUTE", default=600)
+RATELIMIT_PAGES_PER_MINUTE = env.int("RECSYS_RATELIMIT_PAGES_PER_MINUTE", default=600)
+RATELIMIT_LOGIN_PER_MINUTE = env.int("RECSYS_RATELIMIT_LOGIN_PER_MINUTE", default=10)
+# The proxies (addresses or CIDRs) whose X-Forwarded-For is believed: the client is the
+# right-most address in it that is not one of them. Empty: REMOTE_ADDR is the client.
+RECSYS_TRUSTED_PROXIES = env.list("RECSYS_TRUSTED_PROXIES", default=[])
+# Details of /readyz (each check, its error) go to staff and to a request that carries this
+# token (Authorization: Bearer ...); everyone else reads ready or not. Empty: staff only.
+RECSYS_READYZ_TOKEN = env.str("RECSYS_READYZ_TOKEN", default="")
 
 # --- Catalogue import from the admin (movies/) ----------------------------------------------
 # Uploads larger than this (all files of one POST together) are refused with a clear error; the

@@ -2,8 +2,8 @@
 checkbox, and applies the ticked ones (or rejects the lot) through scraping.services."""
 
 from django.contrib import admin, messages
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
-from django.shortcuts import get_object_or_404
+from django.contrib.admin.utils import unquote
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 
@@ -80,9 +80,10 @@ class ScrapeResultAdmin(admin.ModelAdmin):
     def change_view(
         self, request: HttpRequest, object_id: str, form_url: str = "", extra_context=None
     ) -> HttpResponse:
-        result = get_object_or_404(
-            ScrapeResult.objects.select_related("movie", "job"), pk=object_id
-        )
+        # get_object reads the id as the admin does: a malformed one ("%3A") is None, not a 500
+        result = self.get_object(request, unquote(object_id))
+        if result is None:
+            raise Http404(f"No IMDb result with id {object_id!r}.")
         if not self.has_view_or_change_permission(request, result):
             return HttpResponseRedirect(reverse("admin:index"))
         if request.method == "POST" and self.has_change_permission(request, result):

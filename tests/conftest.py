@@ -19,12 +19,12 @@ SHARED_DATA = ROOT.parent / "shared" / "data"
 @pytest.fixture(autouse=True)
 def isolated_test_state(settings):
     """Each test starts with an empty cache (cached rows and explanations name other tests'
-    films) and without the request limit (a whole suite asks far more than 300 a minute; the
-    limit has its own test)."""
+    films) and without the request limits (a whole suite asks far more than they allow; the
+    limits have their own tests)."""
     from django.core.cache import cache
 
     cache.clear()
-    settings.RATELIMIT_PER_MINUTE = 0
+    settings.RATELIMIT_ENABLED = False
 
 
 @pytest.fixture(scope="session")

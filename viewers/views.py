@@ -7,6 +7,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from movies.models import Movie
 from viewers import home
+from viewers.forms import HomeRowForm
 from viewers.identity import viewer_from_request
 from viewers.models import Reaction
 from viewers.selectors import my_list_movies, request_viewer_taste, viewer_taste
@@ -39,18 +40,17 @@ def home_rows(request: HttpRequest) -> HttpResponse:
     return render(request, "viewers/_home_rows.html", home_rows_context(request))
 
 
-def _int_param(request: HttpRequest, name: str) -> int | None:
-    value = request.GET.get(name, "")
-    return int(value) if value.isdigit() else None
-
-
 @require_GET
 def home_row(request: HttpRequest, kind: str) -> HttpResponse:
     if kind not in home.RowKind.ALL:
         return HttpResponseBadRequest("unknown row")
+    params = HomeRowForm(request.GET)
+    if not params.is_valid():
+        return HttpResponseBadRequest(params.error_text(), content_type="text/plain")
     taste = viewer_taste(viewer_from_request(request))
-    params = {name: _int_param(request, name) for name in home.ROW_PARAMS}
-    row = home.home_row(kind, taste, **params)
+    row = home.home_row(
+        kind, taste, **{name: params.cleaned_data[name] for name in home.ROW_PARAMS}
+    )
     template = "viewers/row.html#row" if request.htmx else "viewers/row.html"
     return render(request, template, {"row": row})
 

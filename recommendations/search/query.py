@@ -4,6 +4,8 @@ lexical and dense stages read (long queries split into chunks the embedding mode
 import re
 from dataclasses import dataclass, field
 
+from django.conf import settings
+
 from movies.text import normalize_title
 
 # "2000s", "the 90s", "'90s", "nineties" ... a decade; "1994", "1990-1995", "before 1980".
@@ -51,19 +53,44 @@ def parse_years(text: str) -> tuple[int | None, int | None]:
     return None, None
 
 
-def split_chunks(text: str, words_per_chunk: int = _WORDS_PER_CHUNK) -> tuple[str, ...]:
+def max_query_chunks() -> int:
+    """How many chunks of a query are read at most (RECSYS_QUERY_MAX_CHUNKS): each one is a
+    model pass, so a query's cost is bounded whatever its length."""
+    return max(1, settings.RECSYS_QUERY_MAX_CHUNKS)
+
+
+def split_chunks(
+    text: str, words_per_chunk: int = _WORDS_PER_CHUNK, max_chunks: int | None = None
+) -> tuple[str, ...]:
     """Consecutive chunks of at most `words_per_chunk` words, so nothing past the model's
-    256-token window is silently dropped."""
+    256-token window is silently dropped; at most `max_chunks` of them (default: the
+    setting), the words after those are not read."""
     words = text.split()
     if not words:
         return ()
+    limit = words_per_chunk * (max_chunks or max_query_chunks())
     return tuple(
-        " ".join(words[i : i + words_per_chunk]) for i in range(0, len(words), words_per_chunk)
+        " ".join(words[i : i + words_per_chunk])
+        for i in range(0, min(len(words), limit), words_per_chunk)
     )
 
 
+def query_words_read(text: str) -> int:
+    """How many words of a query the search reads (and the model encodes): what the request
+    limit charges a search for, since a chunk's encoding time grows with its length."""
+    return min(len(text.split()), _WORDS_PER_CHUNK * max_query_chunks())
+
+
+def capped_text(text: str) -> str:
+    """The query as the search reads it: the words past the last chunk dropped, so the
+    lexical stage is bounded like the dense one."""
+    limit = _WORDS_PER_CHUNK * max_query_chunks()
+    words = text.split(maxsplit=limit)
+    return " ".join(words[:limit]) if len(words) > limit else text
+
+
 def parse_query(text: str) -> ParsedQuery:
-    text = text.strip()
+    text = capped_text(text.strip())
     year_from, year_to = parse_years(text)
     return ParsedQuery(
         text=text,

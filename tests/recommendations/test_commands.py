@@ -45,6 +45,7 @@ def test_bootstrap_demo_is_idempotent(chroma, catalogue, capsys, settings, tmp_p
     from recommendations import query_encoder
 
     settings.MODELS_DIR = tmp_path / "models"
+    settings.DEBUG = True  # `make run`
     query_encoder.get_query_encoder.cache_clear()
     call_command("bootstrap_demo")
     assert query_encoder.onnx_path().is_file()  # made before the web server's first search
@@ -58,6 +59,22 @@ def test_bootstrap_demo_is_idempotent(chroma, catalogue, capsys, settings, tmp_p
     assert "Users exist: no demo admin created." in out
     assert "The index is up to date." in out  # the second run found nothing to do
     assert Movie.objects.exclude(index_state="indexed").count() == 0
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("debug", "host", "created"),
+    [(False, "127.0.0.1", False), (True, "0.0.0.0", False), (True, "::1", True)],
+)
+def test_bootstrap_demo_creates_admin_admin_only_in_debug_on_loopback(
+    chroma, catalogue, capsys, settings, debug, host, created
+):
+    settings.DEBUG = debug
+
+    call_command("bootstrap_demo", "--host", host)
+
+    assert get_user_model().objects.filter(username="admin").exists() is created
+    assert Movie.objects.exclude(index_state="indexed").count() == 0  # the rest still runs
 
 
 @pytest.mark.slow

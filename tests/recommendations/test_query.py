@@ -23,7 +23,7 @@ def test_parse_years_reads_decades_ranges_and_bounds(text, years):
 
 def test_long_queries_are_split_into_chunks_and_nothing_is_dropped():
     words = [f"w{i}" for i in range(1000)]
-    chunks = split_chunks(" ".join(words), words_per_chunk=160)
+    chunks = split_chunks(" ".join(words), words_per_chunk=160, max_chunks=10)
     assert len(chunks) == 7
     assert " ".join(chunks).split() == words
 

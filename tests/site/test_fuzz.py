@@ -1,16 +1,23 @@
 """Bad input never breaks the site: generated requests to the search page and the JSON API
-are answered with 200 or a 400 saying what to fix (404 for an unknown film), never a 500."""
+are answered with 200 or a 400 saying what to fix (404 for an unknown film), never a 500; and
+no URL pattern of the site, public or admin, answers a 500 to generated paths and parameters."""
 
 import json
-from urllib.parse import quote_from_bytes, urlencode
+import re
+from collections import Counter
+from dataclasses import dataclass
+from urllib.parse import parse_qsl, quote, quote_from_bytes, urlencode
 
 import pytest
 from django.test import Client
+from django.urls import URLResolver, get_resolver
+from django.urls.resolvers import RegexPattern
 from hypothesis import HealthCheck, event, example, given, settings
 from hypothesis import strategies as st
 
 from recommendations.api import MAX_BODY_BYTES
 from recommendations.forms import MAX_QUERY_CHARS
+from viewers.home import RowKind
 
 pytestmark = pytest.mark.django_db
 
@@ -221,3 +228,211 @@ def test_similar_answers_any_id_and_top_k(films, client: Client, movie_id, known
     response = client.get(f"/api/movies/{movie_id}/similar{params}")
 
     assert_answered(response, allowed=(200, 400, 404))
+
+
+# --- every URL pattern ---------------------------------------------------------------------
+# Routes are read from the URL resolver, so a view added later is fuzzed without a change here.
+# Public routes get GET and POST as a visitor; admin and staff routes GET as a superuser (a
+# generated POST could delete the catalogue the other examples need).
+
+CONVERTER = re.compile(r"<(?:(?P<kind>\w+):)?(?P<name>\w+)>")
+NOT_FUZZED = {"admin:logout", "viewers:logout"}  # would end the session the others need
+ROUTE_FUZZ = settings(FUZZ, max_examples=10)
+ROUTE_CASES: Counter[str] = Counter()  # requests sent per URL pattern (tests/site/conftest.py)
+
+
+@dataclass(frozen=True)
+class Route:
+    levels: tuple  # the URLPattern / URLResolver patterns from the root, outermost first
+    name: str
+
+    @property
+    def staff_only(self) -> bool:
+        return self.name.startswith(("admin:", "jobs:")) or str(self.levels[0]).startswith("admin")
+
+    def __str__(self) -> str:
+        return "".join(str(level) for level in self.levels)
+
+
+def url_routes() -> list[Route]:
+    def walk(patterns, levels, namespace):
+        for pattern in patterns:
+            if isinstance(pattern, URLResolver):
+                inner = f"{namespace}{pattern.namespace}:" if pattern.namespace else namespace
+                yield from walk(pattern.url_patterns, (*levels, pattern.pattern), inner)
+            else:
+                yield Route((*levels, pattern.pattern), f"{namespace}{pattern.name or ''}")
+
+    routes = {str(r): r for r in walk(get_resolver().url_patterns, (), "")}
+    return [r for r in routes.values() if r.name not in NOT_FUZZED]
+
+
+ROUTES = url_routes()
+ROW_KINDS = sorted(RowKind.ALL)
+weird_numbers = st.sampled_from(
+    ["²", "¹²", "\u0663", "99999999999999999999", "9" * 5000, "-1", "0", "1e3", " 1", "0x1"]
+)
+path_texts = st.one_of(
+    st.text(st.characters(codec="utf-8"), max_size=20), weird_numbers, st.just("")
+)
+
+
+def level_strategy(level, film_id: int) -> st.SearchStrategy[str]:
+    """A path segment for one level of a route: its converters filled with known ids, wild
+    values and text; a regex route drawn from its own regex."""
+    if isinstance(level, RegexPattern):
+        return st.from_regex(level.regex, fullmatch=True).map(lambda s: quote(s.lstrip("^")))
+    route = str(level)
+    parts: list[st.SearchStrategy[str]] = []
+    position = 0
+    for match in CONVERTER.finditer(route):
+        parts.append(st.just(route[position : match.start()]))
+        kind = match["kind"] or "str"
+        if kind == "int":
+            value = st.one_of(
+                st.just(film_id),
+                st.integers(0, 10**6),
+                st.integers(2**63 - 2, 10**25),
+            ).map(str)
+        elif kind == "slug":
+            value = st.one_of(
+                st.sampled_from(ROW_KINDS), st.from_regex(r"[-a-zA-Z0-9_]+", fullmatch=True)
+            )
+        else:
+            value = st.one_of(st.just(str(film_id)), path_texts.filter(bool)).map(
+                lambda s: quote(s, safe="")
+            )
+        parts.append(value)
+        position = match.end()
+    parts.append(st.just(route[position:]))
+    return st.tuples(*parts).map("".join)
+
+
+def plain_path(route: Route, film_id: int) -> str:
+    """The route's path with a real film's id (and the genre row) in its converters."""
+    values = {"int": str(film_id), "slug": "genre"}
+
+    def fill(level) -> str:
+        if isinstance(level, RegexPattern):
+            return "movies/" if "app_label" in level.regex.pattern else ""
+        return CONVERTER.sub(lambda m: values.get(m["kind"] or "str", str(film_id)), str(level))
+
+    return "/" + "".join(fill(level) for level in route.levels)
+
+
+def path_strategy(route: Route, film_id: int) -> st.SearchStrategy[str]:
+    return st.tuples(*(level_strategy(level, film_id) for level in route.levels)).map(
+        lambda parts: "/" + "".join(parts)
+    )
+
+
+def admin_filter_params() -> list[str]:
+    """Every parameter an admin changelist reads: search, ordering, page, and each filter's."""
+    from django.contrib import admin as django_admin
+
+    names = {"q", "o", "p", "e", "all", "_to_field", "_popup", "_changelist_filters"}
+    for model_admin in django_admin.site._registry.values():
+        for entry in model_admin.list_filter:
+            field = entry[0] if isinstance(entry, tuple) else entry
+            if isinstance(field, str):
+                names |= {f"{field}__exact", f"{field}__isnull", f"{field}__id__exact"}
+                names |= {f"{field}__id__in", f"{field}__in", field}
+            else:
+                names.add(field.parameter_name)
+    return sorted(names)
+
+
+ROUTE_PARAMS = [*PARAMS, "film", "top_k", "value", "next", "token", *admin_filter_params()]
+route_param_values = st.one_of(param_values, weird_numbers, st.sampled_from(["yes", "no", "like"]))
+route_queries = st.lists(
+    st.tuples(st.one_of(st.sampled_from(ROUTE_PARAMS), st.text(max_size=8)), route_param_values),
+    max_size=5,
+).map(urlencode)
+
+
+@pytest.mark.parametrize("route", ROUTES, ids=str)
+def test_every_route_answers_any_path_and_parameters(films, client, admin_client, route):
+    """No URL pattern answers a 500, whatever its path values and parameters."""
+    film_id = films["Heat"].pk
+    visitor = admin_client if route.staff_only else client
+    methods = ["get"] if route.staff_only else ["get", "post"]
+
+    @ROUTE_FUZZ
+    @given(
+        path=path_strategy(route, film_id),
+        query=route_queries,
+        method=st.sampled_from(methods),
+        htmx=st.booleans(),
+    )
+    @example(path=None, query="film=²&genre=²", method="get", htmx=True)
+    @example(path=None, query="genre=99999999999999999999&decade=²", method="get", htmx=False)
+    @example(path=None, query="q=²&decade=99999999999999999999", method="get", htmx=False)
+    def run(path, query, method, htmx):
+        path = path or plain_path(route, film_id)
+        headers = {"HX-Request": "true"} if htmx else {}
+        if method == "post":
+            response = visitor.post(path, data=dict(parse_qsl(query)), headers=headers)
+        else:
+            response = visitor.get(f"{path}?{query}", headers=headers)
+        event(f"status {response.status_code}")
+        ROUTE_CASES[str(route)] += 1
+        assert response.status_code < 500, (method, path, query, response.content[:300])
+
+    run()
+
+
+def test_the_route_fuzzing_covers_every_kind_of_page():
+    names = {route.name for route in ROUTES}
+    expected = {
+        "recommendations:search",
+        "recommendations:movie",
+        "viewers:home_row",
+        "viewers:reaction",
+        "explain:why",
+        "admin:movies_movie_changelist",
+        "admin:movies_movie_change",
+        "jobs:progress",
+    }
+    assert expected <= names
+    assert len(ROUTES) > 90
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/home/rows/because/?film=²",
+        "/home/rows/genre/?genre=²",
+        "/home/rows/genre/?genre=99999999999999999999",
+        "/home/rows/because/?film=-3",
+    ],
+)
+def test_home_rows_answer_a_bad_parameter_with_a_400(films, client, url):
+    response = client.get(url)
+
+    assert response.status_code == 400
+    assert response.content  # says which parameter
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "decade=²",
+        "decade=99999999999999999999",
+        "q=²",
+        "q=themoviedb.org/movie/999999999999999999999999999",
+        "q=" + "9" * 5000,
+    ],
+)
+def test_the_film_changelist_answers_crafted_search_and_filters(films, admin_client, query):
+    response = admin_client.get(f"/admin/movies/movie/?{query}")
+
+    assert response.status_code in (200, 302), response.content[:300]
+
+
+def test_an_empty_to_field_on_an_admin_page_is_no_500(films, admin_client):
+    """Found by the route fuzzing: Django 5.2's admin looks up a field named ""."""
+    url = f"/admin/movies/movie/{films['Heat'].pk}/change/?_to_field="
+
+    response = admin_client.get(url)
+
+    assert response.status_code == 200

@@ -1,5 +1,10 @@
 """Make a fresh checkout usable: an admin user, the bundled catalogue, its index, the query
-encoder's ONNX export. Idempotent."""
+encoder's ONNX export. Idempotent.
+
+The admin/admin account is a public password: it is created only in debug (`make run`) for a
+server on a loopback address, never for a server others can reach."""
+
+import ipaddress
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -10,11 +15,26 @@ CATALOGUE = "data/catalogue.jsonl"
 
 
 class Command(BaseCommand):
-    help = "Create admin/admin if no user exists, import data/catalogue.jsonl, index it."
+    help = (
+        "Import data/catalogue.jsonl and index it; in debug, for a server on a loopback "
+        "address (--host), create admin/admin if no user exists."
+    )
+
+    def add_arguments(self, parser) -> None:
+        parser.add_argument(
+            "--host", default="127.0.0.1", help="the address the web server will listen on"
+        )
 
     def handle(self, *args, **options) -> None:
         users = get_user_model()
-        if users.objects.exists():
+        if not settings.DEBUG:
+            self.stdout.write("DEBUG is off: no demo admin created (manage.py createsuperuser).")
+        elif not is_loopback(options["host"]):
+            self.stdout.write(
+                f"The server listens on {options['host']}, not a loopback address: no demo "
+                "admin created (manage.py createsuperuser)."
+            )
+        elif users.objects.exists():
             self.stdout.write("Users exist: no demo admin created.")
         else:
             users.objects.create_superuser("admin", "admin@example.com", "admin")
@@ -31,3 +51,12 @@ class Command(BaseCommand):
 
         if get_query_encoder() is None:  # made here, the web server's first search is not slow
             self.stdout.write(self.style.WARNING("No ONNX query encoder: queries use torch."))
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
