@@ -8,7 +8,7 @@ from functools import wraps
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 
-from recsys_site.ratelimit import WINDOW_SECONDS, client_ip, request_count
+from recsys_site.ratelimit import client_ip, seconds_left_in_window, spend
 from viewers.identity import SESSION_KEY
 
 
@@ -27,7 +27,7 @@ def anonymous_feedback_refusal(request: HttpRequest) -> str:
             (settings.NEW_ANONYMOUS_VIEWERS_PER_MINUTE_PER_ADDRESS, f"feedback:new:{address}")
         )
     try:
-        over = [limit for limit, key in limits if limit and request_count(key) > limit]
+        over = [limit for limit, key in limits if limit and spend(key, 1) > limit]
     except Exception:  # a cache outage must not take the buttons down with it
         return ""
     if over:
@@ -46,7 +46,7 @@ def throttle_anonymous_feedback(view: Callable[..., HttpResponse]) -> Callable[.
         refusal = anonymous_feedback_refusal(request)
         if refusal:
             response = HttpResponse(refusal, status=429, content_type="text/plain")
-            response["Retry-After"] = str(WINDOW_SECONDS)
+            response["Retry-After"] = str(seconds_left_in_window())
             return response
         return view(request, *args, **kwargs)
 

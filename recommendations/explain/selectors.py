@@ -17,7 +17,7 @@ from recommendations import vector_store
 from recommendations.explain import grounded
 from recommendations.explain.facts import ExplainRequest, Explanation, FilmFacts, clean_text
 from recommendations.explain.llm import LLMConfig, build_chain
-from recsys_site.ratelimit import request_count
+from recsys_site.ratelimit import spend
 
 logger = logging.getLogger(__name__)
 
@@ -60,7 +60,7 @@ def llm_refusal(*, client: str, llm_allowed: bool = True) -> str:
         return "a cross-site request does not reach the LLM"
     limit = settings.RECSYS_LLM_CALLS_PER_MINUTE_PER_CLIENT
     try:
-        over = bool(limit and client and request_count(f"llm:{client}") > limit)
+        over = bool(limit and client and spend(f"llm:{client}", 1) > limit)
     except _CACHE_ERRORS:
         over = False
     return f"this client's {limit} LLM explanations a minute are used up" if over else ""
