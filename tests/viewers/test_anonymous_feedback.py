@@ -86,7 +86,7 @@ def test_fresh_anonymous_viewers_are_throttled_per_address(settings):
     assert Reaction.objects.count() == AnonymousViewer.objects.count() == 3
     refused = Client().post(url, {"value": "like"})
     assert "at most 3 a minute" in refused.content.decode()
-    assert refused["Retry-After"] == "60"
+    assert 1 <= int(refused["Retry-After"]) <= 61  # seconds to the end of the minute
 
 
 def test_one_anonymous_viewer_is_throttled_and_an_account_is_not(settings, django_user_model):
