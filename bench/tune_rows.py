@@ -1,7 +1,9 @@
 """Choose the home rows' blend (algorithms.RowBlend) on a VALIDATION split: each MovieLens
 user's training part (first 80%) is split again in time, its last 20% held out. The test part
-that evaluate_recs reports on is never looked at. Each history band is tuned on its own
-scenario: 1 like on "first 1 film", 2-5 likes on "first 3 films", more on "full history".
+that evaluate_recs reports on is never looked at. As in evaluate_recs, the candidates are the
+films the user has not watched in the (validation) training part, however few they told us.
+Each history band is tuned on its own scenario: 1 like on "first 1 film", 2-5 likes on "first 3
+films", more on "full history".
 
     .venv/bin/python -m bench.tune_rows ["first 1 film" "first 3 films" "full history"]
 """
@@ -52,7 +54,9 @@ def main() -> None:
                 has_vector=fitted.has_vector,
                 in_collaborative=fitted.in_collaborative,
             )
-            cases.append((blend.collaborative, blend.content, history, set(validation.test[user])))
+            # candidates: films the user has not watched (evaluation.score_method, exclude_seen)
+            seen = fitted.history(validation.train[user])
+            cases.append((blend.collaborative, blend.content, seen, set(validation.test[user])))
         results = []
         for wc, wp in itertools.product(CONTENT_WEIGHTS, POPULARITY_WEIGHTS):
             ndcg = []

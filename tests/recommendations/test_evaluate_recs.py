@@ -52,3 +52,30 @@ def test_every_method_is_scored_in_one_run(tmp_path, settings):
             assert 0.0 <= figures["ndcg@10"] <= 1.0 and 0.0 <= figures["recall@10"] <= 1.0
     assert list((tmp_path / "eval").glob("movielens-vectors-*.npy"))  # the cached embedding
     assert report["rows"]["bands"][0][0] == 1  # the rows' weights by history band, reported
+    # the cold-start cases are also scored as before 2026-12-05 (watched films kept as candidates)
+    assert set(report["results_seen_films_kept"]) == {"first 1 film", "first 3 films"}
+
+
+def test_a_new_viewers_candidates_are_the_films_they_have_not_watched():
+    """Told only a viewer's first film, a method is not marked down for ranking the films they
+    watched next in the training part: those are not candidates (as with the full history),
+    only the held-out films are the targets."""
+    import numpy as np
+
+    from recommendations.recommenders import evaluation
+
+    split = evaluation.Split(train={1: [1, 2, 3], 2: [1, 2, 4]}, test={1: [4], 2: [3]})
+    vectors = {item: np.eye(4, dtype=np.float32)[item - 1] for item in (1, 2, 3, 4)}
+    fitted = evaluation.Fitted(split, vectors)
+    by_film = {1: 1.0, 2: 3.0, 3: 1.5, 4: 2.0}  # film 2, watched by both, ranks first
+    fixed = np.asarray([by_film[int(item)] for item in fitted.items], dtype=np.float32)
+
+    def scorer(history):
+        return fixed
+
+    unwatched = evaluation.score_method(fitted, split, scorer, limit=1)
+    seen_kept = evaluation.score_method(fitted, split, scorer, limit=1, exclude_seen=False)
+
+    assert unwatched["ndcg@10"] == 1.0  # each viewer's one unwatched film is their target
+    # the old protocol: film 2 (watched, not held out) takes the first place and counts as a miss
+    assert seen_kept["ndcg@10"] == round((1 / np.log2(3) + 1 / np.log2(4)) / 2, 4)
