@@ -19,6 +19,15 @@ class Job(models.Model):
         RUNNING = "running", "Running"
         SUCCEEDED = "succeeded", "Succeeded"
         FAILED = "failed", "Failed"
+        CANCELLED = "cancelled", "Cancelled"
+
+    class Origin(models.TextChoices):
+        ADMIN = "admin", "an admin action"
+        COMMAND = "command", "a management command"
+        BEAT = "beat", "the scheduler (beat)"
+        SAVE = "save", "a film edit"
+        RETRY = "retry", "a retry"
+        OTHER = "", "the system"
 
     kind = models.CharField(max_length=32, choices=Kind.choices, db_index=True)
     status = models.CharField(
@@ -26,6 +35,11 @@ class Job(models.Model):
     )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+    # Where the job was started from, beside who started it (the admin's "Created by").
+    origin = models.CharField(max_length=16, choices=Origin.choices, blank=True, default="")
+    retry_of = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="retries"
     )
     params = models.JSONField(default=dict, blank=True)
     total = models.PositiveIntegerField(default=0)
@@ -49,7 +63,8 @@ class Job(models.Model):
         ordering = ["-created_at"]
 
     def __str__(self) -> str:
-        return f"{self.get_kind_display()} #{self.pk} ({self.get_status_display()})"
+        # No status: the name shows in headings and breadcrumbs that do not refresh as it runs.
+        return f"{self.get_kind_display()} #{self.pk}"
 
     @property
     def is_active(self) -> bool:

@@ -22,8 +22,30 @@ MAX_ERRORS_KEPT = 500
 REDISPATCH_AFTER = timedelta(minutes=10)
 
 
-def job_create(*, kind: str, params: dict | None = None, total: int = 0, created_by=None) -> Job:
-    return Job.objects.create(kind=kind, params=params or {}, total=total, created_by=created_by)
+ACTIVE = (Job.Status.QUEUED, Job.Status.RUNNING)
+
+
+def job_create(
+    *,
+    kind: str,
+    params: dict | None = None,
+    total: int = 0,
+    created_by=None,
+    origin: str | None = None,
+    retry_of: Job | None = None,
+) -> Job:
+    """origin says where the job was started from (Job.Origin); by default an admin action when
+    a user started it, else the system."""
+    if origin is None:
+        origin = Job.Origin.ADMIN if created_by is not None else Job.Origin.OTHER
+    return Job.objects.create(
+        kind=kind,
+        params=params or {},
+        total=total,
+        created_by=created_by,
+        origin=origin,
+        retry_of=retry_of,
+    )
 
 
 class JobAlreadyActive(Exception):
@@ -36,7 +58,7 @@ class JobAlreadyActive(Exception):
 
 @transaction.atomic
 def job_create_exclusive(
-    *, kind: str, params: dict | None = None, total: int = 0, created_by=None
+    *, kind: str, params: dict | None = None, total: int = 0, created_by=None, origin=None
 ) -> Job:
     """job_create, refused (JobAlreadyActive) while a job of this kind is queued or running:
     for work that is costly to run twice at once (a training run holds about 1 GB). On SQLite
@@ -48,7 +70,7 @@ def job_create_exclusive(
     )
     if active is not None:
         raise JobAlreadyActive(active)
-    return job_create(kind=kind, params=params, total=total, created_by=created_by)
+    return job_create(kind=kind, params=params, total=total, created_by=created_by, origin=origin)
 
 
 def job_start(*, job_id: int, total: int | None = None) -> None:
@@ -56,7 +78,7 @@ def job_start(*, job_id: int, total: int | None = None) -> None:
     if total is not None:
         fields["total"] = total
     Job.objects.filter(pk=job_id, started_at__isnull=True).update(started_at=timezone.now())
-    Job.objects.filter(pk=job_id).update(**fields)
+    Job.objects.filter(pk=job_id, status__in=ACTIVE).update(**fields)  # never revive a cancel
 
 
 def job_set_total(*, job_id: int, total: int) -> None:
@@ -88,12 +110,14 @@ def job_finish(*, job_id: int, result: dict | None = None) -> None:
     fields: dict = {"status": Job.Status.SUCCEEDED, "finished_at": timezone.now()}
     if result is not None:
         fields["result"] = result
-    Job.objects.filter(pk=job_id).update(**fields)
+    Job.objects.filter(pk=job_id, status__in=ACTIVE).update(**fields)
 
 
 def job_fail(*, job_id: int, error: str) -> None:
     job_log(job_id=job_id, line=f"failed: {error}")
-    Job.objects.filter(pk=job_id).update(status=Job.Status.FAILED, finished_at=timezone.now())
+    Job.objects.filter(pk=job_id, status__in=ACTIVE).update(
+        status=Job.Status.FAILED, finished_at=timezone.now()
+    )
 
 
 def job_enqueue(
@@ -171,3 +195,69 @@ def job_complete_if_done(*, job_id: int) -> bool:
         )
     )
     return bool(finished)
+
+
+# --- Cancel and retry ------------------------------------------------------------------------
+
+
+def job_cancel(*, job_id: int, cancelled_by=None) -> bool:
+    """Stop a queued or running job. A queued job never starts (job_claim skips it); a running
+    one stops at its next item or batch (its task checks job_is_cancelled). False if the job
+    had already finished."""
+    cancelled = Job.objects.filter(pk=job_id, status__in=ACTIVE).update(
+        status=Job.Status.CANCELLED, finished_at=timezone.now()
+    )
+    if cancelled:
+        who = getattr(cancelled_by, "username", "") or "the system"
+        job_log(job_id=job_id, line=f"cancelled by {who}")
+    return bool(cancelled)
+
+
+def job_is_cancelled(*, job_id: int) -> bool:
+    return Job.objects.filter(pk=job_id, status=Job.Status.CANCELLED).exists()
+
+
+class JobNotRetryable(Exception):
+    pass
+
+
+# kind -> callable(job, created_by) -> Job that reruns only the job's failed items. Apps whose
+# jobs know their items register here (scraping: the failed films), so jobs imports none of them.
+RETRY_FAILED: dict[str, object] = {}
+
+
+def job_register_retry_failed(kind: str, retry) -> None:
+    RETRY_FAILED[kind] = retry
+
+
+def job_failed_object_ids(job: Job) -> list[int]:
+    return sorted({e["object_id"] for e in job.errors if isinstance(e.get("object_id"), int)})
+
+
+def job_retry(*, job_id: int, created_by=None, only_failed: bool = False) -> Job:
+    """A new job that reruns a finished one: the whole job (same task and arguments), or only
+    the items that failed where its kind supports that."""
+    job = Job.objects.get(pk=job_id)
+    if job.is_active:
+        raise JobNotRetryable(f"job #{job.pk} is still {job.status}")
+    if only_failed:
+        retry = RETRY_FAILED.get(job.kind)
+        if retry is None or not job_failed_object_ids(job):
+            raise JobNotRetryable(f"{job.get_kind_display()} has no failed items to retry")
+        new = retry(job, created_by)
+        Job.objects.filter(pk=new.pk).update(origin=Job.Origin.RETRY, retry_of=job)
+        new.refresh_from_db()
+        return new
+    if not job.task_name:
+        raise JobNotRetryable(f"job #{job.pk} records no task to run again")
+    new = job_create(
+        kind=job.kind,
+        params=job.params,
+        total=job.total if job.kind == Job.Kind.SCRAPE else 0,
+        created_by=created_by,
+        origin=Job.Origin.RETRY,
+        retry_of=job,
+    )
+    kwargs = {k: v for k, v in job.task_kwargs.items() if k != "job_id"}
+    job_enqueue(job=new, task_name=job.task_name, task_kwargs=kwargs, queue=job.task_queue)
+    return new
