@@ -1,8 +1,8 @@
 from django.contrib import admin, messages
-from django.http import HttpRequest, HttpResponseRedirect
-from django.urls import path, reverse
-from django.views.decorators.http import require_POST
+from django.http import HttpRequest
+from django.urls import path
 
+from recommendations.admin_console import heavy_action_view
 from recommendations.models import TrainedModel
 from recommendations.recommenders.admin_actions import may_retrain, retrain_recommender
 
@@ -54,20 +54,14 @@ class TrainedModelAdmin(admin.ModelAdmin):
         self.message_user(request, f"{model} is now active.", messages.SUCCESS)
 
     def get_urls(self):
-        train = self.admin_site.admin_view(require_POST(self.train_reranker_view))
+        def heavy(request: HttpRequest, slug: str):
+            return heavy_action_view(self, request, slug)
+
         return [
-            path("train-reranker/", train, name="recommendations_trainedmodel_train"),
+            path(
+                "actions/<slug:slug>/",
+                self.admin_site.admin_view(heavy),
+                name="recommendations_heavy_action",
+            ),
             *super().get_urls(),
         ]
-
-    def train_reranker_view(self, request: HttpRequest) -> HttpResponseRedirect:
-        if not self.has_change_permission(request):
-            self.message_user(request, "You may not train models.", messages.ERROR)
-            return HttpResponseRedirect(reverse("admin:recommendations_trainedmodel_changelist"))
-        from recommendations.rerank.services import reranker_training_start  # imports TensorFlow
-
-        job = reranker_training_start(created_by=request.user)
-        self.message_user(
-            request, f"Training queued as job #{job.pk}; follow it under Jobs.", messages.SUCCESS
-        )
-        return HttpResponseRedirect(reverse("admin:jobs_job_change", args=[job.pk]))

@@ -39,7 +39,7 @@ def test_the_changelist_shows_versions_figures_and_the_train_button(curator):
     assert "v1" in page
     assert "0.200 → 0.260 (n=372)" in page
     assert "abc123def456" in page
-    assert reverse("admin:recommendations_trainedmodel_train") in page
+    assert reverse("admin:recommendations_heavy_action", args=["train-reranker"]) in page
     assert "Train reranker" in page
 
 
@@ -51,6 +51,10 @@ def test_activate_action_makes_exactly_one_version_active(curator):
         assert list(TrainedModel.objects.filter(is_active=True)) == [model]
 
 
-def test_training_cannot_be_started_with_a_get(curator):
-    response = curator.get(reverse("admin:recommendations_trainedmodel_train"))
-    assert response.status_code == 405
+def test_a_get_only_asks_for_confirmation(curator):
+    from jobs.models import Job
+
+    url = reverse("admin:recommendations_heavy_action", args=["train-reranker"])
+    page = curator.get(url).content.decode()
+    assert "Start training" in page and "no estimate of how long" in page
+    assert not Job.objects.exists()
