@@ -13,6 +13,7 @@ class Job(models.Model):
         TRAIN_RERANKER = "train_reranker", "Train reranker"
         TRAIN_RECOMMENDER = "train_recommender", "Train recommender"
         IMPORT = "import", "Import catalogue"
+        EVALUATE = "evaluate", "Evaluate search"
 
     class Status(models.TextChoices):
         QUEUED = "queued", "Queued"

@@ -19,6 +19,7 @@ KIND_PERMISSION = {
     Job.Kind.SCRAPE: "scraping.change_scraperesult",
     Job.Kind.TRAIN_RERANKER: "recommendations.change_trainedmodel",
     Job.Kind.TRAIN_RECOMMENDER: "recommendations.change_trainedmodel",
+    Job.Kind.EVALUATE: "recommendations.change_trainedmodel",
 }
 
 

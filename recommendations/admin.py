@@ -2,8 +2,8 @@ from django.contrib import admin, messages
 from django.http import HttpRequest
 from django.urls import path
 
-from recommendations.admin_console import heavy_action_view
-from recommendations.models import TrainedModel
+from recommendations.admin_console import dashboard_view, heavy_action_view
+from recommendations.models import Evaluation, TrainedModel
 from recommendations.recommenders.admin_actions import may_retrain, retrain_recommender
 
 
@@ -57,7 +57,15 @@ class TrainedModelAdmin(admin.ModelAdmin):
         def heavy(request: HttpRequest, slug: str):
             return heavy_action_view(self, request, slug)
 
+        def dashboard(request: HttpRequest):
+            return dashboard_view(self, request)
+
         return [
+            path(
+                "dashboard/",
+                self.admin_site.admin_view(dashboard),
+                name="recommendations_dashboard",
+            ),
             path(
                 "actions/<slug:slug>/",
                 self.admin_site.admin_view(heavy),
@@ -65,3 +73,28 @@ class TrainedModelAdmin(admin.ModelAdmin):
             ),
             *super().get_urls(),
         ]
+
+
+@admin.register(Evaluation)
+class EvaluationAdmin(admin.ModelAdmin):
+    """Saved `evaluate` / `evaluate_recs` runs, read-only; the dashboard draws them over time."""
+
+    list_display = ["created_at", "kind", "headline", "reranker", "queries", "job"]
+    list_filter = ["kind"]
+    readonly_fields = [f.name for f in Evaluation._meta.fields]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    @admin.display(description="nDCG@10")
+    def headline(self, obj: Evaluation) -> str:
+        if obj.kind == Evaluation.Kind.SEARCH:
+            stages = obj.figures
+            return " · ".join(
+                f"{s} {v['ndcg@10']:.3f}" for s, v in stages.items() if "ndcg@10" in v
+            )
+        full = obj.figures.get("results", {}).get("full history", {})
+        return " · ".join(f"{m} {v['ndcg@10']:.3f}" for m, v in full.items() if "ndcg@10" in v)

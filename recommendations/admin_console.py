@@ -46,6 +46,22 @@ def _retrain_recommender(modeladmin, request):
     return retrain_from_admin(modeladmin, request)
 
 
+def _evaluate_search(modeladmin, request):
+    from jobs.services import JobAlreadyActive
+    from recommendations.evaluation_records import (
+        EvaluationUnavailable,
+        evaluation_search_enqueue,
+    )
+
+    try:
+        job = evaluation_search_enqueue(created_by=request.user)
+    except (EvaluationUnavailable, JobAlreadyActive) as error:
+        modeladmin.message_user(request, f"Not started: {error}.", messages.ERROR)
+        return None
+    modeladmin.message_user(request, f"Evaluation queued as job #{job.pk}.", messages.SUCCESS)
+    return job
+
+
 ACTIONS: dict[str, HeavyAction] = {
     "rebuild-index": HeavyAction(
         kind=Job.Kind.REBUILD,
@@ -85,6 +101,19 @@ ACTIONS: dict[str, HeavyAction] = {
         permission="recommendations.change_trainedmodel",
         start=_retrain_recommender,
     ),
+    "evaluate-search": HeavyAction(
+        kind=Job.Kind.EVALUATE,
+        title="Evaluate search",
+        button="Run the evaluation",
+        explain=(
+            "Runs every known-item query of EVALUATION_QUERIES through the search pipeline "
+            "as it is now (the active reranker, the live index) and stores MRR@10, nDCG@10 "
+            "and recall per stage as a saved evaluation, drawn over time on the dashboard.",
+            "Queries the active reranker trained on are left out.",
+        ),
+        permission="recommendations.change_trainedmodel",
+        start=_evaluate_search,
+    ),
 }
 
 
@@ -116,3 +145,20 @@ def heavy_action_view(modeladmin, request: HttpRequest, slug: str) -> HttpRespon
         "back": request.GET.get("back") or reverse("admin:index"),
     }
     return TemplateResponse(request, "admin/recommendations/confirm_action.html", context)
+
+
+def dashboard_view(modeladmin, request: HttpRequest) -> HttpResponse:
+    """Charts of the catalogue, jobs, models, evaluations and search latency (any staff user
+    who may view trained models)."""
+    from recommendations.dashboard import dashboard_figures
+
+    if not modeladmin.has_view_permission(request):
+        raise PermissionDenied
+    figures = dashboard_figures()
+    context = {
+        **modeladmin.admin_site.each_context(request),
+        "opts": modeladmin.model._meta,
+        "title": "Search and recommendations dashboard",
+        "figures": figures,
+    }
+    return TemplateResponse(request, "admin/recommendations/dashboard.html", context)

@@ -90,3 +90,10 @@ def ping(token: str, sent_at: float, warm: bool = False) -> None:
     if warm:
         encode(["warm up"])
     cache.set(f"ping:{token}", waited, 300)
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def evaluate_search_task(job_id: int) -> None:
+    from recommendations.evaluation_records import evaluation_search_run
+
+    evaluation_search_run(job_id=job_id)

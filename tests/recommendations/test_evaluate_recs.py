@@ -50,3 +50,7 @@ def test_every_method_is_scored_in_one_run(tmp_path, settings):
         for figures in report["results"][scenario].values():
             assert 0.0 <= figures["ndcg@10"] <= 1.0 and 0.0 <= figures["recall@10"] <= 1.0
     assert list((tmp_path / "eval").glob("movielens-vectors-*.npy"))  # the cached embedding
+    from recommendations.models import Evaluation
+
+    saved = Evaluation.objects.get()  # kept for the admin dashboard
+    assert (saved.kind, saved.queries, saved.figures) == ("recommender", 5, report)

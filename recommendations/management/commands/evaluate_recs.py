@@ -1,6 +1,7 @@
 """python manage.py evaluate_recs [--json] [--path ../shared/data/movielens]"""
 
 import json
+import time
 from pathlib import Path
 
 from django.conf import settings
@@ -8,6 +9,7 @@ from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
 from recommendations.embedding import encode
+from recommendations.evaluation_records import evaluation_save_recommenders
 from recommendations.recommenders import evaluation
 
 DEFAULT_PATH = Path(settings.BASE_DIR).parent / "shared" / "data" / "movielens"
@@ -22,15 +24,23 @@ class Command(BaseCommand):
     def add_arguments(self, parser) -> None:
         parser.add_argument("--path", type=Path, default=DEFAULT_PATH)
         parser.add_argument("--json", action="store_true", help="print the figures as JSON")
+        parser.add_argument(
+            "--no-save", action="store_true", help="do not store the run for the dashboard"
+        )
 
-    def handle(self, *args, path: Path, json: bool, **options) -> None:
+    def handle(self, *args, path: Path, json: bool, no_save: bool = False, **options) -> None:
         if not (path / "ratings.csv").is_file():
             raise CommandError(f"{path / 'ratings.csv'} not found (pass --path)")
         split = evaluation.time_split(evaluation.ratings_read(path / "ratings.csv"))
         vectors = evaluation.movielens_vectors(path, encode)
         total = len(evaluation.COLD_START_HISTORIES) + 1
+        started = time.monotonic()
         with tqdm(total=2 + 5 * total, desc="evaluate", disable=json) as bar:
             report = evaluation.evaluate(split, vectors, progress=lambda _: bar.update())
+        if not no_save:  # kept for the admin dashboard's quality over time
+            evaluation_save_recommenders(
+                report=report, source=str(path), duration_s=time.monotonic() - started
+            )
         if json:
             self.stdout.write(_dumps(report))
             return
