@@ -7,7 +7,7 @@
   function series(named) {
     return Object.entries(named).map(([label, data], i) => ({
       label, data, borderColor: COLORS[i % COLORS.length], backgroundColor: COLORS[i % COLORS.length],
-      spanGaps: true, tension: 0.2,
+      spanGaps: true, tension: 0.2, pointRadius: 3,
     }));
   }
 
