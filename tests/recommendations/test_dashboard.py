@@ -127,3 +127,48 @@ def test_the_dashboard_draws_its_charts_in_a_browser(live_server, transactional_
         ]  # no CSP refusal, no script error
         if folder := os.environ.get("RECSYS_SCREENSHOT_DIR"):
             driver.save_screenshot(str(Path(folder) / "admin-dashboard.png"))
+
+
+@pytest.mark.slow
+def test_rebuild_asks_for_confirmation_with_the_last_duration(live_server, transactional_db):
+    from django.contrib.auth import get_user_model
+    from selenium.webdriver.common.by import By
+
+    from tests.conftest import celery_app_using, chromium_driver
+    from tests.scraping.conftest import wait_for
+    from tests.workers import free_port
+
+    MovieFactory.create_batch(2)
+    now = timezone.now()
+    Job.objects.create(
+        kind=Job.Kind.REBUILD,
+        status="succeeded",
+        started_at=now - timedelta(seconds=125),
+        finished_at=now,
+    )
+    get_user_model().objects.create_superuser("curator", "c@example.com", "pw")
+    base = live_server.url.replace("://localhost", "://127.0.0.1")
+    # No broker: the job is recorded and waits, queued (the page says so); nothing runs.
+    with (
+        celery_app_using(f"redis://127.0.0.1:{free_port()}/0", "nowhere"),
+        chromium_driver(window_size="1280,1000") as driver,
+    ):
+        driver.get(f"{base}/admin/login/?next={reverse('admin:movies_movie_changelist')}")
+        driver.find_element(By.NAME, "username").send_keys("curator")
+        driver.find_element(By.NAME, "password").send_keys("pw")
+        driver.find_element(By.CSS_SELECTOR, "input[type=submit]").click()
+        wait_for(lambda: "/movies/movie/" in driver.current_url, 20)
+
+        confirm_url = reverse("admin:recommendations_heavy_action", args=["rebuild-index"])
+        driver.find_element(By.CSS_SELECTOR, f'.object-tools a[href^="{confirm_url}"]').click()
+
+        usual = driver.find_element(By.CSS_SELECTOR, "[data-field=usual]").text
+        assert "Last time it took 2 min 05 s" in usual
+        assert not Job.objects.filter(status="queued").exists()  # nothing started by looking
+        driver.find_element(By.NAME, "confirm").click()
+        wait_for(lambda: "/jobs/job/" in driver.current_url, 20)
+        job = Job.objects.get(status="queued")
+        assert job.kind == Job.Kind.REBUILD and job.created_by.username == "curator"
+        title = driver.find_element(By.CSS_SELECTOR, '[data-field="title"]').text
+        assert title == f"Rebuild index #{job.pk}\nQueued"
+        assert "from an admin action" in driver.find_element(By.ID, "job-panel").text
