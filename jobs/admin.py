@@ -4,8 +4,6 @@ from django.template.loader import render_to_string
 from jobs.models import Job
 from jobs.selectors import job_details_visible, jobs_running_and_failed
 
-DETAIL_FIELDS = ("log", "result")  # shown only where job_details_visible
-
 
 @admin.register(Job)
 class JobAdmin(admin.ModelAdmin):
@@ -17,10 +15,11 @@ class JobAdmin(admin.ModelAdmin):
     list_filter = ["kind", "status", "origin"]
     list_select_related = ["created_by"]
     date_hierarchy = "created_at"
-    # Status, counts, times, who started it, errors and the log tail are in the live panel
-    # (jobs/panel.html) above these fields, so nothing here goes stale while the job runs.
-    fields = ["params", "result", "log"]
-    readonly_fields = ["params", "result", "log"]
+    # Status, counts, times, who started it, errors, the log and the result are in the live
+    # panel (jobs/panel.html), so nothing on the page goes stale while the job runs; only the
+    # parameters, fixed when the job was created, are an ordinary field.
+    fields = ["params"]
+    readonly_fields = ["params"]
 
     @admin.display(description="progress")
     def progress(self, job: Job) -> str:
@@ -41,11 +40,6 @@ class JobAdmin(admin.ModelAdmin):
             # The window title without the status, which would go stale while the job runs.
             context["subtitle"] = f"{job.get_kind_display()} #{job.pk}"
         return super().change_view(request, object_id, form_url, context)
-
-    def get_fields(self, request, obj=None):
-        if obj is not None and not job_details_visible(user=request.user, job=obj):
-            return [f for f in self.fields if f not in DETAIL_FIELDS]
-        return self.fields
 
     def has_add_permission(self, request) -> bool:
         return False

@@ -1,5 +1,6 @@
 """Reads of Job rows for the admin's live progress panels."""
 
+import json
 from datetime import timedelta
 
 from django.utils import timezone
@@ -91,6 +92,7 @@ def job_panel(*, user, job: Job) -> dict:
         else "not started",
         "details_visible": visible,
         "log_tail": log_lines[-LOG_TAIL_LINES:],
+        "result_text": json.dumps(job.result, indent=1)[:4000] if visible else "",
         "log_more": max(0, len(log_lines) - LOG_TAIL_LINES),
         "errors": errors,
         "failure": error_display(failure.split("failed: ", 1)[1]) if failure else None,

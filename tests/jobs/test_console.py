@@ -50,7 +50,7 @@ def test_the_job_page_shows_who_started_it_from_where_and_a_human_error(admin_cl
     assert "admin, from an admin action" in page
     assert "imdb.com could not be reached (3 tries)" in page
     assert "<details><summary>Technical detail</summary><code>" in page  # raw text folded
-    assert "2 of 4 (75%)" in page and 'data-field="eta"' in page
+    assert "2 of 4 · 75% processed" in page and 'data-field="eta"' in page
     assert "Cancel job" in page and "(Running)" not in page  # no stale status in the title
     assert job_create(kind=Job.Kind.SYNC).origin == Job.Origin.OTHER
 
