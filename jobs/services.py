@@ -7,6 +7,9 @@ the task claims the job (job_claim) so that a message sent twice runs it once.
 """
 
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import timedelta
 
 from django.db import transaction
@@ -23,6 +26,18 @@ REDISPATCH_AFTER = timedelta(minutes=10)
 
 
 ACTIVE = (Job.Status.QUEUED, Job.Status.RUNNING)
+# Where jobs created in this context come from (a command, the beat scheduler, a film edit),
+# for the code paths that create jobs deep inside services with no user to name.
+_origin: ContextVar[str | None] = ContextVar("job_origin", default=None)
+
+
+@contextmanager
+def job_origin(origin: str) -> Iterator[None]:
+    token = _origin.set(origin)
+    try:
+        yield
+    finally:
+        _origin.reset(token)
 
 
 def job_create(
@@ -34,10 +49,10 @@ def job_create(
     origin: str | None = None,
     retry_of: Job | None = None,
 ) -> Job:
-    """origin says where the job was started from (Job.Origin); by default an admin action when
-    a user started it, else the system."""
+    """origin says where the job was started from (Job.Origin); by default the enclosing
+    job_origin(...), else an admin action when a user started it, else the system."""
     if origin is None:
-        origin = Job.Origin.ADMIN if created_by is not None else Job.Origin.OTHER
+        origin = _origin.get() or (Job.Origin.ADMIN if created_by is not None else Job.Origin.OTHER)
     return Job.objects.create(
         kind=kind,
         params=params or {},

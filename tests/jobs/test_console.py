@@ -94,3 +94,18 @@ def test_retry_runs_the_same_task_again_as_a_new_job(
     assert new.task_name == job.task_name and new.task_kwargs == {"job_id": new.pk}
     with pytest.raises(JobNotRetryable):
         job_retry(job_id=job.pk, only_failed=True)  # a rebuild has no items to pick
+
+
+def test_a_job_says_where_it_came_from(django_capture_on_commit_callbacks):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    from jobs.services import job_origin
+
+    with django_capture_on_commit_callbacks(execute=False):
+        call_command("train_recommender", "--queue", stdout=StringIO())
+    assert Job.objects.get(kind=Job.Kind.TRAIN_RECOMMENDER).origin == Job.Origin.COMMAND
+    with job_origin(Job.Origin.BEAT):
+        assert job_create(kind=Job.Kind.SYNC).get_origin_display() == "the scheduler (beat)"
+    assert job_create(kind=Job.Kind.SYNC).origin == Job.Origin.OTHER  # outside it again
