@@ -46,7 +46,7 @@ def _queue(
 def reembed_selected(modeladmin, request: HttpRequest, queryset: QuerySet[Movie]) -> None:
     from recommendations.tasks import index_reembed_task
 
-    ids = list(queryset.values_list("pk", flat=True))
+    ids = sorted(queryset.values_list("pk", flat=True))  # not the list's display order
     _queue(
         request,
         modeladmin,
