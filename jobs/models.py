@@ -14,6 +14,7 @@ class Job(models.Model):
         TRAIN_RECOMMENDER = "train_recommender", "Train recommender"
         IMPORT = "import", "Import catalogue"
         EVALUATE = "evaluate", "Evaluate search"
+        EVALUATE_RECS = "evaluate_recs", "Evaluate recommenders"
 
     class Status(models.TextChoices):
         QUEUED = "queued", "Queued"

@@ -21,6 +21,7 @@ KIND_PERMISSION = {
     Job.Kind.TRAIN_RERANKER: "recommendations.change_trainedmodel",
     Job.Kind.TRAIN_RECOMMENDER: "recommendations.change_trainedmodel",
     Job.Kind.EVALUATE: "recommendations.change_trainedmodel",
+    Job.Kind.EVALUATE_RECS: "recommendations.change_trainedmodel",
 }
 
 

@@ -57,6 +57,64 @@ def evaluation_save_recommenders(
     )
 
 
+def evaluation_recommenders_compute(*, path: Path, step=lambda: None) -> tuple[dict, int]:
+    """evaluate_recs' figures for a MovieLens-format directory (ratings.csv, movies.csv);
+    step() is called once per unit of work, of the count returned with the report."""
+    from recommendations.embedding import encode
+    from recommendations.recommenders import evaluation
+
+    if not (path / "ratings.csv").is_file():
+        raise EvaluationUnavailable(f"{path / 'ratings.csv'} not found")
+    split = evaluation.time_split(evaluation.ratings_read(path / "ratings.csv"))
+    vectors = evaluation.movielens_vectors(path, encode)
+    report = evaluation.evaluate(split, vectors, progress=lambda _: step())
+    return report, evaluation_recommenders_steps()
+
+
+def evaluation_recommenders_steps() -> int:
+    from recommendations.recommenders import evaluation
+
+    return 2 + 5 * (len(evaluation.COLD_START_HISTORIES) + 1)
+
+
+def evaluation_recommenders_enqueue(*, created_by=None) -> Job:
+    path = Path(settings.EVALUATION_MOVIELENS_DIR)
+    if not (path / "ratings.csv").is_file():
+        raise EvaluationUnavailable(f"no MovieLens ratings at {path}: set EVALUATION_MOVIELENS_DIR")
+    job = job_create_exclusive(
+        kind=Job.Kind.EVALUATE_RECS,
+        params={"path": str(path)},
+        total=evaluation_recommenders_steps(),
+        created_by=created_by,
+    )
+    job_enqueue(job=job, task_name="recommendations.tasks.evaluate_recommenders_task")
+    return job
+
+
+def evaluation_recommenders_run(*, job_id: int) -> Evaluation | None:
+    """The evaluate_recs task's body: each step advances the job; the run is saved at the end."""
+    if not job_claim(job_id=job_id):
+        return None
+    job = Job.objects.get(pk=job_id)
+    started = time.monotonic()
+    try:
+        report, _ = evaluation_recommenders_compute(
+            path=Path(job.params["path"]), step=lambda: job_advance(job_id=job_id, done=1)
+        )
+        record = evaluation_save_recommenders(
+            report=report,
+            source=job.params["path"],
+            duration_s=round(time.monotonic() - started, 1),
+        )
+    except Exception as error:
+        job_fail(job_id=job_id, error=f"{type(error).__name__}: {error}")
+        raise
+    Evaluation.objects.filter(pk=record.pk).update(job=job)
+    job_finish(job_id=job_id, result={"evaluation": record.pk, "users": report.get("users")})
+    record.job = job
+    return record
+
+
 def evaluation_queries_path() -> Path:
     path = Path(settings.EVALUATION_QUERIES) if settings.EVALUATION_QUERIES else None
     if path is None or not path.is_file():

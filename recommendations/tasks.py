@@ -101,3 +101,10 @@ def evaluate_search_task(job_id: int) -> None:
     from recommendations.evaluation_records import evaluation_search_run
 
     evaluation_search_run(job_id=job_id)
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def evaluate_recommenders_task(job_id: int) -> None:
+    from recommendations.evaluation_records import evaluation_recommenders_run
+
+    evaluation_recommenders_run(job_id=job_id)

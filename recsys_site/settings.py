@@ -366,3 +366,7 @@ SEARCH_LATENCY_FLUSH_SECONDS = env.float("SEARCH_LATENCY_FLUSH_SECONDS", default
 # The known-item queries (tomt-dev.jsonl format) the admin's "Evaluate search" runs. Empty: the
 # action says so and starts nothing.
 EVALUATION_QUERIES = env.str("EVALUATION_QUERIES", default="")
+# The MovieLens-format directory the admin's "Evaluate recommenders" runs evaluate_recs on.
+EVALUATION_MOVIELENS_DIR = env.str(
+    "EVALUATION_MOVIELENS_DIR", default=str(BASE_DIR.parent / "shared" / "data" / "movielens")
+)

@@ -8,9 +8,11 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
-from recommendations.embedding import encode
-from recommendations.evaluation_records import evaluation_save_recommenders
-from recommendations.recommenders import evaluation
+from recommendations.evaluation_records import (
+    evaluation_recommenders_compute,
+    evaluation_recommenders_steps,
+    evaluation_save_recommenders,
+)
 
 DEFAULT_PATH = Path(settings.BASE_DIR).parent / "shared" / "data" / "movielens"
 
@@ -31,12 +33,10 @@ class Command(BaseCommand):
     def handle(self, *args, path: Path, json: bool, no_save: bool = False, **options) -> None:
         if not (path / "ratings.csv").is_file():
             raise CommandError(f"{path / 'ratings.csv'} not found (pass --path)")
-        split = evaluation.time_split(evaluation.ratings_read(path / "ratings.csv"))
-        vectors = evaluation.movielens_vectors(path, encode)
-        total = len(evaluation.COLD_START_HISTORIES) + 1
         started = time.monotonic()
-        with tqdm(total=2 + 5 * total, desc="evaluate", disable=json) as bar:
-            report = evaluation.evaluate(split, vectors, progress=lambda _: bar.update())
+        steps = evaluation_recommenders_steps()
+        with tqdm(total=steps, desc="evaluate", disable=json) as bar:
+            report, _ = evaluation_recommenders_compute(path=path, step=bar.update)
         if not no_save:  # kept for the admin dashboard's quality over time
             evaluation_save_recommenders(
                 report=report, source=str(path), duration_s=time.monotonic() - started
