@@ -57,6 +57,10 @@ class Job(models.Model):
     task_queue = models.CharField(max_length=100, blank=True)
     dispatched_at = models.DateTimeField(null=True, blank=True)
     result = models.JSONField(default=dict, blank=True)
+    # Jobs in phases (a training: mining, fitting, evaluating) restart done/total per phase;
+    # rate and time left are then measured from the phase's start.
+    phase = models.CharField(max_length=200, blank=True)
+    phase_started_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)

@@ -58,6 +58,9 @@ ERRORS_SHOWN = 20
 def job_rate_and_eta(job: Job) -> tuple[float | None, float | None]:
     """Items a second since the job started, and seconds left at that rate (None when unknown)."""
     elapsed = job.duration_seconds
+    if job.phase_started_at:  # done/total count this phase only
+        end = job.finished_at or timezone.now()
+        elapsed = (end - job.phase_started_at).total_seconds()
     processed = job.done + job.failed
     if not elapsed or not processed:
         return None, None

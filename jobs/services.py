@@ -228,6 +228,17 @@ def job_cancel(*, job_id: int, cancelled_by=None) -> bool:
     return bool(cancelled)
 
 
+class JobCancelled(Exception):
+    """Raised inside a job's work when a curator cancelled it, to stop it where it stands."""
+
+
+def job_start_phase(*, job_id: int, name: str, total: int) -> None:
+    """A new phase of a job in phases: done restarts at 0 of total, timed from now."""
+    Job.objects.filter(pk=job_id).update(
+        phase=name[:200], phase_started_at=timezone.now(), done=0, total=total
+    )
+
+
 def job_is_cancelled(*, job_id: int) -> bool:
     return Job.objects.filter(pk=job_id, status=Job.Status.CANCELLED).exists()
 

@@ -58,3 +58,34 @@ def test_a_get_only_asks_for_confirmation(curator):
     page = curator.get(url).content.decode()
     assert "Start training" in page and "no estimate of how long" in page
     assert not Job.objects.exists()
+
+
+def test_training_progress_times_each_phase_and_stops_when_cancelled(curator):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from jobs.models import Job
+    from jobs.selectors import job_rate_and_eta
+    from jobs.services import JobCancelled, job_cancel, job_create, job_start
+    from recommendations.rerank.tasks import JobProgress
+
+    job = job_create(kind=Job.Kind.TRAIN_RERANKER)
+    job_start(job_id=job.pk)
+    Job.objects.filter(pk=job.pk).update(started_at=timezone.now() - timedelta(minutes=20))
+    progress = JobProgress(job.pk)
+    progress.start(100, "fitting")
+    Job.objects.filter(pk=job.pk).update(phase_started_at=timezone.now() - timedelta(seconds=10))
+    progress.advance(20)
+
+    job.refresh_from_db()
+    rate, eta = job_rate_and_eta(job)
+    assert job.phase == "fitting" and (job.done, job.total) == (20, 100)
+    assert rate == pytest.approx(2.0, rel=0.05) and eta == pytest.approx(40, rel=0.05)
+    page = curator.get(reverse("admin:jobs_job_change", args=[job.pk])).content.decode()
+    assert 'data-field="phase">fitting<' in page
+
+    job_cancel(job_id=job.pk)
+    progress.CANCEL_CHECK_SECONDS = 0
+    with pytest.raises(JobCancelled):
+        progress.advance(1)
