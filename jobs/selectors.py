@@ -100,9 +100,18 @@ def job_panel(*, user, job: Job) -> dict:
         "log_more": max(0, len(log_lines) - LOG_TAIL_LINES),
         "errors": errors,
         "failure": error_display(failure.split("failed: ", 1)[1]) if failure else None,
-        "retryable": not job.is_active and bool(job.task_name),
+        "retryable": not job.is_active and job_rerunnable(job),
         "retry_failed": job_retry_failed_supported(job),
     }
+
+
+# An import's uploaded files are removed once it has run: it cannot be run again as it was.
+NOT_RERUNNABLE = frozenset({Job.Kind.IMPORT})
+
+
+def job_rerunnable(job: Job) -> bool:
+    """Can the whole job run again: it records its task, and its inputs outlive it."""
+    return bool(job.task_name) and job.kind not in NOT_RERUNNABLE
 
 
 def job_retry_failed_supported(job: Job) -> bool:

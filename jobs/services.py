@@ -17,6 +17,7 @@ from django.db.models import Case, F, Q, Value, When
 from django.utils import timezone
 
 from jobs.models import Job
+from jobs.selectors import job_rerunnable
 
 logger = logging.getLogger(__name__)
 
@@ -274,8 +275,8 @@ def job_retry(*, job_id: int, created_by=None, only_failed: bool = False) -> Job
         Job.objects.filter(pk=new.pk).update(origin=Job.Origin.RETRY, retry_of=job)
         new.refresh_from_db()
         return new
-    if not job.task_name:
-        raise JobNotRetryable(f"job #{job.pk} records no task to run again")
+    if not job_rerunnable(job):
+        raise JobNotRetryable(f"job #{job.pk} cannot be run again as it was")
     new = job_create(
         kind=job.kind,
         params=job.params,

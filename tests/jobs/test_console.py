@@ -109,3 +109,15 @@ def test_a_job_says_where_it_came_from(django_capture_on_commit_callbacks):
     with job_origin(Job.Origin.BEAT):
         assert job_create(kind=Job.Kind.SYNC).get_origin_display() == "the scheduler (beat)"
     assert job_create(kind=Job.Kind.SYNC).origin == Job.Origin.OTHER  # outside it again
+
+
+def test_an_import_cannot_be_run_again_its_files_are_gone(admin_client, admin_user):
+    job = job_create(kind=Job.Kind.IMPORT, created_by=admin_user)
+    job_enqueue(job=job, task_name="movies.import_files", queue="nowhere")
+    job_fail(job_id=job.pk, error="bad rows")
+
+    page = admin_client.get(reverse("admin:jobs_job_change", args=[job.pk])).content.decode()
+
+    assert "Run the whole job again" not in page
+    with pytest.raises(JobNotRetryable):
+        job_retry(job_id=job.pk)
