@@ -121,3 +121,13 @@ def test_an_import_cannot_be_run_again_its_files_are_gone(admin_client, admin_us
     assert "Run the whole job again" not in page
     with pytest.raises(JobNotRetryable):
         job_retry(job_id=job.pk)
+
+
+def test_a_failure_keeps_a_file_names_case(admin_client, admin_user):
+    job = job_create(kind=Job.Kind.IMPORT, created_by=admin_user)
+    job_start(job_id=job.pk)
+    job_fail(job_id=job.pk, error="bad.jsonl:2: the year 'soon' is not a number")
+
+    page = admin_client.get(reverse("admin:jobs_job_change", args=[job.pk])).content.decode()
+
+    assert "bad.jsonl:2: the year" in page and "Bad.jsonl" not in page
