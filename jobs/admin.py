@@ -4,32 +4,22 @@ from django.template.loader import render_to_string
 from jobs.models import Job
 from jobs.selectors import job_details_visible, jobs_running_and_failed
 
-DETAIL_FIELDS = ("errors", "log", "result")  # shown only where job_details_visible
-
 
 @admin.register(Job)
 class JobAdmin(admin.ModelAdmin):
     """Background work, read-only, with a live progress bar (see templates/admin/jobs/job/)."""
 
-    list_display = ["id", "kind", "status", "progress", "failed", "created_by", "created_at"]
-    list_filter = ["kind", "status"]
+    list_display = [
+        *("id", "kind", "status", "progress", "failed", "created_by", "origin", "created_at"),
+    ]
+    list_filter = ["kind", "status", "origin"]
     list_select_related = ["created_by"]
     date_hierarchy = "created_at"
-    fields = [
-        "kind",
-        "status",
-        "created_by",
-        ("total", "done", "failed"),
-        ("created_at", "started_at", "finished_at"),
-        "params",
-        "errors",
-        "log",
-        "result",
-    ]
-    readonly_fields = [
-        *("kind", "status", "created_by", "total", "done", "failed"),
-        *("created_at", "started_at", "finished_at", "params", "errors", "log", "result"),
-    ]
+    # Status, counts, times, who started it, errors, the log and the result are in the live
+    # panel (jobs/panel.html), so nothing on the page goes stale while the job runs; only the
+    # parameters, fixed when the job was created, are an ordinary field.
+    fields = ["params"]
+    readonly_fields = ["params"]
 
     @admin.display(description="progress")
     def progress(self, job: Job) -> str:
@@ -43,12 +33,13 @@ class JobAdmin(admin.ModelAdmin):
         job = self.get_object(request, object_id)
         visible = {job.pk} if job and job_details_visible(user=request.user, job=job) else set()
         context = {"errors_visible": visible, **(extra_context or {})}
-        return super().change_view(request, object_id, form_url, context)
+        if job is not None:
+            from jobs.selectors import job_panel
 
-    def get_fields(self, request, obj=None):
-        if obj is not None and not job_details_visible(user=request.user, job=obj):
-            return [f for f in self.fields if f not in DETAIL_FIELDS]
-        return self.fields
+            context.update(job_panel(user=request.user, job=job))
+            # The window title without the status, which would go stale while the job runs.
+            context["subtitle"] = f"{job.get_kind_display()} #{job.pk}"
+        return super().change_view(request, object_id, form_url, context)
 
     def has_add_permission(self, request) -> bool:
         return False

@@ -13,12 +13,23 @@ class Job(models.Model):
         TRAIN_RERANKER = "train_reranker", "Train reranker"
         TRAIN_RECOMMENDER = "train_recommender", "Train recommender"
         IMPORT = "import", "Import catalogue"
+        EVALUATE = "evaluate", "Evaluate search"
+        EVALUATE_RECS = "evaluate_recs", "Evaluate recommenders"
 
     class Status(models.TextChoices):
         QUEUED = "queued", "Queued"
         RUNNING = "running", "Running"
         SUCCEEDED = "succeeded", "Succeeded"
         FAILED = "failed", "Failed"
+        CANCELLED = "cancelled", "Cancelled"
+
+    class Origin(models.TextChoices):
+        ADMIN = "admin", "an admin action"
+        COMMAND = "command", "a management command"
+        BEAT = "beat", "the scheduler (beat)"
+        SAVE = "save", "a film edit"
+        RETRY = "retry", "a retry"
+        OTHER = "", "the system"
 
     kind = models.CharField(max_length=32, choices=Kind.choices, db_index=True)
     status = models.CharField(
@@ -26,6 +37,11 @@ class Job(models.Model):
     )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+    # Where the job was started from, beside who started it (the admin's "Created by").
+    origin = models.CharField(max_length=16, choices=Origin.choices, blank=True, default="")
+    retry_of = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="retries"
     )
     params = models.JSONField(default=dict, blank=True)
     total = models.PositiveIntegerField(default=0)
@@ -41,6 +57,10 @@ class Job(models.Model):
     task_queue = models.CharField(max_length=100, blank=True)
     dispatched_at = models.DateTimeField(null=True, blank=True)
     result = models.JSONField(default=dict, blank=True)
+    # Jobs in phases (a training: mining, fitting, evaluating) restart done/total per phase;
+    # rate and time left are then measured from the phase's start.
+    phase = models.CharField(max_length=200, blank=True)
+    phase_started_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
@@ -49,7 +69,8 @@ class Job(models.Model):
         ordering = ["-created_at"]
 
     def __str__(self) -> str:
-        return f"{self.get_kind_display()} #{self.pk} ({self.get_status_display()})"
+        # No status: the name shows in headings and breadcrumbs that do not refresh as it runs.
+        return f"{self.get_kind_display()} #{self.pk}"
 
     @property
     def is_active(self) -> bool:

@@ -8,8 +8,8 @@ from django.contrib.admin.options import IncorrectLookupParameters
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, JSONField
 from django.template.response import TemplateResponse
-from django.urls import path
-from django.utils.html import format_html_join
+from django.urls import path, reverse
+from django.utils.html import format_html, format_html_join
 
 from movies.forms import DecadeForm, MovieImportForm
 from movies.models import Credit, Genre, Keyword, Movie, Person
@@ -134,6 +134,21 @@ class MovieAdmin(admin.ModelAdmin):
             return "—"
         return format_html_join(
             " · ", '<a href="{}" target="_blank" rel="noopener noreferrer">{}</a>', links
+        )
+
+    def save_related(self, request, form, formsets, change) -> None:
+        super().save_related(request, form, formsets, change)
+        # The index listens for saved films (movies_changed): say so, and where to follow it.
+        jobs = reverse("admin:jobs_job_changelist") + "?kind__exact=sync"
+        self.message_user(
+            request,
+            format_html(
+                'Search picks the change up in a few seconds: "{}" is being re-indexed '
+                '(<a href="{}">follow the index sync jobs</a>).',
+                form.instance,
+                jobs,
+            ),
+            messages.INFO,
         )
 
     def get_search_results(self, request, queryset, search_term):

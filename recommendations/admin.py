@@ -1,9 +1,9 @@
 from django.contrib import admin, messages
-from django.http import HttpRequest, HttpResponseRedirect
-from django.urls import path, reverse
-from django.views.decorators.http import require_POST
+from django.http import HttpRequest
+from django.urls import path
 
-from recommendations.models import TrainedModel
+from recommendations.admin_console import dashboard_view, heavy_action_view
+from recommendations.models import Evaluation, TrainedModel
 from recommendations.recommenders.admin_actions import may_retrain, retrain_recommender
 
 
@@ -54,20 +54,47 @@ class TrainedModelAdmin(admin.ModelAdmin):
         self.message_user(request, f"{model} is now active.", messages.SUCCESS)
 
     def get_urls(self):
-        train = self.admin_site.admin_view(require_POST(self.train_reranker_view))
+        def heavy(request: HttpRequest, slug: str):
+            return heavy_action_view(self, request, slug)
+
+        def dashboard(request: HttpRequest):
+            return dashboard_view(self, request)
+
         return [
-            path("train-reranker/", train, name="recommendations_trainedmodel_train"),
+            path(
+                "dashboard/",
+                self.admin_site.admin_view(dashboard),
+                name="recommendations_dashboard",
+            ),
+            path(
+                "actions/<slug:slug>/",
+                self.admin_site.admin_view(heavy),
+                name="recommendations_heavy_action",
+            ),
             *super().get_urls(),
         ]
 
-    def train_reranker_view(self, request: HttpRequest) -> HttpResponseRedirect:
-        if not self.has_change_permission(request):
-            self.message_user(request, "You may not train models.", messages.ERROR)
-            return HttpResponseRedirect(reverse("admin:recommendations_trainedmodel_changelist"))
-        from recommendations.rerank.services import reranker_training_start  # imports TensorFlow
 
-        job = reranker_training_start(created_by=request.user)
-        self.message_user(
-            request, f"Training queued as job #{job.pk}; follow it under Jobs.", messages.SUCCESS
-        )
-        return HttpResponseRedirect(reverse("admin:jobs_job_change", args=[job.pk]))
+@admin.register(Evaluation)
+class EvaluationAdmin(admin.ModelAdmin):
+    """Saved `evaluate` / `evaluate_recs` runs, read-only; the dashboard draws them over time."""
+
+    list_display = ["created_at", "kind", "headline", "reranker", "queries", "job"]
+    list_filter = ["kind"]
+    readonly_fields = [f.name for f in Evaluation._meta.fields]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    @admin.display(description="nDCG@10")
+    def headline(self, obj: Evaluation) -> str:
+        if obj.kind == Evaluation.Kind.SEARCH:
+            stages = obj.figures
+            return " · ".join(
+                f"{s} {v['ndcg@10']:.3f}" for s, v in stages.items() if "ndcg@10" in v
+            )
+        full = obj.figures.get("results", {}).get("full history", {})
+        return " · ".join(f"{m} {v['ndcg@10']:.3f}" for m, v in full.items() if "ndcg@10" in v)

@@ -12,7 +12,9 @@ from jobs.services import job_create, job_enqueue
 from movies.models import Movie
 
 
-def _queue(request: HttpRequest, modeladmin, *, kind: str, task, task_kwargs: dict, what: str):
+def _queue(
+    request: HttpRequest, modeladmin, *, kind: str, task, task_kwargs: dict, what: str
+) -> Job:
     """Record the job and send its task; with the broker down the job waits, queued, and the
     periodic redispatch sends it once the broker is back."""
     job = job_create(kind=kind, created_by=request.user)
@@ -31,19 +33,20 @@ def _queue(request: HttpRequest, modeladmin, *, kind: str, task, task_kwargs: di
             ),
             messages.WARNING,
         )
-        return
+        return job
     modeladmin.message_user(
         request,
         format_html('{} queued: <a href="{}">follow job #{}</a>.', what, url, job.pk),
         messages.SUCCESS,
     )
+    return job
 
 
 @admin.action(description="Re-embed selected films", permissions=["change"])
 def reembed_selected(modeladmin, request: HttpRequest, queryset: QuerySet[Movie]) -> None:
     from recommendations.tasks import index_reembed_task
 
-    ids = list(queryset.values_list("pk", flat=True))
+    ids = sorted(queryset.values_list("pk", flat=True))  # not the list's display order
     _queue(
         request,
         modeladmin,
@@ -54,11 +57,12 @@ def reembed_selected(modeladmin, request: HttpRequest, queryset: QuerySet[Movie]
     )
 
 
-@admin.action(description="Rebuild the whole index (select any film)", permissions=["change"])
-def rebuild_index(modeladmin, request: HttpRequest, queryset: QuerySet[Movie]) -> None:
+def rebuild_index(modeladmin, request: HttpRequest) -> Job:
+    """Not a selection action: the film list's "Rebuild the search index" button leads to a
+    confirmation page (recommendations/admin_console.py) that calls this."""
     from recommendations.tasks import index_rebuild_task
 
-    _queue(
+    return _queue(
         request,
         modeladmin,
         kind=Job.Kind.REBUILD,
@@ -68,7 +72,7 @@ def rebuild_index(modeladmin, request: HttpRequest, queryset: QuerySet[Movie]) -
     )
 
 
-ACTIONS = [reembed_selected, rebuild_index]
+ACTIONS = [reembed_selected]
 
 
 def register() -> None:

@@ -31,3 +31,42 @@ class TrainedModel(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.version}{' (active)' if self.is_active else ''}"
+
+
+class Evaluation(models.Model):
+    """One run of `evaluate` (search: figures per pipeline stage) or `evaluate_recs`
+    (recommenders: figures per scenario and method), kept so the admin dashboard can show how
+    quality moved between model versions."""
+
+    class Kind(models.TextChoices):
+        SEARCH = "search", "Search (known-item queries)"
+        RECOMMENDER = "recommender", "Recommenders (MovieLens split)"
+
+    kind = models.CharField(max_length=16, choices=Kind.choices, db_index=True)
+    # What produced the figures: the reranker behind the reranked stage, the embedding model.
+    reranker = models.CharField(max_length=128, blank=True)
+    retriever = models.CharField(max_length=128, blank=True)
+    queries = models.PositiveIntegerField(default=0, help_text="queries or users evaluated")
+    figures = models.JSONField(default=dict)
+    source = models.CharField(max_length=255, blank=True, help_text="the evaluation data")
+    job = models.ForeignKey("jobs.Job", null=True, blank=True, on_delete=models.SET_NULL)
+    duration_s = models.FloatField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class SearchLatencyBatch(models.Model):
+    """Search response times, written by each web process at most once per
+    SEARCH_LATENCY_FLUSH_EVERY searches (recommendations/latency.py): the dashboard's
+    percentiles of the last hour, at the cost of one INSERT per batch on the search path."""
+
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    samples_ms = models.JSONField(default=list)
+
+    def __str__(self) -> str:
+        return f"{len(self.samples_ms)} searches before {self.created_at:%H:%M:%S}"

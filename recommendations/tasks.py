@@ -11,7 +11,8 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
 
-from jobs.services import job_claim
+from jobs.models import Job
+from jobs.services import job_claim, job_origin
 from recommendations.embedding import encode
 from recommendations.indexing import services
 from recommendations.indexing.services import Batch
@@ -29,7 +30,9 @@ def _backoff(retries: int) -> float:
 
 @shared_task(acks_late=True, autoretry_for=(Exception,), retry_backoff=True, max_retries=None)
 def index_sync_task(movie_ids: list[int] | None = None, created_by_id: int | None = None):
-    job = services.index_sync(movie_ids=movie_ids, created_by=_user(created_by_id))
+    # Sent by the film-changed receiver: a film was saved, imported or scraped in.
+    with job_origin(Job.Origin.SAVE):
+        job = services.index_sync(movie_ids=movie_ids, created_by=_user(created_by_id))
     return job.pk if job else None
 
 
@@ -59,7 +62,8 @@ def index_rebuild_task(self, job_id: int | None = None):
 
 @shared_task(acks_late=True, ignore_result=True)
 def index_sweep_task():
-    return services.index_sweep()
+    with job_origin(Job.Origin.BEAT):
+        return services.index_sweep()
 
 
 class BatchTask(Task):
@@ -90,3 +94,17 @@ def ping(token: str, sent_at: float, warm: bool = False) -> None:
     if warm:
         encode(["warm up"])
     cache.set(f"ping:{token}", waited, 300)
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def evaluate_search_task(job_id: int) -> None:
+    from recommendations.evaluation_records import evaluation_search_run
+
+    evaluation_search_run(job_id=job_id)
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def evaluate_recommenders_task(job_id: int) -> None:
+    from recommendations.evaluation_records import evaluation_recommenders_run
+
+    evaluation_recommenders_run(job_id=job_id)

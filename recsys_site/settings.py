@@ -388,3 +388,16 @@ if RERANKER_RUNTIME not in RERANKER_RUNTIMES:
         f"RERANKER_RUNTIME={RERANKER_RUNTIME!r}: use one of {', '.join(RERANKER_RUNTIMES)}"
     )
 RERANKER_THREADS = env.int("RERANKER_THREADS", default=0)  # ONNX Runtime threads; 0: per core
+
+# --- Admin dashboard (recommendations/dashboard.py) --------------------------------------------
+# Search response times are kept in memory per process and written as one row per this many
+# searches (or after this many seconds), for the dashboard's latency percentiles of the last hour.
+SEARCH_LATENCY_FLUSH_EVERY = env.int("SEARCH_LATENCY_FLUSH_EVERY", default=50)
+SEARCH_LATENCY_FLUSH_SECONDS = env.float("SEARCH_LATENCY_FLUSH_SECONDS", default=30.0)
+# The known-item queries (tomt-dev.jsonl format) the admin's "Evaluate search" runs. Empty: the
+# action says so and starts nothing.
+EVALUATION_QUERIES = env.str("EVALUATION_QUERIES", default="")
+# The MovieLens-format directory the admin's "Evaluate recommenders" runs evaluate_recs on.
+EVALUATION_MOVIELENS_DIR = env.str(
+    "EVALUATION_MOVIELENS_DIR", default=str(BASE_DIR.parent / "shared" / "data" / "movielens")
+)

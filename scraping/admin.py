@@ -6,11 +6,19 @@ from django.contrib.admin.utils import unquote
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
+from django.utils.html import format_html
 
+from jobs.errors import error_display, error_summary
+from scraping.errors import ScrapeError
 from scraping.extract import FIELDS
 from scraping.models import ScrapeResult
 from scraping.selectors import FIELD_LABELS, display_value, movie_current_values, scrape_diff
-from scraping.services import ScrapeApplyError, scrape_result_apply, scrape_result_reject
+from scraping.services import (
+    ScrapeApplyError,
+    scrape_job_create,
+    scrape_result_apply,
+    scrape_result_reject,
+)
 
 
 def review_rows(result: ScrapeResult) -> list[dict]:
@@ -40,14 +48,14 @@ class ScrapeResultAdmin(admin.ModelAdmin):
         "changed_fields",
         "missing",
         "fetcher",
-        "error",
+        "error_text",
         "job",
         "created_at",
     ]
     list_filter = ["status", "fetcher", "job"]
     search_fields = ["movie__title", "imdb_id"]
     list_select_related = ["movie", "job"]
-    actions = ["apply_all", "reject"]
+    actions = ["apply_all", "reject", "scrape_again"]
 
     def has_add_permission(self, request) -> bool:
         return False
@@ -60,8 +68,27 @@ class ScrapeResultAdmin(admin.ModelAdmin):
     def missing(self, result: ScrapeResult) -> str:
         return ", ".join(result.missing_fields) or "—"
 
+    @admin.display(description="error")
+    def error_text(self, result: ScrapeResult) -> str:
+        return error_summary(result.error) or "—"
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        # Listing failed results: nothing there can be applied, only scraped again.
+        if request.GET.get("status__exact") == ScrapeResult.Status.FAILED:
+            actions.pop("apply_all", None)
+            actions.pop("reject", None)
+        return actions
+
     @admin.action(description="Apply every differing field", permissions=["change"])
     def apply_all(self, request, queryset) -> None:
+        failed = queryset.filter(status=ScrapeResult.Status.FAILED).count()
+        if failed:
+            self.message_user(
+                request,
+                f"{failed} failed result(s) have nothing to apply: scrape them again instead.",
+                messages.WARNING,
+            )
         applied = 0
         for result in queryset.filter(status=ScrapeResult.Status.PENDING):
             try:
@@ -76,6 +103,28 @@ class ScrapeResultAdmin(admin.ModelAdmin):
         for result in queryset.filter(status=ScrapeResult.Status.PENDING):
             scrape_result_reject(result_id=result.pk, rejected_by=request.user)
         self.message_user(request, "Rejected.", messages.SUCCESS)
+
+    @admin.action(description="Scrape the selected films again", permissions=["change"])
+    def scrape_again(self, request, queryset) -> None:
+        self._scrape_again(request, list(queryset.values_list("movie_id", flat=True)))
+
+    def _scrape_again(self, request, movie_ids: list[int]):
+        try:
+            job = scrape_job_create(movie_ids=movie_ids, created_by=request.user)
+        except ScrapeError as error:
+            self.message_user(request, f"Nothing to scrape: {error.message}.", messages.ERROR)
+            return None
+        self.message_user(
+            request,
+            format_html(
+                'Scraping {} film(s) again: <a href="{}">follow job #{}</a>.',
+                job.total,
+                reverse("admin:jobs_job_change", args=[job.pk]),
+                job.pk,
+            ),
+            messages.SUCCESS,
+        )
+        return job
 
     def change_view(
         self, request: HttpRequest, object_id: str, form_url: str = "", extra_context=None
@@ -95,12 +144,22 @@ class ScrapeResultAdmin(admin.ModelAdmin):
             "result": result,
             "rows": review_rows(result) if result.fields else [],
             "pending": result.status == ScrapeResult.Status.PENDING,
+            "failed": result.status == ScrapeResult.Status.FAILED,
+            "error": error_display(result.error) if result.error else None,
             "movie_url": reverse("admin:movies_movie_change", args=[result.movie_id]),
         }
         return TemplateResponse(request, "admin/scraping/scraperesult/review.html", context)
 
     def _review_post(self, request: HttpRequest, result: ScrapeResult) -> HttpResponse:
         here = reverse("admin:scraping_scraperesult_change", args=[result.pk])
+        if "_retry" in request.POST:
+            job = self._scrape_again(request, [result.movie_id])
+            return HttpResponseRedirect(
+                reverse("admin:jobs_job_change", args=[job.pk]) if job else here
+            )
+        if result.status == ScrapeResult.Status.FAILED:
+            self.message_user(request, "A failed scrape has nothing to apply.", messages.ERROR)
+            return HttpResponseRedirect(here)
         if "_reject" in request.POST:
             scrape_result_reject(result_id=result.pk, rejected_by=request.user)
             self.message_user(request, f"Rejected the IMDb values for {result.movie}.")

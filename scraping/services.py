@@ -17,6 +17,7 @@ from jobs.services import (
     job_enqueue,
     job_fail,
     job_finish,
+    job_is_cancelled,
     job_log,
     job_record_errors,
     job_start,
@@ -54,6 +55,14 @@ def scrape_job_create(*, movie_ids: list[int], created_by=None) -> Job:
         job=job, task_name="scraping.tasks.scrape_movies", queue=settings.RECSYS_SCRAPE_QUEUE
     )
     return job
+
+
+def scrape_job_retry_failed(job: Job, created_by=None) -> Job:
+    """A new scrape of only the films that failed in this job (registered with jobs.services)."""
+    failed = ScrapeResult.objects.filter(job=job, status=ScrapeResult.Status.FAILED)
+    return scrape_job_create(
+        movie_ids=list(failed.values_list("movie_id", flat=True)), created_by=created_by
+    )
 
 
 def _result_failed(*, job: Job | None, movie: Movie, url: str, error: ScrapeError) -> ScrapeResult:
@@ -102,12 +111,16 @@ def scrape_job_run(*, job_id: int) -> None:
     """The scrape task's body. Idempotent: a rerun (a retried task) skips the films this job
     already has a result for."""
     job = Job.objects.get(pk=job_id)
+    if job.status == Job.Status.CANCELLED:
+        return
     movie_ids = job.params.get("movie_ids", [])
     job_start(job_id=job_id, total=len(movie_ids))
     done_ids = set(ScrapeResult.objects.filter(job=job).values_list("movie_id", flat=True))
     movies = Movie.objects.filter(pk__in=movie_ids).exclude(pk__in=done_ids).order_by("pk")
     failed = 0
     for movie in movies:
+        if job_is_cancelled(job_id=job_id):  # a curator cancelled it: stop between films
+            return
         result = scrape_movie(movie=movie, job=job)
         if result.status == ScrapeResult.Status.FAILED:
             failed += 1

@@ -47,7 +47,7 @@ def test_the_job_list_in_admin_embeds_the_running_jobs_panel(admin_client, runni
     assert reverse("jobs:running") in html and "Running jobs" in html
     assert f"job-{running_job.pk}-progress" in html
     page = admin_client.get(reverse("admin:jobs_job_change", args=[running_job.pk]))
-    assert reverse("jobs:progress", args=[running_job.pk]) in page.content.decode()
+    assert reverse("jobs:panel", args=[running_job.pk]) in page.content.decode()
 
 
 def test_a_batch_is_counted_once_however_often_it_is_committed(running_job):

@@ -214,6 +214,9 @@ def test_staff_edit_a_film_and_add_a_credit(curator_client, heat):
         ("Al Pacino", "Vincent Hanna"),
         ("Robert De Niro", "Neil McCauley"),
     ]
+    listing = curator_client.get(response["Location"]).content.decode()
+    assert "is being re-indexed" in listing  # the save says search follows, and where to watch
+    assert reverse("admin:jobs_job_changelist") + "?kind__exact=sync" in listing
 
 
 def test_person_autocomplete_serves_the_credit_inline(curator_client, heat):

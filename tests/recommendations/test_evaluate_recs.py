@@ -4,6 +4,7 @@ on ../shared/data/movielens; figures in docs/benchmarks.md)."""
 import json
 from io import StringIO
 
+import pytest
 from django.core.management import call_command
 
 MOVIES = [
@@ -30,6 +31,7 @@ def _write(directory):
     (directory / "ratings.csv").write_text("userId,movieId,rating,timestamp\n" + "".join(rows))
 
 
+@pytest.mark.django_db
 def test_every_method_is_scored_in_one_run(tmp_path, settings):
     settings.DATA_DIR = tmp_path
     _write(tmp_path)
@@ -54,6 +56,10 @@ def test_every_method_is_scored_in_one_run(tmp_path, settings):
     assert report["rows"]["bands"][0][0] == 1  # the rows' weights by history band, reported
     # the cold-start cases are also scored as before 2026-12-05 (watched films kept as candidates)
     assert set(report["results_seen_films_kept"]) == {"first 1 film", "first 3 films"}
+    from recommendations.models import Evaluation
+
+    saved = Evaluation.objects.get()  # kept for the admin dashboard
+    assert (saved.kind, saved.queries, saved.figures) == ("recommender", 5, report)
 
 
 def test_a_new_viewers_candidates_are_the_films_they_have_not_watched():
@@ -79,3 +85,31 @@ def test_a_new_viewers_candidates_are_the_films_they_have_not_watched():
     assert unwatched["ndcg@10"] == 1.0  # each viewer's one unwatched film is their target
     # the old protocol: film 2 (watched, not held out) takes the first place and counts as a miss
     assert seen_kept["ndcg@10"] == round((1 / np.log2(3) + 1 / np.log2(4)) / 2, 4)
+
+
+@pytest.mark.django_db
+def test_the_admin_runs_it_as_a_job_that_saves_its_figures(
+    tmp_path, settings, admin_client, django_capture_on_commit_callbacks
+):
+    from django.urls import reverse
+
+    from jobs.models import Job
+    from recommendations.evaluation_records import evaluation_recommenders_run
+    from recommendations.models import Evaluation
+
+    settings.DATA_DIR = tmp_path
+    settings.EVALUATION_MOVIELENS_DIR = str(tmp_path / "absent")
+    url = reverse("admin:recommendations_heavy_action", args=["evaluate-recommenders"])
+    assert "no MovieLens ratings" in admin_client.post(url, follow=True).content.decode()
+    _write(tmp_path)
+    settings.EVALUATION_MOVIELENS_DIR = str(tmp_path)
+    with django_capture_on_commit_callbacks(execute=False):
+        admin_client.post(url)
+    job = Job.objects.get(kind=Job.Kind.EVALUATE_RECS)
+
+    record = evaluation_recommenders_run(job_id=job.pk)  # the task's body, run here
+
+    job.refresh_from_db()
+    assert job.status == Job.Status.SUCCEEDED and job.done == job.total > 0
+    assert Evaluation.objects.get() == record and record.job_id == job.pk
+    assert record.figures["users"] == 5 and "full history" in record.figures["results"]

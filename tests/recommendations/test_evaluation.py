@@ -67,3 +67,46 @@ def test_evaluate_names_a_bad_line(tmp_path):
         call_command("evaluate", str(path))
     with pytest.raises(CommandError, match="no such file"):
         call_command("evaluate", str(tmp_path / "missing.jsonl"))
+
+
+def test_each_evaluate_run_is_saved_for_the_dashboard_unless_told_not_to(films, tmp_path, capsys):
+    from recommendations.models import Evaluation
+
+    path = write_queries(tmp_path / "q.jsonl", films)
+    call_command("evaluate", str(path), "--json")
+    report = json.loads(capsys.readouterr().out)
+    saved = Evaluation.objects.get()
+    assert (saved.kind, saved.queries, saved.figures) == ("search", 3, report)
+    assert saved.source == str(path) and saved.retriever and saved.reranker
+
+    call_command("evaluate", str(path), "--no-save")
+    assert Evaluation.objects.count() == 1
+
+
+def test_the_admin_evaluation_runs_as_a_job_and_saves_its_figures(
+    films, tmp_path, settings, admin_client, django_capture_on_commit_callbacks
+):
+    from django.urls import reverse
+
+    from jobs.models import Job
+    from recommendations.evaluation_records import evaluation_search_run
+    from recommendations.models import Evaluation
+
+    url = reverse("admin:recommendations_heavy_action", args=["evaluate-search"])
+    settings.EVALUATION_QUERIES = ""
+    assert "EVALUATION_QUERIES" in admin_client.post(url, follow=True).content.decode()
+    settings.EVALUATION_QUERIES = str(write_queries(tmp_path / "q.jsonl", films))
+    assert "Run the evaluation" in admin_client.get(url).content.decode()
+    with django_capture_on_commit_callbacks(execute=False):
+        admin_client.post(url)
+    job = Job.objects.get(kind=Job.Kind.EVALUATE)
+
+    record = evaluation_search_run(job_id=job.pk)  # the task's body, run here
+
+    job.refresh_from_db()
+    assert job.status == Job.Status.SUCCEEDED and (job.done, job.total) == (
+        3,
+        3,
+    )  # one answer not in the catalogue
+    assert record.job_id == job.pk and Evaluation.objects.get() == record
+    assert job.result["evaluation"] == record.pk and record.queries == 3

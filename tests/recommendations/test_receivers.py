@@ -135,6 +135,11 @@ def test_admin_actions_queue_a_visible_job(queue, movie_admin, admin_client, adm
         )
     ]
 
-    admin_client.post(url, {"action": "rebuild_index", "_selected_action": [films[0].pk]})
+    assert "rebuild_index" not in admin_client.get(url).content.decode()  # no selection needed
+    rebuild_url = reverse("admin:recommendations_heavy_action", args=["rebuild-index"])
+    assert rebuild_url in admin_client.get(url).content.decode()  # the film list links it
+    assert not Job.objects.filter(kind=Job.Kind.REBUILD).exists()  # GET: only the confirmation
+    assert "Rebuild the index" in admin_client.get(rebuild_url).content.decode()
+    admin_client.post(rebuild_url)
     rebuild = Job.objects.get(kind=Job.Kind.REBUILD)
     assert queue()[-1] == ("recommendations.tasks.index_rebuild_task", {"job_id": rebuild.pk})

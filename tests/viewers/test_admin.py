@@ -26,7 +26,7 @@ def test_the_trained_model_action_queues_a_training_job_after_commit(
 def test_the_ratings_list_shows_the_retrain_button(admin_client):
     html = admin_client.get(reverse("admin:viewers_rating_changelist")).content.decode()
     assert "Retrain recommender" in html
-    assert reverse("admin:viewers_rating_retrain") in html
+    assert reverse("admin:recommendations_heavy_action", args=["retrain-recommender"]) in html
 
 
 def staff_who_may_only_view(client, *models: str):

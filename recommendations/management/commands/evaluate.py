@@ -1,10 +1,12 @@
 import json
+import time
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from tqdm import tqdm
 
 from recommendations.evaluation import METRICS, evaluate, load_queries
+from recommendations.evaluation_records import evaluation_save_search
 
 
 class Command(BaseCommand):
@@ -17,15 +19,25 @@ class Command(BaseCommand):
         parser.add_argument("queries", type=Path)
         parser.add_argument("--json", action="store_true", help="print one JSON object")
         parser.add_argument("--limit", type=int, default=None, help="first N queries only")
+        parser.add_argument(
+            "--no-save", action="store_true", help="do not store the run for the dashboard"
+        )
 
-    def handle(self, *args, queries: Path, json: bool, limit: int | None, **options) -> None:
+    def handle(
+        self, *args, queries: Path, json: bool, limit: int | None, no_save: bool, **options
+    ) -> None:
         if not queries.is_file():
             raise CommandError(f"{queries}: no such file")
         try:
             items = load_queries(queries)[:limit]
         except ValueError as error:
             raise CommandError(str(error)) from error
+        started = time.monotonic()
         report = evaluate(items, progress=lambda it: tqdm(it, desc="queries", disable=json or None))
+        if not no_save:  # kept for the admin dashboard's quality over time
+            evaluation_save_search(
+                report=report, source=str(queries), duration_s=time.monotonic() - started
+            )
         if json:
             self.stdout.write(_json_dumps(report.as_dict()))
             return

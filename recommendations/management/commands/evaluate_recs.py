@@ -1,14 +1,18 @@
 """python manage.py evaluate_recs [--json] [--path ../shared/data/movielens]"""
 
 import json
+import time
 from pathlib import Path
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
-from recommendations.embedding import encode
-from recommendations.recommenders import evaluation
+from recommendations.evaluation_records import (
+    evaluation_recommenders_compute,
+    evaluation_recommenders_steps,
+    evaluation_save_recommenders,
+)
 
 DEFAULT_PATH = Path(settings.BASE_DIR).parent / "shared" / "data" / "movielens"
 
@@ -23,16 +27,21 @@ class Command(BaseCommand):
     def add_arguments(self, parser) -> None:
         parser.add_argument("--path", type=Path, default=DEFAULT_PATH)
         parser.add_argument("--json", action="store_true", help="print the figures as JSON")
+        parser.add_argument(
+            "--no-save", action="store_true", help="do not store the run for the dashboard"
+        )
 
-    def handle(self, *args, path: Path, json: bool, **options) -> None:
+    def handle(self, *args, path: Path, json: bool, no_save: bool = False, **options) -> None:
         if not (path / "ratings.csv").is_file():
             raise CommandError(f"{path / 'ratings.csv'} not found (pass --path)")
-        split = evaluation.time_split(evaluation.ratings_read(path / "ratings.csv"))
-        vectors = evaluation.movielens_vectors(path, encode)
-        total = len(evaluation.COLD_START_HISTORIES) + 1
-        steps = 2 + 6 * total + len(evaluation.COLD_START_HISTORIES)
+        started = time.monotonic()
+        steps = evaluation_recommenders_steps()
         with tqdm(total=steps, desc="evaluate", disable=json) as bar:
-            report = evaluation.evaluate(split, vectors, progress=lambda _: bar.update())
+            report, _ = evaluation_recommenders_compute(path=path, step=bar.update)
+        if not no_save:  # kept for the admin dashboard's quality over time
+            evaluation_save_recommenders(
+                report=report, source=str(path), duration_s=time.monotonic() - started
+            )
         if json:
             self.stdout.write(_dumps(report))
             return

@@ -3,6 +3,8 @@
 from django.core.management.base import BaseCommand
 from tqdm import tqdm
 
+from jobs.models import Job
+from jobs.services import job_origin
 from recommendations.indexing import services
 
 
@@ -22,7 +24,11 @@ class Command(BaseCommand):
             "behind the ORM's back)",
         )
 
-    def handle(self, *args, rebuild: bool, verify: bool, **options) -> None:
+    def handle(self, *args, **kwargs) -> None:
+        with job_origin(Job.Origin.COMMAND):  # the job page says it came from a command
+            self._handle(*args, **kwargs)
+
+    def _handle(self, *args, rebuild: bool, verify: bool, **options) -> None:
         batches: list[services.Batch] = []
         if rebuild:
             job = services.index_rebuild(dispatch=batches.append)

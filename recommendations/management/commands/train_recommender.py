@@ -4,7 +4,8 @@ Celery task as the admin action does."""
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
-from jobs.services import JobAlreadyActive
+from jobs.models import Job
+from jobs.services import JobAlreadyActive, job_origin
 from recommendations.recommenders.services import recommender_train_enqueue
 from recommendations.recommenders.training import STEPS, recommender_train
 
@@ -15,7 +16,11 @@ class Command(BaseCommand):
     def add_arguments(self, parser) -> None:
         parser.add_argument("--queue", action="store_true", help="queue it for the worker")
 
-    def handle(self, *args, queue: bool, **options) -> None:
+    def handle(self, *args, **kwargs) -> None:
+        with job_origin(Job.Origin.COMMAND):  # the job page says it came from a command
+            self._handle(*args, **kwargs)
+
+    def _handle(self, *args, queue: bool, **options) -> None:
         if queue:
             try:
                 job = recommender_train_enqueue()

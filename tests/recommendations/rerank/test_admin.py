@@ -39,7 +39,7 @@ def test_the_changelist_shows_versions_figures_and_the_train_button(curator):
     assert "v1" in page
     assert "0.200 → 0.260 (n=372)" in page
     assert "abc123def456" in page
-    assert reverse("admin:recommendations_trainedmodel_train") in page
+    assert reverse("admin:recommendations_heavy_action", args=["train-reranker"]) in page
     assert "Train reranker" in page
 
 
@@ -51,6 +51,41 @@ def test_activate_action_makes_exactly_one_version_active(curator):
         assert list(TrainedModel.objects.filter(is_active=True)) == [model]
 
 
-def test_training_cannot_be_started_with_a_get(curator):
-    response = curator.get(reverse("admin:recommendations_trainedmodel_train"))
-    assert response.status_code == 405
+def test_a_get_only_asks_for_confirmation(curator):
+    from jobs.models import Job
+
+    url = reverse("admin:recommendations_heavy_action", args=["train-reranker"])
+    page = curator.get(url).content.decode()
+    assert "Start training" in page and "no estimate of how long" in page
+    assert not Job.objects.exists()
+
+
+def test_training_progress_times_each_phase_and_stops_when_cancelled(curator):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from jobs.models import Job
+    from jobs.selectors import job_rate_and_eta
+    from jobs.services import JobCancelled, job_cancel, job_create, job_start
+    from recommendations.rerank.tasks import JobProgress
+
+    job = job_create(kind=Job.Kind.TRAIN_RERANKER)
+    job_start(job_id=job.pk)
+    Job.objects.filter(pk=job.pk).update(started_at=timezone.now() - timedelta(minutes=20))
+    progress = JobProgress(job.pk)
+    progress.start(100, "fitting")
+    Job.objects.filter(pk=job.pk).update(phase_started_at=timezone.now() - timedelta(seconds=10))
+    progress.advance(20)
+
+    job.refresh_from_db()
+    rate, eta = job_rate_and_eta(job)
+    assert job.phase == "fitting" and (job.done, job.total) == (20, 100)
+    assert rate == pytest.approx(2.0, rel=0.05) and eta == pytest.approx(40, rel=0.05)
+    page = curator.get(reverse("admin:jobs_job_change", args=[job.pk])).content.decode()
+    assert 'data-field="phase">fitting<' in page
+
+    job_cancel(job_id=job.pk)
+    progress.CANCEL_CHECK_SECONDS = 0
+    with pytest.raises(JobCancelled):
+        progress.advance(1)

@@ -73,7 +73,7 @@ def test_train_reranker_from_admin_runs_on_a_worker_and_registers_a_version(
     make_catalogue()
     admin_user = User.objects.create_superuser("curator", "c@example.com", "pw")
     client.force_login(admin_user)
-    response = client.post(reverse("admin:recommendations_trainedmodel_train"))
+    response = client.post(reverse("admin:recommendations_heavy_action", args=["train-reranker"]))
     assert response.status_code == 302
     job = Job.objects.get(kind=Job.Kind.TRAIN_RERANKER)
 
