@@ -3,7 +3,16 @@ Registered through recsys_site/celery.py (autodiscover of recommendations.recomm
 
 from celery import shared_task
 
-from jobs.services import job_advance, job_claim, job_fail, job_finish, job_log, job_start
+from jobs.services import (
+    JobCancelled,
+    job_advance,
+    job_claim,
+    job_fail,
+    job_finish,
+    job_is_cancelled,
+    job_log,
+    job_start,
+)
 from recommendations.recommenders.training import STEPS, recommender_train
 
 
@@ -16,9 +25,14 @@ def train_recommender(self, job_id: int) -> None:
     def progress(step: str) -> None:
         job_advance(job_id=job_id, done=1)
         job_log(job_id=job_id, line=f"{step} done")
+        if job_is_cancelled(job_id=job_id):  # stop before the next step: nothing saved yet
+            raise JobCancelled(job_id)
 
     try:
         trained = recommender_train(progress=progress)
+    except JobCancelled:
+        job_log(job_id=job_id, line="stopped: cancelled before a version was saved")
+        return
     except Exception as error:
         if self.request.retries < self.max_retries:
             job_log(job_id=job_id, line=f"retrying after: {error}")

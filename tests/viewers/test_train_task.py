@@ -51,3 +51,29 @@ def test_the_admin_button_trains_a_new_active_recommender(admin_client, celery_w
     active = TrainedModel.objects.get(kind=TrainedModel.Kind.RECOMMENDER, is_active=True)
     assert job.result["version"] == active.version
     assert active.metrics["interactions"] == ratings
+
+
+@pytest.mark.django_db(transaction=False)
+def test_a_training_cancelled_midway_stops_before_saving_a_version(
+    ratings, models_dir, monkeypatch, django_capture_on_commit_callbacks
+):
+    """A curator cancels while the worker trains: the next step boundary stops it, and no new
+    version is saved or activated (the cancel is not undone by a late finish)."""
+    from jobs import services as jobs_services
+    from recommendations.recommenders import tasks
+    from recommendations.recommenders.services import recommender_train_enqueue
+
+    with django_capture_on_commit_callbacks(execute=False):
+        job = recommender_train_enqueue()
+
+    def advance_then_cancel(**kwargs) -> None:  # the curator's click, after the first step
+        jobs_services.job_advance(**kwargs)
+        jobs_services.job_cancel(job_id=job.pk)
+
+    monkeypatch.setattr(tasks, "job_advance", advance_then_cancel)
+    tasks.train_recommender.apply(args=[job.pk])
+
+    job.refresh_from_db()
+    assert job.status == Job.Status.CANCELLED
+    assert "stopped: cancelled before a version was saved" in job.log
+    assert not TrainedModel.objects.filter(kind=TrainedModel.Kind.RECOMMENDER).exists()
