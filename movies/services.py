@@ -89,6 +89,19 @@ class ImportSummary:
             f"in {self.seconds:.1f} s ({self.cpu_seconds:.1f} s CPU)"
         )
 
+    def sentence(self) -> str:
+        """The summary in words, for a curator's job page (`line` is the command's)."""
+        films = "film" if self.rows == 1 else "films"
+        text = (
+            f"Read {self.rows:,} {films} from the {self.format} file: {self.created:,} new, "
+            f"{self.updated:,} changed, {self.unchanged:,} already up to date"
+        )
+        if self.merged:
+            text += f", {self.merged:,} merged into a film listed earlier"
+        if self.skipped:
+            text += f"; {self.skipped:,} invalid rows left out"
+        return text + "."
+
     def as_dict(self) -> dict[str, Any]:
         keys = ("format", "rows", "created", "updated", "unchanged", "merged", "skipped")
         return {key: getattr(self, key) for key in keys} | {
@@ -217,6 +230,7 @@ def movies_import_run(*, job_id: int, stored: Sequence[str]) -> ImportSummary | 
     job_record_errors(job_id=job_id, errors=_job_errors(summary.errors))
     for warning in summary.warnings[:100]:
         job_log(job_id=job_id, line=f"warning: {warning}")
+    job_log(job_id=job_id, line=summary.sentence())
     job_log(job_id=job_id, line=summary.line())
     result = summary.as_dict()
     result.pop("errors")

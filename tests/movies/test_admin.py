@@ -269,6 +269,7 @@ def test_import_page_queues_an_upload_as_a_job_that_imports_it(curator_client, t
     assert job.params == {"format": "jsonl", "files": ["catalogue.jsonl"], "skip_invalid": False}
     assert job.result["created"] == 2
     assert "jsonl: 2 rows -> created 2, updated 0" in job.log
+    assert "Read 2 films from the jsonl file: 2 new, 0 changed, 0 already up to date." in job.log
     assert not import_folder(job.pk).exists()  # the upload is removed after
 
 
