@@ -46,36 +46,31 @@ def _retrain_recommender(modeladmin, request):
     return retrain_from_admin(modeladmin, request)
 
 
-def _evaluate_search(modeladmin, request):
+def _queue_evaluation(modeladmin, request, enqueue):
+    """Queue an evaluation job (`enqueue` is one of evaluation_records' two), with a message
+    either way; returns the Job or None."""
     from jobs.services import JobAlreadyActive
-    from recommendations.evaluation_records import (
-        EvaluationUnavailable,
-        evaluation_search_enqueue,
-    )
+    from recommendations.evaluation_records import EvaluationUnavailable
 
     try:
-        job = evaluation_search_enqueue(created_by=request.user)
+        job = enqueue(created_by=request.user)
     except (EvaluationUnavailable, JobAlreadyActive) as error:
         modeladmin.message_user(request, f"Not started: {error}.", messages.ERROR)
         return None
     modeladmin.message_user(request, f"Evaluation queued as job #{job.pk}.", messages.SUCCESS)
     return job
+
+
+def _evaluate_search(modeladmin, request):
+    from recommendations.evaluation_records import evaluation_search_enqueue
+
+    return _queue_evaluation(modeladmin, request, evaluation_search_enqueue)
 
 
 def _evaluate_recommenders(modeladmin, request):
-    from jobs.services import JobAlreadyActive
-    from recommendations.evaluation_records import (
-        EvaluationUnavailable,
-        evaluation_recommenders_enqueue,
-    )
+    from recommendations.evaluation_records import evaluation_recommenders_enqueue
 
-    try:
-        job = evaluation_recommenders_enqueue(created_by=request.user)
-    except (EvaluationUnavailable, JobAlreadyActive) as error:
-        modeladmin.message_user(request, f"Not started: {error}.", messages.ERROR)
-        return None
-    modeladmin.message_user(request, f"Evaluation queued as job #{job.pk}.", messages.SUCCESS)
-    return job
+    return _queue_evaluation(modeladmin, request, evaluation_recommenders_enqueue)
 
 
 ACTIONS: dict[str, HeavyAction] = {
