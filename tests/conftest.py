@@ -27,6 +27,15 @@ def isolated_test_state(settings):
     settings.RATELIMIT_ENABLED = False
 
 
+@pytest.fixture
+def one_fixed_minute(monkeypatch):
+    """Every request budget counts in one fixed minute: requests that straddle a minute
+    boundary would start a new window, and a test counting to its limit would pass it."""
+    from recsys_site import ratelimit
+
+    monkeypatch.setattr(ratelimit, "current_window", lambda: 30_000_000)
+
+
 @pytest.fixture(scope="session")
 def shared_data() -> Path:
     """../shared/data, or a skip where it is absent (a user's fresh clone)."""

@@ -15,7 +15,7 @@ LONG_QUERY = " ".join(f"word{i % 97}" for i in range(3_000))[:19_990]  # the lon
 
 
 @pytest.fixture
-def limits(settings, monkeypatch):
+def limits(settings, one_fixed_minute):
     """The limits on, in one fixed minute (requests that straddle a minute boundary would
     start a new window), every budget generous unless a test lowers it."""
     settings.RATELIMIT_ENABLED = True
@@ -24,7 +24,6 @@ def limits(settings, monkeypatch):
     settings.RATELIMIT_PAGES_PER_MINUTE = 1000
     settings.RATELIMIT_LOGIN_PER_MINUTE = 1000
     settings.RECSYS_TRUSTED_PROXIES = []
-    monkeypatch.setattr(ratelimit, "current_window", lambda: 30_000_000)
     return settings
 
 

@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pytest
 
-from recsys_site import ratelimit
 from tests.brokers import DEAD_BROKER_URL, celery_broker
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -164,11 +163,11 @@ def test_pages_carry_a_content_security_policy_without_inline_script(client):
 
 
 @pytest.mark.django_db
-def test_search_requests_over_the_limit_get_429_with_retry_after(client, settings, monkeypatch):
+def test_search_requests_over_the_limit_get_429_with_retry_after(
+    client, settings, one_fixed_minute
+):
     settings.RATELIMIT_ENABLED = True
     settings.RATELIMIT_PER_MINUTE = 3
-    # One fixed minute: requests that straddle a minute boundary start a new window.
-    monkeypatch.setattr(ratelimit, "current_window", lambda: 30_000_000)
     statuses = [
         client.get("/", {"q": "heist"}, REMOTE_ADDR="10.9.8.7").status_code for _ in range(5)
     ]

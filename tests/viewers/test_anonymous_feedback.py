@@ -75,7 +75,7 @@ def test_an_anonymous_viewer_counts_for_everyone_once_it_came_back_with_enough_f
     assert counts[films[0].pk] == counts[films[1].pk] == 1  # the returning viewer's likes only
 
 
-def test_fresh_anonymous_viewers_are_throttled_per_address(settings):
+def test_fresh_anonymous_viewers_are_throttled_per_address(settings, one_fixed_minute):
     settings.NEW_ANONYMOUS_VIEWERS_PER_MINUTE_PER_ADDRESS = 3
     movie = MovieFactory()
     url = reverse("viewers:reaction", args=[movie.pk])
@@ -89,7 +89,9 @@ def test_fresh_anonymous_viewers_are_throttled_per_address(settings):
     assert 1 <= int(refused["Retry-After"]) <= 61  # seconds to the end of the minute
 
 
-def test_one_anonymous_viewer_is_throttled_and_an_account_is_not(settings, django_user_model):
+def test_one_anonymous_viewer_is_throttled_and_an_account_is_not(
+    settings, django_user_model, one_fixed_minute
+):
     settings.FEEDBACK_PER_MINUTE_PER_VIEWER = 4
     movie = MovieFactory()
     url = reverse("viewers:my_list", args=[movie.pk])

@@ -172,7 +172,7 @@ def test_slot_is_empty_without_a_query(heist_movie):
 
 
 def test_one_client_causes_a_bounded_number_of_llm_calls_with_distinct_queries(
-    client, heist_movie, llm_via_fake_openai, settings
+    client, heist_movie, llm_via_fake_openai, settings, one_fixed_minute
 ):
     settings.RECSYS_LLM_CALLS_PER_MINUTE_PER_CLIENT = 3
     llm_via_fake_openai.behaviour.reply = "It is a crime film set partly in Mexico."
