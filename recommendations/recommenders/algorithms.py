@@ -2,13 +2,14 @@
 unit film vectors V (items x d). Each scorer takes a viewer's history as item indices and returns
 one score per item, higher is better."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import scipy.sparse as sp
 
 EASE_LAMBDA = 300.0
 KNN_NEIGHBOURS = 100
+COOCCURRENCE_NEIGHBOURS = 200
 # Defaults of HybridParams; the tuned values are HYBRID below.
 CONTENT_HALF_LIFE = 3.0
 CONTENT_FLOOR = 0.1
@@ -39,6 +40,37 @@ def item_knn_fit(X: sp.csr_matrix, *, neighbours: int = KNN_NEIGHBOURS) -> sp.cs
         cut = np.argpartition(-sim, neighbours, axis=1)[:, neighbours:]
         np.put_along_axis(sim, cut, 0.0, axis=1)
     return sp.csr_matrix(sim)
+
+
+def cooccurrence_fit(
+    X: sp.csr_matrix, *, neighbours: int = COOCCURRENCE_NEIGHBOURS
+) -> sp.csr_matrix:
+    """co(i, j) / count(i), "of the viewers who watched i, the share who also watched j", each
+    item keeping its `neighbours` largest (sparse float32: small enough to ship with a trained
+    model, unlike a dense items x items table)."""
+    counts = popularity_fit(X)
+    gram = (X.T @ X).tocsr().astype(np.float32)
+    gram.setdiag(0.0)
+    gram.eliminate_zeros()
+    table = (sp.diags(1.0 / np.maximum(counts, 1.0)).astype(np.float32) @ gram).tocsr()
+    rows, cols, data = [], [], []
+    for item in range(table.shape[0]):
+        start, end = table.indptr[item], table.indptr[item + 1]
+        values, columns = table.data[start:end], table.indices[start:end]
+        if len(values) > neighbours:
+            keep = np.argpartition(-values, neighbours - 1)[:neighbours]
+            values, columns = values[keep], columns[keep]
+        rows.append(np.full(len(values), item, dtype=np.int64))
+        cols.append(columns)
+        data.append(values)
+    shape = table.shape
+    if not rows:
+        return sp.csr_matrix(shape, dtype=np.float32)
+    return sp.csr_matrix(
+        (np.concatenate(data), (np.concatenate(rows), np.concatenate(cols))),
+        shape=shape,
+        dtype=np.float32,
+    )
 
 
 def collaborative_scores(weights, history: np.ndarray) -> np.ndarray:
@@ -112,6 +144,15 @@ class RowBlend:
     different blends: chosen per band on a validation split (bench/tune_rows.py)."""
 
     bands: tuple[tuple[int, float, float], ...]
+    # (most likes, co-occurrence weight), increasing: a short history's blend also takes
+    # "viewers who watched your films also watched" (cooccurrence_fit); longer ones take none.
+    cooccurrence: tuple[tuple[int, float], ...] = ()
+
+    def cooccurrence_weight(self, n_likes: int) -> float:
+        for most, weight in self.cooccurrence:
+            if n_likes <= most:
+                return weight
+        return 0.0
 
     def weights(self, n_likes: int) -> tuple[float, float]:
         for most, content, popularity in self.bands:
@@ -172,11 +213,14 @@ def row_scores(
     has_vector: np.ndarray,
     in_collaborative: np.ndarray,
     popularity: np.ndarray | None = None,
+    cooccurrence: np.ndarray | None = None,
     blend: RowBlend = ROWS,
 ) -> Blend:
-    """The home rows' blend: the weights of the viewer's history band (RowBlend)."""
+    """The home rows' blend: the weights of the viewer's history band (RowBlend), plus the
+    band's share of standardised co-occurrence scores where they are given (a trained model
+    saved before they were computed has none: the signal is skipped)."""
     weight, prior = blend.weights(n_likes)
-    return weighted_blend(
+    mixed = weighted_blend(
         collaborative=collaborative,
         content=content,
         has_vector=has_vector,
@@ -185,6 +229,10 @@ def row_scores(
         content_weight=weight,
         popularity_weight=prior,
     )
+    co_weight = blend.cooccurrence_weight(n_likes)
+    if cooccurrence is None or not co_weight or not cooccurrence.any():
+        return mixed
+    return replace(mixed, scores=mixed.scores + co_weight * standardise(cooccurrence))
 
 
 def weighted_blend(
