@@ -144,15 +144,16 @@ class RowBlend:
     different blends: chosen per band on a validation split (bench/tune_rows.py)."""
 
     bands: tuple[tuple[int, float, float], ...]
-    # (most likes, co-occurrence weight), increasing: a short history's blend also takes
-    # "viewers who watched your films also watched" (cooccurrence_fit); longer ones take none.
-    cooccurrence: tuple[tuple[int, float], ...] = ()
+    # (most likes, content weight, popularity weight, co-occurrence weight), increasing: the
+    # blend of a short history when the trained model has co-occurrence scores ("viewers who
+    # watched your films also watched", cooccurrence_fit); without them, `bands` as before.
+    cooccurrence: tuple[tuple[int, float, float, float], ...] = ()
 
-    def cooccurrence_weight(self, n_likes: int) -> float:
-        for most, weight in self.cooccurrence:
+    def cooccurrence_weights(self, n_likes: int) -> tuple[float, float, float] | None:
+        for most, content, popularity, cooccurrence in self.cooccurrence:
             if n_likes <= most:
-                return weight
-        return 0.0
+                return content, popularity, cooccurrence
+        return None
 
     def weights(self, n_likes: int) -> tuple[float, float]:
         for most, content, popularity in self.bands:
@@ -165,7 +166,13 @@ class RowBlend:
 # at a time: 1 like, 2-5 likes, more. A new viewer's rows lean on popularity (weight 13) but the
 # viewer's films do move them: on the validation split this beats popularity alone, with the
 # candidates the films the user has not watched (evaluation.score_method).
-ROWS = RowBlend(bands=((1, 0.2, 13.0), (5, 0.1, 13.0), (1_000_000, 0.05, 0.0)))
+# With co-occurrence (up to 5 likes) the best validation blends drop EASE for co-watching and
+# keep the film vectors; of the blends within 0.0001 of the best (noise on 610 users), the one
+# with the smallest popularity weight, so that the rows stay the viewer's own.
+ROWS = RowBlend(
+    bands=((1, 0.2, 13.0), (5, 0.1, 13.0), (1_000_000, 0.05, 0.0)),
+    cooccurrence=((1, 1.0, 5.0, 1.0), (5, 1.0, 2.0, 3.0)),
+)
 
 
 @dataclass(frozen=True)
@@ -217,9 +224,15 @@ def row_scores(
     blend: RowBlend = ROWS,
 ) -> Blend:
     """The home rows' blend: the weights of the viewer's history band (RowBlend), plus the
-    band's share of standardised co-occurrence scores where they are given (a trained model
-    saved before they were computed has none: the signal is skipped)."""
+    band's standardised co-occurrence scores where they are given and the band has a
+    co-occurrence blend (a trained model saved before they were computed has none: the plain
+    band weights, as before)."""
     weight, prior = blend.weights(n_likes)
+    co_weight = 0.0
+    if cooccurrence is not None and cooccurrence.any():
+        with_cooccurrence = blend.cooccurrence_weights(n_likes)
+        if with_cooccurrence is not None:
+            weight, prior, co_weight = with_cooccurrence
     mixed = weighted_blend(
         collaborative=collaborative,
         content=content,
@@ -229,8 +242,7 @@ def row_scores(
         content_weight=weight,
         popularity_weight=prior,
     )
-    co_weight = blend.cooccurrence_weight(n_likes)
-    if cooccurrence is None or not co_weight or not cooccurrence.any():
+    if not co_weight:
         return mixed
     return replace(mixed, scores=mixed.scores + co_weight * standardise(cooccurrence))
 

@@ -123,9 +123,10 @@ def test_cooccurrence_is_the_share_of_an_items_viewers_who_watched_another_top_k
     assert np.isclose(table[4, 3], 1.0) and np.isclose(table[4, 2], 1 / 3)
 
 
-def test_the_rows_blend_adds_cooccurrence_only_for_its_short_histories():
-    blend = algorithms.RowBlend(bands=((1_000_000, 0.0, 0.0),), cooccurrence=((1, 5.0),))
-    assert blend.cooccurrence_weight(1) == 5.0 and blend.cooccurrence_weight(2) == 0.0
+def test_the_rows_blend_takes_cooccurrence_only_for_its_short_histories():
+    blend = algorithms.RowBlend(bands=((1_000_000, 0.0, 0.0),), cooccurrence=((1, 0.0, 0.0, 5.0),))
+    assert blend.cooccurrence_weights(1) == (0.0, 0.0, 5.0)
+    assert blend.cooccurrence_weights(2) is None
     every = np.ones(4, dtype=bool)
 
     def best(n_likes: int, cooccurrence: np.ndarray | None) -> int:

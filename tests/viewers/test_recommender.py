@@ -107,7 +107,7 @@ def test_cooccurrence_moves_a_co_rated_film_up_for_a_one_film_history(trained, c
     dense = get_dense_index(snapshot)
     with_table = RowRecommender(snapshot, dense, artifact)
     without = RowRecommender(snapshot, dense, dataclasses.replace(artifact, cooccurrence=None))
-    assert algorithms.ROWS.cooccurrence_weight(1) > 0
+    assert algorithms.ROWS.cooccurrence_weights(1)[2] > 0
     toy_story, notting_hill = catalogue["Toy Story"].pk, catalogue["Notting Hill"].pk
     nothing_taken = np.zeros(snapshot.size, dtype=bool)
 
