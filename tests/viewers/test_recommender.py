@@ -105,15 +105,26 @@ def test_cooccurrence_moves_a_co_rated_film_up_for_a_one_film_history(trained, c
     artifact = active_recommender_artifact()
     snapshot = get_snapshot()
     dense = get_dense_index(snapshot)
-    with_table = RowRecommender(snapshot, dense, artifact)
-    without = RowRecommender(snapshot, dense, dataclasses.replace(artifact, cooccurrence=None))
     assert algorithms.ROWS.cooccurrence_weights(1)[2] > 0
-    toy_story, notting_hill = catalogue["Toy Story"].pk, catalogue["Notting Hill"].pk
+    toy_story, notting_hill, blade_runner = (
+        catalogue[t].pk for t in ("Toy Story", "Notting Hill", "Blade Runner")
+    )
+    # The same table, less the one rater who watched both (Finding Nemo stays co-watched).
+    table = artifact.cooccurrence.tolil()
+    table[tuple(artifact.positions([toy_story, notting_hill]))] = 0.0
+    table = table.tocsr()
+    table.eliminate_zeros()
     nothing_taken = np.zeros(snapshot.size, dtype=bool)
 
-    def rank(recommender: RowRecommender) -> int:
+    def lead(cooccurrence) -> float:
+        """How far Notting Hill scores above Blade Runner (co-watched with Toy Story by nobody,
+        as popular), one like of Toy Story."""
+        recommender = RowRecommender(
+            snapshot, dense, dataclasses.replace(artifact, cooccurrence=cooccurrence)
+        )
         picks = recommender.recommend([toy_story], n=snapshot.size, taken=nothing_taken)
-        return [p.movie_id for p in picks].index(notting_hill)
+        score = {p.movie_id: p.score for p in picks}
+        return score[notting_hill] - score[blade_runner]
 
     # Notting Hill (a romance) shares a rater with Toy Story but nothing of its content.
-    assert rank(with_table) < rank(without)
+    assert lead(artifact.cooccurrence) > lead(table) + 1.0
