@@ -224,9 +224,9 @@ def row_scores(
     blend: RowBlend = ROWS,
 ) -> Blend:
     """The home rows' blend: the weights of the viewer's history band (RowBlend), plus the
-    band's standardised co-occurrence scores where they are given and the band has a
-    co-occurrence blend (a trained model saved before they were computed has none: the plain
-    band weights, as before)."""
+    band's standardised co-occurrence scores where the band has a co-occurrence blend and the
+    scores say something (not given: a trained model saved before they were computed; all zero:
+    liked films nobody else watched), else the plain band weights, as before."""
     weight, prior = blend.weights(n_likes)
     co_weight = 0.0
     if cooccurrence is not None and cooccurrence.any():
