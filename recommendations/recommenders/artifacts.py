@@ -7,12 +7,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import scipy.sparse as sp
 from django.conf import settings
 from django.db import transaction
 
 from recommendations.models import TrainedModel
 
 ARTIFACT_FILE = "model.npz"
+COOCCURRENCE = "cooccurrence"  # saved as its CSR parts: cooccurrence_data, _indices, _indptr
 _load_lock = threading.Lock()
 _loaded: dict[tuple, "RecommenderArtifact"] = {}
 
@@ -29,6 +31,9 @@ class RecommenderArtifact:
     collaborative_items: np.ndarray  # item positions covered by the EASE weights, sorted
     ease: np.ndarray  # (len(collaborative_items),) ** 2
     config: dict
+    # items x items, co(i, j) / count(i), top-k per item (algorithms.cooccurrence_fit); None
+    # in artifacts saved before it existed (the rows then skip the signal)
+    cooccurrence: sp.csr_matrix | None = None
 
     def positions(self, movie_ids) -> np.ndarray:
         """Item positions of the given movie pks; unknown films are dropped."""
@@ -47,6 +52,16 @@ def artifact_save(artifact: RecommenderArtifact) -> Path:
     directory = artifact_dir(artifact.version)
     directory.mkdir(parents=True, exist_ok=True)
     tmp = directory / (ARTIFACT_FILE + ".tmp.npz")
+    table = artifact.cooccurrence
+    sparse = (
+        {}
+        if table is None
+        else {
+            COOCCURRENCE + "_data": table.data.astype(np.float32),
+            COOCCURRENCE + "_indices": table.indices,
+            COOCCURRENCE + "_indptr": table.indptr,
+        }
+    )
     np.savez(
         tmp,
         item_ids=artifact.item_ids,
@@ -55,6 +70,7 @@ def artifact_save(artifact: RecommenderArtifact) -> Path:
         has_vector=artifact.has_vector,
         collaborative_items=artifact.collaborative_items,
         ease=artifact.ease,
+        **sparse,
     )
     tmp.replace(directory / ARTIFACT_FILE)
     (directory / "config.json").write_text(json.dumps(artifact.config, indent=2))
@@ -65,7 +81,12 @@ def artifact_read(directory: Path, version: str) -> RecommenderArtifact:
     with np.load(directory / ARTIFACT_FILE) as data:
         arrays = {name: data[name] for name in data.files}
     config = json.loads((directory / "config.json").read_text())
-    return RecommenderArtifact(version=version, config=config, **arrays)
+    parts = [arrays.pop(f"{COOCCURRENCE}_{part}", None) for part in ("data", "indices", "indptr")]
+    table = None
+    if all(part is not None for part in parts):
+        n = len(arrays["item_ids"])
+        table = sp.csr_matrix(tuple(parts), shape=(n, n))
+    return RecommenderArtifact(version=version, config=config, cooccurrence=table, **arrays)
 
 
 @transaction.atomic

@@ -158,6 +158,9 @@ class Fitted:
         self.timings["item_knn"] = time.monotonic() - started
         step("item-kNN fitted")
         started = time.monotonic()
+        self.cooccurrence_table = algorithms.cooccurrence_fit(self.X)
+        self.timings["cooccurrence"] = time.monotonic() - started
+        started = time.monotonic()
         self.covered = np.flatnonzero(self.popularity >= 2)  # as training.MIN_INTERACTIONS
         self.ease_weights = algorithms.ease_fit(self.X[:, self.covered])
         self.timings["ease"] = time.monotonic() - started
@@ -186,6 +189,9 @@ class Fitted:
     def content(self, history: np.ndarray) -> np.ndarray:
         return algorithms.content_scores(self.V, history)
 
+    def cooccurrence(self, history: np.ndarray) -> np.ndarray:
+        return algorithms.collaborative_scores(self.cooccurrence_table, history)
+
     def hybrid(
         self, history: np.ndarray, params: algorithms.HybridParams = algorithms.HYBRID
     ) -> np.ndarray:
@@ -208,6 +214,7 @@ class Fitted:
             has_vector=self.has_vector,
             in_collaborative=self.in_collaborative,
             popularity=self.popularity,
+            cooccurrence=self.cooccurrence(history),
             blend=blend,
         ).scores
 

@@ -116,6 +116,19 @@ class RowRecommender:
         scores[self.item_position[known]] = by_item[known]
         return scores
 
+    def _cooccurrence(self, history: np.ndarray) -> np.ndarray | None:
+        """Co-watching with the liked films ("viewers who watched them also watched"), by
+        snapshot position; None without a trained model or with one saved before co-occurrence
+        was computed."""
+        if self.artifact is None or self.artifact.cooccurrence is None:
+            return None
+        items = self.artifact_item[history]
+        by_item = algorithms.collaborative_scores(self.artifact.cooccurrence, items[items >= 0])
+        scores = np.zeros(self.snapshot.size, dtype=np.float32)
+        known = self.item_position >= 0
+        scores[self.item_position[known]] = by_item[known]
+        return scores
+
     def default_blend(self) -> algorithms.RowBlend:
         return algorithms.ROWS if self.has_collaborative else CONTENT_LED
 
@@ -141,6 +154,7 @@ class RowRecommender:
                 has_vector=self.has_vector,
                 in_collaborative=self.in_collaborative,
                 popularity=self.popularity,
+                cooccurrence=self._cooccurrence(history),
                 blend=blend or self.default_blend(),
             )
             scores = scored.scores

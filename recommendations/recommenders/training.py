@@ -103,6 +103,7 @@ def recommender_train(*, progress: Progress | None = None) -> TrainedModel:
         if covered.size
         else np.zeros((0, 0), np.float32)
     )
+    cooccurrence = algorithms.cooccurrence_fit(interactions)
     step("collaborative")
 
     vectors, has_vector = film_vectors(item_ids)
@@ -114,6 +115,7 @@ def recommender_train(*, progress: Progress | None = None) -> TrainedModel:
         "ease_lambda": algorithms.EASE_LAMBDA,
         "hybrid": dataclasses.asdict(algorithms.HYBRID),
         "min_interactions": MIN_INTERACTIONS,
+        "cooccurrence_neighbours": algorithms.COOCCURRENCE_NEIGHBOURS,
         "vectors": index_fingerprint(),
     }
     metrics = {
@@ -121,6 +123,7 @@ def recommender_train(*, progress: Progress | None = None) -> TrainedModel:
         "raters": int(interactions.shape[0]),
         "interactions": int(interactions.nnz),
         "collaborative_films": int(covered.size),
+        "cooccurrence_pairs": int(cooccurrence.nnz),
         "films_with_vectors": int(has_vector.sum()),
         "seconds": round(time.monotonic() - started, 2),
     }
@@ -133,6 +136,7 @@ def recommender_train(*, progress: Progress | None = None) -> TrainedModel:
         collaborative_items=covered.astype(np.int64),
         ease=ease,
         config=config,
+        cooccurrence=cooccurrence,
     )
     directory = artifact_save(artifact)
     with transaction.atomic():

@@ -110,3 +110,40 @@ def test_the_rows_blend_takes_the_weights_of_the_viewers_history_band():
         blend=blend,
     )
     assert no_ratings.content_weight == 1.0  # without a trained model: the film vectors
+
+
+def test_cooccurrence_is_the_share_of_an_items_viewers_who_watched_another_top_k_kept():
+    table = algorithms.cooccurrence_fit(X, neighbours=2)
+    assert table.dtype == np.float32 and table.shape == (5, 5)
+    assert np.isclose(table[0, 1], 1.0)  # all three viewers of 0 watched 1
+    assert table[0, 0] == 0.0
+    # item 2's two viewers each watched two others: four at 0.5, two of them kept
+    assert np.allclose(table[2].data, [0.5, 0.5])
+    assert max(np.diff(table.indptr)) <= 2
+    assert np.isclose(table[4, 3], 1.0) and np.isclose(table[4, 2], 1 / 3)
+
+
+def test_the_rows_blend_takes_cooccurrence_only_for_its_short_histories():
+    blend = algorithms.RowBlend(bands=((1_000_000, 0.0, 0.0),), cooccurrence=((1, 0.0, 0.0, 5.0),))
+    assert blend.cooccurrence_weights(1) == (0.0, 0.0, 5.0)
+    assert blend.cooccurrence_weights(2) is None
+    every = np.ones(4, dtype=bool)
+
+    def best(n_likes: int, cooccurrence: np.ndarray | None) -> int:
+        return int(
+            np.argmax(
+                algorithms.row_scores(
+                    collaborative=np.array([1.0, 0.0, 0.0, 0.0]),
+                    content=np.zeros(4),
+                    n_likes=n_likes,
+                    has_vector=every,
+                    in_collaborative=every,
+                    cooccurrence=cooccurrence,
+                    blend=blend,
+                ).scores
+            )
+        )
+
+    co = np.array([0.0, 0.0, 1.0, 0.0])
+    assert best(1, co) == 2
+    assert best(1, None) == best(2, co) == 0  # no table, or a longer history: without it

@@ -1,15 +1,25 @@
 """The trained hybrid on a small real catalogue (vectors in Chroma, a few ratings)."""
 
+import dataclasses
 from pathlib import Path
 
+import numpy as np
 import pytest
 from django.conf import settings
 
 from recommendations.models import TrainedModel
+from recommendations.recommenders import algorithms
 from recommendations.recommenders.algorithms import RELATED
-from recommendations.recommenders.artifacts import active_recommender_artifact
+from recommendations.recommenders.artifacts import (
+    active_recommender_artifact,
+    artifact_read,
+    artifact_save,
+)
 from recommendations.recommenders.live import recommender_for
+from recommendations.recommenders.rows import RowRecommender
 from recommendations.recommenders.training import recommender_train
+from recommendations.search.catalogue import get_snapshot
+from recommendations.search.dense import get_dense_index
 
 pytestmark = pytest.mark.django_db
 
@@ -68,3 +78,53 @@ def test_training_without_a_vector_store_degrades_to_ratings(ratings, models_dir
 
 def catalogue_title(catalogue: dict, movie_id: int) -> str:
     return next(title for title, movie in catalogue.items() if movie.pk == movie_id)
+
+
+def test_the_cooccurrence_table_is_saved_loaded_and_optional(trained, catalogue):
+    artifact = active_recommender_artifact()
+    table = artifact.cooccurrence
+    assert table is not None and table.shape == (len(artifact.item_ids),) * 2
+    toy_story, nemo, notting_hill, heat = artifact.positions(
+        [catalogue[t].pk for t in ("Toy Story", "Finding Nemo", "Notting Hill", "Heat")]
+    )
+    # RATERS: both Toy Story raters rated Finding Nemo, one Notting Hill, none Heat
+    assert table[toy_story, nemo] == 1.0
+    assert table[toy_story, notting_hill] == 0.5
+    assert table[toy_story, heat] == 0.0 and table[toy_story, toy_story] == 0.0
+    assert trained.metrics["cooccurrence_pairs"] == table.nnz
+
+    # An artifact saved before the table existed still loads, without it.
+    older = dataclasses.replace(artifact, version="older", cooccurrence=None)
+    directory = artifact_save(older)
+    loaded = artifact_read(directory, "older")
+    assert loaded.cooccurrence is None
+    assert (loaded.ease == artifact.ease).all()
+
+
+def test_cooccurrence_moves_a_co_rated_film_up_for_a_one_film_history(trained, catalogue):
+    artifact = active_recommender_artifact()
+    snapshot = get_snapshot()
+    dense = get_dense_index(snapshot)
+    assert algorithms.ROWS.cooccurrence_weights(1)[2] > 0
+    toy_story, notting_hill, blade_runner = (
+        catalogue[t].pk for t in ("Toy Story", "Notting Hill", "Blade Runner")
+    )
+    # The same table, less the one rater who watched both (Finding Nemo stays co-watched).
+    table = artifact.cooccurrence.tolil()
+    table[tuple(artifact.positions([toy_story, notting_hill]))] = 0.0
+    table = table.tocsr()
+    table.eliminate_zeros()
+    nothing_taken = np.zeros(snapshot.size, dtype=bool)
+
+    def lead(cooccurrence) -> float:
+        """How far Notting Hill scores above Blade Runner (co-watched with Toy Story by nobody,
+        as popular), one like of Toy Story."""
+        recommender = RowRecommender(
+            snapshot, dense, dataclasses.replace(artifact, cooccurrence=cooccurrence)
+        )
+        picks = recommender.recommend([toy_story], n=snapshot.size, taken=nothing_taken)
+        score = {p.movie_id: p.score for p in picks}
+        return score[notting_hill] - score[blade_runner]
+
+    # Notting Hill (a romance) shares a rater with Toy Story but nothing of its content.
+    assert lead(artifact.cooccurrence) > lead(table) + 1.0
