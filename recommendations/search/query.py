@@ -82,11 +82,15 @@ def query_words_read(text: str) -> int:
 
 
 def capped_text(text: str) -> str:
-    """The query as the search reads it: the words past the last chunk dropped, so the
-    lexical stage is bounded like the dense one."""
+    """The query as the search reads it, bounded for the lexical and the dense stage alike:
+    past the chunk cap, its beginning and its last chunk's worth of words. A long story
+    often sets the scene first and ends on the detail the asker remembers best."""
     limit = _WORDS_PER_CHUNK * max_query_chunks()
-    words = text.split(maxsplit=limit)
-    return " ".join(words[:limit]) if len(words) > limit else text
+    words = text.split()
+    if len(words) <= limit:
+        return text
+    tail = min(_WORDS_PER_CHUNK, limit // 2)
+    return " ".join(words[: limit - tail] + words[-tail:])
 
 
 def parse_query(text: str) -> ParsedQuery:

@@ -42,6 +42,8 @@ def test_a_long_query_is_read_as_at_most_the_configured_number_of_chunks(setting
     assert len(LONG_QUERY) > 19_000
     assert len(parsed.chunks) == 4
     assert len(parsed.text.split()) == 4 * 160  # the lexical stage reads no more words
+    words = LONG_QUERY.split()
+    assert parsed.text.split() == words[: 3 * 160] + words[-160:]  # its start and its end
     assert parse_query("a shark eats swimmers").chunks == ("a shark eats swimmers",)
 
 
