@@ -128,7 +128,7 @@ def test_viewers_likes_move_a_co_liked_film_up(heat_catalogue):
     heat, paddington = heat_catalogue["Heat"], heat_catalogue["Paddington"]
     before = movie_similar(heat.pk, top_k=40)
     for n in range(3):
-        _like(f"viewer{n:027d}", heat, paddington)
+        _like(f"viewer{n:026d}", heat, paddington)  # 32 characters, the column's length
     _like("loner" + "0" * 27, paddington)
     after = movie_similar(heat.pk, top_k=40)
     assert rank_of(after, "Paddington") < rank_of(before, "Paddington")
