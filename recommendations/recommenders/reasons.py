@@ -25,12 +25,12 @@ def film_facts(movie_ids: set[int]) -> dict[int, FilmFacts]:
         pk: FilmFacts(title=title)
         for pk, title in Movie.objects.filter(pk__in=movie_ids).values_list("pk", "title")
     }
-    # In the order they were given to the film (the through rows' ids): the same on every
-    # database, where an unordered query is not.
-    genres = Movie.genres.through.objects.filter(movie_id__in=movie_ids).order_by("pk")
+    # Ordered by the genre's and the keyword's id (catalogue order): the same on every
+    # database, where an unordered query is not (SQLite happened to use this order).
+    genres = Movie.genres.through.objects.filter(movie_id__in=movie_ids).order_by("genre_id")
     for pk, name in genres.values_list("movie_id", "genre__name"):
         facts[pk].genres.append(name)
-    keywords = Movie.keywords.through.objects.filter(movie_id__in=movie_ids).order_by("pk")
+    keywords = Movie.keywords.through.objects.filter(movie_id__in=movie_ids).order_by("keyword_id")
     for pk, name in keywords.values_list("movie_id", "keyword__name"):
         facts[pk].keywords.append(name)
     credits = (
