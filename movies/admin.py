@@ -151,6 +151,16 @@ class MovieAdmin(admin.ModelAdmin):
             messages.INFO,
         )
 
+    def get_changeform_initial_data(self, request):
+        """The add page's initial values from its URL, less many-to-many ids that are not
+        ids: Django's admin hands `?genres=:` to the form, which then fails with a 500."""
+        initial = super().get_changeform_initial_data(request)
+        for field in self.model._meta.many_to_many:
+            values = initial.get(field.name)
+            if isinstance(values, list) and not all(_is_id(v) for v in values):
+                del initial[field.name]
+        return initial
+
     def get_search_results(self, request, queryset, search_term):
         by_id = movie_external_id_q(search_term)
         if by_id is not None and by_id[1]:
@@ -254,3 +264,8 @@ class GenreAdmin(_NamedAdmin):
 @admin.register(Keyword)
 class KeywordAdmin(_NamedAdmin):
     pass
+
+
+def _is_id(value: str) -> bool:
+    """An id a database column holds: ASCII digits, at most 18 of them (below 2**63)."""
+    return value.isascii() and value.isdigit() and len(value) <= 18

@@ -436,3 +436,11 @@ def test_an_empty_to_field_on_an_admin_page_is_no_500(films, admin_client):
     response = admin_client.get(url)
 
     assert response.status_code == 200
+
+
+@pytest.mark.django_db
+def test_the_film_add_page_ignores_initial_genres_that_are_not_ids(admin_client):
+    """Found by the route fuzzing: ?genres=: on the add page was a 500."""
+    for value in (":", "1,x", "99999999999999999999", "²"):
+        response = admin_client.get("/admin/movies/movie/add/", {"genres": value})
+        assert response.status_code == 200, value
