@@ -1,9 +1,7 @@
-"""Shared by the bench scripts: an isolated data dir, real services, the TMDB catalogue."""
+"""Shared by the bench scripts that need a throwaway stack: an isolated data dir, a Chroma
+server and a broker queue of their own, the TMDB import, a ping through a worker."""
 
-import csv
-import json
 import os
-import sys
 import tempfile
 import time
 import uuid
@@ -11,15 +9,19 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 TMDB_CSV = ROOT.parent / "shared" / "data" / "catalogues" / "tmdb_5000_movies.csv"
-sys.path.insert(0, str(ROOT))
 
 
-def isolated_environment(*, broker: str) -> dict:
+def isolated_environment(*, broker: str, catalogue: str | None = None) -> dict:
     """Point this process (before django.setup) at a fresh data dir, a Chroma server started
-    here, and a broker queue of its own. Returns what the worker needs too."""
-    from tests.workers import ChromaServer, free_port
+    here, and a broker queue of its own. Returns what the worker needs too. With `catalogue`,
+    the data dir starts as a copy of that bench catalogue (database and index, see
+    bench/catalogues.py); without, empty."""
+    from bench.catalogues import copy_catalogue
+    from bench.processes import ChromaServer, free_port
 
     data_dir = Path(tempfile.mkdtemp(prefix="recsys-bench-"))
+    if catalogue:
+        copy_catalogue(catalogue, data_dir)
     chroma = ChromaServer(path=data_dir / "chroma", port=free_port(), log_path=data_dir / "c.log")
     chroma.start()
     if broker == "redis":
@@ -41,62 +43,14 @@ def isolated_environment(*, broker: str) -> dict:
     return {"env": env, "chroma": chroma, "data_dir": data_dir, "broker_url": broker_url}
 
 
-def import_tmdb(limit: int | None = None) -> int:
-    """Load TMDB 5000 through the project's importer when it exists, else a throwaway loader
-    (limit: the first rows only, for a quick trial of a bench script)."""
-    from django.core.management import call_command, get_commands
+def import_tmdb() -> int:
+    """Imports TMDB 5000 as a curator does (`import_movies --format tmdb`); returns the films."""
+    from django.core.management import call_command
 
-    if "import_movies" in get_commands() and limit is None:
-        call_command("import_movies", "--format", "tmdb", str(TMDB_CSV))
-    else:
-        _throwaway_tmdb_loader(limit)
     from movies.models import Movie
 
+    call_command("import_movies", "--format", "tmdb", str(TMDB_CSV), verbosity=0)
     return Movie.objects.count()
-
-
-def _throwaway_tmdb_loader(limit: int | None) -> None:
-    from django.db import transaction
-
-    from movies.models import Genre, Keyword, Movie
-    from movies.text import normalize_title
-
-    with open(TMDB_CSV, newline="") as f:
-        rows = list(csv.DictReader(f))[:limit]
-    with transaction.atomic():
-        movies = Movie.objects.bulk_create(
-            Movie(
-                title=r["title"],
-                original_title=r["original_title"],
-                normalized_title=normalize_title(r["title"]),
-                year=int(r["release_date"][:4]) if r["release_date"] else None,
-                synopsis=r["overview"],
-                tagline=r["tagline"],
-                tmdb_id=int(r["id"]),
-            )
-            for r in rows
-        )
-        names = {
-            field: {x["name"] for r in rows for x in json.loads(r[field] or "[]")}
-            for field in ("genres", "keywords")
-        }
-        genres = {
-            g.name: g for g in Genre.objects.bulk_create(Genre(name=n) for n in names["genres"])
-        }
-        keywords = {
-            k.name: k
-            for k in Keyword.objects.bulk_create(Keyword(name=n) for n in names["keywords"])
-        }
-        genre_links, keyword_links = [], []
-        for movie, r in zip(movies, rows, strict=True):
-            for g in json.loads(r["genres"] or "[]"):
-                genre_links.append(Movie.genres.through(movie=movie, genre=genres[g["name"]]))
-            for k in json.loads(r["keywords"] or "[]"):
-                keyword_links.append(
-                    Movie.keywords.through(movie=movie, keyword=keywords[k["name"]])
-                )
-        Movie.genres.through.objects.bulk_create(genre_links, ignore_conflicts=True)
-        Movie.keywords.through.objects.bulk_create(keyword_links, ignore_conflicts=True)
 
 
 def wait_for_ping(*, warm: bool = False, timeout: float = 300) -> float:

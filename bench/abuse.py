@@ -38,8 +38,8 @@ import httpx
 
 from bench.catalogues import data_dir
 from bench.load import drop_cache_keys, manage, percentile, server_env, stop_server, wait_ready
+from bench.processes import ChildProcess, ChromaServer, free_port
 from bench.search import MOODS
-from tests.workers import ChildProcess, ChromaServer, free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 CATALOGUE = "abuse"

@@ -1,6 +1,6 @@
 """How long a queued task waits before a worker starts it, per broker.
 
-    .venv/bin/python bench/broker_latency.py --broker embedded|redis [--pings 50]
+    python -m bench.broker_latency --broker embedded|redis [--pings 50]
 
 A real worker (prefork, one child) consumes a queue of its own; each ping task records
 time.time() at its start minus the time it was sent (same machine clock). Target: a task starts
@@ -10,11 +10,8 @@ within ~100 ms on the embedded SQLite broker.
 import argparse
 import shutil
 import statistics
-import sys
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-import _support
+from bench import _support
 
 
 def main() -> None:
@@ -27,7 +24,7 @@ def main() -> None:
     import django
 
     django.setup()
-    from tests.workers import CeleryWorker
+    from bench.processes import CeleryWorker
 
     worker = CeleryWorker(
         queue=stack["env"]["CELERY_QUEUE"],

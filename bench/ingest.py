@@ -10,7 +10,7 @@ Both throughputs are given in wall time and in CPU time (worker processes + Chro
 the pipeline, this process for the bare encode): on a machine shared with other work the CPU
 figures are the fair comparison, the wall figures move with the neighbours' load.
 
-    .venv/bin/python bench/ingest.py [--broker redis|embedded]
+    python -m bench.ingest [--broker redis|embedded]
 
 Runs in a temporary data dir with its own Chroma server: your var/ is not touched. The bare
 vectors are saved to RECSYS_DATA_DIR/bench/ for bench/hnsw_recall.py.
@@ -20,12 +20,10 @@ import argparse
 import io
 import os
 import shutil
-import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-import _support
+from bench import _support
 
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
@@ -42,7 +40,6 @@ def cpu_seconds(pids: list[int]) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--broker", choices=["redis", "embedded"], default="embedded")
-    parser.add_argument("--limit", type=int, help="the first N films only (a quick trial)")
     args = parser.parse_args()
     vectors_dir = Path(os.environ.get("RECSYS_DATA_DIR", _support.ROOT / "var")) / "bench"
     stack = _support.isolated_environment(broker=args.broker)
@@ -54,16 +51,16 @@ def main() -> None:
     from django.conf import settings
     from django.core.management import call_command
 
+    from bench.processes import CeleryWorker
     from jobs.models import Job
     from recommendations.embedding import get_model, index_fingerprint
     from recommendations.indexing import services
     from recommendations.tasks import index_sync_task
-    from tests.workers import CeleryWorker
 
     worker = None
     try:
         call_command("migrate", verbosity=0)
-        films = _support.import_tmdb(args.limit)
+        films = _support.import_tmdb()
         # The import queued its own sync of every film (the curator's path); this bench times
         # a sync it queues itself, so that one is dropped before a worker can take it.
         from recsys_site.celery import app
@@ -101,8 +98,7 @@ def main() -> None:
         )
         bare, bare_cpu = time.perf_counter() - started, time.process_time() - cpu_started
         vectors_dir.mkdir(parents=True, exist_ok=True)
-        if args.limit is None:
-            np.save(vectors_dir / f"tmdb-{index_fingerprint().replace('/', '_')}.npy", vectors)
+        np.save(vectors_dir / f"tmdb-{index_fingerprint().replace('/', '_')}.npy", vectors)
 
         started = time.perf_counter()
         assert services.index_sync() is None

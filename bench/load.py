@@ -32,8 +32,8 @@ from pathlib import Path
 import httpx
 
 from bench.catalogues import SHARED_DATA, data_dir, setup_django
+from bench.processes import ChildProcess, ChromaServer, children_of, free_port, wait_until
 from bench.search import MOODS
-from tests.workers import ChildProcess, ChromaServer, children_of, free_port, wait_until
 
 ROOT = Path(__file__).resolve().parent.parent
 CATALOGUE = "tmdb"

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.workers import CeleryWorker, ChromaServer, free_port
+from bench.processes import CeleryWorker, ChromaServer, free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED_DATA = ROOT.parent / "shared" / "data"

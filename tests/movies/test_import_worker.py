@@ -4,11 +4,11 @@ saved file in one transaction -> the films exist and are indexed."""
 import pytest
 from django.urls import reverse
 
+from bench.processes import wait_until
 from jobs.models import Job
 from movies.models import Movie
 from movies.services import import_folder
 from tests.movies.conftest import HEAT_JSONL, write_jsonl
-from tests.workers import wait_until
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 

@@ -2,6 +2,7 @@
 collection of its own, shared by the search tests of a module."""
 
 import importlib
+from pathlib import Path
 
 import pytest
 from django.conf import settings
@@ -14,7 +15,7 @@ from recommendations.indexing import services
 from recommendations.search import catalogue as search_catalogue
 from recommendations.search import dense
 from tests.factories import CreditFactory, GenreFactory, KeywordFactory, MovieFactory
-from tests.recommendations.catalogue_fixtures import index_movies_into_chroma
+from tests.recommendations.catalogue_fixtures import import_records, index_inline
 
 FILMS = [
     # title, year, kind, genres, keywords, people, synopsis
@@ -331,18 +332,28 @@ DIRECTORS = {
 }
 
 
-def create_films() -> dict[str, Movie]:
-    films = {}
-    for title, year, kind, genres, keywords, people, synopsis in FILMS:
-        movie = MovieFactory(title=title, year=year, kind=kind, synopsis=synopsis)
-        movie.genres.set([GenreFactory(name=g) for g in genres])
-        movie.keywords.set([KeywordFactory(name=k) for k in keywords])
-        for order, name in enumerate(people):
-            role = "director" if name in DIRECTORS else "cast"
-            person = _person(name)
-            CreditFactory(movie=movie, person=person, role=role, order=order)
-        films[title] = movie
-    return films
+def film_records() -> list[dict]:
+    """FILMS in our JSONL import format (directors and cast apart, in billing order)."""
+    return [
+        {
+            "title": title,
+            "year": year,
+            "kind": kind,
+            "genres": genres,
+            "keywords": keywords,
+            "directors": [name for name in people if name in DIRECTORS],
+            "cast": [name for name in people if name not in DIRECTORS],
+            "synopsis": synopsis,
+        }
+        for title, year, kind, genres, keywords, people, synopsis in FILMS
+    ]
+
+
+def create_films(directory: Path) -> dict[str, Movie]:
+    """FILMS imported by movies_import and indexed by the index service, as a curator would."""
+    summary = import_records(film_records(), directory / "films.jsonl")
+    index_inline(summary.movie_ids)
+    return {m.title: m for m in Movie.objects.filter(pk__in=summary.movie_ids)}
 
 
 def _person(name: str):
@@ -369,12 +380,11 @@ def chroma_dir(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def films(django_db_setup, django_db_blocker, chroma_dir) -> dict[str, Movie]:
-    """The catalogue above, committed (a live server and every test of the module see it)
-    and indexed into Chroma; removed after the module."""
+def films(django_db_setup, django_db_blocker, chroma_dir, tmp_path_factory) -> dict[str, Movie]:
+    """The catalogue above, imported and indexed, committed (a live server and every test of
+    the module see it); removed after the module."""
     with django_db_blocker.unblock():
-        films = create_films()
-        index_movies_into_chroma()
+        films = create_films(tmp_path_factory.mktemp("films"))
         reset_search_caches()
         yield films
         Movie.objects.all().delete()

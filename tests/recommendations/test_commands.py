@@ -10,8 +10,8 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
 
+from bench.processes import ROOT, children_of, free_port, wait_until
 from movies.models import Movie
-from tests.workers import ROOT, children_of, free_port, wait_until
 
 
 @pytest.mark.django_db

@@ -137,9 +137,9 @@ def test_rebuild_asks_for_confirmation_with_the_last_duration(live_server, trans
     from django.contrib.auth import get_user_model
     from selenium.webdriver.common.by import By
 
+    from bench.processes import free_port
     from tests.conftest import celery_app_using, chromium_driver
     from tests.scraping.conftest import wait_for
-    from tests.workers import free_port
 
     MovieFactory.create_batch(2)
     now = timezone.now()

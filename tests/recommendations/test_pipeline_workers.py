@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 from django.urls import reverse
 
+from bench.processes import ChromaServer, RedisServer, free_port, wait_until
 from jobs.models import Job
 from movies.models import Movie
 from movies.text import normalize_title
@@ -16,7 +17,6 @@ from recommendations.embedding import film_text, text_hash
 from recommendations.indexing import services
 from tests.factories import MovieFactory
 from tests.html_forms import form_values
-from tests.workers import ChromaServer, RedisServer, free_port, wait_until
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 

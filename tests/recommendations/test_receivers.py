@@ -9,11 +9,11 @@ import pytest
 import redis
 from django.db import transaction
 
+from bench.processes import free_port
 from movies.models import Movie
 from movies.signals import send_movies_changed_on_commit
 from tests.conftest import REDIS_TEST_DB, celery_app_using
 from tests.factories import CreditFactory, GenreFactory, KeywordFactory, MovieFactory
-from tests.workers import free_port
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -11,9 +11,8 @@ from movies.models import Movie
 from recommendations.search.pipeline import DENSE_UNAVAILABLE
 from recommendations.selectors import movie_similar
 from recommendations.similar import VECTOR_ONLY
-from tests.factories import CreditFactory, GenreFactory, KeywordFactory, MovieFactory
-from tests.recommendations.catalogue_fixtures import index_movies_into_chroma
-from tests.recommendations.conftest import _person, reset_search_caches
+from tests.recommendations.catalogue_fixtures import import_records, index_inline
+from tests.recommendations.conftest import reset_search_caches
 from viewers.models import Rating, Reaction
 
 pytestmark = pytest.mark.django_db
@@ -65,21 +64,26 @@ EXTRA_FILMS = [
 
 
 @pytest.fixture(scope="module")
-def heat_catalogue(films, django_db_blocker) -> dict[str, Movie]:
+def heat_catalogue(films, django_db_blocker, tmp_path_factory) -> dict[str, Movie]:
     """The search tests' catalogue plus films sharing Heat's title words or its credits."""
+    records = [
+        {
+            "title": title,
+            "year": year,
+            "kind": "film",
+            "genres": genres,
+            "keywords": keywords,
+            "directors": [director],
+            "cast": cast,
+            "synopsis": synopsis,
+        }
+        for title, year, genres, keywords, director, cast, synopsis in EXTRA_FILMS
+    ]
     with django_db_blocker.unblock():
-        extra = []
-        for title, year, genres, keywords, director, cast, synopsis in EXTRA_FILMS:
-            movie = MovieFactory(title=title, year=year, kind="film", synopsis=synopsis)
-            movie.genres.set([GenreFactory(name=g) for g in genres])
-            movie.keywords.set([KeywordFactory(name=k) for k in keywords])
-            CreditFactory(movie=movie, person=_person(director), role="director", order=0)
-            for order, name in enumerate(cast, start=1):
-                CreditFactory(movie=movie, person=_person(name), role="cast", order=order)
-            extra.append(movie)
-        index_movies_into_chroma(extra)
+        summary = import_records(records, tmp_path_factory.mktemp("heat") / "extra.jsonl")
+        index_inline(summary.movie_ids)
         reset_search_caches()
-        yield films | {m.title: m for m in extra}
+        yield films | {m.title: m for m in Movie.objects.filter(pk__in=summary.movie_ids)}
     reset_search_caches()
 
 

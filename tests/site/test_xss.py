@@ -10,7 +10,7 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
 from movies.models import Credit, Genre, Keyword, Movie, Person
-from tests.recommendations.catalogue_fixtures import index_movies_into_chroma
+from tests.recommendations.catalogue_fixtures import index_inline
 from tests.recommendations.conftest import reset_search_caches
 
 SCRIPT = "<script>window.__xss=1</script>"
@@ -71,7 +71,7 @@ def xss_film(films) -> Movie:
     Credit.objects.create(
         movie=movie, person=Person.objects.create(name=ACTOR), role="cast", character=CHARACTER
     )
-    index_movies_into_chroma([movie])
+    index_inline([movie.pk])
     reset_search_caches()
     return movie
 

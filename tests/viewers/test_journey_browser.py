@@ -9,12 +9,12 @@ import pytest
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as ec
 
+from bench.processes import wait_until
 from movies.models import Credit, Movie
 from tests.conftest import chromium_driver
 from tests.factories import CreditFactory, GenreFactory, KeywordFactory, MovieFactory
 from tests.viewers.conftest import FILMS, _person
 from tests.viewers.test_browser import _base, _loaded_row, _wait
-from tests.workers import wait_until
 from viewers.models import Reaction
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]

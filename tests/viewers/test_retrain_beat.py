@@ -8,6 +8,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from bench.processes import wait_until
 from jobs.models import Job
 from jobs.services import JobAlreadyActive
 from recommendations.models import TrainedModel
@@ -17,7 +18,6 @@ from recommendations.recommenders.services import (
     recommender_train_enqueue,
 )
 from tests.factories import MovieFactory
-from tests.workers import wait_until
 from viewers.models import Rating, Reaction
 
 TRAIN = Job.Kind.TRAIN_RECOMMENDER

@@ -7,10 +7,10 @@ import uuid
 import pytest
 from django.urls import reverse
 
+from bench.processes import CeleryWorker
 from jobs.models import Job
 from recommendations.models import TrainedModel
 from tests.conftest import celery_app_using, database_url_of_tests
-from tests.workers import CeleryWorker
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 REDIS_URL = "redis://127.0.0.1:6379/6"

@@ -1,6 +1,7 @@
 """Fixtures for the "why this?" explainer: a real Redis cache (database 4), a film with every
-kind of fact, the LLM test double, headless Chromium, and the TMDB stand-in top 10."""
+kind of fact, the LLM test double, headless Chromium, and search's top 10 over TMDB 5000."""
 
+import json
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -101,14 +102,30 @@ def chromium() -> Iterator["object"]:
 
 
 @pytest.fixture(scope="module")
-def tmdb_dense_top10_stand_in(shared_data: Path) -> list[tuple[str, list[FilmFacts]]]:
-    """STAND-IN (swap at merge for the TMDB importer + the search pipeline): the first 50 dev
-    queries, each with its top 10 of TMDB 5000 by plain dense retrieval."""
-    from bench.tmdb_stand_in import dense_top_k, film_vectors, load_dev_queries, load_tmdb_films
+def tmdb_top10(
+    shared_data: Path, django_db_setup, django_db_blocker, chroma_dir
+) -> Iterator[list[tuple[str, list[FilmFacts]]]]:
+    """The first 50 TOMT dev queries, each with the top 10 that search returns over TMDB 5000
+    imported by movies_import (not embedded: the lexical side ranks, as right after an import)."""
+    from movies.models import Genre, Keyword, Movie, Person
+    from movies.services import movies_import
+    from recommendations.explain.selectors import facts_queryset
+    from recommendations.selectors import movie_search
+    from tests.recommendations.conftest import reset_search_caches
 
-    films = load_tmdb_films(shared_data)
-    queries = load_dev_queries(shared_data, limit=50)
-    top = dense_top_k(films, film_vectors(films), queries, k=10)
-    grounded.query_vectors.clear()
-    grounded.sentence_vectors.clear()
-    return list(zip(queries, top, strict=True))
+    with open(shared_data / "queries" / "tomt-dev.jsonl", encoding="utf-8") as handle:
+        queries = [json.loads(line)["query"] for line, _ in zip(handle, range(50), strict=False)]
+    with django_db_blocker.unblock():
+        movies_import(format="tmdb", paths=[shared_data / "catalogues" / "tmdb_5000_movies.csv"])
+        reset_search_caches()
+        top = []
+        for query in queries:
+            ids = [r.movie.pk for r in movie_search(query, top_k=10).results]
+            films = facts_queryset().in_bulk(ids)
+            top.append([FilmFacts.from_movie(films[pk]) for pk in ids])
+        grounded.query_vectors.clear()
+        grounded.sentence_vectors.clear()
+        yield list(zip(queries, top, strict=True))
+        for model in (Movie, Person, Genre, Keyword):
+            model.objects.all().delete()
+    reset_search_caches()

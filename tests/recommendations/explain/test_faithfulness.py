@@ -1,5 +1,5 @@
 """The offline explainer on real queries and the films a retrieval puts in front of them: 50
-TOMT dev queries x their top 10 of TMDB 5000 (fixture `tmdb_dense_top10_stand_in`).
+TOMT dev queries x their top 10 of TMDB 5000 (fixture `tmdb_top10`).
 Timing is measured by bench/explain.py."""
 
 import re
@@ -29,14 +29,14 @@ def film_data(film: FilmFacts) -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def explained(tmdb_dense_top10_stand_in):
+def explained(tmdb_top10):
     # One torch thread: 500 small encodes on two shared cores run several times faster so.
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
     try:
         return [
             (query, film, grounded.explain(ExplainRequest(query=query, film=film)))
-            for query, films in tmdb_dense_top10_stand_in
+            for query, films in tmdb_top10
             for film in films
         ]
     finally:

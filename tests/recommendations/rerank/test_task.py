@@ -10,12 +10,12 @@ import pytest
 from django.contrib.auth.models import User
 from django.urls import reverse
 
+from bench.processes import CeleryWorker
 from jobs.models import Job
 from recommendations.models import TrainedModel
 from tests.conftest import celery_app_using, database_url_of_tests
 from tests.factories import GenreFactory, KeywordFactory, MovieFactory
 from tests.recommendations.rerank.conftest import tiny_films, tiny_queries
-from tests.workers import CeleryWorker
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
