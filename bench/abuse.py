@@ -1,6 +1,6 @@
 """One abusive client against the request budgets: does a second client's search stay fast?
 
-    .venv/bin/python -m bench.abuse [--seconds 60] [--abusers 2] [--workers 2]
+    python -m bench.abuse [--seconds 60] [--abusers 2] [--workers 2]
 
 A production-like gunicorn (DEBUG off, Redis as the cache, so every worker shares the
 counts; the request limits at their defaults) serves the bundled catalogue

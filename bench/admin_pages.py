@@ -2,7 +2,7 @@
 figures), a job page and its live panel, the job list, a confirmation page. Prints p50/p95 per
 page beside the 300 ms target.
 
-    .venv/bin/python -m bench.admin_pages [--films 36000] [--requests 30]
+    python -m bench.admin_pages [--films 36000] [--requests 30]
 
 Runs in a fresh data dir (var/bench-admin, rebuilt each run): films are bulk-created rows (the
 pages read counts, not texts), with 2,000 jobs over two weeks, 8 reranker and 8 recommender
@@ -15,7 +15,6 @@ import os
 import random
 import shutil
 import statistics
-import sys
 import time
 from datetime import timedelta
 from pathlib import Path
@@ -31,7 +30,6 @@ os.environ.setdefault("DJANGO_SECURE_COOKIES", "false")
 os.environ["REDIS_URL"] = ""
 os.environ.pop("DATABASE_URL", None)
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "recsys_site.settings")
-sys.path.insert(0, str(ROOT))
 
 import django  # noqa: E402
 

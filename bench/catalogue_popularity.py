@@ -2,7 +2,7 @@
 (data/catalogue.jsonl) from TMDB 5000 (public figures), so that "Popular" on a fresh clone opens
 on well-known films instead of the oldest ones.
 
-    .venv/bin/python -m bench.catalogue_popularity [--tmdb PATH/tmdb_5000_movies.csv]
+    python -m bench.catalogue_popularity [--tmdb PATH/tmdb_5000_movies.csv]
 
 A film is matched by tmdb_id, else by normalised title and year (one year either way: release
 dates and festival years differ). Only the three figures are copied, nothing else of the CSV.
@@ -15,13 +15,11 @@ values: the file is the record, this script is how it was made.
 import argparse
 import csv
 import json
-import sys
 from pathlib import Path
 
 import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
 
 from movies.text import normalize_title  # noqa: E402
 

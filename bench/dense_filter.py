@@ -1,7 +1,7 @@
 """Dense search with a year filter: Chroma `where` vs the in-memory numpy matrix the pipeline
 uses (exact), each next to its unfiltered time, in one run.
 
-    .venv/bin/python -m bench.dense_filter tmdb      # or: wikipedia
+    python -m bench.dense_filter tmdb      # or: wikipedia
 """
 
 import statistics

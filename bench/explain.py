@@ -1,7 +1,7 @@
 """Time per "why this?" panel, offline (grounded) explainer, on the real pipeline.
 
-    .venv/bin/python -m bench.catalogues tmdb
-    .venv/bin/python -m bench.explain [--queries 50] [--top 10] [--torch-threads 1]
+    python -m bench.catalogues tmdb
+    python -m bench.explain [--queries 50] [--top 10] [--torch-threads 1]
 
 50 TOMT dev queries are searched over TMDB 5000 (var/bench/tmdb) exactly as the search page
 does (results, evidence and the query vector handed to the panels); then each result's panel

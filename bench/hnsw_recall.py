@@ -5,7 +5,7 @@ model (for TMDB, the film_text vectors that bench/ingest.py saved, when present)
 TOMT known-item queries (people describing a film they forgot). Compares Chroma's default HNSW
 settings with ours (recommendations.vector_store).
 
-    .venv/bin/python bench/hnsw_recall.py [--corpus tmdb|wikipedia|both] [--queries 300]
+    python -m bench.hnsw_recall [--corpus tmdb|wikipedia|both] [--queries 300]
 
 Vectors are cached under RECSYS_DATA_DIR/bench/ so a re-run only rebuilds the indexes.
 """
@@ -14,7 +14,6 @@ import argparse
 import csv
 import json
 import os
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -22,7 +21,6 @@ from pathlib import Path
 import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "recsys_site.settings")
 import django  # noqa: E402
 

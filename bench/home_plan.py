@@ -5,7 +5,7 @@ Runs on whatever RECSYS_DATA_DIR holds; set one up once with the bundled catalog
 
     RECSYS_DATA_DIR=var/bench-plan .venv/bin/python manage.py migrate
     RECSYS_DATA_DIR=var/bench-plan .venv/bin/python manage.py bootstrap_demo
-    RECSYS_DATA_DIR=var/bench-plan .venv/bin/python -m bench.home_plan [--repeats 20]
+    RECSYS_DATA_DIR=var/bench-plan python -m bench.home_plan [--repeats 20]
 
 The viewer likes the first three of LIKES found in the catalogue (the bundled one has them all).
 """
@@ -13,13 +13,11 @@ The viewer likes the first three of LIKES found in the catalogue (the bundled on
 import argparse
 import os
 import statistics
-import sys
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "recsys_site.settings")
-sys.path.insert(0, str(ROOT))
 
 import django  # noqa: E402
 

@@ -3,7 +3,7 @@ re-run must change nothing), then all four merged into one catalogue; and the bu
 against a per-row ORM upsert (the obvious way) on the same Wikipedia sample, for a ratio
 measured in the same run.
 
-    .venv/bin/python -m bench.importers [--sample 1000]
+    python -m bench.importers [--sample 1000]
 
 Runs on a throwaway SQLite database in a temporary RECSYS_DATA_DIR (your var/ is untouched).
 """

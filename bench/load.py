@@ -2,8 +2,8 @@
 catalogue, N concurrent clients for T seconds, next to the same request mix from one client
 in the same run.
 
-    .venv/bin/python -m bench.catalogues tmdb             # once, cached under var/bench/
-    .venv/bin/python -m bench.load [--clients 32] [--seconds 60] [--workers 4]
+    python -m bench.catalogues tmdb             # once, cached under var/bench/
+    python -m bench.load [--clients 32] [--seconds 60] [--workers 4]
 
 The server runs as in production (`gunicorn -c gunicorn.conf.py recsys_site.wsgi`, DEBUG off, a
 secret key, ALLOWED_HOSTS=127.0.0.1, manifest static files, Redis as the cache, a Chroma
@@ -276,7 +276,7 @@ def main() -> int:
     )
     args = parser.parse_args()
     if not (data_dir(CATALOGUE) / "built").exists():
-        print("No catalogue: run `.venv/bin/python -m bench.catalogues tmdb` first.")
+        print("No catalogue: run `python -m bench.catalogues tmdb` first.")
         return 2
     setup_django(CATALOGUE)  # this process only reads the query titles
     mix = request_mix(query_pool())

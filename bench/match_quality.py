@@ -1,7 +1,7 @@
 """How search tells strong matches from loosely related ones, and what it corrects: for each
 query, the films found, how many lead as "best matches", the "Did you mean" and the first three.
 
-    .venv/bin/python -m bench.match_quality tmdb ["a query" ...]
+    python -m bench.match_quality tmdb ["a query" ...]
 """
 
 import sys

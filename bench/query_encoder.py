@@ -2,7 +2,7 @@
 to the ONNX Runtime export (recommendations/query_encoder.py), on the same queries in one run,
 interleaved so that both see the same machine.
 
-    .venv/bin/python -m bench.query_encoder
+    python -m bench.query_encoder
 
 Queries: the search bench's (first lines of tomt-dev posts, moods, titles) split into chunks as
 search splits them. Reports p50 / p95 per query and the largest difference between vectors.

@@ -1,7 +1,7 @@
 """Cross-encoder reranking on CPU, option by option, side by side.
 
-    .venv/bin/python -m bench.catalogues tmdb
-    .venv/bin/python bench/rerank.py [--model <artifact dir>] [--queries 30] [--only default ONNX]
+    python -m bench.catalogues tmdb
+    python -m bench.rerank [--model <artifact dir>] [--queries 30] [--only default ONNX]
                                      [--relevance | --int8-options]
 
 Every variant reranks the same candidates: the search pipeline's fused top 20 for held-out
@@ -22,14 +22,12 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
-import sys
 import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
 
 from bench.catalogues import SHARED_DATA, setup_django  # noqa: E402
 

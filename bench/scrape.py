@@ -4,18 +4,16 @@ Serves our fixture pages and (where present) the saved real pages from ../shared
 http.server, then for each page times: extraction alone, HTTP fetch + extraction, and a warm
 browser's fetch + extraction (median of --repeat runs), plus one cold browser start.
 
-    .venv/bin/python bench/scrape.py [--repeat 5]
+    python -m bench.scrape [--repeat 5]
 """
 
 import argparse
 import os
 import statistics
-import sys
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "recsys_site.settings")
 os.environ["RECSYS_SCRAPE_ALLOWED_HOSTS"] = "127.0.0.1"
 

@@ -1,9 +1,9 @@
 """End-to-end latency of the search results partial (the HTMX request the search box sends),
 warm, over 200+ varied queries, next to the seed's pipeline in the same run.
 
-    .venv/bin/python -m bench.catalogues tmdb        # once, cached under var/bench/
-    .venv/bin/python -m bench.search tmdb            # or: wikipedia
-    .venv/bin/python -m bench.search tmdb --typos --seed-sample 0
+    python -m bench.catalogues tmdb        # once, cached under var/bench/
+    python -m bench.search tmdb            # or: wikipedia
+    python -m bench.search tmdb --typos --seed-sample 0
 
 --typos adds the 40 titles misspelled (two letters of the longest word swapped: the typo
 tolerance path); --seed-sample N times the seed's pipeline on N queries (0: not at all).

@@ -3,13 +3,14 @@ of recommendations/similar.py (after), for 20 well-known films, top 5 each, with
 the top 5 share with the film (director, cast, keywords, genres, co-liked by MovieLens raters)
 and how many share only a title word. Then the film page's server time.
 
-    .venv/bin/python -m bench.similar [--catalogue bundled|tmdb] [--requests 60] [--tune]
-    cd /tmp && /path/.venv/bin/python /path/bench/similar.py --page-only [--code OTHER_CHECKOUT]
+    python -m bench.similar [--catalogue bundled|tmdb] [--requests 60] [--tune]
+    python -m bench.similar --page-only [--code OTHER_CHECKOUT]
 
 bundled: data/catalogue.jsonl (451 films, what `make run` serves) with the MovieLens ratings
 of those films (import_ratings) and a trained recommender, in var/bench-similar.
 tmdb: TMDB 5000 (/work/shared/data/catalogues, genres and keywords, no credits, no ratings),
-in var/bench-similar-tmdb. Each is set up once (import, index, train) and reused.
+in var/bench-similar-tmdb, a copy of the TMDB bench catalogue (bench/catalogues.py). Each is
+set up once (import, index, train) and reused.
 """
 
 import argparse
@@ -26,14 +27,18 @@ import scipy.sparse as sp
 ROOT = Path(__file__).resolve().parent.parent
 if "--code" in sys.argv:  # time the film page of another checkout (the code before) on our data
     sys.path.insert(0, sys.argv[sys.argv.index("--code") + 1])
-else:
-    sys.path.insert(0, str(ROOT))
 
 CATALOGUES = {"bundled": "bench-similar", "tmdb": "bench-similar-tmdb"}
 
 
 def _environment(catalogue: str) -> None:
-    os.environ.setdefault("RECSYS_DATA_DIR", str(ROOT / "var" / CATALOGUES[catalogue]))
+    data_dir = Path(
+        os.environ.setdefault("RECSYS_DATA_DIR", str(ROOT / "var" / CATALOGUES[catalogue]))
+    )
+    if catalogue == "tmdb" and not (data_dir / "db.sqlite3").exists():
+        from bench.catalogues import copy_catalogue
+
+        copy_catalogue("tmdb", data_dir)  # imported and indexed once, by bench/catalogues.py
     os.environ.setdefault("DJANGO_DEBUG", "false")
     os.environ.setdefault("DJANGO_SECRET_KEY", "bench-only-not-secret")
     os.environ.setdefault("DJANGO_SECURE_SSL_REDIRECT", "false")
@@ -88,12 +93,7 @@ def set_up(catalogue: str) -> None:
     call_command("collectstatic", interactive=False, verbosity=0)  # DEBUG off: manifest files
     if not Movie.objects.exists():
         started = time.monotonic()
-        if catalogue == "bundled":
-            call_command("import_movies", "--format", "jsonl", str(ROOT / "data/catalogue.jsonl"))
-        else:
-            from bench._support import import_tmdb
-
-            import_tmdb()
+        call_command("import_movies", "--format", "jsonl", str(ROOT / "data/catalogue.jsonl"))
         call_command("sync_index")
         print(f"imported and indexed in {time.monotonic() - started:.0f} s", flush=True)
     if catalogue == "bundled" and not TrainedModel.objects.filter(is_active=True).exists():

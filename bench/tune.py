@@ -1,7 +1,7 @@
 """Tunes the pipeline's weights on half of tomt-dev (ids hashed into two halves) and reports
 both halves, so the chosen figures can be checked for overfitting.
 
-    .venv/bin/python -m bench.catalogues tmdb && .venv/bin/python -m bench.tune [config...]
+    python -m bench.catalogues tmdb && python -m bench.tune [config...]
 """
 
 import hashlib

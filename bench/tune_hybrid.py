@@ -2,19 +2,17 @@
 user's training part (first 80%) is split again in time, its last 20% held out. The test part
 that evaluate_recs reports on is never looked at.
 
-    .venv/bin/python -m bench.tune_hybrid
+    python -m bench.tune_hybrid
 """
 
 import itertools
 import os
-import sys
 from pathlib import Path
 
 import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "recsys_site.settings")
-sys.path.insert(0, str(ROOT))
 
 import django  # noqa: E402
 

@@ -6,7 +6,7 @@ Each history band is tuned on its own scenario: 1 like on "first 1 film", 2-5 li
 films", more on "full history". The short-history bands also try a co-occurrence weight
 (RowBlend.cooccurrence: "viewers who watched your films also watched", algorithms.cooccurrence_fit).
 
-    .venv/bin/python -m bench.tune_rows ["first 1 film" "first 3 films" "full history"]
+    python -m bench.tune_rows ["first 1 film" "first 3 films" "full history"]
 """
 
 import itertools
@@ -18,7 +18,6 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "recsys_site.settings")
-sys.path.insert(0, str(ROOT))
 
 import django  # noqa: E402
 

@@ -11,7 +11,7 @@ import torch
 from recommendations.explain import grounded
 from recommendations.explain.facts import ExplainRequest, FilmFacts
 
-pytestmark = [pytest.mark.slow, pytest.mark.shared_data]
+pytestmark = [pytest.mark.slow, pytest.mark.shared_data, pytest.mark.django_db]
 
 # Read independently of the code under test: curly-quoted phrases, and the film's data as one
 # lower-cased, whitespace-collapsed text per field.
