@@ -1,94 +1,61 @@
 """Recall@50 of Chroma's HNSW index against exact (numpy brute-force) cosine search.
 
-Corpora: TMDB 5000 and the 36k Wikipedia films from ../shared/data, embedded with the project's
-model (for TMDB, the film_text vectors that bench/ingest.py saved, when present); queries: real
-TOMT known-item queries (people describing a film they forgot). Compares Chroma's default HNSW
-settings with ours (recommendations.vector_store).
+Corpus: the film vectors of a bench catalogue (`python -m bench.catalogues NAME`, built first
+if missing: TMDB 5000 by default, or the 36k Wikipedia films), read from its index as search
+reads them; queries: real TOMT known-item queries (people describing a film they forgot),
+encoded by the project's model. Compares Chroma's default HNSW settings with ours
+(recommendations.vector_store).
 
-    python -m bench.hnsw_recall [--corpus tmdb|wikipedia|both] [--queries 300]
+    python -m bench.hnsw_recall [--corpus tmdb|wikipedia] [--queries 300]
 
-Vectors are cached under RECSYS_DATA_DIR/bench/ so a re-run only rebuilds the indexes.
+Query vectors are cached under var/bench/ so a re-run only rebuilds the indexes.
 """
 
 import argparse
-import csv
 import json
-import os
+import sys
 import tempfile
 import time
-from pathlib import Path
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parent.parent
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "recsys_site.settings")
-import django  # noqa: E402
+from bench.catalogues import BENCH_DIR, SHARED_DATA, setup_django
 
-django.setup()
-
-import chromadb  # noqa: E402
-from chromadb.config import Settings as ChromaSettings  # noqa: E402
-from django.conf import settings  # noqa: E402
-
-from recommendations.embedding import encode, index_fingerprint  # noqa: E402
-from recommendations.vector_store import HNSW_CONFIGURATION  # noqa: E402
-
-DATA = ROOT.parent / "shared" / "data"
 K = 50
 CHROMA_DEFAULT = {"space": "cosine"}  # ef_construction 100, ef_search 100, max_neighbors 16
 
 
-def tmdb_texts() -> list[str]:
-    with open(DATA / "catalogues" / "tmdb_5000_movies.csv", newline="") as f:
-        rows = list(csv.DictReader(f))
-    texts = []
-    for r in rows:
-        genres = ", ".join(g["name"] for g in json.loads(r["genres"] or "[]"))
-        keywords = ", ".join(k["name"] for k in json.loads(r["keywords"] or "[]")[:20])
-        year = r["release_date"][:4]
-        parts = [f"{r['title']} ({year})" if year else r["title"]]
-        parts += [
-            f"Genres: {genres}." if genres else "",
-            f"Keywords: {keywords}." if keywords else "",
-        ]
-        parts += [r["tagline"], r["overview"]]
-        texts.append(" ".join(p for p in parts if p))
-    return texts
-
-
-def wikipedia_texts() -> list[str]:
-    texts = []
-    for path in sorted((DATA / "wikipedia-movies").glob("movies-*.json")):
-        for film in json.loads(path.read_text()):
-            genres = ", ".join(film.get("genres") or [])
-            cast = ", ".join((film.get("cast") or [])[:8])
-            parts = [f"{film['title']} ({film['year']})"]
-            parts += [f"Genres: {genres}." if genres else "", f"Starring {cast}." if cast else ""]
-            parts += [film.get("extract") or ""]
-            texts.append(" ".join(p for p in parts if p))
-    return texts
-
-
 def queries() -> list[str]:
-    lines = (DATA / "queries" / "tomt-dev.jsonl").read_text().splitlines()
+    lines = (SHARED_DATA / "queries" / "tomt-dev.jsonl").read_text().splitlines()
     return [json.loads(line)["query"] for line in lines if line.strip()]
 
 
-def cached_vectors(name: str, texts) -> np.ndarray:
-    """texts: a list, or a function returning it (not called when the cache is used)."""
-    cache = settings.DATA_DIR / "bench" / f"{name}-{index_fingerprint().replace('/', '_')}.npy"
+def query_vectors(count: int) -> np.ndarray:
+    from recommendations.embedding import encode, index_fingerprint
+
+    cache = BENCH_DIR / f"tomt-queries-{count}-{index_fingerprint().replace('/', '_')}.npy"
     if cache.exists():
         return np.load(cache)
-    texts = texts() if callable(texts) else texts
-    cache.parent.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
-    vectors = encode(texts)
-    print(f"  encoded {len(texts)} {name} texts in {time.perf_counter() - started:.0f}s")
+    vectors = encode(queries()[:count])
+    print(f"  encoded {count} queries in {time.perf_counter() - started:.0f}s")
+    cache.parent.mkdir(parents=True, exist_ok=True)
     np.save(cache, vectors)
     return vectors
 
 
+def catalogue_vectors() -> np.ndarray:
+    """Every film vector of the live collection of the catalogue Django points at."""
+    from recommendations.vector_store import get_collection
+
+    got = get_collection().get(include=["embeddings"])
+    return np.asarray(got["embeddings"], dtype=np.float32)
+
+
 def chroma_top_k(hnsw: dict, corpus: np.ndarray, query_vectors: np.ndarray) -> tuple[list, float]:
+    import chromadb
+    from chromadb.config import Settings as ChromaSettings
+
     with tempfile.TemporaryDirectory() as tmp:
         client = chromadb.PersistentClient(tmp, settings=ChromaSettings(anonymized_telemetry=False))
         collection = client.create_collection(
@@ -115,23 +82,23 @@ def recall(corpus: np.ndarray, query_vectors: np.ndarray, hnsw: dict) -> tuple[f
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--corpus", choices=["tmdb", "wikipedia", "both"], default="both")
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--corpus", choices=["tmdb", "wikipedia"], default="tmdb")
     parser.add_argument("--queries", type=int, default=300, help="the first N TOMT queries")
     args = parser.parse_args()
-    query_vectors = cached_vectors(f"tomt-queries-{args.queries}", queries()[: args.queries])
-    corpora = {"tmdb": tmdb_texts, "wikipedia": wikipedia_texts}
-    names = list(corpora) if args.corpus == "both" else [args.corpus]
-    print(f"recall@{K} of Chroma HNSW vs exact cosine search, {len(query_vectors)} TOMT queries")
+    setup_django(args.corpus)
+    from recommendations.vector_store import HNSW_CONFIGURATION
+
+    vectors = query_vectors(args.queries)
+    corpus = catalogue_vectors()
+    print(f"recall@{K} of Chroma HNSW vs exact cosine search, {len(vectors)} TOMT queries")
     print(f"{'corpus':<12}{'films':>7}  {'settings':<44}{'recall@50':>10}{'build s':>9}")
-    for name in names:
-        corpus = cached_vectors(name, corpora[name])
-        for label, hnsw in [("chroma default", CHROMA_DEFAULT), ("ours", HNSW_CONFIGURATION)]:
-            shown = {k: v for k, v in hnsw.items() if k != "space"} or "M16 efC100 efS100"
-            value, build = recall(corpus, query_vectors, hnsw)
-            setting = f"{label} {shown}"
-            print(f"{name:<12}{len(corpus):>7}  {setting:<44}{value:>10.4f}{build:>9.1f}")
+    for label, hnsw in [("chroma default", CHROMA_DEFAULT), ("ours", HNSW_CONFIGURATION)]:
+        shown = {k: v for k, v in hnsw.items() if k != "space"} or "M16 efC100 efS100"
+        value, build = recall(corpus, vectors, hnsw)
+        setting = f"{label} {shown}"
+        print(f"{args.corpus:<12}{len(corpus):>7}  {setting:<44}{value:>10.4f}{build:>9.1f}")
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

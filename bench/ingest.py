@@ -12,8 +12,7 @@ figures are the fair comparison, the wall figures move with the neighbours' load
 
     python -m bench.ingest [--broker redis|embedded]
 
-Runs in a temporary data dir with its own Chroma server: your var/ is not touched. The bare
-vectors are saved to RECSYS_DATA_DIR/bench/ for bench/hnsw_recall.py.
+Runs in a temporary data dir with its own Chroma server: your var/ is not touched.
 """
 
 import argparse
@@ -41,19 +40,17 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--broker", choices=["redis", "embedded"], default="embedded")
     args = parser.parse_args()
-    vectors_dir = Path(os.environ.get("RECSYS_DATA_DIR", _support.ROOT / "var")) / "bench"
     stack = _support.isolated_environment(broker=args.broker)
 
     import django
 
     django.setup()
-    import numpy as np
     from django.conf import settings
     from django.core.management import call_command
 
     from bench.processes import CeleryWorker
     from jobs.models import Job
-    from recommendations.embedding import get_model, index_fingerprint
+    from recommendations.embedding import get_model
     from recommendations.indexing import services
     from recommendations.tasks import index_sync_task
 
@@ -90,15 +87,13 @@ def main() -> None:
         texts = services.embedding_inputs(services.film_texts(None))  # what the pipeline encodes
         model = get_model()
         started, cpu_started = time.perf_counter(), time.process_time()
-        vectors = model.encode(
+        model.encode(
             texts,
             batch_size=settings.EMBEDDING_BATCH_SIZE,
             normalize_embeddings=True,
             show_progress_bar=False,
         )
         bare, bare_cpu = time.perf_counter() - started, time.process_time() - cpu_started
-        vectors_dir.mkdir(parents=True, exist_ok=True)
-        np.save(vectors_dir / f"tmdb-{index_fingerprint().replace('/', '_')}.npy", vectors)
 
         started = time.perf_counter()
         assert services.index_sync() is None
