@@ -36,9 +36,10 @@ def test_sync_index_then_check_index_agree_and_check_fails_on_drift(chroma, cata
     call_command("sync_index", "--verify")
     call_command("check_index")
     call_command("sync_index", "--rebuild")
+    captured = capsys.readouterr()
+    assert "12/12" in captured.err and "film/s" in captured.err  # the bar, at its end
     assert re.search(
-        r"12 films indexed, 0 failed, 12 in all \([\d.]+ s, [\d.]+ films/s\)",
-        capsys.readouterr().out,
+        r"12 films indexed, 0 failed, 12 in all \([\d.]+ s, [\d.]+ films/s\)", captured.out
     )
     call_command("check_index")
     out = capsys.readouterr().out

@@ -40,6 +40,7 @@ class Command(BaseCommand):
         if job is None:
             self.stdout.write(self.style.SUCCESS("The index is up to date."))
             return
+        job.refresh_from_db()  # planning counted its films on the row, not on this object
         started = time.perf_counter()
         # The bar's rate is films a second; the job page shows the same from the job's counts.
         with tqdm(total=job.total, unit="film", disable=not job.total, file=sys.stderr) as bar:
