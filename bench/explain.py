@@ -98,15 +98,15 @@ def main() -> None:
     cached = [timed(panel, q, m) for q, m in tqdm(pairs, "cached")]
 
     fresh()
-    stored = selectors._stored_sentence_vectors
-    selectors._stored_sentence_vectors = lambda movie_id: {}
+    stored = selectors._sentence_vectors
+    selectors._sentence_vectors = lambda film: {}
     try:
         bare = []
         for query, movie_id in tqdm(pairs, "cold, nothing handed over"):
             movie = selectors.facts_queryset().get(pk=movie_id)
             bare.append(timed(selectors.explanation_for, movie=movie, query=query))
     finally:
-        selectors._stored_sentence_vectors = stored
+        selectors._sentence_vectors = stored
 
     reference = []
     for query, ids in tqdm(pages, "reference"):

@@ -3,7 +3,9 @@
 A query is a few words, and sentence-transformers on torch spends most of its ~11 ms a query on
 per-call overhead, not arithmetic. The same weights exported to ONNX give the same vectors
 (checked at export to within `EXPORT_TOLERANCE`) in a fraction of the time (docs/benchmarks.md,
-`python -m bench.query_encoder`). Batches of film texts (the indexing workers) stay on torch.
+`python -m bench.query_encoder`). Batches of film texts (the indexing workers) go through the
+same export in a session using every core (`encode_batch`), sorted by length so that each batch
+pads little.
 
 The ONNX file is exported from the torch model on first use in a process and kept under
 MODELS_DIR, named by the model package's version, so later processes only load it. Where
@@ -57,6 +59,26 @@ class QueryEncoder:
         with self._lock:
             (vectors,) = self._session.run(None, {"input_ids": ids, "attention_mask": mask})
         return vectors.astype(np.float32, copy=False)
+
+    def encode_by_length(self, texts: Sequence[str], *, batch_size: int) -> np.ndarray:
+        """Many texts: tokenized once, run in batches of similar token counts (each padded
+        only to its own longest text), returned in the order given."""
+        if not texts:
+            return np.zeros((0, DIMENSIONS), dtype=np.float32)
+        encodings = self._tokenizer.encode_batch(list(texts))
+        ids = np.array([e.ids for e in encodings], dtype=np.int64)
+        mask = np.array([e.attention_mask for e in encodings], dtype=np.int64)
+        lengths = mask.sum(axis=1)
+        order = np.argsort(lengths, kind="stable")
+        out = np.empty((len(texts), DIMENSIONS), dtype=np.float32)
+        for start in range(0, len(order), batch_size):
+            rows = order[start : start + batch_size]
+            width = int(lengths[rows].max())  # padding is on the right
+            feed = {"input_ids": ids[rows, :width], "attention_mask": mask[rows, :width]}
+            with self._lock:
+                (vectors,) = self._session.run(None, feed)
+            out[rows] = vectors
+        return out
 
 
 def onnx_path() -> Path:
@@ -130,6 +152,35 @@ def get_query_encoder() -> QueryEncoder | None:
         logger.exception("ONNX query encoder unavailable, encoding queries with torch")
         path.unlink(missing_ok=True)  # a bad export is not left for the next process
         return None
+
+
+@lru_cache(maxsize=1)
+def get_batch_encoder() -> QueryEncoder | None:
+    """The process's ONNX encoder for batches (the indexing workers): the query encoder's
+    export in a session whose threads use every core. None when RECSYS_INDEX_ENCODER is torch
+    or ONNX cannot be had (batches then go to torch)."""
+    if settings.RECSYS_INDEX_ENCODER != "onnx":
+        return None
+    path = onnx_path()
+    try:
+        exported = not path.is_file()
+        if exported:
+            _export(path)
+        encoder = QueryEncoder(_tokenizer(), cpu_session(path, threads=0))
+        return _verified(encoder) if exported else encoder
+    except Exception:
+        logger.exception("ONNX batch encoder unavailable, encoding batches with torch")
+        path.unlink(missing_ok=True)
+        return None
+
+
+def encode_batch(texts: Sequence[str]) -> np.ndarray:
+    """L2-normalised float32 vectors for many texts (film texts, synopses): ONNX Runtime in
+    batches of similar length when it is available, else the torch model."""
+    encoder = get_batch_encoder()
+    if encoder is None:
+        return encode(texts)
+    return encoder.encode_by_length(texts, batch_size=settings.EMBEDDING_BATCH_SIZE)
 
 
 def encode_queries(texts: Sequence[str]) -> np.ndarray:

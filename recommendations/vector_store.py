@@ -9,6 +9,7 @@ keeps reading the live one, then swap it in with one write. ``get_collection()``
 """
 
 import contextlib
+import hashlib
 import json
 import os
 from collections.abc import Sequence
@@ -191,8 +192,9 @@ def sentences_name(name: str) -> str:
 
 
 def sentence_collection(collection: Collection) -> Collection:
-    """The companion holding the vector of every sentence explanations quote (ids
-    "<movie id>:<n>", the sentence as document, movie_id in metadata)."""
+    """The companion holding the vectors of the sentences explanations quote, kept from a
+    film's first explanation until its text changes (ids "<movie id>:<sentence digest>", the
+    sentence as document, movie_id in metadata)."""
     return _create(sentences_name(collection.name))
 
 
@@ -213,25 +215,23 @@ def write_targets() -> list[Collection]:
     return targets
 
 
-UPSERT_CHUNK = 500  # films per write: their sentences stay under Chroma's batch limit
+UPSERT_CHUNK = 500  # films per write, under Chroma's batch limit
 
 
 @dataclass(frozen=True)
 class FilmVectors:
-    """Everything the index keeps for one film."""
+    """Everything the index keeps for one film when it is embedded."""
 
     id: str
     vector: np.ndarray  # the film text
     metadata: dict
     synopsis: np.ndarray | None  # the synopsis view; None when the film has no synopsis
-    sentences: tuple[str, ...] = ()  # what explanations quote ...
-    sentence_vectors: np.ndarray | None = None  # ... and their vectors, one row each
 
 
 def upsert(collections: Sequence[Collection], films: Sequence[FilmVectors]) -> None:
-    """Store films: their vectors, synopsis views and sentence vectors. The companions are
-    written first, so a film whose main vector carries the current hash has its current
-    views too (a failed write is retried whole)."""
+    """Store films: their vectors and synopsis views, and forget the sentence vectors kept for
+    their previous text. The companions are written first, so a film whose main vector
+    carries the current hash has its current views too (a failed write is retried whole)."""
     for start in range(0, len(films), UPSERT_CHUNK):
         _upsert_chunk(collections, films[start : start + UPSERT_CHUNK])
 
@@ -240,7 +240,6 @@ def _upsert_chunk(collections: Sequence[Collection], films: Sequence[FilmVectors
     ids = [f.id for f in films]
     viewed = [f for f in films if f.synopsis is not None]
     unviewed = [f.id for f in films if f.synopsis is None]
-    quoted = [f for f in films if f.sentences]
     for collection in collections:
         views = synopsis_collection(collection)
         if viewed:
@@ -249,15 +248,7 @@ def _upsert_chunk(collections: Sequence[Collection], films: Sequence[FilmVectors
             )
         if unviewed:
             views.delete(ids=unviewed)
-        sentences = sentence_collection(collection)
-        sentences.delete(where={"movie_id": {"$in": [int(i) for i in ids]}})
-        if quoted:
-            sentences.upsert(
-                ids=[f"{f.id}:{n}" for f in quoted for n in range(len(f.sentences))],
-                embeddings=np.concatenate([f.sentence_vectors for f in quoted]),
-                documents=[text for f in quoted for text in f.sentences],
-                metadatas=[{"movie_id": int(f.id)} for f in quoted for _ in f.sentences],
-            )
+        sentence_collection(collection).delete(where={"movie_id": {"$in": [int(i) for i in ids]}})
         collection.upsert(
             ids=ids,
             embeddings=np.stack([f.vector for f in films]),
@@ -276,6 +267,24 @@ def sentence_vectors_of(
         text: np.asarray(vector, dtype=np.float32)
         for text, vector in zip(got["documents"], got["embeddings"], strict=True)
     }
+
+
+def sentence_vectors_keep(
+    movie_id: int, vectors: dict[str, np.ndarray], collection: Collection | None = None
+) -> None:
+    """Keep the vectors of a film's sentences (encoded on its first explanation) for the next
+    ones; they are dropped when the film is embedded again."""
+    if vectors:
+        sentence_collection(collection or get_collection()).upsert(
+            ids=[f"{movie_id}:{_digest(text)}" for text in vectors],
+            embeddings=np.stack(list(vectors.values())),
+            documents=list(vectors),
+            metadatas=[{"movie_id": movie_id} for _ in vectors],
+        )
+
+
+def _digest(text: str) -> str:
+    return hashlib.sha1(text.encode()).hexdigest()[:16]
 
 
 def delete(collections: Sequence[Collection], *, ids: Sequence[str]) -> None:

@@ -202,6 +202,11 @@ RECSYS_QUERY_MAX_CHUNKS = env.int("RECSYS_QUERY_MAX_CHUNKS", default=4)
 QUERY_ENCODER = env.str("RECSYS_QUERY_ENCODER", default="onnx").strip().lower()
 if QUERY_ENCODER not in ("onnx", "torch"):
     raise ImproperlyConfigured(f"RECSYS_QUERY_ENCODER={QUERY_ENCODER!r}: use onnx or torch")
+# The indexing workers encode film texts with the same ONNX export, every core, batches of
+# similar length (recommendations/query_encoder.py encode_batch); "torch" encodes them on torch.
+RECSYS_INDEX_ENCODER = env.str("RECSYS_INDEX_ENCODER", default="onnx").strip().lower()
+if RECSYS_INDEX_ENCODER not in ("onnx", "torch"):
+    raise ImproperlyConfigured(f"RECSYS_INDEX_ENCODER={RECSYS_INDEX_ENCODER!r}: use onnx or torch")
 
 LOG_FORMAT = env.str("LOG_FORMAT", default="text")  # "json" for structured logs
 

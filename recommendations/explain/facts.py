@@ -30,8 +30,8 @@ def comparable(text: str) -> str:
 
 
 def film_sentences(synopsis: str | None, tagline: str | None) -> list[str]:
-    """What the explainer may quote: each synopsis sentence, then the tagline. The indexer
-    embeds exactly these, so an explanation finds their vectors ready."""
+    """What the explainer may quote: each synopsis sentence, then the tagline. Their vectors
+    are kept in the index from the film's first explanation (explain/selectors.py)."""
     synopsis, tagline = clean_text(synopsis), clean_text(tagline)
     return split_sentences(synopsis) + ([tagline] if tagline else [])
 

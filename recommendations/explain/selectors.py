@@ -6,6 +6,7 @@ from dataclasses import replace
 from functools import lru_cache
 from typing import Any
 
+import numpy as np
 from django.conf import settings
 from django.core.cache import cache
 from django.db.models import QuerySet
@@ -17,6 +18,7 @@ from recommendations import vector_store
 from recommendations.explain import grounded
 from recommendations.explain.facts import ExplainRequest, Explanation, FilmFacts, clean_text
 from recommendations.explain.llm import LLMConfig, build_chain
+from recommendations.query_encoder import encode_queries
 from recsys_site.ratelimit import spend
 
 logger = logging.getLogger(__name__)
@@ -45,13 +47,26 @@ def explanation_cache_key(*, query: str, film: FilmFacts, version: str) -> str:
     return f"explain:{film.movie_id}:{digest}"
 
 
-def _stored_sentence_vectors(movie_id: int) -> dict:
-    """The film's sentence vectors from the index; none (they get encoded) if it is down."""
+def _sentence_vectors(film: FilmFacts) -> dict[str, np.ndarray]:
+    """The vectors of the film's sentences (the first INDEX_STORED_SENTENCES) kept in the
+    index. A film is made searchable without them: those missing are encoded here, on its
+    first explanation, and kept for the next. A vector store that is down only costs speed
+    (the explainer encodes what it lacks)."""
+    wanted = film.sentences[: settings.INDEX_STORED_SENTENCES]
     try:
-        return vector_store.sentence_vectors_of(movie_id)
+        stored = vector_store.sentence_vectors_of(film.movie_id)
     except Exception as error:  # any vector-store failure only costs speed here
         logger.warning("stored sentence vectors unavailable: %s", error)
         return {}
+    missing = [s for s in dict.fromkeys(wanted) if s not in stored]
+    if not missing:
+        return stored
+    fresh = dict(zip(missing, encode_queries(missing), strict=True))
+    try:
+        vector_store.sentence_vectors_keep(film.movie_id, fresh)
+    except Exception as error:
+        logger.warning("sentence vectors not kept: %s", error)
+    return {**stored, **fresh}
 
 
 def llm_refusal(*, client: str, llm_allowed: bool = True) -> str:
@@ -89,7 +104,7 @@ def explanation_for(
         cached = None
     if cached is not None:
         return Explanation.from_dict(cached)
-    evidence = {**(evidence or {}), "sentence_vectors": _stored_sentence_vectors(movie.pk)}
+    evidence = {**(evidence or {}), "sentence_vectors": _sentence_vectors(film)}
     request = ExplainRequest(query=query, film=film, evidence=evidence)
     refusal = llm_refusal(client=client, llm_allowed=llm_allowed) if config.enabled else ""
     if refusal:

@@ -31,17 +31,17 @@ from jobs.services import (
     job_fail,
     job_log,
     job_start,
+    job_start_phase,
 )
 from movies.models import Credit, Movie
 from recommendations import vector_store
 from recommendations.embedding import (
-    encode,
     film_text,
     index_fingerprint,
     synopsis_text,
     text_hash,
 )
-from recommendations.explain.facts import film_sentences
+from recommendations.query_encoder import encode_batch
 
 logger = logging.getLogger(__name__)
 
@@ -68,9 +68,8 @@ Dispatch = Callable[[Batch], None]
 class FilmText:
     movie: Movie
     text: str
-    hash: str  # of text; synopsis and sentences come from text's fields: the hash covers them
+    hash: str  # of text; the synopsis comes from text's fields: the hash covers it
     synopsis: str = ""
-    sentences: tuple[str, ...] = ()
 
     @property
     def metadata(self) -> dict:
@@ -125,48 +124,32 @@ def film_text_of(movie: Movie) -> FilmText:
         text=text,
         hash=text_hash(text),
         synopsis=synopsis_text(movie),
-        sentences=tuple(film_sentences(movie.synopsis, movie.tagline))[
-            : settings.INDEX_STORED_SENTENCES
-        ],
     )
 
 
 def embedding_inputs(films: Sequence[FilmText]) -> list[str]:
     """Every text a batch of films sends to the model, in the order film_vectors() reads them:
-    each film's text, then the synopses, then the sentences."""
-    return (
-        [f.text for f in films]
-        + [f.synopsis for f in films if f.synopsis]
-        + [sentence for f in films for sentence in f.sentences]
-    )
+    each film's text, then the synopses. (The sentences explanations quote are encoded when a
+    film is first explained: recommendations/explain/selectors.py.)"""
+    return [f.text for f in films] + [f.synopsis for f in films if f.synopsis]
 
 
 def film_vectors(films: Sequence[FilmText], encoded: np.ndarray) -> list[vector_store.FilmVectors]:
     """Splits the vectors of embedding_inputs(films) back into each film's share."""
     rows = iter(encoded[len(films) :])
     synopses = [next(rows) if f.synopsis else None for f in films]
-    out = []
-    for film, vector, synopsis in zip(films, encoded[: len(films)], synopses, strict=True):
-        sentence_vectors = (
-            np.stack([next(rows) for _ in film.sentences]) if film.sentences else None
+    return [
+        vector_store.FilmVectors(
+            id=str(film.movie.pk), vector=vector, metadata=film.metadata, synopsis=synopsis
         )
-        out.append(
-            vector_store.FilmVectors(
-                id=str(film.movie.pk),
-                vector=vector,
-                metadata=film.metadata,
-                synopsis=synopsis,
-                sentences=film.sentences,
-                sentence_vectors=sentence_vectors,
-            )
-        )
-    return out
+        for film, vector, synopsis in zip(films, encoded[: len(films)], synopses, strict=True)
+    ]
 
 
 def store_films(collections, films: Sequence[FilmText]) -> None:
     """Embed films (every view, one encode call) and write them to the collections."""
     if films:
-        vector_store.upsert(collections, film_vectors(films, encode(embedding_inputs(films))))
+        vector_store.upsert(collections, film_vectors(films, encode_batch(embedding_inputs(films))))
 
 
 # --- Planning: which films need work, in batches of similar length --------------------------
@@ -198,6 +181,8 @@ def _plan_job(
         job.params = {**job.params, **params}
         job.save(update_fields=["params"])
     job_start(job_id=job.pk, total=len(films))
+    # The job page's rate (films a second) and time left are measured from here.
+    job_start_phase(job_id=job.pk, name=f"embedding {len(films)} films", total=len(films))
     job_log(job_id=job.pk, line=f"{len(films)} films in {len(batches)} batches of up to {size}")
     if not films:
         job_complete_if_done(job_id=job.pk)
@@ -400,7 +385,7 @@ def index_batch(*, batch: Batch, requeue: Callable[[list[int]], object] | None =
         todo = [f for f in films if stored.get(str(f.movie.pk)) != f.hash]
     else:
         todo = films
-    vectors = film_vectors(todo, encode(embedding_inputs(todo))) if todo else []
+    vectors = film_vectors(todo, encode_batch(embedding_inputs(todo))) if todo else []
     with transaction.atomic():
         if not job_commit_batch(
             job_id=job.pk, batch_key=f"{batch.number}", done=len(batch.movie_ids)

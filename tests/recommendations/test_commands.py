@@ -1,6 +1,7 @@
 """The management commands: sync_index, check_index, bootstrap_demo, runstack."""
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -35,6 +36,11 @@ def test_sync_index_then_check_index_agree_and_check_fails_on_drift(chroma, cata
     call_command("sync_index", "--verify")
     call_command("check_index")
     call_command("sync_index", "--rebuild")
+    captured = capsys.readouterr()
+    assert "12/12" in captured.err and "film/s" in captured.err  # the bar, at its end
+    assert re.search(
+        r"12 films indexed, 0 failed, 12 in all \([\d.]+ s, [\d.]+ films/s\)", captured.out
+    )
     call_command("check_index")
     out = capsys.readouterr().out
     assert "12 films, 12 vectors" in out and "The index matches the catalogue." in out

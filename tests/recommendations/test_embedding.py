@@ -42,3 +42,51 @@ def test_a_query_is_encoded_on_one_thread_and_a_batch_on_the_process_default():
     assert torch.get_num_threads() == 1
     embedding.encode([f"film number {i}" for i in range(embedding.SMALL_INPUT + 1)])
     assert torch.get_num_threads() == default
+
+
+BATCH_TEXTS = [
+    "a long story about a boy who travels to find his dog " * 40,  # past 256 tokens
+    "heist",
+    "a crew of thieves double-crosses each other in 1970s Los Angeles",
+    "Ein Film über Freundschaft — 東京, café & naïve jokes 🎬",
+    "a shark",
+    "   ",
+    "two sisters run a bakery in a small town by the sea, and one of them falls in love",
+]
+
+
+@pytest.fixture
+def fresh_batch_encoder():
+    from recommendations import query_encoder
+
+    query_encoder.get_batch_encoder.cache_clear()
+    yield query_encoder
+    query_encoder.get_batch_encoder.cache_clear()
+
+
+def test_a_batch_in_onnx_gives_torch_s_vectors_in_the_order_given(fresh_batch_encoder, settings):
+    settings.EMBEDDING_BATCH_SIZE = 2  # several runs of similar lengths, each padded apart
+    assert fresh_batch_encoder.get_batch_encoder() is not None, "ONNX should load here"
+
+    vectors = fresh_batch_encoder.encode_batch(BATCH_TEXTS)
+
+    assert vectors.dtype == np.float32 and vectors.shape == (len(BATCH_TEXTS), 384)
+    assert np.abs(vectors - encode(BATCH_TEXTS)).max() < 1e-5
+    assert fresh_batch_encoder.encode_batch([]).shape == (0, 384)
+
+
+def test_batches_go_to_torch_when_onnx_cannot_load_or_is_switched_off(
+    fresh_batch_encoder, settings, tmp_path
+):
+    settings.MODELS_DIR = tmp_path
+    path = fresh_batch_encoder.onnx_path()
+    path.parent.mkdir(parents=True)
+    path.write_bytes(b"not an onnx graph")
+    assert fresh_batch_encoder.get_batch_encoder() is None
+    assert not path.exists()  # the bad file is not left for the next process
+    assert np.abs(fresh_batch_encoder.encode_batch(["a heist"]) - encode(["a heist"])).max() < 1e-6
+
+    fresh_batch_encoder.get_batch_encoder.cache_clear()
+    settings.RECSYS_INDEX_ENCODER = "torch"
+    assert fresh_batch_encoder.get_batch_encoder() is None
+    assert not path.exists()

@@ -4,9 +4,12 @@ import numpy as np
 import pytest
 
 from jobs.models import Job
+from jobs.selectors import job_rate_and_eta
 from movies.models import Movie
 from recommendations import embedding
 from recommendations.embedding import film_text, text_hash
+from recommendations.explain.facts import FilmFacts
+from recommendations.explain.selectors import explanation_for, facts_queryset
 from recommendations.indexing import services
 
 pytestmark = pytest.mark.django_db
@@ -44,6 +47,35 @@ def test_sync_indexes_every_film_with_its_metadata_and_check_agrees(chroma, cata
     assert movie.index_state == "indexed" and movie.indexed_hash == meta["hash"]
     assert movie.indexed_model == embedding.index_fingerprint()
     assert services.index_check().ok
+
+
+def test_a_sync_job_counts_films_a_second_for_its_page(chroma, catalogue, run_inline):
+    job = run_inline(services.index_sync)
+    assert job.phase == "embedding 12 films" and job.phase_started_at is not None
+    rate, _ = job_rate_and_eta(job)
+    assert job.done == 12 and rate is not None and rate > 0
+
+
+def test_films_are_searchable_without_sentence_vectors_kept_ones_go_with_their_text(
+    chroma, catalogue, run_inline
+):
+    """Indexing embeds a film's text and synopsis only; the sentences an explanation quotes
+    are encoded on its first explanation and kept until its text changes."""
+    film = Movie.objects.get(pk=catalogue[4].pk)
+    run_inline(services.index_sync)
+    assert str(film.pk) in chroma.get_collection().get(ids=[str(film.pk)])["ids"]
+    assert chroma.sentence_vectors_of(film.pk) == {}
+
+    explanation_for(movie=facts_queryset().get(pk=film.pk), query="a story of two friends")
+    sentences = FilmFacts.from_movie(film).sentences
+    kept = chroma.sentence_vectors_of(film.pk)
+    assert sorted(kept) == sorted(sentences) and sentences
+    np.testing.assert_allclose(kept[sentences[0]], embedding.encode(sentences[:1])[0], atol=1e-5)
+
+    film.synopsis = "A lighthouse keeper befriends a shipwrecked octopus."
+    film.save()
+    run_inline(services.index_sync, movie_ids=[film.pk])
+    assert chroma.sentence_vectors_of(film.pk) == {}
 
 
 def test_a_second_sync_with_nothing_changed_embeds_nothing(chroma, catalogue, run_inline):
@@ -214,11 +246,11 @@ def _edit_while_encoding(
 ):
     """Make the next batch's encode call stand for a slow encode: while it runs, the film is
     edited (and `then` runs, e.g. the newer batch to completion)."""
-    real_encode = services.encode
+    real_encode = services.encode_batch
 
     def encode_then_edit(texts):
         vectors = real_encode(texts)  # the text read before the edit
-        monkeypatch.setattr(services, "encode", real_encode)
+        monkeypatch.setattr(services, "encode_batch", real_encode)
         if behind_the_orm:  # no signal: only the batch itself can notice
             Movie.objects.filter(pk=film.pk).update(synopsis=synopsis)
         else:
@@ -228,7 +260,7 @@ def _edit_while_encoding(
             then()
         return vectors
 
-    monkeypatch.setattr(services, "encode", encode_then_edit)
+    monkeypatch.setattr(services, "encode_batch", encode_then_edit)
 
 
 def test_an_older_batch_finishing_last_leaves_the_newer_vector(

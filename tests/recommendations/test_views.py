@@ -3,6 +3,8 @@
 import pytest
 from django.urls import reverse
 
+from recommendations import vector_store
+
 pytestmark = pytest.mark.django_db
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
@@ -102,15 +104,21 @@ def test_the_empty_search_page_loads_the_home_rows(client, films):
     assert 'hx-get="/home/rows/"' in html and 'hx-trigger="load"' in html
 
 
-def test_a_why_panel_after_a_search_encodes_nothing(client, films, monkeypatch):
-    """The search hands its query vector over and the index holds every quotable sentence's
-    vector, so the panel only reads: no model call in the panel's request."""
+def test_a_film_s_sentences_are_encoded_on_its_first_why_panel_and_kept(client, films, monkeypatch):
+    """Indexing leaves the quotable sentences out (a film is searchable sooner); the first
+    panel encodes them and keeps them in the index. After a later search, which hands its
+    query vector over, the panel only reads: no model call in its request."""
     from recommendations import embedding
-    from recommendations.explain import grounded
+    from recommendations.explain import grounded, selectors
 
-    query = "a great white shark terrorises a beach town"
-    html = client.get("/", {"q": query}, **HTMX).content.decode()
-    assert "Jaws" in html
+    why = reverse("explain:why", args=[films["Jaws"].pk])
+    first = "a great white shark terrorises a beach town"
+    assert "Jaws" in client.get("/", {"q": first}, **HTMX).content.decode()
+    assert "why--loaded" in client.get(why, {"q": first}, **HTMX).content.decode()
+    assert vector_store.sentence_vectors_of(films["Jaws"].pk)
+
+    query = "police chief hunts a shark that eats swimmers"
+    assert "Jaws" in client.get("/", {"q": query}, **HTMX).content.decode()
     grounded.query_vectors.clear()
     grounded.sentence_vectors.clear()
 
@@ -118,7 +126,7 @@ def test_a_why_panel_after_a_search_encodes_nothing(client, films, monkeypatch):
         raise AssertionError(f"encoded {texts!r} in the panel's request")
 
     monkeypatch.setattr(embedding, "encode", no_encoding)
-    why = reverse("explain:why", args=[films["Jaws"].pk])
+    monkeypatch.setattr(selectors, "encode_queries", no_encoding)
     panel = client.get(why, {"q": query}, **HTMX).content.decode()
     assert "why--loaded" in panel and "shark" in panel.lower()
 
