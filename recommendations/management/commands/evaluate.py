@@ -7,16 +7,31 @@ from tqdm import tqdm
 
 from recommendations.evaluation import METRICS, evaluate, load_queries
 from recommendations.evaluation_records import evaluation_save_search
+from recommendations.short_queries import (
+    SHORT_QUERIES_PATH,
+    GradedReport,
+    evaluate_graded,
+    load_graded_queries,
+)
 
 
 class Command(BaseCommand):
     help = (
         "Evaluates search on known-item queries (tomt-dev.jsonl format) over the current "
-        "catalogue: MRR@10, nDCG@10, Recall@10, Recall@100 per stage."
+        "catalogue: MRR@10, nDCG@10, Recall@10, Recall@100 per stage; with --short-queries, "
+        "graded nDCG@10 per stage on short descriptive queries (data/short_queries.jsonl)."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("queries", type=Path)
+        parser.add_argument("queries", type=Path, nargs="?")
+        parser.add_argument(
+            "--short-queries",
+            type=Path,
+            nargs="?",
+            const=SHORT_QUERIES_PATH,
+            default=None,
+            help=f"graded short queries (default {SHORT_QUERIES_PATH.name} in data/)",
+        )
         parser.add_argument("--json", action="store_true", help="print one JSON object")
         parser.add_argument("--limit", type=int, default=None, help="first N queries only")
         parser.add_argument(
@@ -24,10 +39,23 @@ class Command(BaseCommand):
         )
 
     def handle(
-        self, *args, queries: Path, json: bool, limit: int | None, no_save: bool, **options
+        self,
+        *args,
+        queries: Path | None,
+        short_queries: Path | None,
+        json: bool,
+        limit: int | None,
+        no_save: bool,
+        **options,
     ) -> None:
-        if not queries.is_file():
+        if queries is None and short_queries is None:
+            raise CommandError("give a queries file, --short-queries, or both")
+        if queries is not None and not queries.is_file():
             raise CommandError(f"{queries}: no such file")
+        graded = self._graded(short_queries, limit, quiet=json) if short_queries else None
+        if queries is None:
+            self._write_graded(graded, json=json, known_item={})
+            return
         try:
             items = load_queries(queries)[:limit]
         except ValueError as error:
@@ -39,7 +67,7 @@ class Command(BaseCommand):
                 report=report, source=str(queries), duration_s=time.monotonic() - started
             )
         if json:
-            self.stdout.write(_json_dumps(report.as_dict()))
+            self._write_graded(graded, json=True, known_item=report.as_dict())
             return
         self.stdout.write(
             f"{report.evaluated} queries evaluated, {report.skipped} skipped "
@@ -57,6 +85,37 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"nDCG@10 reranked / fused: {reranked:.4f} / {fused:.4f} = x{reranked / fused:.3f}"
             )
+        self._write_graded(graded, json=False, known_item={})
+
+    def _graded(self, path: Path, limit: int | None, *, quiet: bool) -> GradedReport:
+        if not path.is_file():
+            raise CommandError(f"{path}: no such file")
+        try:
+            items = load_graded_queries(path)[:limit]
+        except ValueError as error:
+            raise CommandError(str(error)) from error
+        return evaluate_graded(
+            items, progress=lambda it: tqdm(it, desc="short queries", disable=quiet or None)
+        )
+
+    def _write_graded(self, graded: GradedReport | None, *, json: bool, known_item: dict) -> None:
+        """JSON: the known-item metrics per stage, each stage with `graded_ndcg@10` added
+        when the short queries ran. Text: a table of its own."""
+        if json:
+            stages = {stage: dict(metrics) for stage, metrics in known_item.items()}
+            for stage, value in (graded.stages if graded else {}).items():
+                stages.setdefault(stage, {})["graded_ndcg@10"] = value
+            self.stdout.write(_json_dumps(stages))
+            return
+        if graded is None:
+            return
+        self.stdout.write(
+            f"short queries: {graded.evaluated} evaluated, {graded.skipped} skipped "
+            "(no judged film in the catalogue)"
+        )
+        self.stdout.write(f"{'stage':<10}{'graded nDCG@10':>16}")
+        for stage, value in graded.stages.items():
+            self.stdout.write(f"{stage:<10}{value:>16.3f}")
 
 
 def _json_dumps(data: dict) -> str:
