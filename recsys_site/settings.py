@@ -203,6 +203,11 @@ QUERY_ENCODER = env.str("RECSYS_QUERY_ENCODER", default="onnx").strip().lower()
 if QUERY_ENCODER not in ("onnx", "torch"):
     raise ImproperlyConfigured(f"RECSYS_QUERY_ENCODER={QUERY_ENCODER!r}: use onnx or torch")
 
+# Threads a web process gives one request's numeric work (BLAS in numpy's products, torch,
+# OpenMP): a search's products are too small to split, and idle pool threads spin on the
+# cores the other workers need (recsys_site/warmup.py, docs/benchmarks.md "Throughput").
+RECSYS_SERVING_THREADS = env.int("RECSYS_SERVING_THREADS", default=1)
+
 LOG_FORMAT = env.str("LOG_FORMAT", default="text")  # "json" for structured logs
 
 # --- Explanations ("why this?") ------------------------------------------------------------
