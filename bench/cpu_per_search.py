@@ -100,17 +100,24 @@ def percentile(values: list[float], q: int) -> float:
     return statistics.quantiles(values, n=100, method="inclusive")[q - 1]
 
 
-def measure(client, queries: list[str]) -> dict[str, list[float]]:
-    """Per request: wall, process CPU and this thread's CPU, in milliseconds."""
-    figures: dict[str, list[float]] = defaultdict(list)
-    for query in queries:
+def measure(
+    client, queries: list[str], modes: dict[str, Callable[[], None]] | None = None
+) -> dict[str, dict[str, list[float]]]:
+    """Per mode, per request: wall, process CPU and this thread's CPU, in milliseconds. The
+    modes take turns, request by request, so that a busy machine weighs on each alike."""
+    modes = modes or {"": lambda: None}
+    names = list(modes)
+    by_mode: dict[str, dict[str, list[float]]] = {name: defaultdict(list) for name in names}
+    for i, query in enumerate(queries):
+        modes[names[i % len(names)]]()
+        figures = by_mode[names[i % len(names)]]
         wall, cpu, own = time.perf_counter(), time.process_time(), time.thread_time()
         response = client.get("/", {"q": query}, HTTP_HX_REQUEST="true")
         figures["wall"].append((time.perf_counter() - wall) * 1000)
         figures["cpu"].append((time.process_time() - cpu) * 1000)
         figures["own"].append((time.thread_time() - own) * 1000)
         assert response.status_code == 200 and b'class="card"' in response.content, query
-    return figures
+    return by_mode
 
 
 def report(title: str, figures: dict[str, list[float]]) -> None:
@@ -141,43 +148,63 @@ def report_stages(clock: StageClock, figures: dict[str, list[float]]) -> None:
     print(f"{'outside (middleware, client)':32}{outside_wall:>8.2f}{outside_cpu:>8.2f}")
 
 
+def thread_modes(before: dict[str, int]) -> dict[str, Callable[[], None]]:
+    """The numeric thread pools as the libraries size them (as before issue 20), and as a web
+    process caps them (recsys_site.warmup)."""
+    from threadpoolctl import threadpool_limits
+
+    from recsys_site.warmup import limit_serving_threads
+
+    return {
+        "library defaults": lambda: threadpool_limits(limits=before),
+        "serving caps": limit_serving_threads,
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("catalogue", nargs="?", default="tmdb")
     parser.add_argument("--queries", type=int, default=300)
     parser.add_argument("--profile", type=int, default=0, metavar="N")
     parser.add_argument("--repeat", action="store_true")
+    parser.add_argument(
+        "--compare-threads",
+        action="store_true",
+        help="twice the queries, turn about with the libraries' own thread pools",
+    )
     args = parser.parse_args()
     setup_django(args.catalogue)
+    from django.conf import settings
     from django.test import Client
+    from threadpoolctl import threadpool_info
 
     from movies.models import Movie
-    from recommendations.search.catalogue import get_snapshot
     from recsys_site.warmup import warm_up
 
-    warm_up()
-    get_snapshot()
+    before = {pool["prefix"]: pool["num_threads"] for pool in threadpool_info()}
+    warm_up()  # as gunicorn's post_worker_init: models, indexes, thread pools
     clock = StageClock()
     clock.install()
     # The request limit runs as in production, from an address of this run's own.
     client = Client(REMOTE_ADDR=f"127.{os.getpid() % 250}.{int(time.time()) % 250}.2")
-    queries = tomt_first_lines(args.queries)
+    modes = thread_modes(before) if args.compare_threads else None
+    queries = tomt_first_lines(args.queries * (2 if modes else 1))
     measure(client, ["warm up", "a film about a bank robbery", "comedy", "the 90s", "paris"])
     clock.reset()
     profiler = cProfile.Profile() if args.profile else None
     if profiler:
         profiler.enable()
-    figures = measure(client, queries)
+    by_mode = measure(client, queries, modes)
     if profiler:
         profiler.disable()
-    print(f"catalogue: {args.catalogue}, {Movie.objects.count()} films; cache: ", end="")
-    from django.conf import settings
-
-    print(settings.CACHES["default"]["BACKEND"].rsplit(".", 1)[-1])
-    report("distinct queries", figures)
-    report_stages(clock, figures)
+    cache = settings.CACHES["default"]["BACKEND"].rsplit(".", 1)[-1]
+    print(f"catalogue: {args.catalogue}, {Movie.objects.count()} films; cache: {cache}")
+    for mode, figures in by_mode.items():
+        report(f"distinct queries{', ' + mode if mode else ''}", figures)
+    if not modes:
+        report_stages(clock, by_mode[""])
     if args.repeat:
-        report("the same queries again", measure(client, queries))
+        report("the same queries again", measure(client, queries)[""])
     if profiler:
         print()
         pstats.Stats(profiler).sort_stats("tottime").print_stats(args.profile)
