@@ -2,6 +2,13 @@
 
 import os
 
+# Numeric libraries size their thread pools when a worker loads them: one thread each
+# (RECSYS_SERVING_THREADS), so that a search's small products do not leave idle threads
+# spinning on the cores other workers need (recsys_site/warmup.py).
+_serving_threads = os.environ.get("RECSYS_SERVING_THREADS", "1")
+for _variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_variable, _serving_threads)
+
 bind = os.environ.get("BIND", "127.0.0.1:8000")
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
 # Threads overlap database and Chroma waits; the model itself encodes one query at a time.

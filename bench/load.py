@@ -13,11 +13,24 @@ those with a decade), one in five `POST /api/recommend/query` (half of them with
 The queries cycle through 1,500+ distinct ones (every tomt-dev.jsonl post title, moods,
 catalogue titles), so the per-process cache of the last 256 query vectors rarely answers.
 An error is a non-2xx answer or an exception (timeout, refused connection).
+
+    .venv/bin/python -m bench.load --open-loop 10,20,40,80,120,160 [--seconds 20]
+
+Open loop, as search engines are measured: requests arrive at a fixed rate whatever the
+server's answers (one every 1/rate seconds), from a generator in a process of its own (asyncio
+on raw keep-alive connections: a fraction of a core at 160 a second, its CPU time is printed).
+A request's latency runs from its scheduled arrival, so time it waited for a free connection
+counts. Per rate: the achieved rate, p50, p95, p99 and errors; the knee is the highest rate
+whose p95 is at most 150 ms. A rate whose p95 passes 2 s ends the run (past the knee a queue
+only grows). The closed-loop run (--clients) stays the error test.
 """
 
 import argparse
+import asyncio
 import json
+import multiprocessing
 import os
+import resource
 import secrets
 import statistics
 import subprocess
@@ -28,6 +41,7 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlencode
 
 import httpx
 
@@ -39,6 +53,9 @@ ROOT = Path(__file__).resolve().parent.parent
 CATALOGUE = "tmdb"
 CLIENT_TIMEOUT = 60.0  # seconds; gunicorn's own worker timeout is 30
 STOP_TIMEOUT = 40.0  # gunicorn.conf.py gives its workers 20 s to finish
+KNEE_P95_MS = 150.0
+OVERLOAD_P95_MS = 2000.0
+OPEN_LOOP_TIMEOUT = 10.0  # seconds from the scheduled arrival
 
 
 @dataclass(frozen=True)
@@ -144,6 +161,140 @@ def run_phase(
         thread.join()
     elapsed = time.monotonic() - started  # includes the last answers after the deadline
     return Phase(name, clients, elapsed, [o for r in results for o in r])
+
+
+def raw_request(request: Request, host: str) -> bytes:
+    """The request as HTTP/1.1 bytes, written once so that sending it costs the generator
+    nothing but the write."""
+    if request.kind == "partial":
+        target = "/?" + urlencode({"q": request.query, **request.filters})
+        head = f"GET {target} HTTP/1.1\r\nHost: {host}\r\nHX-Request: true\r\n"
+        return (head + "\r\n").encode()
+    body = {"query": request.query, "top_k": 10}
+    if request.filters:
+        body["filters"] = request.filters
+    data = json.dumps(body).encode()
+    head = (
+        f"POST /api/recommend/query HTTP/1.1\r\nHost: {host}\r\n"
+        f"Content-Type: application/json\r\nContent-Length: {len(data)}\r\n\r\n"
+    )
+    return head.encode() + data
+
+
+async def _exchange(
+    reader: asyncio.StreamReader, writer: asyncio.StreamWriter, payload: bytes
+) -> tuple[int, bool]:
+    """Sends one request and reads its answer; (status, whether the connection stays open)."""
+    writer.write(payload)
+    head = (await reader.readuntil(b"\r\n\r\n")).decode("latin-1").lower()
+    status = int(head.split(" ", 2)[1])
+    length = 0
+    for line in head.split("\r\n")[1:]:
+        if line.startswith("content-length:"):
+            length = int(line.split(":", 1)[1])
+    if "transfer-encoding: chunked" in head:
+        while size := int((await reader.readuntil(b"\r\n")).split(b";")[0], 16):
+            await reader.readexactly(size + 2)
+        await reader.readuntil(b"\r\n")
+    else:
+        await reader.readexactly(length)
+    keep = "connection: keep-alive" in head if head.startswith("http/1.0") else True
+    return status, keep and "connection: close" not in head
+
+
+async def _open_loop(
+    port: int, payloads: list[bytes], rate: float, seconds: float
+) -> list[tuple[float, str]]:
+    """(latency ms from the scheduled arrival, error or "") for every request sent."""
+    idle: list[tuple[asyncio.StreamReader, asyncio.StreamWriter]] = []
+    outcomes: list[tuple[float, str]] = []
+    loop = asyncio.get_running_loop()
+
+    async def one(payload: bytes, scheduled: float) -> None:
+        error, writer = "", None
+        try:
+            async with asyncio.timeout_at(scheduled + OPEN_LOOP_TIMEOUT):
+                if idle:
+                    reader, writer = idle.pop()
+                else:
+                    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+                status, keep = await _exchange(reader, writer, payload)
+            if not 200 <= status < 300:
+                error = f"HTTP {status}"
+            if keep:
+                idle.append((reader, writer))
+                writer = None
+        except (OSError, TimeoutError, asyncio.IncompleteReadError, ValueError) as exc:
+            error = type(exc).__name__
+        if writer is not None:
+            writer.close()
+        outcomes.append(((loop.time() - scheduled) * 1000, error))
+
+    started = loop.time() + 0.05
+    tasks = []
+    for i in range(int(rate * seconds)):
+        scheduled = started + i / rate
+        await asyncio.sleep(max(0.0, scheduled - loop.time()))
+        tasks.append(asyncio.create_task(one(payloads[i % len(payloads)], scheduled)))
+    await asyncio.gather(*tasks)
+    for _, writer in idle:
+        writer.close()
+    return outcomes
+
+
+def _generator(port: int, payloads: list[bytes], rate: float, seconds: float, out) -> None:
+    """The generator process: its outcomes, wall seconds and its own CPU seconds."""
+    def cpu() -> float:
+        usage = resource.getrusage(resource.RUSAGE_SELF)
+        return usage.ru_utime + usage.ru_stime
+
+    started, cpu_started = time.monotonic(), cpu()
+    outcomes = asyncio.run(_open_loop(port, payloads, rate, seconds))
+    out.send((outcomes, time.monotonic() - started, cpu() - cpu_started))
+
+
+def open_loop_phase(
+    *, port: int, mix: list[Request], rate: float, seconds: float, offset: int
+) -> tuple[Phase, float]:
+    """Requests at `rate` a second for `seconds`, from a separate process; the phase (its
+    seconds: the time the answers took to arrive) and the generator's CPU seconds."""
+    host = f"127.0.0.1:{port}"
+    payloads = [raw_request(r, host) for r in mix[offset:] + mix[:offset]]
+    kinds = [r.kind for r in mix[offset:] + mix[:offset]]
+    receive, send_end = multiprocessing.get_context("spawn").Pipe(duplex=False)
+    process = multiprocessing.get_context("spawn").Process(
+        target=_generator, args=(port, payloads, rate, seconds, send_end)
+    )
+    process.start()
+    outcomes, elapsed, cpu = receive.recv()
+    process.join()
+    phase = Phase(
+        f"{rate:g}/s",
+        0,
+        elapsed,
+        [Outcome(kinds[i % len(kinds)], ms, error) for i, (ms, error) in enumerate(outcomes)],
+    )
+    return phase, cpu
+
+
+def open_loop_report(rows: list[tuple[float, Phase, float]]) -> None:
+    print(
+        f"\n{'offered/s':>9} {'achieved/s':>10} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} "
+        f"{'errors':>6} {'generator CPU':>13}"
+    )
+    knee, below = None, True  # below: every rate so far held p95 and had no error
+    for rate, phase, cpu in rows:
+        ms = phase.latencies()
+        p95 = percentile(ms, 95)
+        print(
+            f"{rate:>9g} {phase.throughput:>10.1f} {percentile(ms, 50):>8.1f} {p95:>8.1f} "
+            f"{percentile(ms, 99):>8.1f} {len(phase.errors):>6} {cpu / phase.seconds:>13.0%}"
+        )
+        below = below and p95 <= KNEE_P95_MS and not phase.errors
+        knee = rate if below else knee
+    print(
+        f"knee (highest rate with p95 <= {KNEE_P95_MS:g} ms, 0 errors up to it): {knee or 'none'}"
+    )
 
 
 def server_env(*, port: int, workers: int, threads: int, chroma_url: str, redis_url: str):
@@ -272,7 +423,14 @@ def main() -> int:
     )
     parser.add_argument("--warmup-seconds", type=float, default=10)
     parser.add_argument(
-        "--redis-url", default="redis://127.0.0.1:6379/1", help="cache; '' for the file cache"
+        "--redis-url",
+        default=f"redis://127.0.0.1:6379/{os.environ.get('RECSYS_TEST_REDIS_DB', '1')}",
+        help="cache; '' for the file cache (default: RECSYS_TEST_REDIS_DB's database, else 1)",
+    )
+    parser.add_argument(
+        "--open-loop",
+        metavar="RATES",
+        help="arrival rates a second, comma-separated (10,20,40,80,120,160): each for --seconds",
     )
     args = parser.parse_args()
     if not (data_dir(CATALOGUE) / "built").exists():
@@ -319,6 +477,21 @@ def main() -> int:
             clients=args.workers * args.threads,
             seconds=args.warmup_seconds,
         )
+        if args.open_loop:
+            rows = []
+            for number, rate in enumerate(float(r) for r in args.open_loop.split(",")):
+                offset = number * len(mix) // 7  # each rate starts elsewhere in the mix
+                phase, cpu = open_loop_phase(
+                    port=port, mix=mix, rate=rate, seconds=args.seconds, offset=offset
+                )
+                rows.append((rate, phase, cpu))
+                print(
+                    f"{rate:g}/s done: p95 {percentile(phase.latencies(), 95):.0f} ms", flush=True
+                )
+                if percentile(phase.latencies(), 95) > OVERLOAD_P95_MS:
+                    break
+            open_loop_report(rows)
+            return 0 if not any(phase.errors for _, phase, _ in rows) else 1
         reference = run_phase(
             "reference",
             base_url=base_url,

@@ -52,11 +52,15 @@ def mean_pool(states: "torch.Tensor", attention_mask: "torch.Tensor") -> "torch.
 
 
 def cpu_session(path: Path, *, threads: int) -> "onnxruntime.InferenceSession":
-    """threads: ONNX Runtime's intra-op threads; 0 is one per core."""
+    """threads: ONNX Runtime's intra-op threads; 0 is one per core. Idle threads sleep
+    instead of spinning: a web process runs one small request after another, and a spinning
+    pool keeps the cores busy between them (docs/benchmarks.md, "Throughput")."""
     import onnxruntime
 
     options = onnxruntime.SessionOptions()
     options.intra_op_num_threads = threads
     options.inter_op_num_threads = 1
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    options.add_session_config_entry("session.inter_op.allow_spinning", "0")
     options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_ENABLE_ALL
     return onnxruntime.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])

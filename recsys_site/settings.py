@@ -208,6 +208,11 @@ RECSYS_INDEX_ENCODER = env.str("RECSYS_INDEX_ENCODER", default="onnx").strip().l
 if RECSYS_INDEX_ENCODER not in ("onnx", "torch"):
     raise ImproperlyConfigured(f"RECSYS_INDEX_ENCODER={RECSYS_INDEX_ENCODER!r}: use onnx or torch")
 
+# Threads a web process gives one request's numeric work (BLAS in numpy's products, torch,
+# OpenMP): a search's products are too small to split, and idle pool threads spin on the
+# cores the other workers need (recsys_site/warmup.py, docs/benchmarks.md "Throughput").
+RECSYS_SERVING_THREADS = env.int("RECSYS_SERVING_THREADS", default=1)
+
 LOG_FORMAT = env.str("LOG_FORMAT", default="text")  # "json" for structured logs
 
 # --- Explanations ("why this?") ------------------------------------------------------------

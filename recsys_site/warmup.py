@@ -1,8 +1,25 @@
-"""Loads what a search needs (models, indexes) once per process, before traffic arrives."""
+"""Readies a web process for search: its thread pools sized for serving, then what a search
+needs (models, indexes) loaded once, before traffic arrives."""
 
 import logging
+import sys
+
+from django.conf import settings
 
 logger = logging.getLogger(__name__)
+
+
+def limit_serving_threads(threads: int | None = None) -> None:
+    """Caps the numeric thread pools of this process (OpenBLAS/MKL/OpenMP through
+    threadpoolctl, torch if loaded) at RECSYS_SERVING_THREADS. A search multiplies one query
+    vector by the film matrix: spread over two threads, numpy's OpenBLAS spent 16 times the
+    CPU of one thread on it, its idle threads spinning (docs/benchmarks.md)."""
+    from threadpoolctl import threadpool_limits
+
+    threads = threads or settings.RECSYS_SERVING_THREADS
+    threadpool_limits(limits=threads)  # process-wide, until changed again
+    if (torch := sys.modules.get("torch")) is not None:
+        torch.set_num_threads(threads)
 
 
 def warm_up() -> None:
@@ -15,3 +32,4 @@ def warm_up() -> None:
         get_dense_index(get_snapshot())
     except Exception:  # a cold index must not stop the worker from serving
         logger.exception("search warm-up failed; the first searches will be slower")
+    limit_serving_threads()  # after the loads: threadpoolctl caps the libraries loaded by now

@@ -31,13 +31,15 @@ def evidence_remember(
     query: str,
     evidence_by_movie: dict[int, dict[str, Any]],
     query_vector: "np.ndarray | None" = None,
+    merge: bool = True,
 ) -> None:
     """Called by the search request with each result's evidence (JSON-like values) and the
     query's vector, which the panels would otherwise encode again. One cache entry a query
-    (each write costs the file cache a scan of its folder): a further page merges into it."""
+    (each write costs the file cache a scan of its folder): a further page merges into it
+    (merge), a first page starts it afresh, one write and no read."""
     key = _evidence_key(query)
     try:
-        entry = cache.get(key) or {"films": {}}
+        entry = (cache.get(key) if merge else None) or {"films": {}}
         entry["films"].update(evidence_by_movie)
         if query_vector is not None:
             entry["query_vector"] = np.asarray(query_vector, dtype=np.float32).tobytes()

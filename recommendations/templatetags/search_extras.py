@@ -1,17 +1,31 @@
-import hashlib
-
 from django import template
+from django.utils.safestring import SafeString
+
+from recommendations import cards
+from viewers.templatetags.viewer_extras import film_actions
 
 register = template.Library()
 
-
-@register.filter
-def poster_hue(title: str) -> int:
-    """A stable hue for a film's generated placeholder poster."""
-    return int(hashlib.md5(title.encode(), usedforsecurity=False).hexdigest()[:4], 16) % 360
+poster_hue = register.filter(cards.poster_hue)
+initials = register.filter(cards.initials)
 
 
-@register.filter
-def initials(title: str) -> str:
-    words = [w for w in title.replace(":", " ").split() if w[:1].isalnum()]
-    return "".join(w[0] for w in words[:2]).upper() or "?"
+@register.simple_tag(takes_context=True)
+def film_card(context: template.Context) -> SafeString:
+    """recommendations.cards.card for the context's `movie`, with its `result` (a search's:
+    genres, title or person match), `note` and `query` where the page has them."""
+    movie, result = context["movie"], context.get("result")
+    return cards.card(
+        movie,
+        actions=cards.film_actions(film_actions(context, movie)),
+        query=context.get("query") or "",
+        note=context.get("note") or "",
+        genres=getattr(result, "genres", ()),
+        title_match=getattr(result, "title_match", False),
+        people=getattr(result, "people", ()),
+    )
+
+
+@register.simple_tag(takes_context=True)
+def why_slot(context: template.Context) -> SafeString:
+    return cards.why_slot(context["movie"].pk, context.get("query") or "")

@@ -1,6 +1,8 @@
 """Request budgets (recsys_site/ratelimit.py): charged by cost, per real client behind a trusted
 proxy, and over every route that does work (issue 21, findings 1 and 2)."""
 
+import uuid
+
 import pytest
 from django.test import RequestFactory
 from django.urls import NoReverseMatch, reverse
@@ -197,3 +199,47 @@ def test_a_429_says_when_to_come_back(client, limits):
     assert response.status_code == 429
     assert 1 <= int(response["Retry-After"]) <= 61
     assert "1 search units a minute" in response.content.decode()
+
+
+@pytest.fixture
+def redis_cache(settings):
+    """Django's Redis cache on this run's test database, under a prefix of its own."""
+    from tests.conftest import REDIS_TEST_DB
+
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": f"redis://127.0.0.1:6379/{REDIS_TEST_DB}",
+            "KEY_PREFIX": f"limits-{uuid.uuid4().hex[:8]}",
+        }
+    }
+    from django.core.cache import cache
+
+    yield cache
+    cache.clear()
+
+
+def test_a_redis_window_counts_in_one_round_trip_and_expires(redis_cache, one_fixed_minute):
+    from django.core.cache import caches
+
+    client = caches["default"]._cache.get_client(write=True)
+    key = caches["default"].make_and_validate_key("ratelimit:search:10.0.0.1:30000000")
+    sent = []
+    original = type(client).execute_command
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(
+            "redis.client.Redis.execute_command",
+            lambda self, *args, **kw: sent.append(args[0]) or original(self, *args, **kw),
+        )
+        totals = [ratelimit.spend("search:10.0.0.1", cost) for cost in (3, 1, 5)]
+
+    assert totals == [3, 4, 9]
+    assert redis_cache.get("ratelimit:search:10.0.0.1:30000000") == 9
+    assert 0 < client.ttl(key) <= 2 * ratelimit.WINDOW_SECONDS
+    assert sent == []  # no lone command: each spend is one pipeline
+
+
+def test_redis_budgets_refuse_past_the_limit(client, limits, redis_cache):
+    limits.RATELIMIT_PER_MINUTE = 2
+
+    assert statuses(client, 3, "/api/recommend/query", method="post", data={}) == [400, 400, 429]

@@ -200,3 +200,17 @@ def test_a_cross_site_request_never_reaches_the_llm_and_the_panel_cannot_be_fram
     assert llm_via_fake_openai.requests == []
     assert response["X-Frame-Options"] == "DENY"
     assert "frame-ancestors 'none'" in response["Content-Security-Policy"]
+
+
+def test_a_first_page_starts_the_evidence_afresh_and_a_further_page_adds_to_it(db):
+    from recommendations.explain.evidence import evidence_recall
+
+    evidence_remember(query=QUERY, evidence_by_movie={1: {"stage_scores": {"dense": 0.1}}})
+    evidence_remember(query=QUERY, evidence_by_movie={2: {"stage_scores": {"dense": 0.2}}})
+    evidence_remember(
+        query=QUERY, evidence_by_movie={3: {"stage_scores": {"dense": 0.3}}}, merge=False
+    )
+    evidence_remember(query=QUERY, evidence_by_movie={4: {"stage_scores": {"dense": 0.4}}})
+
+    kept = [evidence_recall(query=QUERY, movie_id=pk) is not None for pk in (1, 2, 3, 4)]
+    assert kept == [False, False, True, True]

@@ -1,0 +1,216 @@
+"""CPU time against wall time per search results partial, in one process through Django's
+test client, over distinct tomt-dev first lines, and where each goes, stage by stage.
+
+    .venv/bin/python -m bench.catalogues tmdb        # once, cached under var/bench/
+    .venv/bin/python -m bench.cpu_per_search [tmdb] [--queries 300] [--profile 25]
+
+CPU time is the process's (time.process_time: every thread, so thread pools that spin while
+they wait show up); "other threads" is that less the requesting thread's own CPU time
+(time.thread_time). The stages are the functions each request passes through, timed by
+wrapping them in this process only (nested stages are counted in the innermost); "outside" is
+the rest: URL routing, middleware, the form, the test client. --profile N adds cProfile's N
+costliest functions by their own time. --repeat times the same queries a second time (what a
+repeated query costs: the caches' share); not part of the distinct-query figure.
+"""
+
+import argparse
+import cProfile
+import functools
+import importlib
+import json
+import os
+import pstats
+import statistics
+import time
+from collections import defaultdict
+from collections.abc import Callable
+
+from bench.catalogues import SHARED_DATA, setup_django
+
+# (stage, module, attribute): attribute may be "Class.method". A stage called inside another
+# counts in its own row only (pipeline rest: run_pipeline less the stages it calls).
+STAGES = (
+    ("parse", "recommendations.search.pipeline", "parse_query"),
+    ("snapshot", "recommendations.search.pipeline", "get_snapshot"),
+    ("bm25", "recommendations.search.lexical", "LexicalIndex.scores"),
+    ("encode", "recommendations.search.pipeline", "encode_query"),
+    ("dense", "recommendations.search.dense", "DenseIndex.scores"),
+    ("dense", "recommendations.search.dense", "DenseIndex.snapshot_scores"),
+    ("dense", "recommendations.search.pipeline", "get_dense_index"),
+    ("top-k", "recommendations.search.pipeline", "top_positions"),
+    ("fusion", "recommendations.search.pipeline", "weighted_zscore"),
+    ("rerank", "recommendations.search.pipeline", "_rerank"),
+    ("exact first", "recommendations.search.pipeline", "_exact_matches_first"),
+    ("pipeline rest", "recommendations.selectors", "run_pipeline"),
+    ("cards query", "recommendations.selectors", "_films_in_order"),
+    ("evidence", "recommendations.selectors", "_evidence"),
+    ("search rest", "recommendations.views", "movie_search"),
+    ("cache", "recommendations.views", "evidence_remember"),
+    ("cache", "recommendations.views", "search_evidence"),
+    ("template", "recommendations.views", "render"),
+)
+
+
+class StageClock:
+    """Wall and CPU time (process-wide), in ms, spent in each stage, nested stages excluded."""
+
+    def __init__(self) -> None:
+        self.wall: dict[str, float] = defaultdict(float)
+        self.cpu: dict[str, float] = defaultdict(float)
+        self._stack: list[list[float]] = []  # per open stage: [wall, cpu] of nested stages
+
+    def wrap(self, stage: str, function: Callable) -> Callable:
+        @functools.wraps(function)
+        def timed(*args, **kwargs):
+            self._stack.append([0.0, 0.0])
+            wall, cpu = time.perf_counter(), time.process_time()
+            try:
+                return function(*args, **kwargs)
+            finally:
+                wall = (time.perf_counter() - wall) * 1000
+                cpu = (time.process_time() - cpu) * 1000
+                nested_wall, nested_cpu = self._stack.pop()
+                self.wall[stage] += wall - nested_wall
+                self.cpu[stage] += cpu - nested_cpu
+                if self._stack:
+                    self._stack[-1][0] += wall
+                    self._stack[-1][1] += cpu
+
+        return timed
+
+    def install(self) -> None:
+        for stage, module_name, attribute in STAGES:
+            owner = importlib.import_module(module_name)
+            *classes, name = attribute.split(".")
+            for class_name in classes:
+                owner = getattr(owner, class_name)
+            setattr(owner, name, self.wrap(stage, getattr(owner, name)))
+
+    def reset(self) -> None:
+        self.wall.clear()
+        self.cpu.clear()
+
+
+def tomt_first_lines(count: int) -> list[str]:
+    lines = (SHARED_DATA / "queries" / "tomt-dev.jsonl").read_text().splitlines()
+    first = (json.loads(line)["query"].split("\n", 1)[0][:200].strip() for line in lines)
+    return [q for q in dict.fromkeys(first) if q][:count]
+
+
+def percentile(values: list[float], q: int) -> float:
+    return statistics.quantiles(values, n=100, method="inclusive")[q - 1]
+
+
+def measure(
+    client, queries: list[str], modes: dict[str, Callable[[], None]] | None = None
+) -> dict[str, dict[str, list[float]]]:
+    """Per mode, per request: wall, process CPU and this thread's CPU, in milliseconds. The
+    modes take turns, request by request, so that a busy machine weighs on each alike."""
+    modes = modes or {"": lambda: None}
+    names = list(modes)
+    by_mode: dict[str, dict[str, list[float]]] = {name: defaultdict(list) for name in names}
+    for i, query in enumerate(queries):
+        modes[names[i % len(names)]]()
+        figures = by_mode[names[i % len(names)]]
+        wall, cpu, own = time.perf_counter(), time.process_time(), time.thread_time()
+        response = client.get("/", {"q": query}, HTTP_HX_REQUEST="true")
+        figures["wall"].append((time.perf_counter() - wall) * 1000)
+        figures["cpu"].append((time.process_time() - cpu) * 1000)
+        figures["own"].append((time.thread_time() - own) * 1000)
+        assert response.status_code == 200 and b'class="card"' in response.content, query
+    return by_mode
+
+
+def report(title: str, figures: dict[str, list[float]]) -> None:
+    other = [c - o for c, o in zip(figures["cpu"], figures["own"], strict=True)]
+    print(f"\n{title}: {len(figures['wall'])} results partials")
+    print(f"{'ms per partial':32}{'mean':>8}{'p50':>8}{'p95':>8}")
+    for label, values in (
+        ("wall time", figures["wall"]),
+        ("CPU time, all threads", figures["cpu"]),
+        ("  of it the request's thread", figures["own"]),
+        ("  of it other threads", other),
+    ):
+        mean = statistics.fmean(values)
+        print(f"{label:32}{mean:>8.2f}{percentile(values, 50):>8.2f}{percentile(values, 95):>8.2f}")
+    ratio = sum(figures["cpu"]) / sum(figures["wall"])
+    print(f"CPU / wall: {ratio:.2f}")
+
+
+def report_stages(clock: StageClock, figures: dict[str, list[float]]) -> None:
+    n = len(figures["wall"])
+    total_wall, total_cpu = sum(figures["wall"]), sum(figures["cpu"])
+    rows = [*dict.fromkeys(s for s, _, _ in STAGES)]
+    print(f"\n{'stage, ms per partial':32}{'wall':>8}{'CPU':>8}")
+    for stage in rows:
+        print(f"{stage:32}{clock.wall[stage] / n:>8.2f}{clock.cpu[stage] / n:>8.2f}")
+    outside_wall = (total_wall - sum(clock.wall.values())) / n
+    outside_cpu = (total_cpu - sum(clock.cpu.values())) / n
+    print(f"{'outside (middleware, client)':32}{outside_wall:>8.2f}{outside_cpu:>8.2f}")
+
+
+def thread_modes(before: dict[str, int]) -> dict[str, Callable[[], None]]:
+    """The numeric thread pools as the libraries size them (as before issue 20), and as a web
+    process caps them (recsys_site.warmup)."""
+    from threadpoolctl import threadpool_limits
+
+    from recsys_site.warmup import limit_serving_threads
+
+    return {
+        "library defaults": lambda: threadpool_limits(limits=before),
+        "serving caps": limit_serving_threads,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("catalogue", nargs="?", default="tmdb")
+    parser.add_argument("--queries", type=int, default=300)
+    parser.add_argument("--profile", type=int, default=0, metavar="N")
+    parser.add_argument("--repeat", action="store_true")
+    parser.add_argument(
+        "--compare-threads",
+        action="store_true",
+        help="twice the queries, turn about with the libraries' own thread pools",
+    )
+    args = parser.parse_args()
+    # The request limit runs as in production, with a budget no run of this bench reaches.
+    os.environ.setdefault("RECSYS_RATELIMIT_PER_MINUTE", str(10**9))
+    setup_django(args.catalogue)
+    from django.conf import settings
+    from django.test import Client
+    from threadpoolctl import threadpool_info
+
+    from movies.models import Movie
+    from recsys_site.warmup import warm_up
+
+    before = {pool["prefix"]: pool["num_threads"] for pool in threadpool_info()}
+    warm_up()  # as gunicorn's post_worker_init: models, indexes, thread pools
+    clock = StageClock()
+    clock.install()
+    client = Client(REMOTE_ADDR=f"127.{os.getpid() % 250}.{int(time.time()) % 250}.2")
+    modes = thread_modes(before) if args.compare_threads else None
+    queries = tomt_first_lines(args.queries * (2 if modes else 1))
+    measure(client, ["warm up", "a film about a bank robbery", "comedy", "the 90s", "paris"])
+    clock.reset()
+    profiler = cProfile.Profile() if args.profile else None
+    if profiler:
+        profiler.enable()
+    by_mode = measure(client, queries, modes)
+    if profiler:
+        profiler.disable()
+    cache = settings.CACHES["default"]["BACKEND"].rsplit(".", 1)[-1]
+    print(f"catalogue: {args.catalogue}, {Movie.objects.count()} films; cache: {cache}")
+    for mode, figures in by_mode.items():
+        report(f"distinct queries{', ' + mode if mode else ''}", figures)
+    if not modes:
+        report_stages(clock, by_mode[""])
+    if args.repeat:
+        report("the same queries again", measure(client, queries)[""])
+    if profiler:
+        print()
+        pstats.Stats(profiler).sort_stats("tottime").print_stats(args.profile)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,75 @@
+"""Result cards in Python (recommendations/cards.py): the markup the templates wrote, for a
+fraction of the CPU time (issue 20)."""
+
+import re
+
+import pytest
+from django.contrib.auth.models import AnonymousUser
+from django.template.loader import render_to_string
+from django.test import RequestFactory
+
+from recommendations import cards
+from recommendations.selectors import SearchResult
+from tests.factories import MovieFactory
+from viewers.home import film_action_urls
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.mark.parametrize("reaction", [None, 1, -1])
+@pytest.mark.parametrize("in_list", [False, True])
+@pytest.mark.parametrize("token", ["Tok3nValue", "", "NOTPROVIDED"])
+def test_film_actions_are_the_viewers_template_for_every_state(reaction, in_list, token):
+    movie = MovieFactory()
+    context = {
+        "movie": movie,
+        "reaction": reaction,
+        "in_list": in_list,
+        "urls": film_action_urls(movie.pk),
+        "csrf_token": token,
+    }
+
+    stamped = cards.film_actions(context)
+
+    assert stamped == render_to_string("viewers/_film_actions.html", context)
+
+
+def test_a_search_card_shows_the_film_its_matches_and_the_why_slot():
+    movie = MovieFactory(title="Heat & <Dust>", year=1995, synopsis="word " * 40)
+    result = SearchResult(
+        movie=movie,
+        rank=1,
+        score=1.0,
+        stages={},
+        genres=("Crime", "Drama"),
+        people=["al pacino"],
+    )
+    request = RequestFactory().get("/")
+    request.user, request.session = AnonymousUser(), {}
+
+    html = render_to_string(
+        "recommendations/_card.html",
+        {"movie": movie, "result": result, "query": 'a "cop" & <b>'},
+        request=request,
+    )
+
+    assert f'<article class="card" id="movie-{movie.pk}" data-movie-id="{movie.pk}">' in html
+    assert f'<a href="/movies/{movie.pk}/">Heat &amp; &lt;Dust&gt;</a>' in html
+    assert '<span class="year">1995</span>' in html
+    assert '<p class="genres">Crime · Drama</p>' in html
+    assert '<p class="badge">With Al Pacino</p>' in html
+    assert '<p class="synopsis">' + "word " * 31 + "word …</p>" in html
+    assert f'hx-get="/movies/{movie.pk}/why?q=a%20%22cop%22%20%26%20%3Cb%3E"' in html
+    assert re.search(r'name="csrfmiddlewaretoken" value="\w+"', html)
+    assert "<b>" not in html and "<Dust>" not in html
+
+
+def test_a_card_without_a_query_a_year_or_a_result_has_none_of_their_lines():
+    movie = MovieFactory(title="Untitled", year=None, poster_url="javascript:alert(1)")
+
+    html = render_to_string("recommendations/_card.html", {"movie": movie, "note": "Director"})
+
+    assert '<p class="card-note">Director</p>' in html
+    assert 'class="year"' not in html and 'class="genres"' not in html
+    assert 'class="badge"' not in html and "why--loading" not in html
+    assert "poster-placeholder" in html and "javascript" not in html
