@@ -1,4 +1,5 @@
-"""Index TMDB 5000 through the real pipeline and compare with a bare encode_batch (the same ONNX encoder), same run.
+"""Index TMDB 5000 through the real pipeline and compare with a bare encode, same run.
+(The bare encode is `encode_batch`, the ONNX encoder the workers use.)
 
 Pipeline: a Celery worker process (prefork, one child, model warmed up) fed by the broker,
 writing to a Chroma server; the sync is queued as the admin/importer queue it and timed from the
