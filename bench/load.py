@@ -244,6 +244,7 @@ async def _open_loop(
 
 def _generator(port: int, payloads: list[bytes], rate: float, seconds: float, out) -> None:
     """The generator process: its outcomes, wall seconds and its own CPU seconds."""
+
     def cpu() -> float:
         usage = resource.getrusage(resource.RUSAGE_SELF)
         return usage.ru_utime + usage.ru_stime
