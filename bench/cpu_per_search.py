@@ -9,7 +9,8 @@ they wait show up); "other threads" is that less the requesting thread's own CPU
 (time.thread_time). The stages are the functions each request passes through, timed by
 wrapping them in this process only (nested stages are counted in the innermost); "outside" is
 the rest: URL routing, middleware, the form, the test client. --profile N adds cProfile's N
-costliest functions by their own time. --repeat times the same queries a second time (what a
+costliest functions by their own time. Before and after figures: docs/benchmarks.md,
+"Throughput (issue 20)". --repeat times the same queries a second time (what a
 repeated query costs: the caches' share); not part of the distinct-query figure.
 """
 
@@ -171,7 +172,8 @@ def main() -> None:
     parser.add_argument(
         "--compare-threads",
         action="store_true",
-        help="twice the queries, turn about with the libraries' own thread pools",
+        help="twice the queries, turn about with the libraries' own thread pools (their idle "
+        "threads spin on into the next turn: it understates the difference)",
     )
     args = parser.parse_args()
     # The request limit runs as in production, with a budget no run of this bench reaches.

@@ -56,6 +56,7 @@ STOP_TIMEOUT = 40.0  # gunicorn.conf.py gives its workers 20 s to finish
 KNEE_P95_MS = 150.0
 OVERLOAD_P95_MS = 2000.0
 OPEN_LOOP_TIMEOUT = 10.0  # seconds from the scheduled arrival
+IDLE_REUSE = 1.0  # seconds an idle keep-alive connection is reused for
 
 
 @dataclass(frozen=True)
@@ -205,24 +206,40 @@ async def _exchange(
 async def _open_loop(
     port: int, payloads: list[bytes], rate: float, seconds: float
 ) -> list[tuple[float, str]]:
-    """(latency ms from the scheduled arrival, error or "") for every request sent."""
-    idle: list[tuple[asyncio.StreamReader, asyncio.StreamWriter]] = []
+    """(latency ms from the scheduled arrival, error or "") for every request sent. Idle
+    connections are reused for at most IDLE_REUSE seconds (gunicorn closes them after its
+    keepalive of 2 s), and a reused one that fails before answering is retried once on a new
+    connection, as browsers and HTTP libraries do."""
+    idle: list[tuple[asyncio.StreamReader, asyncio.StreamWriter, float]] = []
     outcomes: list[tuple[float, str]] = []
     loop = asyncio.get_running_loop()
+
+    async def connection() -> tuple[asyncio.StreamReader, asyncio.StreamWriter, bool]:
+        while idle:
+            reader, writer, since = idle.pop()
+            if loop.time() - since < IDLE_REUSE:
+                return reader, writer, True
+            writer.close()
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        return reader, writer, False
 
     async def one(payload: bytes, scheduled: float) -> None:
         error, writer = "", None
         try:
             async with asyncio.timeout_at(scheduled + OPEN_LOOP_TIMEOUT):
-                if idle:
-                    reader, writer = idle.pop()
-                else:
+                reader, writer, reused = await connection()
+                try:
+                    status, keep = await _exchange(reader, writer, payload)
+                except (ConnectionError, asyncio.IncompleteReadError):
+                    if not reused:
+                        raise
+                    writer.close()
                     reader, writer = await asyncio.open_connection("127.0.0.1", port)
-                status, keep = await _exchange(reader, writer, payload)
+                    status, keep = await _exchange(reader, writer, payload)
             if not 200 <= status < 300:
                 error = f"HTTP {status}"
             if keep:
-                idle.append((reader, writer))
+                idle.append((reader, writer, loop.time()))
                 writer = None
         except (OSError, TimeoutError, asyncio.IncompleteReadError, ValueError) as exc:
             error = type(exc).__name__
@@ -237,7 +254,7 @@ async def _open_loop(
         await asyncio.sleep(max(0.0, scheduled - loop.time()))
         tasks.append(asyncio.create_task(one(payloads[i % len(payloads)], scheduled)))
     await asyncio.gather(*tasks)
-    for _, writer in idle:
+    for _, writer, _ in idle:
         writer.close()
     return outcomes
 
@@ -293,6 +310,11 @@ def open_loop_report(rows: list[tuple[float, Phase, float]]) -> None:
         )
         below = below and p95 <= KNEE_P95_MS and not phase.errors
         knee = rate if below else knee
+        kinds: dict[str, int] = {}
+        for outcome in phase.errors:
+            kinds[outcome.error] = kinds.get(outcome.error, 0) + 1
+        if kinds:
+            print(f"{'':>9} errors: {', '.join(f'{k} x{n}' for k, n in kinds.items())}")
     print(
         f"knee (highest rate with p95 <= {KNEE_P95_MS:g} ms, 0 errors up to it): {knee or 'none'}"
     )
