@@ -51,12 +51,15 @@ def mean_pool(states: "torch.Tensor", attention_mask: "torch.Tensor") -> "torch.
     return (states * weights).sum(1) / weights.sum(1).clamp(min=1e-9)
 
 
-def cpu_session(path: Path, *, threads: int) -> "onnxruntime.InferenceSession":
-    """threads: ONNX Runtime's intra-op threads; 0 is one per core."""
+def cpu_session(path: Path, *, threads: int, spin: bool = True) -> "onnxruntime.InferenceSession":
+    """threads: ONNX Runtime's intra-op threads; 0 is one per core. spin=False: idle threads
+    sleep instead of spinning (on a busy machine spinning burns CPU others could use)."""
     import onnxruntime
 
     options = onnxruntime.SessionOptions()
     options.intra_op_num_threads = threads
+    if not spin:
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
     options.inter_op_num_threads = 1
     options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_ENABLE_ALL
     return onnxruntime.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
