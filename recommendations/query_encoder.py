@@ -166,6 +166,8 @@ def get_batch_encoder() -> QueryEncoder | None:
         exported = not path.is_file()
         if exported:
             _export(path)
+        # Every core, threads that sleep between runs: spinning cost ~10% more CPU for the
+        # same batches on the shared 2-core machine (docs/benchmarks.md, Ingestion).
         encoder = QueryEncoder(_tokenizer(), cpu_session(path, threads=0))
         return _verified(encoder) if exported else encoder
     except Exception:
