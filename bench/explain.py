@@ -58,6 +58,7 @@ def main() -> None:
     )
     from recommendations.explain.facts import FilmFacts
     from recommendations.explain.llm import LLMConfig
+    from recommendations.search import dense
     from recommendations.selectors import movie_search
 
     if args.torch_threads:
@@ -83,7 +84,7 @@ def main() -> None:
     version = LLMConfig.from_settings().version
 
     def fresh() -> None:
-        grounded.query_vectors.clear()
+        dense.clear_query_cache()
         grounded.sentence_vectors.clear()
         for query, movie_id in pairs:
             movie = selectors.facts_queryset().get(pk=movie_id)

@@ -122,8 +122,8 @@ def end_to_end(reranker: CrossEncoderReranker, queries: list[str]) -> list[float
     """The whole search pipeline with this reranker as the active one."""
     import recommendations.search.pipeline as pipeline
 
-    active = pipeline.get_active_reranker
-    pipeline.get_active_reranker = lambda query_vectors=None: reranker
+    active = pipeline.active_reranker
+    pipeline.active_reranker = lambda: reranker
     try:
         pipeline.run_pipeline(queries[0])  # warm: snapshot, indexes, graph
         timings = []
@@ -133,7 +133,7 @@ def end_to_end(reranker: CrossEncoderReranker, queries: list[str]) -> list[float
             timings.append(time.perf_counter() - started)
         return timings
     finally:
-        pipeline.get_active_reranker = active
+        pipeline.active_reranker = active
 
 
 def relevance(reranker: CrossEncoderReranker, pools: list) -> dict[int, dict[str, float]]:

@@ -18,6 +18,7 @@ from recommendations.search.pipeline import (
 )
 
 METRICS = ("mrr@10", "ndcg@10", "recall@10", "recall@100")
+NO_RERANKER = "none (the fused order)"
 
 
 @dataclass(frozen=True)
@@ -85,7 +86,7 @@ class EvaluationReport:
     stages: dict[str, dict[str, float]]
     evaluated: int
     skipped: int
-    reranker: str = "cosine"  # what produced the reranked stage
+    reranker: str = NO_RERANKER  # what produced the reranked stage
     trained_on: int = 0  # queries left out because the active reranker trained on them
 
     def as_dict(self) -> dict:
@@ -123,11 +124,11 @@ def evaluate(
 def _active_reranker() -> tuple[str, frozenset[str]]:
     """The trained reranker search uses, if any, and the ids of the queries it trained on:
     its figures must come from queries it has not seen."""
-    from recommendations.rerank.active import get_active_reranker
+    from recommendations.rerank.serving import active_reranker
 
-    reranker = get_active_reranker()
+    reranker = active_reranker()
     if reranker is None:
-        return "cosine", frozenset()
+        return NO_RERANKER, frozenset()
     name = f"cross-encoder {reranker.version} ({reranker.runtime})"
     return name, reranker.training_query_ids
 

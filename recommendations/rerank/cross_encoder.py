@@ -34,7 +34,6 @@ from recommendations.rerank.encoder import (
     ops,
     pretrained_config,
     pretrained_weights,
-    token_ids,
 )
 
 logger = logging.getLogger(__name__)
@@ -204,9 +203,9 @@ class CrossEncoderReranker:
             fused = [c.stage_scores.get("fused", 0.0) for c in candidates]
             return np.asarray(fused, dtype=np.float32)
         from recommendations.embedding import encode
-        from recommendations.rerank.data import query_vectors
+        from recommendations.search.dense import encode_query
 
-        query_vector = query_vectors([query])[0]
+        query_vector = encode_query((query,))[0]  # the ONNX query encoder search uses
         missing = [i for i, c in enumerate(candidates) if c.vector is None]
         doc_vectors = [c.vector for c in candidates]
         if missing:  # the pipeline should pass index vectors; embedding films here is slow
@@ -247,7 +246,3 @@ class CrossEncoderReranker:
     def warm_up(self) -> None:
         """Trace the graph once so that the first real query does not pay for it."""
         self.score_pairs("warm up", ["warm up"], np.zeros(1, dtype=np.float32))
-
-
-def doc_token_ids(texts: list[str], *, max_doc_tokens: int) -> list[list[int]]:
-    return [ids[:max_doc_tokens] for ids in token_ids(texts)]

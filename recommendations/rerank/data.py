@@ -21,7 +21,7 @@ import re
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -239,11 +239,7 @@ class PipelineCandidates:
     hard negatives here trains the model on the lists it will see."""
 
     def __init__(self, films: list[Film]):
-        from recommendations.search.pipeline import DEFAULT_CONFIG
-
         self._texts = {film.movie_id: film.text for film in films}
-        # The fused list only: no reranker of any kind runs while mining.
-        self._config = replace(DEFAULT_CONFIG, rerank_weight=0.0, trained_rerank_depth=0)
 
     def vector_of(self, movie_id: int) -> np.ndarray | None:
         """The film's index vector (a right film the pipeline did not retrieve)."""
@@ -253,9 +249,9 @@ class PipelineCandidates:
         return get_dense_index(get_snapshot()).vector_of(movie_id)
 
     def __call__(self, query: str, k: int) -> list[Candidate]:
-        from recommendations.search.pipeline import run_pipeline
+        from recommendations.search.pipeline import retrieve
 
-        result = run_pipeline(query, config=self._config)
+        result = retrieve(query)  # the fused list: no reranker is loaded while mining
         fused = result.rankings["fused"][:k].tolist()
         ids = [int(result.snapshot.ids[p]) for p in fused]
         return [

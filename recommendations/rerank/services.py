@@ -8,7 +8,6 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from django.conf import settings
-from django.db import transaction
 
 from jobs.models import Job
 from jobs.services import job_create, job_enqueue
@@ -22,6 +21,7 @@ from recommendations.rerank.data import (
     tomt_queries,
 )
 from recommendations.rerank.training import Progress, Recipe, train_reranker
+from recommendations.trained_models import trained_model_register
 
 # The fused score is a sum of z-scores: a gap of 1 between two films is a large one, where the
 # dense cosine's gaps are hundredths (its initial weight is 20).
@@ -43,42 +43,6 @@ class TrainingRequest:
     queries: Path | None = None
     tmdb_csv: Path | None = None
     activate: bool = False
-
-
-@transaction.atomic
-def trained_model_register(
-    *,
-    kind: str,
-    version: str,
-    path: str,
-    config: dict,
-    metrics: dict,
-    data_hash: str,
-    activate: bool = False,
-) -> TrainedModel:
-    model = TrainedModel.objects.create(
-        kind=kind, version=version, path=path, config=config, metrics=metrics, data_hash=data_hash
-    )
-    if activate:
-        model = trained_model_activate(model_id=model.pk)
-    return model
-
-
-@transaction.atomic
-def trained_model_activate(*, model_id: int) -> TrainedModel:
-    """Makes this version the active one of its kind (and no other)."""
-    model = TrainedModel.objects.select_for_update().get(pk=model_id)
-    TrainedModel.objects.filter(kind=model.kind, is_active=True).exclude(pk=model.pk).update(
-        is_active=False
-    )
-    if not model.is_active:
-        model.is_active = True
-        model.save(update_fields=["is_active"])
-    return model
-
-
-def artifact_directory(model: TrainedModel) -> Path:
-    return Path(settings.MODELS_DIR) / model.path
 
 
 def reranker_train(*, request: TrainingRequest, progress: Progress) -> TrainedModel:

@@ -107,11 +107,12 @@ def test_a_why_panel_after_a_search_encodes_nothing(client, films, monkeypatch):
     vector, so the panel only reads: no model call in the panel's request."""
     from recommendations import embedding
     from recommendations.explain import grounded
+    from recommendations.search import dense
 
     query = "a great white shark terrorises a beach town"
     html = client.get("/", {"q": query}, **HTMX).content.decode()
     assert "Jaws" in html
-    grounded.query_vectors.clear()
+    dense.clear_query_cache()
     grounded.sentence_vectors.clear()
 
     def no_encoding(texts, **kwargs):

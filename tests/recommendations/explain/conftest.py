@@ -105,10 +105,11 @@ def tmdb_dense_top10_stand_in(shared_data: Path) -> list[tuple[str, list[FilmFac
     """STAND-IN (swap at merge for the TMDB importer + the search pipeline): the first 50 dev
     queries, each with its top 10 of TMDB 5000 by plain dense retrieval."""
     from bench.tmdb_stand_in import dense_top_k, film_vectors, load_dev_queries, load_tmdb_films
+    from recommendations.search import dense
 
     films = load_tmdb_films(shared_data)
     queries = load_dev_queries(shared_data, limit=50)
     top = dense_top_k(films, film_vectors(films), queries, k=10)
-    grounded.query_vectors.clear()
+    dense.clear_query_cache()
     grounded.sentence_vectors.clear()
     return list(zip(queries, top, strict=True))
