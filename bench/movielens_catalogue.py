@@ -8,7 +8,7 @@ import numpy as np
 
 from movies.models import Movie
 from recommendations.embedding import encode
-from recommendations.recommenders.evaluation import movielens_vectors
+from recommendations.lab.recommender_evaluation import movielens_vectors
 from recommendations.vector_store import get_collection
 
 

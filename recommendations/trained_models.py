@@ -31,9 +31,14 @@ logger = logging.getLogger(__name__)
 Loaded = TypeVar("Loaded")
 
 
+def kind_directory(kind: str) -> Path:
+    """Where the versions of this kind keep their files, one directory each."""
+    return Path(settings.MODELS_DIR) / kind
+
+
 def artifact_directory(kind: str, version: str) -> Path:
     """Where a version of this kind keeps its files."""
-    return Path(settings.MODELS_DIR) / kind / version
+    return kind_directory(kind) / version
 
 
 def artifact_path(directory: Path) -> str:

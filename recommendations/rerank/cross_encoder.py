@@ -6,7 +6,8 @@ states gives a relevance logit. The first-stage dense cosine (query vector . fil
 added with a learned weight: the head's last layer starts at zero, so an untrained model ranks
 exactly as dense retrieval does and training learns what to change.
 
-Artifacts (one directory per version under settings.MODELS_DIR/reranker/):
+Artifacts (one directory per version under settings.MODELS_DIR/reranker/, written by
+recommendations.lab.reranker_training):
     config.json        model and tokenization settings (CrossEncoderConfig)
     model.weights.h5   Keras weights
     metrics.json       validation figures from training
@@ -29,11 +30,8 @@ from recommendations.rerank.encoder import (
     EncoderConfig,
     encode_pairs,
     keras,
-    load_pretrained_into,
     mean_pool,
     ops,
-    pretrained_config,
-    pretrained_weights,
 )
 
 logger = logging.getLogger(__name__)
@@ -98,26 +96,6 @@ class CrossEncoderModel(keras.Model):
         return [*self.hidden.trainable_variables, *self.out.trainable_variables] + (
             [self.prior_weight] if self.config.use_dense_prior else []
         )
-
-
-def new_model(*, num_layers: int | None = None, **options) -> CrossEncoderModel:
-    """A cross-encoder whose encoder starts from the pretrained MiniLM (its first num_layers
-    blocks: fewer layers make a smaller, faster student)."""
-    config = CrossEncoderConfig(encoder=pretrained_config(num_layers=num_layers), **options)
-    model = CrossEncoderModel(config)
-    model.build_for_inputs()
-    load_pretrained_into(model.encoder, pretrained_weights())
-    return model
-
-
-def save_artifact(
-    model: CrossEncoderModel, directory: Path, *, metrics: dict, training: dict
-) -> None:
-    directory.mkdir(parents=True, exist_ok=True)
-    (directory / CONFIG_FILE).write_text(json.dumps(model.config.to_dict(), indent=2))
-    model.save_weights(str(directory / WEIGHTS_FILE))
-    (directory / METRICS_FILE).write_text(json.dumps(metrics, indent=2))
-    (directory / TRAINING_FILE).write_text(json.dumps(training, indent=2))
 
 
 def load_model(directory: Path, *, dtype_policy: str | None = None) -> CrossEncoderModel:

@@ -3,10 +3,10 @@ import time
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-from tqdm import tqdm
 
-from recommendations.evaluation import METRICS, evaluate, load_queries
-from recommendations.evaluation_records import evaluation_save_search
+from recommendations.lab.evaluation_records import evaluation_save_search
+from recommendations.lab.progress import TqdmProgress
+from recommendations.lab.search_evaluation import METRICS, evaluate, load_queries
 
 
 class Command(BaseCommand):
@@ -33,7 +33,11 @@ class Command(BaseCommand):
         except ValueError as error:
             raise CommandError(str(error)) from error
         started = time.monotonic()
-        report = evaluate(items, progress=lambda it: tqdm(it, desc="queries", disable=json or None))
+        progress = TqdmProgress(self.stdout, disable=json)
+        try:
+            report = evaluate(items, progress=progress)
+        finally:
+            progress.close()
         if not no_save:  # kept for the admin dashboard's quality over time
             evaluation_save_search(
                 report=report, source=str(queries), duration_s=time.monotonic() - started
