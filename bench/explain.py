@@ -49,7 +49,6 @@ def main() -> None:
     from tqdm import tqdm
 
     from recommendations import embedding
-    from recommendations.evaluation import load_queries
     from recommendations.explain import grounded, selectors
     from recommendations.explain.evidence import (
         evidence_recall,
@@ -58,6 +57,8 @@ def main() -> None:
     )
     from recommendations.explain.facts import FilmFacts
     from recommendations.explain.llm import LLMConfig
+    from recommendations.lab.search_evaluation import load_queries
+    from recommendations.search import dense
     from recommendations.selectors import movie_search
 
     if args.torch_threads:
@@ -83,7 +84,7 @@ def main() -> None:
     version = LLMConfig.from_settings().version
 
     def fresh() -> None:
-        grounded.query_vectors.clear()
+        dense.clear_query_cache()
         grounded.sentence_vectors.clear()
         for query, movie_id in pairs:
             movie = selectors.facts_queryset().get(pk=movie_id)

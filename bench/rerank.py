@@ -35,25 +35,21 @@ setup_django("tmdb")
 
 import numpy as np  # noqa: E402
 
+from recommendations.lab.metrics import RankingMetrics, rank_of  # noqa: E402
+from recommendations.lab.queries import load_queries, with_answers  # noqa: E402
+from recommendations.lab.reranker_data import (  # noqa: E402
+    RetrievedCandidates,
+    db_films,
+    limit_torch_threads,
+)
+from recommendations.lab.reranker_evaluation import rerank_order  # noqa: E402
+from recommendations.lab.reranker_training import Recipe, new_model  # noqa: E402
+from recommendations.lab.split import split_by_query  # noqa: E402
 from recommendations.rerank.cross_encoder import (  # noqa: E402
     CrossEncoderModel,
     CrossEncoderReranker,
     load_model,
-    new_model,
 )
-from recommendations.rerank.data import (  # noqa: E402
-    PipelineCandidates,
-    db_films,
-    limit_torch_threads,
-    tomt_queries,
-)
-from recommendations.rerank.evaluation import (  # noqa: E402
-    RankingMetrics,
-    rank_of,
-    rerank_order,
-    split_by_query,
-)
-from recommendations.rerank.training import Recipe  # noqa: E402
 
 DEPTH = 20
 RELEVANCE_DEPTHS = (20, 30)  # --relevance: reorder the fused top 20, and the top 30
@@ -120,8 +116,8 @@ def end_to_end(reranker: CrossEncoderReranker, queries: list[str]) -> list[float
     """The whole search pipeline with this reranker as the active one."""
     import recommendations.search.pipeline as pipeline
 
-    active = pipeline.get_active_reranker
-    pipeline.get_active_reranker = lambda query_vectors=None: reranker
+    active = pipeline.active_reranker
+    pipeline.active_reranker = lambda: reranker
     try:
         pipeline.run_pipeline(queries[0])  # warm: snapshot, indexes, graph
         timings = []
@@ -131,7 +127,7 @@ def end_to_end(reranker: CrossEncoderReranker, queries: list[str]) -> list[float
             timings.append(time.perf_counter() - started)
         return timings
     finally:
-        pipeline.get_active_reranker = active
+        pipeline.active_reranker = active
 
 
 def relevance(reranker: CrossEncoderReranker, pools: list) -> dict[int, dict[str, float]]:
@@ -213,14 +209,14 @@ def main() -> None:
     limit_torch_threads()  # as the training command does; see its docstring
 
     films = db_films()
-    queries, _ = tomt_queries(SHARED_DATA / "queries" / "tomt-dev.jsonl", films)
-    _, held_out = split_by_query(queries, validation_fraction=Recipe().validation_fraction)
+    queries, _ = with_answers(load_queries(SHARED_DATA / "queries" / "tomt-dev.jsonl"))
+    _, held_out = split_by_query(queries, held_out_fraction=Recipe().validation_fraction)
     if args.model:
         from recommendations.rerank.cross_encoder import training_query_ids
 
         seen = training_query_ids(args.model)
         held_out = [q for q in held_out if q.id not in seen]
-    candidates_for = PipelineCandidates(films)
+    candidates_for = RetrievedCandidates(films)
     pools = [(q.movie_id, q.text, candidates_for(q.text, 100)) for q in held_out]
     work = [(query, candidates[:DEPTH]) for _, query, candidates in pools[: args.queries]]
     print(f"{len(work)} held-out queries, top {DEPTH} fused candidates; cpu {os.cpu_count()}")

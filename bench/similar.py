@@ -98,7 +98,7 @@ def set_up(catalogue: str) -> None:
         print(f"imported and indexed in {time.monotonic() - started:.0f} s", flush=True)
     if catalogue == "bundled" and not TrainedModel.objects.filter(is_active=True).exists():
         call_command("import_ratings", str(MOVIELENS / "ratings.csv"), verbosity=0)
-        from recommendations.recommenders.training import recommender_train
+        from recommendations.lab.recommender_training import recommender_train
 
         print("trained", recommender_train().metrics, flush=True)
 

@@ -1,4 +1,5 @@
-"""Tunes the pipeline's weights on half of tomt-dev (ids hashed into two halves) and reports
+"""Tunes the pipeline's weights on half of tomt-dev (recommendations.lab.split: ids hashed into
+two halves; before issue 17 an md5 of the id chose other halves) and reports
 both halves, so the chosen figures can be checked for overfitting.
 
     python -m bench.catalogues tmdb && python -m bench.tune [config...]
@@ -13,10 +14,10 @@ from bench.catalogues import SHARED_DATA, data_dir, setup_django
 
 
 def split(queries):
-    tune, held_out = [], []
-    for q in queries:
-        (tune if hashlib.md5(q.id.encode()).digest()[0] % 2 == 0 else held_out).append(q)
-    return tune, held_out
+    """(tune half, held-out half): the lab's one split, salted apart from the reranker's."""
+    from recommendations.lab.split import split_by_query
+
+    return split_by_query(queries, held_out_fraction=0.5, salt="pipeline-tune-v1")
 
 
 def warm_query_cache(queries) -> None:
@@ -47,7 +48,7 @@ def warm_query_cache(queries) -> None:
 
 def main(configs: list[dict]) -> None:
     setup_django("tmdb")
-    from recommendations.evaluation import evaluate, load_queries
+    from recommendations.lab.search_evaluation import evaluate, load_queries
     from recommendations.search import dense
     from recommendations.search.lexical import FieldWeights
     from recommendations.search.pipeline import DEFAULT_CONFIG, PipelineConfig

@@ -19,7 +19,8 @@ import django  # noqa: E402
 django.setup()
 
 from recommendations.embedding import encode  # noqa: E402
-from recommendations.recommenders import algorithms, evaluation  # noqa: E402
+from recommendations.lab import recommender_evaluation as evaluation  # noqa: E402
+from recommendations.recommenders import algorithms  # noqa: E402
 
 MOVIELENS = ROOT.parent / "shared" / "data" / "movielens"
 # Second round, around the first round's best (content_half_life 0.5/2/8, content_floor 0/0.1,

@@ -24,7 +24,8 @@ import django  # noqa: E402
 django.setup()
 
 from recommendations.embedding import encode  # noqa: E402
-from recommendations.recommenders import algorithms, evaluation  # noqa: E402
+from recommendations.lab import recommender_evaluation as evaluation  # noqa: E402
+from recommendations.recommenders import algorithms  # noqa: E402
 
 MOVIELENS = ROOT.parent / "shared" / "data" / "movielens"
 CONTENT_WEIGHTS = [0.0, 0.05, 0.1, 0.2, 0.35, 0.5, 0.8, 1.0]

@@ -48,7 +48,7 @@ class TrainedModelAdmin(admin.ModelAdmin):
         if queryset.count() != 1:
             self.message_user(request, "Select exactly one version.", messages.ERROR)
             return
-        from recommendations.rerank.services import trained_model_activate
+        from recommendations.trained_models import trained_model_activate
 
         model = trained_model_activate(model_id=queryset.get().pk)
         self.message_user(request, f"{model} is now active.", messages.SUCCESS)

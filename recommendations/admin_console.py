@@ -33,7 +33,7 @@ def _rebuild(modeladmin, request):
 
 
 def _train_reranker(modeladmin, request):
-    from recommendations.rerank.services import reranker_training_start  # imports TensorFlow
+    from recommendations.lab_jobs import reranker_training_start
 
     job = reranker_training_start(created_by=request.user)
     modeladmin.message_user(request, f"Training queued as job #{job.pk}.", messages.SUCCESS)
@@ -50,7 +50,7 @@ def _queue_evaluation(modeladmin, request, enqueue):
     """Queue an evaluation job (`enqueue` is one of evaluation_records' two), with a message
     either way; returns the Job or None."""
     from jobs.services import JobAlreadyActive
-    from recommendations.evaluation_records import EvaluationUnavailable
+    from recommendations.lab_jobs import EvaluationUnavailable
 
     try:
         job = enqueue(created_by=request.user)
@@ -62,13 +62,13 @@ def _queue_evaluation(modeladmin, request, enqueue):
 
 
 def _evaluate_search(modeladmin, request):
-    from recommendations.evaluation_records import evaluation_search_enqueue
+    from recommendations.lab_jobs import evaluation_search_enqueue
 
     return _queue_evaluation(modeladmin, request, evaluation_search_enqueue)
 
 
 def _evaluate_recommenders(modeladmin, request):
-    from recommendations.evaluation_records import evaluation_recommenders_enqueue
+    from recommendations.lab_jobs import evaluation_recommenders_enqueue
 
     return _queue_evaluation(modeladmin, request, evaluation_recommenders_enqueue)
 

@@ -94,6 +94,14 @@ def film_text(movie: "Movie") -> str:
     return " ".join(p.strip() for p in parts if p and p.strip())
 
 
+def film_texts(movie_ids: Sequence[int]) -> dict[int, str]:
+    """film_text() of these films, by movie id (films that do not exist are left out)."""
+    from movies.models import Movie
+
+    movies = Movie.objects.prefetch_related("genres", "keywords", "credits__person")
+    return {pk: film_text(movie) for pk, movie in movies.in_bulk(list(movie_ids)).items()}
+
+
 def synopsis_text(movie: "Movie") -> str:
     """The film's second view: its story alone. In film_text() the synopsis shares MiniLM's
     attention with names and keywords; on its own it matches "what happens" queries better

@@ -98,13 +98,13 @@ def ping(token: str, sent_at: float, warm: bool = False) -> None:
 
 @shared_task(acks_late=True, ignore_result=True)
 def evaluate_search_task(job_id: int) -> None:
-    from recommendations.evaluation_records import evaluation_search_run
+    from recommendations.lab.evaluation_records import evaluation_search_run
 
     evaluation_search_run(job_id=job_id)
 
 
 @shared_task(acks_late=True, ignore_result=True)
 def evaluate_recommenders_task(job_id: int) -> None:
-    from recommendations.evaluation_records import evaluation_recommenders_run
+    from recommendations.lab.evaluation_records import evaluation_recommenders_run
 
     evaluation_recommenders_run(job_id=job_id)

@@ -25,6 +25,7 @@ from recommendations.explain.text import (
     phrase_in,
     query_period,
 )
+from recommendations.search.dense import encode_query
 
 SOURCE = "grounded"
 VERSION = "grounded-2"  # bump when the wording or the grounds change: cached texts go stale
@@ -86,9 +87,8 @@ class _VectorCache:
             self._items.clear()
 
 
-# Queries and sentences are encoded apart: one batch pads every text to the longest, and a
-# viewer's description is often ten times longer than a synopsis sentence.
-query_vectors = _VectorCache(size=256)
+# Sentences only: a query's vector comes from search's query encoder and its cache
+# (recommendations.search.dense.encode_query), as the search that led here computed it.
 sentence_vectors = _VectorCache(size=8192)
 
 
@@ -134,7 +134,7 @@ def _nearest_sentences(
     if evidence.get("query_vector") is not None:
         query_vector = np.asarray(evidence["query_vector"], dtype=np.float32)
     else:
-        query_vector = query_vectors.vectors([query])[0]
+        query_vector = encode_query((query,))[0]
     similarities = _unit_vectors(units, evidence.get("sentence_vectors") or {}) @ query_vector
     order = np.argsort(-similarities, kind="stable")
     best = float(similarities[order[0]])

@@ -11,7 +11,6 @@ killed repeats the Chroma writes and counts nothing twice.
 """
 
 import logging
-import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -611,18 +610,6 @@ def index_check(*, collection=None) -> CheckReport:
             report.not_indexed += 1
     report.extra = sorted(set(stored) - in_db, key=lambda s: (len(s), s))
     return report
-
-
-def wait_for_job(job_id: int, *, timeout: float, on_progress: Callable[[Job], None] | None = None):
-    """Block until the job finishes (tests, commands that queue work); returns it."""
-    deadline = time.monotonic() + timeout
-    while True:
-        job = Job.objects.get(pk=job_id)
-        if on_progress:
-            on_progress(job)
-        if not job.is_active or time.monotonic() > deadline:
-            return job
-        time.sleep(0.2)
 
 
 __all__ = [

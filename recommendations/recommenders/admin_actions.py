@@ -4,7 +4,7 @@ from django.contrib import admin, messages
 from django.http import HttpRequest
 
 from jobs.services import JobAlreadyActive
-from recommendations.recommenders.services import recommender_train_enqueue
+from recommendations.lab_jobs import recommender_train_enqueue
 
 # Training writes a new TrainedModel version: the permission to change those, not staff status.
 RETRAIN_PERMISSION = "recommendations.change_trainedmodel"

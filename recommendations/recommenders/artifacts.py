@@ -1,22 +1,18 @@
-"""The trained recommender on disk (MODELS_DIR/recommender/<version>/model.npz + TrainedModel
-row) and the one place that loads it, once per process per version."""
+"""The trained recommender on disk (MODELS_DIR/recommender/<version>/model.npz + its
+TrainedModel row, recommendations.trained_models) and the one place that loads it."""
 
 import json
-import threading
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import scipy.sparse as sp
-from django.conf import settings
-from django.db import transaction
 
 from recommendations.models import TrainedModel
+from recommendations.trained_models import ActiveModel, artifact_directory
 
 ARTIFACT_FILE = "model.npz"
 COOCCURRENCE = "cooccurrence"  # saved as its CSR parts: cooccurrence_data, _indices, _indptr
-_load_lock = threading.Lock()
-_loaded: dict[tuple, "RecommenderArtifact"] = {}
 
 
 @dataclass(frozen=True)
@@ -44,12 +40,8 @@ class RecommenderArtifact:
         return pos[self.item_ids[pos] == ids]
 
 
-def artifact_dir(version: str) -> Path:
-    return Path(settings.MODELS_DIR) / "recommender" / version
-
-
 def artifact_save(artifact: RecommenderArtifact) -> Path:
-    directory = artifact_dir(artifact.version)
+    directory = artifact_directory(TrainedModel.Kind.RECOMMENDER, artifact.version)
     directory.mkdir(parents=True, exist_ok=True)
     tmp = directory / (ARTIFACT_FILE + ".tmp.npz")
     table = artifact.cooccurrence
@@ -89,36 +81,17 @@ def artifact_read(directory: Path, version: str) -> RecommenderArtifact:
     return RecommenderArtifact(version=version, config=config, cooccurrence=table, **arrays)
 
 
-@transaction.atomic
-def recommender_activate(*, trained_model_id: int) -> None:
-    TrainedModel.objects.filter(kind=TrainedModel.Kind.RECOMMENDER, is_active=True).exclude(
-        pk=trained_model_id
-    ).update(is_active=False)
-    TrainedModel.objects.filter(pk=trained_model_id).update(is_active=True)
+def _read(directory: Path, version: str) -> RecommenderArtifact:
+    return artifact_read(directory, version)
+
+
+_active: ActiveModel[RecommenderArtifact] = ActiveModel(
+    TrainedModel.Kind.RECOMMENDER, _read, marker=ARTIFACT_FILE
+)
 
 
 def active_recommender_artifact() -> RecommenderArtifact | None:
-    """The active recommender, loaded once per process per version; None when none is trained
-    or its files are gone (the home page then falls back to catalogue popularity)."""
-    row = (
-        TrainedModel.objects.filter(kind=TrainedModel.Kind.RECOMMENDER, is_active=True)
-        .only("pk", "version", "path")
-        .first()
-    )
-    if row is None:
-        return None
-    directory = Path(settings.MODELS_DIR) / row.path
-    try:
-        written = (directory / ARTIFACT_FILE).stat().st_mtime_ns
-    except FileNotFoundError:
-        return None
-    # Keyed by the files too: a database can hand the same pk to another version (SQLite
-    # reuses ids after deletes), and the process must not serve the old one.
-    key = (row.pk, row.version, row.path, written)
-    if key in _loaded:
-        return _loaded[key]
-    with _load_lock:
-        if key not in _loaded:
-            _loaded.clear()  # keep one version in memory
-            _loaded[key] = artifact_read(directory, row.version)
-    return _loaded[key]
+    """The active recommender, loaded once per process per version (the registry's reload
+    rule); None when none is trained or its files are gone (the home page then falls back
+    to catalogue popularity)."""
+    return _active.get()

@@ -1,8 +1,7 @@
-"""The rerank stage's interface. The search pipeline hands a reranker the query and the fused
-candidates (best first); the reranker returns one score per candidate, higher is better."""
+"""What the rerank stage reads: the fused candidates, best first, each with the text the
+cross-encoder reads and the index vector its dense prior uses."""
 
 from dataclasses import dataclass, field
-from typing import Protocol
 
 import numpy as np
 
@@ -11,13 +10,5 @@ import numpy as np
 class Candidate:
     movie_id: int
     text: str  # recommendations.embedding.film_text(movie)
-    # The candidate's unit vector from the index, when the pipeline has it (cosine reranking
-    # uses it; the cross-encoder reads `text`).
-    vector: np.ndarray | None = None
+    vector: np.ndarray | None = None  # the film's unit vector from the index, when known
     stage_scores: dict[str, float] = field(default_factory=dict)
-
-
-class Reranker(Protocol):
-    name: str
-
-    def score(self, query: str, candidates: list[Candidate]) -> list[float]: ...

@@ -6,7 +6,8 @@ states gives a relevance logit. The first-stage dense cosine (query vector . fil
 added with a learned weight: the head's last layer starts at zero, so an untrained model ranks
 exactly as dense retrieval does and training learns what to change.
 
-Artifacts (one directory per version under settings.MODELS_DIR/reranker/):
+Artifacts (one directory per version under settings.MODELS_DIR/reranker/, written by
+recommendations.lab.reranker_training):
     config.json        model and tokenization settings (CrossEncoderConfig)
     model.weights.h5   Keras weights
     metrics.json       validation figures from training
@@ -29,12 +30,8 @@ from recommendations.rerank.encoder import (
     EncoderConfig,
     encode_pairs,
     keras,
-    load_pretrained_into,
     mean_pool,
     ops,
-    pretrained_config,
-    pretrained_weights,
-    token_ids,
 )
 
 logger = logging.getLogger(__name__)
@@ -99,26 +96,6 @@ class CrossEncoderModel(keras.Model):
         return [*self.hidden.trainable_variables, *self.out.trainable_variables] + (
             [self.prior_weight] if self.config.use_dense_prior else []
         )
-
-
-def new_model(*, num_layers: int | None = None, **options) -> CrossEncoderModel:
-    """A cross-encoder whose encoder starts from the pretrained MiniLM (its first num_layers
-    blocks: fewer layers make a smaller, faster student)."""
-    config = CrossEncoderConfig(encoder=pretrained_config(num_layers=num_layers), **options)
-    model = CrossEncoderModel(config)
-    model.build_for_inputs()
-    load_pretrained_into(model.encoder, pretrained_weights())
-    return model
-
-
-def save_artifact(
-    model: CrossEncoderModel, directory: Path, *, metrics: dict, training: dict
-) -> None:
-    directory.mkdir(parents=True, exist_ok=True)
-    (directory / CONFIG_FILE).write_text(json.dumps(model.config.to_dict(), indent=2))
-    model.save_weights(str(directory / WEIGHTS_FILE))
-    (directory / METRICS_FILE).write_text(json.dumps(metrics, indent=2))
-    (directory / TRAINING_FILE).write_text(json.dumps(training, indent=2))
 
 
 def load_model(directory: Path, *, dtype_policy: str | None = None) -> CrossEncoderModel:
@@ -204,9 +181,9 @@ class CrossEncoderReranker:
             fused = [c.stage_scores.get("fused", 0.0) for c in candidates]
             return np.asarray(fused, dtype=np.float32)
         from recommendations.embedding import encode
-        from recommendations.rerank.data import query_vectors
+        from recommendations.search.dense import encode_query
 
-        query_vector = query_vectors([query])[0]
+        query_vector = encode_query((query,))[0]  # the ONNX query encoder search uses
         missing = [i for i, c in enumerate(candidates) if c.vector is None]
         doc_vectors = [c.vector for c in candidates]
         if missing:  # the pipeline should pass index vectors; embedding films here is slow
@@ -247,7 +224,3 @@ class CrossEncoderReranker:
     def warm_up(self) -> None:
         """Trace the graph once so that the first real query does not pay for it."""
         self.score_pairs("warm up", ["warm up"], np.zeros(1, dtype=np.float32))
-
-
-def doc_token_ids(texts: list[str], *, max_doc_tokens: int) -> list[list[int]]:
-    return [ids[:max_doc_tokens] for ids in token_ids(texts)]

@@ -1,59 +1,20 @@
-"""Celery task: train a reranker version, progress and log on its Job row."""
+"""Celery task: train a reranker version (recommendations.lab.reranker), progress and log on
+its Job row. The lab is imported in the task's body: a web process imports this module only
+to queue the task."""
 
 from __future__ import annotations
 
-import time
-
 from celery import shared_task
 
-from jobs.services import (
-    JobCancelled,
-    job_advance,
-    job_claim,
-    job_fail,
-    job_finish,
-    job_is_cancelled,
-    job_log,
-    job_start,
-    job_start_phase,
-)
-from recommendations.rerank.data import limit_torch_threads
-
-
-class JobProgress:
-    """Training progress on a Job row: each phase restarts done/total (the job page times the
-    phase for its rate and time left); the log keeps phases. A cancelled job raises
-    JobCancelled from advance, checked at most every CANCEL_CHECK_SECONDS."""
-
-    CANCEL_CHECK_SECONDS = 2.0
-
-    def __init__(self, job_id: int):
-        self.job_id = job_id
-        self._checked_at = time.monotonic()
-
-    def start(self, total: int, description: str) -> None:
-        job_start_phase(job_id=self.job_id, name=description, total=total)
-        job_log(job_id=self.job_id, line=f"{description} ({total})")
-        self._stop_if_cancelled()
-
-    def advance(self, n: int = 1, **figures: float) -> None:
-        job_advance(job_id=self.job_id, done=n)
-        if time.monotonic() - self._checked_at >= self.CANCEL_CHECK_SECONDS:
-            self._stop_if_cancelled()
-
-    def _stop_if_cancelled(self) -> None:
-        self._checked_at = time.monotonic()
-        if job_is_cancelled(job_id=self.job_id):
-            raise JobCancelled(f"job #{self.job_id} was cancelled")
-
-    def log(self, line: str) -> None:
-        job_log(job_id=self.job_id, line=line)
+from jobs.services import JobCancelled, job_claim, job_fail, job_finish, job_log, job_start
 
 
 @shared_task(bind=True, acks_late=True, max_retries=0)
 def train_reranker_task(self, job_id: int) -> dict:
     from jobs.models import Job
-    from recommendations.rerank.services import reranker_train, training_request
+    from recommendations.lab.progress import JobProgress
+    from recommendations.lab.reranker import reranker_train, training_request
+    from recommendations.lab.reranker_data import limit_torch_threads
 
     if not job_claim(job_id=job_id):  # a message sent twice: another delivery has the job
         return {"skipped": Job.objects.get(pk=job_id).status}

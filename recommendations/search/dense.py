@@ -146,3 +146,8 @@ def encode_query(chunks: tuple[str, ...]) -> np.ndarray:
         while len(_query_cache) > QUERY_CACHE_SIZE:
             _query_cache.popitem(last=False)
     return vectors
+
+
+def clear_query_cache() -> None:
+    with _query_lock:
+        _query_cache.clear()

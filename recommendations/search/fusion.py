@@ -1,4 +1,4 @@
-"""Fusion: weighted reciprocal rank fusion of ranked candidate lists."""
+"""Fusion of the lexical and dense candidate lists: weighted z-scores."""
 
 import numpy as np
 
@@ -18,23 +18,6 @@ def top_positions(scores: np.ndarray, depth: int, mask: np.ndarray | None = None
     )
     top = top[np.isfinite(scores[top])]
     return top[np.argsort(-scores[top], kind="stable")]
-
-
-def weighted_rrf(
-    rankings: dict[str, np.ndarray], weights: dict[str, float], k: float
-) -> tuple[np.ndarray, np.ndarray]:
-    """Positions ranked by sum(weight / (k + rank)), rank counted from 1, and their scores."""
-    fused: dict[int, float] = {}
-    for name, ranking in rankings.items():
-        weight = weights.get(name, 1.0)
-        for rank, position in enumerate(ranking.tolist(), start=1):
-            fused[position] = fused.get(position, 0.0) + weight / (k + rank)
-    if not fused:
-        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
-    positions = np.fromiter(fused.keys(), dtype=np.int64, count=len(fused))
-    scores = np.fromiter(fused.values(), dtype=np.float32, count=len(fused))
-    order = np.argsort(-scores, kind="stable")
-    return positions[order], scores[order]
 
 
 MIN_LIST_FOR_OWN_STATS = 20

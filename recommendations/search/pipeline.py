@@ -1,7 +1,10 @@
-"""The search pipeline: query understanding -> lexical + dense candidates -> weighted RRF ->
-rerank -> exact title and person matches first (else, for a short query, the title or name it
-seems to misspell). Works on catalogue positions; the selectors
-turn positions into films."""
+"""The search pipeline: query understanding -> lexical (BM25) + dense candidates -> fusion
+(weighted z-scores) -> rerank by the active cross-encoder, if any -> exact title and person
+matches first (else, for a short query, the title or name it seems to misspell).
+
+`retrieve` runs the first stages alone (no model beyond the query encoder is loaded): the
+lab mines training data from it. `run_pipeline` is what a search request runs. Works on
+catalogue positions; the selectors turn positions into films."""
 
 import logging
 from dataclasses import dataclass, field, replace
@@ -10,7 +13,7 @@ import numpy as np
 
 from movies.text import normalize_title
 from recommendations.rerank.base import Candidate
-from recommendations.rerank.registry import get_active_reranker
+from recommendations.rerank.serving import active_reranker
 from recommendations.search.catalogue import CatalogueSnapshot, Filters, get_snapshot
 from recommendations.search.dense import (
     DenseIndex,
@@ -18,7 +21,7 @@ from recommendations.search.dense import (
     encode_query,
     get_dense_index,
 )
-from recommendations.search.fusion import top_positions, weighted_rrf, weighted_zscore
+from recommendations.search.fusion import top_positions, weighted_zscore
 from recommendations.search.fuzzy import FuzzyMatch
 from recommendations.search.lexical import FieldWeights, tokenize
 from recommendations.search.query import ParsedQuery, parse_query
@@ -36,26 +39,18 @@ class PipelineConfig:
     """Tuned on half of tomt-dev (docs/benchmarks.md); `manage.py evaluate` reports it."""
 
     depth: int = 200  # candidates each retriever hands to fusion
-    rerank_depth: int = 100  # fused candidates the reranker scores
-    fusion: str = "zscore"  # "zscore" (standardised scores) or "rrf" (reciprocal rank)
-    rrf_k: float = 20.0
     dense_weight: float = 1.0
     lexical_weight: float = 1.0
-    rerank_weight: float = 0.0  # weight of the cosine reranker's rank against the fused rank
-    trained_rerank_depth: int = 20  # fused candidates a trained cross-encoder reorders
-    pooling: str = "max"  # how chunk vectors of a long query are pooled: "max" or "mean"
+    rerank_depth: int = 20  # fused candidates the active cross-encoder reorders
     synopsis_weight: float = 0.3  # weight of the synopsis view's cosine in the dense score
     years_from_text: bool = True  # "from the 90s" in the query filters by year ...
     # ... in a query this short; in a long story "I saw it in the 90s" is not the film's year
     years_max_words: int = 30
-    # Films of a person the query names go first only in a query this short: a long story
-    # names actors in passing ("the guy looked like Tom Hanks").
-    people_max_words: int = 1_000_000
     # Without an exact title or name, a short query that misspells one puts its films first
     # (recommendations.search.fuzzy); off to measure what it costs.
     typo_tolerance: bool = True
     # "Best matches": the films a title or name picked, and those whose fused score is at
-    # least strong_ratio x the top one's and, in z-score fusion, strong_floor (standard
+    # least strong_ratio x the top one's and strong_floor (standard
     # deviations above the candidates, summed over the lists): a vague query has many, a
     # precise one few, a query that matches nothing well none. The rest are "loosely related".
     strong_ratio: float = 0.6
@@ -90,6 +85,7 @@ class PipelineResult:
     notices: list[str] = field(default_factory=list)
     dense: DenseIndex | None = None
     query_vectors: np.ndarray | None = None  # one per query chunk, when the dense stage ran
+    mask: np.ndarray | None = None  # catalogue positions the filters keep; None: all
 
     def rank_of(self, stage: str, position: int) -> int | None:
         ranks = self.__dict__.setdefault("_ranks", {})
@@ -113,12 +109,14 @@ def _scores_of(ranking: np.ndarray, scores: np.ndarray) -> dict[int, float]:
     return dict(zip(ranking.tolist(), scores[ranking].tolist(), strict=True))
 
 
-def run_pipeline(
+def retrieve(
     query: str,
     *,
     filters: Filters = NO_FILTERS,
     config: PipelineConfig = DEFAULT_CONFIG,
 ) -> PipelineResult:
+    """The first stages: the query parsed, lexical and dense candidates, fused. `final` is the
+    fused order (for an empty query, the filtered catalogue by popularity)."""
     parsed = parse_query(query)
     snapshot = get_snapshot()
     if config.years_from_text:
@@ -127,6 +125,7 @@ def run_pipeline(
     result = PipelineResult(
         parsed, filters, snapshot, {s: np.zeros(0, np.int64) for s in STAGES}, {}, np.zeros(0)
     )
+    result.mask = mask
     if not parsed.text:
         browse = np.where(mask, snapshot.popularity, -np.inf) if mask is not None else None
         result.final = top_positions(browse, snapshot.size) if browse is not None else result.final
@@ -139,14 +138,10 @@ def run_pipeline(
     result.rankings["lexical"] = top_positions(lexical, config.depth, mask)
     result.scores["lexical"] = _scores_of(result.rankings["lexical"], lexical)
 
-    query_vectors = None
     try:
         result.dense = get_dense_index(snapshot)
-        query_vectors = result.query_vectors = encode_query(parsed.chunks)
-        if config.pooling == "mean" and len(query_vectors) > 1:
-            pooled = query_vectors.mean(axis=0)
-            query_vectors = (pooled / (np.linalg.norm(pooled) or 1.0))[None, :]
-        raw = result.dense.scores(query_vectors, synopsis_weight=config.synopsis_weight)
+        result.query_vectors = encode_query(parsed.chunks)
+        raw = result.dense.scores(result.query_vectors, synopsis_weight=config.synopsis_weight)
         dense = full_scores["dense"] = result.dense.snapshot_scores(raw, snapshot.size)
         result.rankings["dense"] = top_positions(dense, config.depth, mask)
         result.scores["dense"] = _scores_of(result.rankings["dense"], dense)
@@ -155,21 +150,27 @@ def run_pipeline(
         result.notices.append(DENSE_UNAVAILABLE)
 
     weights = {"dense": config.dense_weight, "lexical": config.lexical_weight}
-    if config.fusion == "zscore":
-        lists = {"dense": result.rankings["dense"], "lexical": result.rankings["lexical"]}
-        fused, fused_scores = weighted_zscore(full_scores, lists, weights)
-    else:
-        fused, fused_scores = weighted_rrf(
-            {"dense": result.rankings["dense"], "lexical": result.rankings["lexical"]},
-            weights,
-            config.rrf_k,
-        )
+    lists = {"dense": result.rankings["dense"], "lexical": result.rankings["lexical"]}
+    fused, fused_scores = weighted_zscore(full_scores, lists, weights)
     result.rankings["fused"] = fused
     result.scores["fused"] = dict(zip(fused.tolist(), fused_scores.tolist(), strict=True))
+    result.final = fused
+    return result
 
-    reranked = _rerank(result, query_vectors, config)
+
+def run_pipeline(
+    query: str,
+    *,
+    filters: Filters = NO_FILTERS,
+    config: PipelineConfig = DEFAULT_CONFIG,
+) -> PipelineResult:
+    """A search: retrieve, rerank, exact matches first."""
+    result = retrieve(query, filters=filters, config=config)
+    if not result.parsed.text:
+        return result
+    reranked = _rerank(result, config)
     result.rankings["reranked"] = reranked
-    result.final = _exact_matches_first(result, reranked, mask, config)
+    result.final = _exact_matches_first(result, reranked, result.mask, config)
     result.strong = _strong_count(result, config)
     return result
 
@@ -182,9 +183,7 @@ def _strong_count(result: PipelineResult, config: PipelineConfig) -> int:
     if not fused:
         return len(picked)
     top = max(fused.values())
-    cut = config.strong_ratio * top
-    if config.fusion == "zscore":
-        cut = max(cut, config.strong_floor)
+    cut = max(config.strong_ratio * top, config.strong_floor)
     if top <= 0 or top < cut:
         return len(picked)
     lexical, dense = result.scores.get("lexical") or {}, result.scores.get("dense") or {}
@@ -197,50 +196,38 @@ def _strong_count(result: PipelineResult, config: PipelineConfig) -> int:
     )
 
 
-def _rerank(
-    result: PipelineResult, query_vectors: np.ndarray | None, config: PipelineConfig
-) -> np.ndarray:
+def _rerank(result: PipelineResult, config: PipelineConfig) -> np.ndarray:
+    """The fused list with its head reordered by the active cross-encoder; unchanged without
+    one. Its score already blends in the fused score (rerank/cross_encoder.py: the prior)."""
     fused = result.rankings["fused"]
-    reranker = get_active_reranker(query_vectors)
-    trained = reranker.name != "cosine"
-    depth = config.trained_rerank_depth if trained else config.rerank_depth
-    head, tail = fused[:depth], fused[depth:]
-    if not len(head) or result.dense is None or not (trained or config.rerank_weight):
-        result.scores["reranked"] = {}
+    head, tail = fused[: config.rerank_depth], fused[config.rerank_depth :]
+    result.scores["reranked"] = {}
+    if not len(head) or result.dense is None:
         return fused
-    movie_ids = result.snapshot.ids[head]
+    reranker = active_reranker()
+    if reranker is None:
+        return fused
     candidates = [
         Candidate(
             movie_id=int(movie_id),
-            text="",
+            text=text,
             vector=result.dense.vector_of(int(movie_id)),
             stage_scores={"fused": result.scores["fused"][int(p)]},
         )
-        for movie_id, p in zip(movie_ids, head, strict=True)
+        for movie_id, p, text in zip(
+            result.snapshot.ids[head], head, _film_texts(result.snapshot.ids[head]), strict=True
+        )
     ]
-    if trained or getattr(reranker, "needs_text", False):
-        candidates = _with_texts(candidates)
     rerank_scores = np.asarray(reranker.score(result.parsed.text, candidates), dtype=np.float32)
     result.scores["reranked"] = dict(zip(head.tolist(), rerank_scores.tolist(), strict=True))
-    if trained:  # its score already blends in the dense cosine (rerank/cross_encoder.py)
-        return np.concatenate([head[np.argsort(-rerank_scores, kind="stable")], tail])
-    rerank_rank = np.empty(len(head), dtype=np.float32)
-    rerank_rank[np.argsort(-rerank_scores, kind="stable")] = np.arange(1, len(head) + 1)
-    fused_rank = np.arange(1, len(head) + 1, dtype=np.float32)
-    combined = 1.0 / (config.rrf_k + fused_rank) + config.rerank_weight / (
-        config.rrf_k + rerank_rank
-    )
-    return np.concatenate([head[np.argsort(-combined, kind="stable")], tail])
+    return np.concatenate([head[np.argsort(-rerank_scores, kind="stable")], tail])
 
 
-def _with_texts(candidates: list[Candidate]) -> list[Candidate]:
-    from movies.models import Movie
-    from recommendations.embedding import film_text
+def _film_texts(movie_ids: np.ndarray) -> list[str]:
+    from recommendations.embedding import film_texts
 
-    movies = Movie.objects.prefetch_related("genres", "keywords", "credits__person").in_bulk(
-        [c.movie_id for c in candidates]
-    )
-    return [replace(c, text=film_text(movies[c.movie_id])) for c in candidates]
+    texts = film_texts([int(i) for i in movie_ids])
+    return [texts[int(i)] for i in movie_ids]
 
 
 def _exact_matches_first(
@@ -254,8 +241,6 @@ def _exact_matches_first(
     for phrase in parsed.quoted:
         titles += snapshot.title_matches(phrase)
     result.people, people = snapshot.person_matches(parsed.normalized)
-    if len(parsed.text.split()) > config.people_max_words:
-        result.people, people = [], []
     suggestion = None
     if not titles and not people and config.typo_tolerance:
         suggestion = result.suggestion = snapshot.closest_name(parsed.normalized)

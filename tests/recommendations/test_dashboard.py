@@ -13,8 +13,8 @@ from django.utils import timezone
 from jobs.models import Job
 from movies.models import Movie
 from recommendations.embedding import index_fingerprint
-from recommendations.evaluation import EvaluationReport
-from recommendations.evaluation_records import evaluation_save_search
+from recommendations.lab.evaluation_records import evaluation_save_search
+from recommendations.lab.search_evaluation import EvaluationReport
 from recommendations.latency import search_latency_flush, search_latency_note
 from recommendations.models import SearchLatencyBatch, TrainedModel
 from tests.factories import MovieFactory

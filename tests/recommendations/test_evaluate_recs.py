@@ -68,7 +68,7 @@ def test_a_new_viewers_candidates_are_the_films_they_have_not_watched():
     only the held-out films are the targets."""
     import numpy as np
 
-    from recommendations.recommenders import evaluation
+    from recommendations.lab import recommender_evaluation as evaluation
 
     split = evaluation.Split(train={1: [1, 2, 3], 2: [1, 2, 4]}, test={1: [4], 2: [3]})
     vectors = {item: np.eye(4, dtype=np.float32)[item - 1] for item in (1, 2, 3, 4)}
@@ -94,7 +94,7 @@ def test_the_admin_runs_it_as_a_job_that_saves_its_figures(
     from django.urls import reverse
 
     from jobs.models import Job
-    from recommendations.evaluation_records import evaluation_recommenders_run
+    from recommendations.lab.evaluation_records import evaluation_recommenders_run
     from recommendations.models import Evaluation
 
     settings.DATA_DIR = tmp_path

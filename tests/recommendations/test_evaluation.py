@@ -4,7 +4,7 @@ import math
 import pytest
 from django.core.management import CommandError, call_command
 
-from recommendations.evaluation import rank_metrics
+from recommendations.lab.metrics import known_item_metrics as rank_metrics
 
 pytestmark = pytest.mark.django_db
 
@@ -89,7 +89,7 @@ def test_the_admin_evaluation_runs_as_a_job_and_saves_its_figures(
     from django.urls import reverse
 
     from jobs.models import Job
-    from recommendations.evaluation_records import evaluation_search_run
+    from recommendations.lab.evaluation_records import evaluation_search_run
     from recommendations.models import Evaluation
 
     url = reverse("admin:recommendations_heavy_action", args=["evaluate-search"])

@@ -1,7 +1,8 @@
 import numpy as np
 import scipy.sparse as sp
 
-from recommendations.recommenders import algorithms, evaluation
+from recommendations.lab import recommender_evaluation as evaluation
+from recommendations.recommenders import algorithms
 
 
 def _interactions(rows: list[list[int]], n_items: int) -> sp.csr_matrix:

@@ -135,11 +135,11 @@ def test_without_chroma_search_falls_back_to_words_with_a_notice(films, settings
 
 def test_the_reranker_trains_on_the_pipelines_own_fused_candidates(films):
     from recommendations.embedding import film_text
-    from recommendations.rerank.data import PipelineCandidates, db_films
+    from recommendations.lab.reranker_data import RetrievedCandidates, db_films
     from recommendations.search.pipeline import run_pipeline
 
     query = "a shark kills swimmers at the beach"
-    candidates = PipelineCandidates(db_films())(query, 5)
+    candidates = RetrievedCandidates(db_films())(query, 5)
 
     result = run_pipeline(query)
     fused = [int(result.snapshot.ids[p]) for p in result.rankings["fused"][:5]]

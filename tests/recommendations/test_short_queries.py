@@ -12,13 +12,13 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from movies.models import Movie
-from recommendations.search.pipeline import STAGES
-from recommendations.short_queries import (
+from recommendations.lab.metrics import graded_ndcg
+from recommendations.lab.short_queries import (
     SHORT_QUERIES_PATH,
     evaluate_graded,
-    graded_ndcg,
     load_graded_queries,
 )
+from recommendations.search.pipeline import STAGES
 
 BUNDLED = Path(__file__).resolve().parents[2] / "data" / "catalogue.jsonl"
 

@@ -146,7 +146,7 @@ def test_viewers_likes_move_a_co_liked_film_up(heat_catalogue):
 
 
 def test_the_trained_recommender_gives_the_co_liking(heat_catalogue, settings, tmp_path):
-    from recommendations.recommenders.training import recommender_train
+    from recommendations.lab.recommender_training import recommender_train
 
     settings.MODELS_DIR = tmp_path / "models"
     heat, whiplash = heat_catalogue["Heat"], heat_catalogue["Whiplash"]

@@ -110,6 +110,7 @@ def test_a_film_s_sentences_are_encoded_on_its_first_why_panel_and_kept(client, 
     query vector over, the panel only reads: no model call in its request."""
     from recommendations import embedding
     from recommendations.explain import grounded, selectors
+    from recommendations.search import dense
 
     why = reverse("explain:why", args=[films["Jaws"].pk])
     first = "a great white shark terrorises a beach town"
@@ -119,7 +120,7 @@ def test_a_film_s_sentences_are_encoded_on_its_first_why_panel_and_kept(client, 
 
     query = "police chief hunts a shark that eats swimmers"
     assert "Jaws" in client.get("/", {"q": query}, **HTMX).content.decode()
-    grounded.query_vectors.clear()
+    dense.clear_query_cache()
     grounded.sentence_vectors.clear()
 
     def no_encoding(texts, **kwargs):

@@ -197,6 +197,6 @@ def ratings(catalogue) -> int:
 
 @pytest.fixture
 def trained(ratings, models_dir):
-    from recommendations.recommenders.training import recommender_train
+    from recommendations.lab.recommender_training import recommender_train
 
     return recommender_train()

@@ -11,8 +11,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from movies.models import Movie
+from recommendations.lab.recommender_training import interactions_matrix
 from recommendations.recommenders import algorithms
-from recommendations.recommenders.training import interactions_matrix
 from tests.factories import MovieFactory
 from viewers.identity import Viewer
 from viewers.models import AnonymousViewer, Reaction

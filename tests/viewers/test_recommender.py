@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 from django.conf import settings
 
+from recommendations.lab.recommender_training import recommender_train
 from recommendations.models import TrainedModel
 from recommendations.recommenders import algorithms
 from recommendations.recommenders.algorithms import RELATED
@@ -17,7 +18,6 @@ from recommendations.recommenders.artifacts import (
 )
 from recommendations.recommenders.live import recommender_for
 from recommendations.recommenders.rows import RowRecommender
-from recommendations.recommenders.training import recommender_train
 from recommendations.search.catalogue import get_snapshot
 from recommendations.search.dense import get_dense_index
 

@@ -11,12 +11,12 @@ from django.utils import timezone
 from bench.processes import wait_until
 from jobs.models import Job
 from jobs.services import JobAlreadyActive
-from recommendations.models import TrainedModel
-from recommendations.recommenders.services import (
+from recommendations.lab_jobs import (
     feedback_since_active_recommender,
     recommender_retrain_if_due,
     recommender_train_enqueue,
 )
+from recommendations.models import TrainedModel
 from tests.factories import MovieFactory
 from viewers.models import Rating, Reaction
 

@@ -60,17 +60,20 @@ def test_a_training_cancelled_midway_stops_before_saving_a_version(
     """A curator cancels while the worker trains: the next step boundary stops it, and no new
     version is saved or activated (the cancel is not undone by a late finish)."""
     from jobs import services as jobs_services
+    from recommendations.lab_jobs import recommender_train_enqueue
     from recommendations.recommenders import tasks
-    from recommendations.recommenders.services import recommender_train_enqueue
 
     with django_capture_on_commit_callbacks(execute=False):
         job = recommender_train_enqueue()
 
+    advance = jobs_services.job_advance
+
     def advance_then_cancel(**kwargs) -> None:  # the curator's click, after the first step
-        jobs_services.job_advance(**kwargs)
+        advance(**kwargs)
         jobs_services.job_cancel(job_id=job.pk)
 
-    monkeypatch.setattr(tasks, "job_advance", advance_then_cancel)
+    # the task reports through recommendations.lab.progress.JobProgress
+    monkeypatch.setattr(jobs_services, "job_advance", advance_then_cancel)
     tasks.train_recommender.apply(args=[job.pk])
 
     job.refresh_from_db()

@@ -3,11 +3,11 @@ import time
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-from tqdm import tqdm
 
-from recommendations.evaluation import METRICS, evaluate, load_queries
-from recommendations.evaluation_records import evaluation_save_search
-from recommendations.short_queries import (
+from recommendations.lab.evaluation_records import evaluation_save_search
+from recommendations.lab.progress import TqdmProgress
+from recommendations.lab.search_evaluation import METRICS, evaluate, load_queries
+from recommendations.lab.short_queries import (
     SHORT_QUERIES_PATH,
     GradedReport,
     evaluate_graded,
@@ -61,7 +61,11 @@ class Command(BaseCommand):
         except ValueError as error:
             raise CommandError(str(error)) from error
         started = time.monotonic()
-        report = evaluate(items, progress=lambda it: tqdm(it, desc="queries", disable=json or None))
+        progress = TqdmProgress(self.stdout, disable=json)
+        try:
+            report = evaluate(items, progress=progress)
+        finally:
+            progress.close()
         if not no_save:  # kept for the admin dashboard's quality over time
             evaluation_save_search(
                 report=report, source=str(queries), duration_s=time.monotonic() - started
@@ -94,9 +98,11 @@ class Command(BaseCommand):
             items = load_graded_queries(path)[:limit]
         except ValueError as error:
             raise CommandError(str(error)) from error
-        return evaluate_graded(
-            items, progress=lambda it: tqdm(it, desc="short queries", disable=quiet or None)
-        )
+        progress = TqdmProgress(self.stdout, disable=quiet)
+        try:
+            return evaluate_graded(items, progress=progress)
+        finally:
+            progress.close()
 
     def _write_graded(self, graded: GradedReport | None, *, json: bool, known_item: dict) -> None:
         """JSON: the known-item metrics per stage, each stage with `graded_ndcg@10` added

@@ -6,13 +6,12 @@ from pathlib import Path
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
-from tqdm import tqdm
 
-from recommendations.evaluation_records import (
+from recommendations.lab.evaluation_records import (
     evaluation_recommenders_compute,
-    evaluation_recommenders_steps,
     evaluation_save_recommenders,
 )
+from recommendations.lab.progress import TqdmProgress
 
 DEFAULT_PATH = Path(settings.BASE_DIR).parent / "shared" / "data" / "movielens"
 
@@ -35,9 +34,11 @@ class Command(BaseCommand):
         if not (path / "ratings.csv").is_file():
             raise CommandError(f"{path / 'ratings.csv'} not found (pass --path)")
         started = time.monotonic()
-        steps = evaluation_recommenders_steps()
-        with tqdm(total=steps, desc="evaluate", disable=json) as bar:
-            report, _ = evaluation_recommenders_compute(path=path, step=bar.update)
+        progress = TqdmProgress(self.stdout, disable=json)
+        try:
+            report = evaluation_recommenders_compute(path=path, progress=progress)
+        finally:
+            progress.close()
         if not no_save:  # kept for the admin dashboard's quality over time
             evaluation_save_recommenders(
                 report=report, source=str(path), duration_s=time.monotonic() - started

@@ -2,12 +2,12 @@
 Celery task as the admin action does."""
 
 from django.core.management.base import BaseCommand, CommandError
-from tqdm import tqdm
 
 from jobs.models import Job
 from jobs.services import JobAlreadyActive, job_origin
-from recommendations.recommenders.services import recommender_train_enqueue
-from recommendations.recommenders.training import STEPS, recommender_train
+from recommendations.lab.progress import TqdmProgress
+from recommendations.lab.recommender_training import recommender_train
+from recommendations.lab_jobs import recommender_train_enqueue
 
 
 class Command(BaseCommand):
@@ -28,6 +28,9 @@ class Command(BaseCommand):
                 raise CommandError(f"not queued: {error}") from error
             self.stdout.write(f"queued job #{job.pk}")
             return
-        with tqdm(total=len(STEPS), desc="train recommender") as bar:
-            trained = recommender_train(progress=lambda step: bar.update())
+        progress = TqdmProgress(self.stdout)
+        try:
+            trained = recommender_train(progress=progress)
+        finally:
+            progress.close()
         self.stdout.write(self.style.SUCCESS(f"trained {trained}: {trained.metrics}"))

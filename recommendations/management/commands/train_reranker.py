@@ -5,35 +5,11 @@ from dataclasses import replace
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
-from tqdm import tqdm
 
-from recommendations.rerank.data import limit_torch_threads
-from recommendations.rerank.services import TrainingRequest, reranker_train
-from recommendations.rerank.training import Recipe
-
-
-class TqdmProgress:
-    def __init__(self, stdout):
-        self.stdout = stdout
-        self.bar: tqdm | None = None
-
-    def start(self, total: int, description: str) -> None:
-        self.close()
-        self.bar = tqdm(total=total, desc=description, unit="step", dynamic_ncols=True)
-
-    def advance(self, n: int = 1, **figures: float) -> None:
-        if self.bar is not None:
-            self.bar.update(n)
-            if figures:
-                self.bar.set_postfix(figures, refresh=False)
-
-    def log(self, line: str) -> None:
-        (self.bar.write if self.bar is not None else self.stdout.write)(line)
-
-    def close(self) -> None:
-        if self.bar is not None:
-            self.bar.close()
-            self.bar = None
+from recommendations.lab.progress import TqdmProgress
+from recommendations.lab.reranker import TrainingRequest, reranker_train
+from recommendations.lab.reranker_data import limit_torch_threads
+from recommendations.lab.reranker_training import Recipe
 
 
 class Command(BaseCommand):
@@ -41,11 +17,6 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--queries", type=Path, help="labelled queries (JSON lines)")
-        parser.add_argument(
-            "--tmdb-csv",
-            type=Path,
-            help="INTERIM: train on TMDB 5000 read from this CSV, not the database catalogue",
-        )
         parser.add_argument("--tiny", action="store_true", help="a tiny model (CI, smoke)")
         parser.add_argument("--epochs", type=int)
         parser.add_argument("--max-pairs", type=int, help="cap on training pairs per epoch")
@@ -71,9 +42,8 @@ class Command(BaseCommand):
         recipe = replace(recipe, **{k: v for k, v in overrides.items() if v is not None})
         if options["no_dense_prior"]:
             recipe = replace(recipe, use_dense_prior=False)
-        for name in ("queries", "tmdb_csv"):
-            if options[name] and not options[name].is_file():
-                raise CommandError(f"--{name.replace('_', '-')}: {options[name]} is not a file")
+        if options["queries"] and not options["queries"].is_file():
+            raise CommandError(f"--queries: {options['queries']} is not a file")
         limit_torch_threads()
         progress = TqdmProgress(self.stdout)
         try:
@@ -81,7 +51,6 @@ class Command(BaseCommand):
                 request=TrainingRequest(
                     recipe=recipe,
                     queries=options["queries"],
-                    tmdb_csv=options["tmdb_csv"],
                     activate=options["activate"],
                 ),
                 progress=progress,

@@ -110,6 +110,7 @@ def tmdb_top10(
     from movies.models import Genre, Keyword, Movie, Person
     from movies.services import movies_import
     from recommendations.explain.selectors import facts_queryset
+    from recommendations.search import dense
     from recommendations.selectors import movie_search
     from tests.recommendations.conftest import reset_search_caches
 
@@ -123,7 +124,7 @@ def tmdb_top10(
             ids = [r.movie.pk for r in movie_search(query, top_k=10).results]
             films = facts_queryset().in_bulk(ids)
             top.append([FilmFacts.from_movie(films[pk]) for pk in ids])
-        grounded.query_vectors.clear()
+        dense.clear_query_cache()
         grounded.sentence_vectors.clear()
         yield list(zip(queries, top, strict=True))
         for model in (Movie, Person, Genre, Keyword):

@@ -4,10 +4,13 @@ tiny model trained once per session on them."""
 import random
 from pathlib import Path
 
+import numpy as np
 import pytest
 
-from recommendations.rerank.data import DenseCandidates, Film, LabelledQuery, limit_torch_threads
-from recommendations.rerank.training import Recipe, train_reranker
+from recommendations.lab.queries import LabelledQuery
+from recommendations.lab.reranker_data import Film, limit_torch_threads
+from recommendations.lab.reranker_training import Recipe, train_reranker
+from recommendations.rerank.base import Candidate
 
 PLANTED_QUERY = "that film where ghosts haunt a lighthouse in the fog"
 
@@ -37,6 +40,37 @@ THEMES = [
     ("dancers", "a ballet school rivalry", "stage"),
     ("thieves", "a museum diamond heist", "vault"),
 ]
+
+
+class ExactDenseCandidates:
+    """The tiny catalogue's first stage: exact cosine of the query to every film's text (the
+    served catalogue's is search.pipeline.retrieve, reranker_data.RetrievedCandidates)."""
+
+    def __init__(self, films: list[Film]):
+        from recommendations.embedding import encode
+
+        self.films = films
+        self.vectors = encode([f.text for f in films])
+        self._rows = {film.movie_id: row for row, film in enumerate(films)}
+
+    def vector_of(self, movie_id: int) -> np.ndarray | None:
+        row = self._rows.get(movie_id)
+        return None if row is None else self.vectors[row]
+
+    def __call__(self, query: str, k: int) -> list[Candidate]:
+        from recommendations.query_encoder import encode_queries
+
+        similarities = self.vectors @ encode_queries([query])[0]
+        top = np.argsort(-similarities, kind="stable")[:k]
+        return [
+            Candidate(
+                movie_id=self.films[i].movie_id,
+                text=self.films[i].text,
+                vector=self.vectors[i],
+                stage_scores={"dense": float(similarities[i])},
+            )
+            for i in top
+        ]
 
 
 def tiny_films() -> list[Film]:
@@ -70,7 +104,12 @@ def tiny_queries(films: list[Film]) -> list[LabelledQuery]:
         for n, form in enumerate(rng.sample(forms, 3)):
             text = form.format(who=who, what=what, word=word)
             queries.append(
-                LabelledQuery(id=f"q{film.movie_id}-{n}", text=text, movie_id=film.movie_id)
+                LabelledQuery(
+                    id=f"q{film.movie_id}-{n}",
+                    text=text,
+                    tmdb_id=film.tmdb_id,
+                    movie_id=film.movie_id,
+                )
             )
     return queries
 
@@ -92,8 +131,8 @@ def labelled_queries(films) -> list[LabelledQuery]:
 
 
 @pytest.fixture(scope="session")
-def candidates(films) -> DenseCandidates:
-    return DenseCandidates(films)
+def candidates(films) -> ExactDenseCandidates:
+    return ExactDenseCandidates(films)
 
 
 @pytest.fixture(scope="session")

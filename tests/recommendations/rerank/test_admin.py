@@ -5,8 +5,8 @@ import pytest
 from django.contrib.auth.models import User
 from django.urls import reverse
 
+from recommendations.lab.reranker import trained_model_register
 from recommendations.models import TrainedModel
-from recommendations.rerank.services import trained_model_register
 
 pytestmark = pytest.mark.django_db
 
@@ -68,7 +68,7 @@ def test_training_progress_times_each_phase_and_stops_when_cancelled(curator):
     from jobs.models import Job
     from jobs.selectors import job_rate_and_eta
     from jobs.services import JobCancelled, job_cancel, job_create, job_start
-    from recommendations.rerank.tasks import JobProgress
+    from recommendations.lab.progress import JobProgress
 
     job = job_create(kind=Job.Kind.TRAIN_RERANKER)
     job_start(job_id=job.pk)
@@ -86,6 +86,6 @@ def test_training_progress_times_each_phase_and_stops_when_cancelled(curator):
     assert 'data-field="phase">fitting<' in page
 
     job_cancel(job_id=job.pk)
-    progress.CANCEL_CHECK_SECONDS = 0
+    progress.cancel_check_seconds = 0
     with pytest.raises(JobCancelled):
         progress.advance(1)

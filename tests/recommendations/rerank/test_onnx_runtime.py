@@ -5,8 +5,9 @@ import shutil
 
 import numpy as np
 
+from recommendations.lab.reranker_training import new_model
 from recommendations.rerank import onnx_runtime
-from recommendations.rerank.cross_encoder import CrossEncoderReranker, load_model, new_model
+from recommendations.rerank.cross_encoder import CrossEncoderReranker, load_model
 from recommendations.rerank.encoder import encode_pairs
 from recommendations.rerank.onnx_runtime import (
     INT8_FILE,

@@ -1,18 +1,14 @@
 """CI trains a tiny cross-encoder on a tiny set and checks that it learns."""
 
 import json
-from dataclasses import replace
 
 import numpy as np
 
+from recommendations.lab.progress import SilentProgress
+from recommendations.lab.reranker_training import Group, Recipe, fit, new_model
+from recommendations.lab.split import split_by_query
 from recommendations.rerank.base import Candidate
-from recommendations.rerank.cross_encoder import (
-    CrossEncoderReranker,
-    new_model,
-    training_query_ids,
-)
-from recommendations.rerank.evaluation import split_by_query
-from recommendations.rerank.training import Group, Recipe, SilentProgress, fit
+from recommendations.rerank.cross_encoder import CrossEncoderReranker, training_query_ids
 from tests.recommendations.rerank.conftest import PLANTED_QUERY
 
 
@@ -68,7 +64,7 @@ def test_with_weight_averaging_the_model_keeps_the_average_of_its_weights(films)
 
 def test_the_artifact_records_its_training_queries_and_held_out_metrics(trained, labelled_queries):
     directory = trained.directory
-    train, held_out = split_by_query(labelled_queries, validation_fraction=0.25)
+    train, held_out = split_by_query(labelled_queries, held_out_fraction=0.25)
     trained_on = training_query_ids(directory)
     assert trained_on and trained_on <= {q.id for q in train}
     assert trained_on.isdisjoint(q.id for q in held_out)
@@ -105,7 +101,7 @@ def test_with_the_fused_prior_an_untrained_model_keeps_the_fused_order():
 
 
 def test_fused_prior_groups_carry_the_fused_scores_where_the_answer_was_retrieved():
-    from recommendations.rerank.training import _mined_group
+    from recommendations.lab.reranker_training import _mined_group
 
     recipe = Recipe.tiny(prior="fused", group_size=3)
     retrieved = [
@@ -151,51 +147,10 @@ def test_each_epoch_draws_its_negatives_afresh_and_keeps_the_prior_aligned():
     assert group.drawn(10, rng) is group  # nothing to draw from
 
 
-def test_the_prior_weight_is_set_to_the_multiple_that_ranks_unseen_queries_best():
-    from recommendations.rerank.training import ScoredQuery, best_prior_weight
-
-    def query(answer_logit: float, answer_prior: float) -> ScoredQuery:
-        # Film 1 is the answer; film 2 a decoy the other way round.
-        candidates = [Candidate(movie_id=2, text=""), Candidate(movie_id=1, text="")]
-        return ScoredQuery(
-            answer=1,
-            candidates=candidates,
-            logits=np.array([0.0, answer_logit], dtype=np.float32),
-            prior=np.array([0.0, answer_prior], dtype=np.float32),
-        )
-
-    # The logit finds two answers that the prior sinks a little; the prior finds one that the
-    # logit sinks a lot: a weight of 1 or less ranks two of three first, 2 or more only one.
-    scored = [query(1.0, -0.6), query(1.0, -0.6), query(-3.0, 1.0)]
-    best, by_weight = best_prior_weight(scored, learned=1.0, multiples=(0.5, 1.0, 2.0), depth=2)
-    assert by_weight[2.0] < by_weight[0.5] == by_weight[1.0]
-    assert best == 1.0  # of equals, the nearest to the learned weight
-
-    # Where only the prior finds the answer, it takes a weight of more than 3.
-    best, _ = best_prior_weight(scored[2:], learned=1.0, multiples=(0.5, 1.0, 4.0), depth=2)
-    assert best == 4.0
-
-
-def test_calibration_queries_come_out_of_the_training_queries_only_when_there_are_enough(
-    labelled_queries,
-):
-    from recommendations.rerank.training import MIN_CALIBRATION_QUERIES, calibration_split
-
-    many = [replace(q, id=f"{q.id}-{n}") for n in range(4) for q in labelled_queries]
-    fit_on, calibration = calibration_split(many, Recipe(calibration_fraction=0.2))
-    assert len(calibration) >= MIN_CALIBRATION_QUERIES
-    assert {q.id for q in fit_on}.isdisjoint(q.id for q in calibration)
-    assert len(fit_on) + len(calibration) == len(many)
-    assert calibration_split(many, Recipe(calibration_fraction=0.2))[1] == calibration
-    # Too few to calibrate on, or no prior to weigh: every query trains.
-    assert calibration_split(many[:20], Recipe(calibration_fraction=0.2)) == (many[:20], [])
-    assert calibration_split(many, Recipe(use_dense_prior=False)) == (many, [])
-
-
 def test_a_catalogue_without_labelled_queries_trains_on_more_catalogue_queries(
     films, labelled_queries, candidates
 ):
-    from recommendations.rerank.training import build_groups
+    from recommendations.lab.reranker_training import build_groups
 
     recipe = Recipe.tiny(use_dense_prior=False, synthetic_queries=2, synthetic_queries_alone=5)
     alone = build_groups([], films, candidates, recipe, SilentProgress())

@@ -1,5 +1,6 @@
 """Which reranker serves: the active TrainedModel, loaded once, swapped when another is
-activated, and None (cosine) when there is none or it cannot load."""
+activated or its files are rewritten, and None (the fused order) when there is none or it
+cannot load."""
 
 import io
 import logging
@@ -8,9 +9,8 @@ import shutil
 import pytest
 
 from recommendations.models import TrainedModel
-from recommendations.rerank import active
-from recommendations.rerank.active import forget_active_reranker, get_active_reranker
-from recommendations.rerank.services import trained_model_activate, trained_model_register
+from recommendations.rerank.serving import active_reranker, forget_active_reranker
+from recommendations.trained_models import trained_model_activate, trained_model_register
 
 pytestmark = pytest.mark.django_db
 
@@ -39,30 +39,42 @@ def register(version: str, *, activate: bool = False) -> TrainedModel:
 
 def test_none_is_active_so_there_is_no_reranker(models_dir):
     register("a")
-    assert get_active_reranker() is None
+    assert active_reranker() is None
 
 
-def test_the_active_version_is_loaded_once_and_swapped_on_activation(models_dir, monkeypatch):
+def test_the_active_version_is_loaded_once_and_swapped_on_activation(models_dir):
     register("a", activate=True)
     b = register("b")
-    first = get_active_reranker()
+    first = active_reranker()
     assert first is not None and first.version == "a"
     assert first.name == "cross-encoder"
-    monkeypatch.setattr(active, "RECHECK_SECONDS", 0.0)
-    assert get_active_reranker() is first  # not reloaded
+    assert active_reranker() is first  # not reloaded
 
     trained_model_activate(model_id=b.pk)
 
-    second = get_active_reranker()
+    second = active_reranker()
     assert second is not None and second.version == "b" and second is not first
     assert TrainedModel.objects.filter(is_active=True).count() == 1
+
+
+def test_a_version_whose_files_are_rewritten_is_loaded_again(models_dir):
+    import os
+
+    register("a", activate=True)
+    first = active_reranker()
+    weights = models_dir / "reranker" / "a" / "model.weights.h5"
+    stat = weights.stat()
+    os.utime(weights, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000))
+
+    again = active_reranker()
+    assert again is not None and again is not first and again.version == "a"
 
 
 def test_an_artifact_that_fails_to_load_falls_back_to_none_and_is_logged(models_dir, caplog):
     (models_dir / "reranker" / "a" / "model.weights.h5").write_bytes(b"not weights")
     register("a", activate=True)
     with caplog.at_level(logging.ERROR):
-        assert get_active_reranker() is None
+        assert active_reranker() is None
     assert "failed to load" in caplog.text
 
 

@@ -1,7 +1,12 @@
-"""Writes around the recommender: queue a training job, by a curator or when enough new
-feedback has come in since the active version (the beat task)."""
+"""Queueing the lab's work: a Job row and its Celery task, sent by name after commit. The
+admin's buttons (a request) and the beat call these, so this module imports nothing of the
+lab (recommendations.lab): the worker that runs the task does.
+
+The recommender also retrains by itself when enough new feedback has come in since the active
+version (recommender_retrain_if_due, the beat task)."""
 
 from datetime import timedelta
+from pathlib import Path
 
 from django.conf import settings
 from django.core.cache import cache
@@ -9,10 +14,70 @@ from django.db import transaction
 from django.utils import timezone
 
 from jobs.models import Job
-from jobs.services import JobAlreadyActive, job_create, job_enqueue
+from jobs.services import JobAlreadyActive, job_create, job_create_exclusive, job_enqueue
 from recommendations.models import TrainedModel
-from recommendations.recommenders.training import STEPS
 from viewers.models import Reaction
+
+# Celery task names (the tasks live beside the code they run).
+TRAIN_RERANKER_TASK = "recommendations.rerank.tasks.train_reranker_task"
+TRAIN_RECOMMENDER_TASK = "recommendations.train_recommender"
+EVALUATE_SEARCH_TASK = "recommendations.tasks.evaluate_search_task"
+EVALUATE_RECOMMENDERS_TASK = "recommendations.tasks.evaluate_recommenders_task"
+
+RERANKER_RECIPES = ("default", "tiny")  # recommendations.lab.reranker.RECIPES
+RECOMMENDER_TRAINING_STEPS = ("interactions", "collaborative", "vectors", "save")
+
+
+class EvaluationUnavailable(Exception):
+    pass
+
+
+def reranker_training_start(*, created_by=None) -> Job:
+    """Queues a reranker training job (settings.RERANKER_RECIPE on the catalogue and
+    settings.RERANKER_TRAINING_QUERIES) and returns its Job row."""
+    recipe = settings.RERANKER_RECIPE
+    if recipe not in RERANKER_RECIPES:
+        raise ValueError(f"unknown reranker recipe {recipe!r}: use one of {RERANKER_RECIPES}")
+    queries = settings.RERANKER_TRAINING_QUERIES
+    job = job_create(
+        kind=Job.Kind.TRAIN_RERANKER,
+        params={"recipe": recipe, "queries": str(Path(queries)) if queries else None},
+        created_by=created_by,
+    )
+    job_enqueue(job=job, task_name=TRAIN_RERANKER_TASK)
+    return job
+
+
+def evaluation_queries_path() -> Path:
+    path = Path(settings.EVALUATION_QUERIES) if settings.EVALUATION_QUERIES else None
+    if path is None or not path.is_file():
+        raise EvaluationUnavailable(
+            "no known-item queries to evaluate on: set EVALUATION_QUERIES to a "
+            "tomt-dev.jsonl-style file"
+        )
+    return path
+
+
+def evaluation_search_enqueue(*, created_by=None) -> Job:
+    path = evaluation_queries_path()
+    job = job_create_exclusive(
+        kind=Job.Kind.EVALUATE, params={"queries": str(path)}, created_by=created_by
+    )
+    job_enqueue(job=job, task_name=EVALUATE_SEARCH_TASK)
+    return job
+
+
+def evaluation_recommenders_enqueue(*, created_by=None) -> Job:
+    """The job's total is set when the worker starts it (the lab counts its steps)."""
+    path = Path(settings.EVALUATION_MOVIELENS_DIR)
+    if not (path / "ratings.csv").is_file():
+        raise EvaluationUnavailable(f"no MovieLens ratings at {path}: set EVALUATION_MOVIELENS_DIR")
+    job = job_create_exclusive(
+        kind=Job.Kind.EVALUATE_RECS, params={"path": str(path)}, created_by=created_by
+    )
+    job_enqueue(job=job, task_name=EVALUATE_RECOMMENDERS_TASK)
+    return job
+
 
 # Held while one process decides whether to queue a retrain: two beat ticks (or a tick and a
 # curator's click) must not both find "no retrain running" and queue one each.
@@ -42,14 +107,15 @@ def recommender_train_enqueue(*, created_by=None, params: dict | None = None) ->
     """Queue a training job; refused (JobAlreadyActive, naming it) while one is queued or
     running: each holds about 1 GB. A job "running" past STALE_TRAINING has lost its worker
     and blocks nothing."""
-    from recommendations.recommenders.tasks import train_recommender
-
     if (current := training_in_progress()) is not None:
         raise JobAlreadyActive(current)
     job = job_create(
-        kind=Job.Kind.TRAIN_RECOMMENDER, total=len(STEPS), created_by=created_by, params=params
+        kind=Job.Kind.TRAIN_RECOMMENDER,
+        total=len(RECOMMENDER_TRAINING_STEPS),
+        created_by=created_by,
+        params=params,
     )
-    job_enqueue(job=job, task_name=train_recommender.name)
+    job_enqueue(job=job, task_name=TRAIN_RECOMMENDER_TASK)
     return job
 
 

@@ -17,7 +17,7 @@ index holds the very sentence it asks with, so the prior would give the answer a
 logit alone, with no prior.
 
 `train_reranker()` does it all and writes a versioned artifact; it takes the candidate source
-as an argument (the interim DenseCandidates now, the real pipeline later).
+as an argument (reranker_data.RetrievedCandidates: search's own first stages).
 """
 
 from __future__ import annotations
@@ -30,32 +30,31 @@ import random
 import time
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
-from typing import Protocol
 
 import numpy as np
 
+from recommendations.lab.progress import Progress, SilentProgress
+from recommendations.lab.queries import LabelledQuery
+from recommendations.lab.reranker_data import CandidateSource, Film, candidates_many, sentences
+from recommendations.lab.reranker_evaluation import evaluate
+from recommendations.lab.split import split_by_query
 from recommendations.rerank.base import Candidate
 from recommendations.rerank.cross_encoder import (
+    CONFIG_FILE,
+    METRICS_FILE,
+    TRAINING_FILE,
+    WEIGHTS_FILE,
+    CrossEncoderConfig,
     CrossEncoderModel,
     CrossEncoderReranker,
-    new_model,
-    save_artifact,
 )
-from recommendations.rerank.data import (
-    CandidateSource,
-    Film,
-    LabelledQuery,
-    candidates_many,
-    query_vectors,
-    sentences,
-)
-from recommendations.rerank.encoder import pack, pair_sequence, token_ids
-from recommendations.rerank.evaluation import (
-    RankingMetrics,
-    evaluate,
-    rank_of,
-    rerank_order,
-    split_by_query,
+from recommendations.rerank.encoder import (
+    load_pretrained_into,
+    pack,
+    pair_sequence,
+    pretrained_config,
+    pretrained_weights,
+    token_ids,
 )
 
 logger = logging.getLogger(__name__)
@@ -84,12 +83,7 @@ class Recipe:
     # Labelled queries whose right film the first stages did not retrieve: train the logit on
     # them without a prior (True), or leave them out.
     train_unretrieved: bool = True
-    validation_fraction: float = 0.25
-    # Share of the training queries kept out of fitting: after it, they set the prior's weight
-    # (calibrate_prior_weight) from these multiples of the learned one. Off: on tomt-dev the
-    # 174 queries it took chose no better a weight than training learned (docs/benchmarks.md).
-    calibration_fraction: float = 0.0
-    prior_weight_multiples: tuple[float, ...] = (0.5, 0.75, 1.0, 1.25, 1.5, 2.0, 2.5, 3.0)
+    validation_fraction: float = 0.25  # labelled queries held out (recommendations.lab.split)
     rerank_depth: int = 20
     candidate_pool: int = 100
     max_validation_queries: int = 0  # 0 = every held-out query
@@ -133,6 +127,27 @@ class Recipe:
         return cls(**{**options, **overrides})
 
 
+def new_model(*, num_layers: int | None = None, **options) -> CrossEncoderModel:
+    """A cross-encoder whose encoder starts from the pretrained MiniLM (its first num_layers
+    blocks: fewer layers make a smaller, faster student)."""
+    config = CrossEncoderConfig(encoder=pretrained_config(num_layers=num_layers), **options)
+    model = CrossEncoderModel(config)
+    model.build_for_inputs()
+    load_pretrained_into(model.encoder, pretrained_weights())
+    return model
+
+
+def save_artifact(
+    model: CrossEncoderModel, directory: Path, *, metrics: dict, training: dict
+) -> None:
+    """The files rerank.cross_encoder.load_model reads, and what the model trained on."""
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / CONFIG_FILE).write_text(json.dumps(model.config.to_dict(), indent=2))
+    model.save_weights(str(directory / WEIGHTS_FILE))
+    (directory / METRICS_FILE).write_text(json.dumps(metrics, indent=2))
+    (directory / TRAINING_FILE).write_text(json.dumps(training, indent=2))
+
+
 @dataclass
 class Group:
     query_id: str
@@ -154,23 +169,6 @@ class Group:
             prior=[self.prior[i] for i in picked] if self.prior else [],
             vectors=[],
         )
-
-
-class Progress(Protocol):
-    def start(self, total: int, description: str) -> None: ...
-    def advance(self, n: int = 1, **figures: float) -> None: ...
-    def log(self, line: str) -> None: ...
-
-
-class SilentProgress:
-    def start(self, total: int, description: str) -> None:
-        pass
-
-    def advance(self, n: int = 1, **figures: float) -> None:
-        pass
-
-    def log(self, line: str) -> None:
-        logger.info(line)
 
 
 # --- Data --------------------------------------------------------------------------------
@@ -278,8 +276,11 @@ def build_groups(
 def _attach_dense_prior(groups: list[Group]) -> None:
     """The first-stage cosine of each (query, doc) pair, as the reranker will see it."""
     from recommendations.embedding import encode
+    from recommendations.query_encoder import encode_queries
 
-    queries = query_vectors([g.query for g in groups])
+    texts = [g.query for g in groups]
+    # The query encoder search uses (ONNX), in batches: one pads every text to the longest.
+    queries = [v for i in range(0, len(texts), 64) for v in encode_queries(texts[i : i + 64])]
     known: dict[str, np.ndarray | None] = {}
     for group in groups:
         for (_, text), vector in zip(group.docs, group.vectors, strict=True):
@@ -440,78 +441,6 @@ def variant_scorer(reranker: CrossEncoderReranker):
     return score
 
 
-CALIBRATION_SALT = "rerank-calibration-v1"
-MIN_CALIBRATION_QUERIES = 20  # fewer: every training query trains, the learned weight stays
-
-
-def calibration_split(
-    train_queries: list[LabelledQuery], recipe: Recipe
-) -> tuple[list[LabelledQuery], list[LabelledQuery]]:
-    """(queries to fit on, queries that set the prior's weight after fitting)."""
-    if not (recipe.use_dense_prior and recipe.calibration_fraction):
-        return train_queries, []
-    fit_on, calibration = split_by_query(
-        train_queries, validation_fraction=recipe.calibration_fraction, salt=CALIBRATION_SALT
-    )
-    if len(calibration) < MIN_CALIBRATION_QUERIES:
-        return train_queries, []
-    return fit_on, calibration
-
-
-def calibrate_prior_weight(
-    reranker: CrossEncoderReranker,
-    queries: list[LabelledQuery],
-    candidates_for: CandidateSource,
-    recipe: Recipe,
-    progress: Progress,
-) -> dict[str, float]:
-    """Sets the prior's weight to the multiple of the learned one under which the model ranks
-    these (unseen) queries best, nDCG@10 over the top rerank_depth; returns nDCG@10 by weight.
-
-    Why: the weight learns only from the groups that carry a prior (a labelled query whose
-    right film the pipeline retrieved: about a third) and at the head's small learning rate,
-    so it ends near where it started; at serving every candidate carries a prior."""
-    learned = float(reranker.model.prior_weight.numpy())
-    pools = candidates_many(candidates_for, [q.text for q in queries], recipe.rerank_depth)
-    progress.start(len(queries), "calibrating the prior's weight")
-    scored = []
-    for query, candidates in zip(queries, pools, strict=True):
-        logits, prior = logits_and_prior(reranker, query.text, candidates)
-        scored.append(ScoredQuery(query.movie_id, candidates, logits, prior))
-        progress.advance()
-    best, by_weight = best_prior_weight(
-        scored, learned=learned, multiples=recipe.prior_weight_multiples, depth=recipe.rerank_depth
-    )
-    reranker.model.prior_weight.assign(best)
-    return {f"{weight:g}": round(ndcg, 4) for weight, ndcg in by_weight.items()}
-
-
-@dataclass
-class ScoredQuery:
-    answer: int  # the right film's movie id
-    candidates: list[Candidate]
-    logits: np.ndarray  # the model's logit per candidate, without its prior
-    prior: np.ndarray
-
-
-def best_prior_weight(
-    scored: list[ScoredQuery], *, learned: float, multiples: tuple[float, ...], depth: int
-) -> tuple[float, dict[float, float]]:
-    """The weight (a multiple of the learned one) whose logit + weight x prior ranks the
-    queries best by nDCG@10, the one nearest the learned weight among equals; and nDCG@10 by
-    weight."""
-    by_weight: dict[float, float] = {}
-    for multiple in multiples:
-        weight = round(learned * multiple, 4)
-        ranks = [
-            rank_of(q.answer, rerank_order(q.candidates, q.logits + weight * q.prior, depth))
-            for q in scored
-        ]
-        by_weight[weight] = RankingMetrics(ranks).ndcg()
-    best = max(by_weight, key=lambda weight: (by_weight[weight], -abs(weight - learned)))
-    return best, by_weight
-
-
 @dataclass
 class TrainingResult:
     directory: Path
@@ -537,20 +466,17 @@ def train_reranker(
     progress = progress or SilentProgress()
     started = time.monotonic()
     keras.utils.set_random_seed(recipe.seed)
-    train_queries, held_out = split_by_query(
-        queries, validation_fraction=recipe.validation_fraction
-    )
+    train_queries, held_out = split_by_query(queries, held_out_fraction=recipe.validation_fraction)
     if recipe.max_validation_queries:
         held_out = held_out[: recipe.max_validation_queries]
     if recipe.max_train_queries:
         train_queries = train_queries[: recipe.max_train_queries]
-    fit_queries, calibration = calibration_split(train_queries, recipe)
     progress.log(
-        f"{len(films)} films; {len(queries)} labelled queries: {len(fit_queries)} to train, "
-        f"{len(calibration)} to calibrate the prior, {len(held_out)} held out; "
-        f"{recipe.catalogue_query_count(fit_queries)} catalogue queries asked"
+        f"{len(films)} films; {len(queries)} labelled queries: {len(train_queries)} to train, "
+        f"{len(held_out)} held out; "
+        f"{recipe.catalogue_query_count(train_queries)} catalogue queries asked"
     )
-    groups = build_groups(fit_queries, films, candidates_for, recipe, progress)
+    groups = build_groups(train_queries, films, candidates_for, recipe, progress)
     mined_s = time.monotonic() - started
     sources = {s: sum(g.source == s for g in groups) for s in ("labelled", "catalogue")}
     sources["labelled without prior"] = (
@@ -574,19 +500,6 @@ def train_reranker(
     progress.log(f"trained {len(losses)} loss points in {fit_s:.0f} s; loss {losses}")
 
     reranker = CrossEncoderReranker(model)
-    learned_weight = float(model.prior_weight.numpy())
-    calibration_started = time.monotonic()
-    ndcg_by_weight = (
-        calibrate_prior_weight(reranker, calibration, candidates_for, recipe, progress)
-        if calibration
-        else {}
-    )
-    calibration_s = time.monotonic() - calibration_started
-    if calibration:
-        progress.log(
-            f"prior weight {learned_weight:.4f} learned -> {float(model.prior_weight.numpy()):g} "
-            f"on {len(calibration)} calibration queries (nDCG@10 by weight: {ndcg_by_weight})"
-        )
     progress.start(len(held_out), "evaluating on held-out queries")
     eval_started = time.monotonic()
     results = evaluate(
@@ -613,14 +526,11 @@ def train_reranker(
         "timings_s": {
             "mining": round(mined_s, 1),
             "training": round(fit_s, 1),
-            "calibration": round(calibration_s, 1),
             "evaluation": round(eval_s, 1),
             "total": round(time.monotonic() - started, 1),
         },
         "groups": sources,
         "prior_weight": round(float(model.prior_weight.numpy()), 4),
-        "prior_weight_learned": round(learned_weight, 4),
-        "calibration": {"queries": len(calibration), "ndcg@10 by prior weight": ndcg_by_weight},
     }
     save_artifact(
         model,
@@ -631,7 +541,6 @@ def train_reranker(
             "recipe": asdict(recipe),
             "train_query_ids": sorted({q.id for q in train_queries}),
             "held_out_query_ids": sorted({q.id for q in held_out}),
-            "calibration_query_ids": sorted({q.id for q in calibration}),
         },
     )
     return TrainingResult(

@@ -7,19 +7,18 @@ keep; a film the served catalogue lacks is left out of that query's ideal rankin
 query with no judged film in the catalogue is skipped."""
 
 import json
-import math
-from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from movies.models import Movie
+from recommendations.lab.metrics import CUTOFF, graded_ndcg
+from recommendations.lab.progress import Progress, SilentProgress, tracked
 from recommendations.search.pipeline import DEFAULT_CONFIG, STAGES, PipelineConfig, run_pipeline
 
-SHORT_QUERIES_PATH = Path(__file__).resolve().parent.parent / "data" / "short_queries.jsonl"
+SHORT_QUERIES_PATH = Path(__file__).resolve().parents[2] / "data" / "short_queries.jsonl"
 GRADES = (1, 2)  # 2: exactly what was asked; 1: a fair answer. Unjudged films count 0.
-CUTOFF = 10
 
 
 @dataclass(frozen=True)
@@ -74,20 +73,6 @@ def _graded_query(row: dict) -> GradedQuery:
     return GradedQuery(id=str(row["id"]), query=str(row["query"]), judgements=judgements)
 
 
-def graded_ndcg(
-    ranked_grades: Sequence[int], judged_grades: Iterable[int], k: int = CUTOFF
-) -> float:
-    """nDCG@k with gain 2^grade - 1 and discount log2(rank + 1): `ranked_grades` are the
-    grades of the ranking's films in order (0 for unjudged ones), `judged_grades` those of
-    every judged film the catalogue holds, whose best order is the ideal."""
-    ideal = _dcg(sorted(judged_grades, reverse=True)[:k])
-    return _dcg(list(ranked_grades)[:k]) / ideal if ideal else 0.0
-
-
-def _dcg(grades: Sequence[int]) -> float:
-    return sum((2**grade - 1) / math.log2(rank + 1) for rank, grade in enumerate(grades, start=1))
-
-
 @dataclass
 class GradedReport:
     stages: dict[str, float]  # stage -> mean graded nDCG@10
@@ -103,7 +88,7 @@ def evaluate_graded(
     queries: list[GradedQuery],
     *,
     config: PipelineConfig = DEFAULT_CONFIG,
-    progress: Callable[[Iterable], Iterable] = lambda it: it,
+    progress: Progress | None = None,
 ) -> GradedReport:
     """Graded nDCG@10 of every stage's ranking on the served catalogue, averaged over the
     queries with at least one judged film in it."""
@@ -111,7 +96,7 @@ def evaluate_graded(
     totals = dict.fromkeys(STAGES, 0.0)
     per_query: dict[str, dict[str, float]] = {}
     judged = [q for q in queries if any(t in pk_of for t in q.grades())]
-    for query in progress(judged):
+    for query in tracked(judged, progress or SilentProgress(), "short queries"):
         grade_of_pk = {pk_of[t]: g for t, g in query.grades().items() if t in pk_of}
         result = run_pipeline(query.query, config=config)
         positions = result.snapshot.positions(np.array(list(grade_of_pk), dtype=np.int64))

@@ -5,26 +5,19 @@ the search evaluation as a Job."""
 import time
 from pathlib import Path
 
-from django.conf import settings
-
 from jobs.models import Job
 from jobs.services import (
-    job_advance,
+    JobCancelled,
     job_claim,
-    job_create_exclusive,
-    job_enqueue,
     job_fail,
     job_finish,
-    job_is_cancelled,
     job_log,
     job_set_total,
 )
 from recommendations.embedding import index_fingerprint
+from recommendations.lab.progress import JobProgress, Progress
+from recommendations.lab_jobs import EvaluationUnavailable
 from recommendations.models import Evaluation
-
-
-class EvaluationUnavailable(Exception):
-    pass
 
 
 def evaluation_save_search(
@@ -57,40 +50,16 @@ def evaluation_save_recommenders(
     )
 
 
-def evaluation_recommenders_compute(*, path: Path, step=lambda: None) -> tuple[dict, int]:
-    """evaluate_recs' figures for a MovieLens-format directory (ratings.csv, movies.csv);
-    step() is called once per unit of work, of the count returned with the report."""
+def evaluation_recommenders_compute(*, path: Path, progress: Progress | None = None) -> dict:
+    """evaluate_recs' figures for a MovieLens-format directory (ratings.csv, movies.csv)."""
     from recommendations.embedding import encode
-    from recommendations.recommenders import evaluation
+    from recommendations.lab import recommender_evaluation as evaluation
 
     if not (path / "ratings.csv").is_file():
         raise EvaluationUnavailable(f"{path / 'ratings.csv'} not found")
     split = evaluation.time_split(evaluation.ratings_read(path / "ratings.csv"))
     vectors = evaluation.movielens_vectors(path, encode)
-    report = evaluation.evaluate(split, vectors, progress=lambda _: step())
-    return report, evaluation_recommenders_steps()
-
-
-def evaluation_recommenders_steps() -> int:
-    from recommendations.recommenders import evaluation
-
-    scenarios = len(evaluation.COLD_START_HISTORIES) + 1
-    # each scenario scores 6 methods; the cold-start ones once more the old way (watched kept)
-    return 2 + 6 * scenarios + len(evaluation.COLD_START_HISTORIES)
-
-
-def evaluation_recommenders_enqueue(*, created_by=None) -> Job:
-    path = Path(settings.EVALUATION_MOVIELENS_DIR)
-    if not (path / "ratings.csv").is_file():
-        raise EvaluationUnavailable(f"no MovieLens ratings at {path}: set EVALUATION_MOVIELENS_DIR")
-    job = job_create_exclusive(
-        kind=Job.Kind.EVALUATE_RECS,
-        params={"path": str(path)},
-        total=evaluation_recommenders_steps(),
-        created_by=created_by,
-    )
-    job_enqueue(job=job, task_name="recommendations.tasks.evaluate_recommenders_task")
-    return job
+    return evaluation.evaluate(split, vectors, progress=progress)
 
 
 def evaluation_recommenders_run(*, job_id: int) -> Evaluation | None:
@@ -100,14 +69,16 @@ def evaluation_recommenders_run(*, job_id: int) -> Evaluation | None:
     job = Job.objects.get(pk=job_id)
     started = time.monotonic()
     try:
-        report, _ = evaluation_recommenders_compute(
-            path=Path(job.params["path"]), step=lambda: job_advance(job_id=job_id, done=1)
+        report = evaluation_recommenders_compute(
+            path=Path(job.params["path"]), progress=JobProgress(job_id)
         )
         record = evaluation_save_recommenders(
             report=report,
             source=job.params["path"],
             duration_s=round(time.monotonic() - started, 1),
         )
+    except JobCancelled:
+        return None
     except Exception as error:
         job_fail(job_id=job_id, error=f"{type(error).__name__}: {error}")
         raise
@@ -117,28 +88,9 @@ def evaluation_recommenders_run(*, job_id: int) -> Evaluation | None:
     return record
 
 
-def evaluation_queries_path() -> Path:
-    path = Path(settings.EVALUATION_QUERIES) if settings.EVALUATION_QUERIES else None
-    if path is None or not path.is_file():
-        raise EvaluationUnavailable(
-            "no known-item queries to evaluate on: set EVALUATION_QUERIES to a "
-            "tomt-dev.jsonl-style file"
-        )
-    return path
-
-
-def evaluation_search_enqueue(*, created_by=None) -> Job:
-    path = evaluation_queries_path()
-    job = job_create_exclusive(
-        kind=Job.Kind.EVALUATE, params={"queries": str(path)}, created_by=created_by
-    )
-    job_enqueue(job=job, task_name="recommendations.tasks.evaluate_search_task")
-    return job
-
-
 def evaluation_search_run(*, job_id: int) -> Evaluation | None:
     """The evaluate task's body: every query advances the job; the run is saved at the end."""
-    from recommendations.evaluation import evaluate, load_queries
+    from recommendations.lab.search_evaluation import evaluate, load_queries
 
     if not job_claim(job_id=job_id):
         return None
@@ -148,23 +100,15 @@ def evaluation_search_run(*, job_id: int) -> Evaluation | None:
         queries = load_queries(Path(job.params["queries"]))
         job_set_total(job_id=job_id, total=len(queries))
         job_log(job_id=job_id, line=f"evaluating {len(queries)} known-item queries")
-
-        def progress(items):
-            for item in items:
-                if job_is_cancelled(job_id=job_id):
-                    return
-                yield item
-                job_advance(job_id=job_id, done=1)
-
-        report = evaluate(queries, progress=progress)
-        if job_is_cancelled(job_id=job_id):
-            return None
+        report = evaluate(queries, progress=JobProgress(job_id, cancel_check_seconds=0.0))
         record = evaluation_save_search(
             report=report,
             source=job.params["queries"],
             duration_s=round(time.monotonic() - started, 1),
             job=job,
         )
+    except JobCancelled:
+        return None
     except Exception as error:
         job_fail(job_id=job_id, error=f"{type(error).__name__}: {error}")
         raise

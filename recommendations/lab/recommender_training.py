@@ -5,23 +5,22 @@ import dataclasses
 import hashlib
 import logging
 import time
-from collections.abc import Callable
 
 import numpy as np
 import scipy.sparse as sp
-from django.conf import settings
-from django.db import transaction
 from django.utils import timezone
 
 from movies.models import Movie
 from recommendations.embedding import DIMENSIONS, index_fingerprint
+from recommendations.lab.progress import Progress, SilentProgress
+from recommendations.lab_jobs import RECOMMENDER_TRAINING_STEPS
 from recommendations.models import TrainedModel
 from recommendations.recommenders import algorithms
 from recommendations.recommenders.artifacts import (
     RecommenderArtifact,
     artifact_save,
-    recommender_activate,
 )
+from recommendations.trained_models import artifact_path, trained_model_register
 from recommendations.vector_store import get_collection
 from viewers.models import Rating, Reaction
 from viewers.selectors import trusted_reactions
@@ -33,9 +32,7 @@ MIN_INTERACTIONS = 2
 # The Gram matrix is dense: cap the films it covers (the most interacted-with are kept).
 MAX_COLLABORATIVE_ITEMS = 8000
 CHROMA_BATCH = 1000
-STEPS = ["interactions", "collaborative", "vectors", "save"]
-
-Progress = Callable[[str], None]
+STEPS = RECOMMENDER_TRAINING_STEPS
 
 
 def interactions_matrix(item_ids: np.ndarray) -> sp.csr_matrix:
@@ -87,7 +84,13 @@ def film_vectors(item_ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 def recommender_train(*, progress: Progress | None = None) -> TrainedModel:
     """Train, save under MODELS_DIR, record and activate a new recommender version."""
-    step = progress or (lambda name: None)
+    progress = progress or SilentProgress()
+    progress.start(len(STEPS), "training the recommender")
+
+    def step(name: str) -> None:
+        progress.log(f"{name} done")
+        progress.advance()
+
     started = time.monotonic()
     item_ids = np.fromiter(Movie.objects.order_by("pk").values_list("pk", flat=True), np.int64)
     interactions = interactions_matrix(item_ids)
@@ -139,16 +142,15 @@ def recommender_train(*, progress: Progress | None = None) -> TrainedModel:
         cooccurrence=cooccurrence,
     )
     directory = artifact_save(artifact)
-    with transaction.atomic():
-        trained = TrainedModel.objects.create(
-            kind=TrainedModel.Kind.RECOMMENDER,
-            version=version,
-            path=str(directory.relative_to(settings.MODELS_DIR)),
-            config=config,
-            metrics=metrics,
-            data_hash=digest,
-        )
-        recommender_activate(trained_model_id=trained.pk)
+    trained = trained_model_register(
+        kind=TrainedModel.Kind.RECOMMENDER,
+        version=version,
+        path=artifact_path(directory),
+        config=config,
+        metrics=metrics,
+        data_hash=digest,
+        activate=True,
+    )
     step("save")
     trained.refresh_from_db()
     return trained

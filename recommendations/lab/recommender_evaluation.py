@@ -16,6 +16,8 @@ import numpy as np
 import scipy.sparse as sp
 from django.conf import settings
 
+from recommendations.lab.metrics import ndcg_at_k, recall_at_k
+from recommendations.lab.progress import Progress, SilentProgress
 from recommendations.recommenders import algorithms
 
 HOLDOUT = 0.2
@@ -71,19 +73,6 @@ def split_histories(by_user: dict[int, list[int]], *, holdout: float = HOLDOUT) 
     return Split(train=train, test=test)
 
 
-def recall_at_k(ranked: list[int], relevant: set[int], k: int = K) -> float:
-    """Hits in the top k over the most that could be hit, min(k, |relevant|)."""
-    if not relevant:
-        return 0.0
-    return len(set(ranked[:k]) & relevant) / min(k, len(relevant))
-
-
-def ndcg_at_k(ranked: list[int], relevant: set[int], k: int = K) -> float:
-    dcg = sum(1.0 / math.log2(rank + 2) for rank, item in enumerate(ranked[:k]) if item in relevant)
-    ideal = sum(1.0 / math.log2(rank + 2) for rank in range(min(k, len(relevant))))
-    return dcg / ideal if ideal else 0.0
-
-
 def movielens_texts(directory: Path) -> dict[int, str]:
     """Title, genres and the most used tags of each MovieLens film: the text we embed."""
     tags: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
@@ -133,8 +122,10 @@ Scorer = Callable[[np.ndarray], np.ndarray]
 class Fitted:
     """Every method fitted on a split's train part, as scorers of a history (item positions)."""
 
-    def __init__(self, split: Split, vectors: dict[int, np.ndarray], step=None) -> None:
-        step = step or (lambda name: None)
+    def __init__(
+        self, split: Split, vectors: dict[int, np.ndarray], progress: Progress | None = None
+    ) -> None:
+        progress = progress or SilentProgress()
         self.items = np.asarray(
             sorted({i for its in split.train.values() for i in its}), dtype=np.int64
         )
@@ -156,7 +147,7 @@ class Fitted:
         started = time.monotonic()
         self.knn = algorithms.item_knn_fit(self.X)
         self.timings["item_knn"] = time.monotonic() - started
-        step("item-kNN fitted")
+        progress.advance()  # item-kNN fitted
         started = time.monotonic()
         self.cooccurrence_table = algorithms.cooccurrence_fit(self.X)
         self.timings["cooccurrence"] = time.monotonic() - started
@@ -164,7 +155,7 @@ class Fitted:
         self.covered = np.flatnonzero(self.popularity >= 2)  # as training.MIN_INTERACTIONS
         self.ease_weights = algorithms.ease_fit(self.X[:, self.covered])
         self.timings["ease"] = time.monotonic() - started
-        step("EASE fitted")
+        progress.advance()  # EASE fitted
 
         self.in_collaborative = np.zeros(len(self.items), dtype=bool)
         self.in_collaborative[self.covered] = True
@@ -265,22 +256,30 @@ def score_method(
     }
 
 
+def evaluation_steps() -> int:
+    """Units of progress in `evaluate`: two fits, each method in each scenario, and the
+    cold-start scenarios again the old way (watched films kept)."""
+    scenarios = len(COLD_START_HISTORIES) + 1
+    return 2 + 6 * scenarios + len(COLD_START_HISTORIES)
+
+
 def evaluate(
     split: Split,
     vectors: dict[int, np.ndarray],
     *,
     k: int = K,
-    progress: Callable[[str], None] | None = None,
+    progress: Progress | None = None,
 ) -> dict:
     """Fit every method on the train part and score each user's held-out items."""
-    step = progress or (lambda name: None)
-    fitted = Fitted(split, vectors, step)
+    progress = progress or SilentProgress()
+    progress.start(evaluation_steps(), "evaluating the recommenders")
+    fitted = Fitted(split, vectors, progress)
     results: dict = {}
     for scenario, limit in SCENARIOS.items():
         results[scenario] = {}
         for name, scorer in fitted.methods().items():
             results[scenario][name] = score_method(fitted, split, scorer, limit, k)
-            step(f"{scenario}: {name}")
+            progress.advance()
     # The same cold-start cases with the viewer's unseen-by-the-recommender films left among the
     # candidates (the protocol before 2026-12-05), reported so the two can be compared.
     seen_kept: dict = {}
@@ -291,7 +290,7 @@ def evaluate(
             name: score_method(fitted, split, scorer, limit, k, exclude_seen=False)
             for name, scorer in fitted.methods().items()
         }
-        step(f"{scenario}: seen films kept")
+        progress.advance()
     return {
         "users": len(fitted.users),
         "items": len(fitted.items),
