@@ -111,12 +111,22 @@ def test_a_weak_match_is_called_weak(weak_query):
 
 
 def test_sentence_vectors_are_encoded_once_per_process(monkeypatch):
+    """Sentences are encoded once and remembered; a query goes through search's query
+    encoder and its cache, so only a new query is encoded again."""
+    from recommendations.search import dense
+
     explain("a violent temper")
-    calls = []
-    real_encode = grounded.embedding.encode
+    sentences, queries = [], []
+    real_encode, real_queries = grounded.embedding.encode, dense.encode_queries
     monkeypatch.setattr(
-        grounded.embedding, "encode", lambda texts: calls.append(list(texts)) or real_encode(texts)
+        grounded.embedding,
+        "encode",
+        lambda texts: sentences.append(list(texts)) or real_encode(texts),
+    )
+    monkeypatch.setattr(
+        dense, "encode_queries", lambda texts: queries.append(list(texts)) or real_queries(texts)
     )
     explain("a violent temper")
     explain("a trip across the border")
-    assert calls == [["a trip across the border"]]
+    assert sentences == []
+    assert queries == [["a trip across the border"]]
