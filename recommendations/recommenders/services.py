@@ -68,7 +68,7 @@ def feedback_since_active_recommender() -> int:
 
 
 def recommender_retrain_if_due() -> Job | None:
-    """Queue one retrain when RECOMMENDER_RETRAIN_MIN_FEEDBACK new reactions have come in, no
+    """Queue one retrain when RECSYS_RECOMMENDER_RETRAIN_MIN_FEEDBACK new reactions have come in, no
     retrain is queued or running and none failed in the last hour; None otherwise. Idempotent:
     safe to call from every tick."""
     if not cache.add(RETRAIN_LOCK, 1, timeout=RETRAIN_LOCK_SECONDS):
@@ -84,7 +84,7 @@ def recommender_retrain_if_due() -> Job | None:
         if failed_lately.exists():
             return None
         new_feedback = feedback_since_active_recommender()
-        if new_feedback < settings.RECOMMENDER_RETRAIN_MIN_FEEDBACK:
+        if new_feedback < settings.RECSYS_RECOMMENDER_RETRAIN_MIN_FEEDBACK:
             return None
         return recommender_train_enqueue(
             params={"trigger": "new feedback", "new_feedback": new_feedback}

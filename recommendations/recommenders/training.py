@@ -86,7 +86,7 @@ def film_vectors(item_ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def recommender_train(*, progress: Progress | None = None) -> TrainedModel:
-    """Train, save under MODELS_DIR, record and activate a new recommender version."""
+    """Train, save under RECSYS_MODELS_DIR, record and activate a new recommender version."""
     step = progress or (lambda name: None)
     started = time.monotonic()
     item_ids = np.fromiter(Movie.objects.order_by("pk").values_list("pk", flat=True), np.int64)
@@ -143,7 +143,7 @@ def recommender_train(*, progress: Progress | None = None) -> TrainedModel:
         trained = TrainedModel.objects.create(
             kind=TrainedModel.Kind.RECOMMENDER,
             version=version,
-            path=str(directory.relative_to(settings.MODELS_DIR)),
+            path=str(directory.relative_to(settings.RECSYS_MODELS_DIR)),
             config=config,
             metrics=metrics,
             data_hash=digest,

@@ -49,13 +49,13 @@ def _load(row: dict) -> CrossEncoderReranker | None:
 
     from recommendations.rerank.cross_encoder import CrossEncoderReranker
 
-    directory = settings.MODELS_DIR / row["path"]
+    directory = settings.RECSYS_MODELS_DIR / row["path"]
     try:
         reranker = CrossEncoderReranker.from_directory(
             directory,
             version=row["version"],
-            runtime=settings.RERANKER_RUNTIME,
-            threads=settings.RERANKER_THREADS,
+            runtime=settings.RECSYS_RERANKER_RUNTIME,
+            threads=settings.RECSYS_RERANKER_THREADS,
         )
         reranker.warm_up()
     except Exception:
@@ -68,6 +68,6 @@ def _load(row: dict) -> CrossEncoderReranker | None:
 
 
 def forget_active_reranker() -> None:
-    """Drop what this process holds (tests; a changed MODELS_DIR)."""
+    """Drop what this process holds (tests; a changed RECSYS_MODELS_DIR)."""
     with _lock:
         _state.update(key=None, reranker=None, checked_at=0.0)

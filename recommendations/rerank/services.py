@@ -78,7 +78,7 @@ def trained_model_activate(*, model_id: int) -> TrainedModel:
 
 
 def artifact_directory(model: TrainedModel) -> Path:
-    return Path(settings.MODELS_DIR) / model.path
+    return Path(settings.RECSYS_MODELS_DIR) / model.path
 
 
 def reranker_train(*, request: TrainingRequest, progress: Progress) -> TrainedModel:
@@ -96,12 +96,12 @@ def reranker_train(*, request: TrainingRequest, progress: Progress) -> TrainedMo
         progress.log(f"{len(queries)} labelled queries, {skipped} skipped (answer not served)")
     candidates: CandidateSource
     if request.tmdb_csv:  # films read from a file, not served: exact dense search over them
-        cache_dir = Path(settings.DATA_DIR) / "cache" / "rerank"
+        cache_dir = Path(settings.RECSYS_DATA_DIR) / "cache" / "rerank"
         candidates = DenseCandidates(films, cache_dir=cache_dir)
     else:  # the served catalogue: the search pipeline's own fused candidates and scores
         candidates = PipelineCandidates(films)
         recipe = replace(recipe, prior="fused", prior_scale=FUSED_PRIOR_SCALE)
-    root = Path(settings.MODELS_DIR) / RERANKER_DIR
+    root = Path(settings.RECSYS_MODELS_DIR) / RERANKER_DIR
     result = train_reranker(
         films=films,
         queries=queries,
@@ -113,7 +113,7 @@ def reranker_train(*, request: TrainingRequest, progress: Progress) -> TrainedMo
     return trained_model_register(
         kind=TrainedModel.Kind.RERANKER,
         version=result.version,
-        path=str(result.directory.relative_to(settings.MODELS_DIR)),
+        path=str(result.directory.relative_to(settings.RECSYS_MODELS_DIR)),
         config=result.config,
         metrics=result.metrics,
         data_hash=result.data_hash,
@@ -122,12 +122,12 @@ def reranker_train(*, request: TrainingRequest, progress: Progress) -> TrainedMo
 
 
 def training_request(*, recipe_name: str | None = None) -> TrainingRequest:
-    """What the admin's "Train reranker" trains: settings.RERANKER_RECIPE ("default" or
-    "tiny") on the database catalogue plus settings.RERANKER_TRAINING_QUERIES."""
-    recipe_name = recipe_name or settings.RERANKER_RECIPE
+    """What the admin's "Train reranker" trains: settings.RECSYS_RERANKER_RECIPE ("default" or
+    "tiny") on the database catalogue plus settings.RECSYS_RERANKER_TRAINING_QUERIES."""
+    recipe_name = recipe_name or settings.RECSYS_RERANKER_RECIPE
     if recipe_name not in RECIPES:
         raise ValueError(f"unknown reranker recipe {recipe_name!r}: use one of {sorted(RECIPES)}")
-    queries = settings.RERANKER_TRAINING_QUERIES
+    queries = settings.RECSYS_RERANKER_TRAINING_QUERIES
     return TrainingRequest(
         recipe=RECIPES[recipe_name](), queries=Path(queries) if queries else None
     )
@@ -141,7 +141,7 @@ def reranker_training_start(*, created_by=None) -> Job:
     job = job_create(
         kind=Job.Kind.TRAIN_RERANKER,
         params={
-            "recipe": settings.RERANKER_RECIPE,
+            "recipe": settings.RECSYS_RERANKER_RECIPE,
             "queries": str(request.queries) if request.queries else None,
         },
         created_by=created_by,
