@@ -31,11 +31,11 @@ def isolated_environment(*, broker: str, catalogue: str | None = None) -> dict:
         broker_url = f"sqlitequeue+sqlite:///{data_dir / 'broker.sqlite3'}"
     env = {
         "RECSYS_DATA_DIR": str(data_dir),
-        "CHROMA_URL": chroma.url,
+        "RECSYS_CHROMA_URL": chroma.url,
         "REDIS_URL": "",
         "CELERY_RESULT_BACKEND": "",
         "CELERY_BROKER_URL": broker_url,
-        "CELERY_QUEUE": f"bench-{uuid.uuid4().hex[:8]}",
+        "CELERY_TASK_DEFAULT_QUEUE": f"bench-{uuid.uuid4().hex[:8]}",
     }
     os.environ.update(env)
     os.environ.pop("DATABASE_URL", None)

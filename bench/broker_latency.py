@@ -27,9 +27,9 @@ def main() -> None:
     from bench.processes import CeleryWorker
 
     worker = CeleryWorker(
-        queue=stack["env"]["CELERY_QUEUE"],
+        queue=stack["env"]["CELERY_TASK_DEFAULT_QUEUE"],
         broker_url=stack["broker_url"],
-        env=stack["env"] | {"INDEX_SWEEP_SECONDS": "3600"},
+        env=stack["env"] | {"RECSYS_INDEX_SWEEP_SECONDS": "3600"},
         log_path=stack["data_dir"] / "worker.log",
     )
     try:

@@ -44,7 +44,7 @@ class Source:
     format: str  # an import_movies --format
     paths: tuple[Path, ...]
     max_seq_length: int | None = None  # None: the model's own
-    stored_sentences: int | None = None  # None: settings.INDEX_STORED_SENTENCES
+    stored_sentences: int | None = None  # None: settings.RECSYS_INDEX_STORED_SENTENCES
 
 
 def sources() -> dict[str, Source]:
@@ -176,7 +176,7 @@ def build(name: str) -> Path:
     if source.max_seq_length is not None:
         get_model().max_seq_length = source.max_seq_length
     if source.stored_sentences is not None:
-        settings.INDEX_STORED_SENTENCES = source.stored_sentences
+        settings.RECSYS_INDEX_STORED_SENTENCES = source.stored_sentences
     started = time.monotonic()
     call_command("migrate", verbosity=0)
     call_command("import_movies", "--format", source.format, *map(str, source.paths))

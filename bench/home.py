@@ -18,13 +18,14 @@ from pathlib import Path
 from bench.catalogues import copy_catalogue
 
 ROOT = Path(__file__).resolve().parent.parent
-DATA_DIR = Path(os.environ.setdefault("RECSYS_DATA_DIR", str(ROOT / "var" / "bench-home")))
-if not (DATA_DIR / "db.sqlite3").exists():
-    copy_catalogue("movielens", DATA_DIR)
+RECSYS_DATA_DIR = Path(os.environ.setdefault("RECSYS_DATA_DIR", str(ROOT / "var" / "bench-home")))
+if not (RECSYS_DATA_DIR / "db.sqlite3").exists():
+    copy_catalogue("movielens", RECSYS_DATA_DIR)
 os.environ.setdefault("DJANGO_DEBUG", "false")
 os.environ.setdefault("DJANGO_SECRET_KEY", "bench-only-not-secret")  # required with DEBUG off
 os.environ.setdefault("DJANGO_SECURE_SSL_REDIRECT", "false")  # the test client speaks http
-os.environ.setdefault("DJANGO_SECURE_COOKIES", "false")
+os.environ.setdefault("DJANGO_SESSION_COOKIE_SECURE", "false")
+os.environ.setdefault("DJANGO_CSRF_COOKIE_SECURE", "false")
 os.environ["REDIS_URL"] = ""  # the bench needs no broker; the cache stays on file
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "recsys_site.settings")
 

@@ -66,9 +66,9 @@ def main() -> None:
 
         print(f"dropped {app.control.purge()} queued task(s) the import sent", flush=True)
         worker = CeleryWorker(
-            queue=stack["env"]["CELERY_QUEUE"],
+            queue=stack["env"]["CELERY_TASK_DEFAULT_QUEUE"],
             broker_url=stack["broker_url"],
-            env=stack["env"] | {"INDEX_SWEEP_SECONDS": "3600"},
+            env=stack["env"] | {"RECSYS_INDEX_SWEEP_SECONDS": "3600"},
             log_path=stack["data_dir"] / "worker.log",
         ).start()
         _support.wait_for_ping(warm=True)
@@ -111,7 +111,9 @@ def main() -> None:
         stack["chroma"].stop()
         shutil.rmtree(stack["data_dir"], ignore_errors=True)
 
-    print(f"TMDB 5000: {films} films, broker {args.broker}, batch {settings.INDEX_BATCH_SIZE}")
+    print(
+        f"TMDB 5000: {films} films, broker {args.broker}, batch {settings.RECSYS_INDEX_BATCH_SIZE}"
+    )
     print(
         f"broker wait before a task starts: median {1000 * latency[10]:.0f} ms, "
         f"max {1000 * latency[-1]:.0f} ms (20 pings)"

@@ -332,14 +332,14 @@ def server_env(*, port: int, workers: int, threads: int, chroma_url: str, redis_
         RECSYS_DATA_DIR=str(data_dir(CATALOGUE)),
         RECSYS_RATELIMIT_PER_MINUTE="0",  # one IP sends everything here
         RECSYS_READYZ_TOKEN=secrets.token_urlsafe(16),  # /readyz details for wait_ready
-        CHROMA_URL=chroma_url,
+        RECSYS_CHROMA_URL=chroma_url,
         REDIS_URL=redis_url,
         RECSYS_CACHE_PREFIX=f"bench-load-{uuid.uuid4().hex[:8]}",
         CELERY_RESULT_BACKEND="",
         BIND=f"127.0.0.1:{port}",
         WEB_CONCURRENCY=str(workers),
         GUNICORN_THREADS=str(threads),
-        LOG_LEVEL="WARNING",
+        RECSYS_LOG_LEVEL="WARNING",
         PYTHONUNBUFFERED="1",
     )
     return env

@@ -147,7 +147,7 @@ class ChromaServer(ChildProcess):
 class CeleryWorker(ChildProcess):
     """`celery -A recsys_site worker` (prefork, one child) on one queue, optionally with beat.
 
-    env: settings for the worker (DATABASE_URL, RECSYS_DATA_DIR, CHROMA_URL, ...), on top of
+    env: settings for the worker (DATABASE_URL, RECSYS_DATA_DIR, RECSYS_CHROMA_URL, ...), on top of
     this process's environment.
     """
 
@@ -170,7 +170,7 @@ class CeleryWorker(ChildProcess):
             **os.environ,
             **env,
             "CELERY_BROKER_URL": broker_url,
-            "CELERY_QUEUE": queue,
+            "CELERY_TASK_DEFAULT_QUEUE": queue,
             "PYTHONUNBUFFERED": "1",
         }
         super().__init__(args, log_path=log_path, env=full_env)

@@ -105,7 +105,7 @@ def variants(args) -> dict[str, Callable[[], CrossEncoderReranker]]:
     }
 
 
-RUNTIMES = {  # what settings.RERANKER_RUNTIME can name -> its variant here
+RUNTIMES = {  # what settings.RECSYS_RERANKER_RUNTIME can name -> its variant here
     "tensorflow": "default: TensorFlow fp32",
     "onnx": "ONNX Runtime fp32",
     "onnx-int8": "ONNX Runtime int8 weights",

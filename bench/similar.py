@@ -42,9 +42,10 @@ def _environment(catalogue: str) -> None:
     os.environ.setdefault("DJANGO_DEBUG", "false")
     os.environ.setdefault("DJANGO_SECRET_KEY", "bench-only-not-secret")
     os.environ.setdefault("DJANGO_SECURE_SSL_REDIRECT", "false")
-    os.environ.setdefault("DJANGO_SECURE_COOKIES", "false")
+    os.environ.setdefault("DJANGO_SESSION_COOKIE_SECURE", "false")
+    os.environ.setdefault("DJANGO_CSRF_COOKIE_SECURE", "false")
     os.environ["REDIS_URL"] = ""
-    os.environ["CHROMA_URL"] = ""  # embedded Chroma in the bench's own data dir
+    os.environ["RECSYS_CHROMA_URL"] = ""  # embedded Chroma in the bench's own data dir
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "recsys_site.settings")
     import django
 

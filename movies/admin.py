@@ -224,7 +224,7 @@ class MovieAdmin(admin.ModelAdmin):
             "form": form,
             "job": job,
             "errors_visible": {job.pk} if job else set(),
-            "max_megabytes": settings.IMPORT_MAX_MEGABYTES,
+            "max_megabytes": settings.RECSYS_IMPORT_MAX_MB,
         }
         return TemplateResponse(request, "admin/movies/movie/import.html", context)
 

@@ -138,11 +138,11 @@ def movies_import(
 
 
 class ImportTooLarge(Exception):
-    """The uploaded files exceed IMPORT_MAX_MEGABYTES: nothing was saved or queued."""
+    """The uploaded files exceed RECSYS_IMPORT_MAX_MB: nothing was saved or queued."""
 
     def __init__(self, size: int):
         self.size = size
-        limit = settings.IMPORT_MAX_MEGABYTES
+        limit = settings.RECSYS_IMPORT_MAX_MB
         super().__init__(
             f"The files total {size / 2**20:.1f} MB; an import takes at most {limit} MB "
             "(RECSYS_IMPORT_MAX_MB). Split the catalogue, or import it with "
@@ -156,11 +156,11 @@ IMPORT_STEPS = ("read and validate", "write")
 
 def import_folder(job_id: int) -> Path:
     """Where an import job's uploaded files wait for the worker (removed when it is done)."""
-    return Path(settings.IMPORT_UPLOAD_DIR) / f"job-{job_id}"
+    return Path(settings.RECSYS_IMPORT_UPLOAD_DIR) / f"job-{job_id}"
 
 
 def import_size_check(size: int) -> None:
-    if size > settings.IMPORT_MAX_MEGABYTES * 2**20:
+    if size > settings.RECSYS_IMPORT_MAX_MB * 2**20:
         raise ImportTooLarge(size)
 
 
@@ -172,9 +172,9 @@ def movies_import_enqueue(
     created_by: AbstractBaseUser | None = None,
 ) -> Job:
     """Queue uploaded files (admin) for import as an "import" Job: they are saved under
-    IMPORT_UPLOAD_DIR (the data dir, which web and worker share) by their own names (MovieLens
+    RECSYS_IMPORT_UPLOAD_DIR (the data dir, which web and worker share) by their own names (MovieLens
     tells movies.csv from links.csv by name), streamed in chunks, and movies_import_run reads
-    them in the worker. Raises ImportTooLarge past IMPORT_MAX_MEGABYTES."""
+    them in the worker. Raises ImportTooLarge past RECSYS_IMPORT_MAX_MB."""
     import_size_check(sum(upload.size or 0 for upload in files))
     names = [Path(upload.name or f"upload-{n}").name for n, upload in enumerate(files)]
     stored = [name if names.index(name) == n else f"{n}-{name}" for n, name in enumerate(names)]

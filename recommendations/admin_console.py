@@ -117,7 +117,7 @@ ACTIONS: dict[str, HeavyAction] = {
         title="Evaluate search",
         button="Run the evaluation",
         explain=(
-            "Runs every known-item query of EVALUATION_QUERIES through the search pipeline "
+            "Runs every known-item query of RECSYS_EVALUATION_QUERIES through the search pipeline "
             "as it is now (the active reranker, the live index) and stores MRR@10, nDCG@10 "
             "and recall per stage as a saved evaluation, drawn over time on the dashboard.",
             "Queries the active reranker trained on are left out.",
@@ -130,7 +130,7 @@ ACTIONS: dict[str, HeavyAction] = {
         title="Evaluate the recommenders",
         button="Run the evaluation",
         explain=(
-            "Runs evaluate_recs on the MovieLens ratings of EVALUATION_MOVIELENS_DIR: "
+            "Runs evaluate_recs on the MovieLens ratings of RECSYS_EVALUATION_MOVIELENS_DIR: "
             "popularity, item-kNN, EASE, content-only, the hybrid and the home rows' blend, "
             "each fitted on the older 80% of every user's ratings and scored on the rest "
             "(Recall@10, NDCG@10), "

@@ -14,9 +14,9 @@ class RecommendationsConfig(AppConfig):
         admin_actions.register()
         settings.CELERY_BEAT_SCHEDULE["index-sweep"] = {
             "task": "recommendations.tasks.index_sweep_task",
-            "schedule": settings.INDEX_SWEEP_SECONDS,
+            "schedule": settings.RECSYS_INDEX_SWEEP_SECONDS,
         }
         settings.CELERY_BEAT_SCHEDULE["recommender-retrain"] = {
             "task": "recommendations.retrain_recommender_if_due",
-            "schedule": settings.RECOMMENDER_RETRAIN_CHECK_SECONDS,
+            "schedule": settings.RECSYS_RECOMMENDER_RETRAIN_CHECK_SECONDS,
         }

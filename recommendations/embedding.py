@@ -64,7 +64,7 @@ def encode(texts: Sequence[str], *, batch_size: int | None = None) -> np.ndarray
         torch.set_num_threads(1 if len(texts) <= SMALL_INPUT else default)
         vectors = get_model().encode(
             list(texts),
-            batch_size=batch_size or settings.EMBEDDING_BATCH_SIZE,
+            batch_size=batch_size or settings.RECSYS_EMBEDDING_BATCH_SIZE,
             normalize_embeddings=True,
             convert_to_numpy=True,
             show_progress_bar=False,

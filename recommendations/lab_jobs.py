@@ -33,12 +33,12 @@ class EvaluationUnavailable(Exception):
 
 
 def reranker_training_start(*, created_by=None) -> Job:
-    """Queues a reranker training job (settings.RERANKER_RECIPE on the catalogue and
-    settings.RERANKER_TRAINING_QUERIES) and returns its Job row."""
-    recipe = settings.RERANKER_RECIPE
+    """Queues a reranker training job (settings.RECSYS_RERANKER_RECIPE on the catalogue and
+    settings.RECSYS_RERANKER_TRAINING_QUERIES) and returns its Job row."""
+    recipe = settings.RECSYS_RERANKER_RECIPE
     if recipe not in RERANKER_RECIPES:
         raise ValueError(f"unknown reranker recipe {recipe!r}: use one of {RERANKER_RECIPES}")
-    queries = settings.RERANKER_TRAINING_QUERIES
+    queries = settings.RECSYS_RERANKER_TRAINING_QUERIES
     job = job_create(
         kind=Job.Kind.TRAIN_RERANKER,
         params={"recipe": recipe, "queries": str(Path(queries)) if queries else None},
@@ -49,10 +49,10 @@ def reranker_training_start(*, created_by=None) -> Job:
 
 
 def evaluation_queries_path() -> Path:
-    path = Path(settings.EVALUATION_QUERIES) if settings.EVALUATION_QUERIES else None
+    path = Path(settings.RECSYS_EVALUATION_QUERIES) if settings.RECSYS_EVALUATION_QUERIES else None
     if path is None or not path.is_file():
         raise EvaluationUnavailable(
-            "no known-item queries to evaluate on: set EVALUATION_QUERIES to a "
+            "no known-item queries to evaluate on: set RECSYS_EVALUATION_QUERIES to a "
             "tomt-dev.jsonl-style file"
         )
     return path
@@ -69,9 +69,11 @@ def evaluation_search_enqueue(*, created_by=None) -> Job:
 
 def evaluation_recommenders_enqueue(*, created_by=None) -> Job:
     """The job's total is set when the worker starts it (the lab counts its steps)."""
-    path = Path(settings.EVALUATION_MOVIELENS_DIR)
+    path = Path(settings.RECSYS_EVALUATION_MOVIELENS_DIR)
     if not (path / "ratings.csv").is_file():
-        raise EvaluationUnavailable(f"no MovieLens ratings at {path}: set EVALUATION_MOVIELENS_DIR")
+        raise EvaluationUnavailable(
+            f"no MovieLens ratings at {path}: set RECSYS_EVALUATION_MOVIELENS_DIR"
+        )
     job = job_create_exclusive(
         kind=Job.Kind.EVALUATE_RECS, params={"path": str(path)}, created_by=created_by
     )
@@ -134,7 +136,7 @@ def feedback_since_active_recommender() -> int:
 
 
 def recommender_retrain_if_due() -> Job | None:
-    """Queue one retrain when RECOMMENDER_RETRAIN_MIN_FEEDBACK new reactions have come in, no
+    """Queue one retrain when RECSYS_RECOMMENDER_RETRAIN_MIN_FEEDBACK new reactions have come in, no
     retrain is queued or running and none failed in the last hour; None otherwise. Idempotent:
     safe to call from every tick."""
     if not cache.add(RETRAIN_LOCK, 1, timeout=RETRAIN_LOCK_SECONDS):
@@ -150,7 +152,7 @@ def recommender_retrain_if_due() -> Job | None:
         if failed_lately.exists():
             return None
         new_feedback = feedback_since_active_recommender()
-        if new_feedback < settings.RECOMMENDER_RETRAIN_MIN_FEEDBACK:
+        if new_feedback < settings.RECSYS_RECOMMENDER_RETRAIN_MIN_FEEDBACK:
             return None
         return recommender_train_enqueue(
             params={"trigger": "new feedback", "new_feedback": new_feedback}

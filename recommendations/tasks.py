@@ -24,8 +24,10 @@ def _user(user_id: int | None):
 
 
 def _backoff(retries: int) -> float:
-    """Exponential backoff with full jitter, capped by INDEX_RETRY_BACKOFF_MAX."""
-    return random.uniform(0.5, 1.0) * min(settings.INDEX_RETRY_BACKOFF_MAX, 2 ** (retries + 1))
+    """Exponential backoff with full jitter, capped by RECSYS_INDEX_RETRY_BACKOFF_MAX."""
+    return random.uniform(0.5, 1.0) * min(
+        settings.RECSYS_INDEX_RETRY_BACKOFF_MAX, 2 ** (retries + 1)
+    )
 
 
 @shared_task(acks_late=True, autoretry_for=(Exception,), retry_backoff=True, max_retries=None)
@@ -78,7 +80,7 @@ def index_batch_task(self, job_id: int, number: int, movie_ids: list[int], mode:
     try:
         return services.index_batch(batch=batch)
     except Exception as exc:
-        if self.request.retries >= settings.INDEX_TASK_MAX_RETRIES:
+        if self.request.retries >= settings.RECSYS_INDEX_TASK_MAX_RETRIES:
             raise
         countdown = _backoff(self.request.retries)
         services.index_batch_retrying(

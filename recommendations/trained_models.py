@@ -1,8 +1,8 @@
 """The registry of trained models, for every kind (TrainedModel.Kind): one directory layout,
 one way to register and activate a version, one way for a process to hold the active one.
 
-Layout: a version's files live in MODELS_DIR/<kind>/<version>/; its TrainedModel row keeps
-that directory relative to MODELS_DIR (`path`), so a moved MODELS_DIR still finds them.
+Layout: a version's files live in RECSYS_MODELS_DIR/<kind>/<version>/; its TrainedModel row keeps
+that directory relative to RECSYS_MODELS_DIR (`path`), so a moved RECSYS_MODELS_DIR still finds them.
 
 Reload rule: `ActiveModel.get()` reads the active row on each call (one indexed query) and
 the modification time of the version's marker file; a process loads a version once and loads
@@ -33,7 +33,7 @@ Loaded = TypeVar("Loaded")
 
 def kind_directory(kind: str) -> Path:
     """Where the versions of this kind keep their files, one directory each."""
-    return Path(settings.MODELS_DIR) / kind
+    return Path(settings.RECSYS_MODELS_DIR) / kind
 
 
 def artifact_directory(kind: str, version: str) -> Path:
@@ -43,7 +43,7 @@ def artifact_directory(kind: str, version: str) -> Path:
 
 def artifact_path(directory: Path) -> str:
     """The `path` a TrainedModel row records for this directory."""
-    return str(Path(directory).relative_to(settings.MODELS_DIR))
+    return str(Path(directory).relative_to(settings.RECSYS_MODELS_DIR))
 
 
 @transaction.atomic
@@ -97,7 +97,7 @@ class ActiveModel(Generic[Loaded]):
         )
         if row is None:
             return None
-        directory = Path(settings.MODELS_DIR) / row[2]
+        directory = Path(settings.RECSYS_MODELS_DIR) / row[2]
         try:
             written = (directory / self._marker).stat().st_mtime_ns
         except FileNotFoundError:
@@ -130,6 +130,6 @@ class ActiveModel(Generic[Loaded]):
         return value
 
     def forget(self) -> None:
-        """Drop what this process holds (tests; a changed MODELS_DIR)."""
+        """Drop what this process holds (tests; a changed RECSYS_MODELS_DIR)."""
         with self._lock:
             self._key, self._value = None, None

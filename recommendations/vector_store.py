@@ -1,4 +1,4 @@
-"""ChromaDB access: an embedded PersistentClient by default, an HttpClient when CHROMA_URL is
+"""ChromaDB access: an embedded PersistentClient by default, an HttpClient when RECSYS_CHROMA_URL is
 set (or when `runstack` started a local server). Vectors are computed by us
 (recommendations.embedding), never by Chroma.
 
@@ -55,7 +55,7 @@ def _http_client(url: str) -> ClientAPI:
 def local_server_url() -> str:
     """The address of the Chroma server `runstack` started for this data dir, if it runs."""
     try:
-        record = json.loads(settings.CHROMA_LOCAL_SERVER_FILE.read_text())
+        record = json.loads(settings.RECSYS_CHROMA_LOCAL_SERVER_FILE.read_text())
         os.kill(record["pid"], 0)
     except (OSError, ValueError, KeyError, TypeError):
         return ""
@@ -64,15 +64,17 @@ def local_server_url() -> str:
 
 @lru_cache(maxsize=1)
 def get_client() -> ClientAPI:
-    url = settings.CHROMA_URL or local_server_url()
+    url = settings.RECSYS_CHROMA_URL or local_server_url()
     if url:
         return _http_client(url)
-    settings.CHROMA_PATH.mkdir(parents=True, exist_ok=True)
-    return chromadb.PersistentClient(path=str(settings.CHROMA_PATH), settings=_chroma_settings())
+    settings.RECSYS_CHROMA_PATH.mkdir(parents=True, exist_ok=True)
+    return chromadb.PersistentClient(
+        path=str(settings.RECSYS_CHROMA_PATH), settings=_chroma_settings()
+    )
 
 
 def collection_name(suffix: str = "live") -> str:
-    return f"{settings.CHROMA_COLLECTION_PREFIX}-{suffix}"
+    return f"{settings.RECSYS_CHROMA_COLLECTION_PREFIX}-{suffix}"
 
 
 def _create(name: str) -> Collection:

@@ -2,7 +2,7 @@
 
 Each request that does real work belongs to one budget (settings, docs/security.md):
 - search: the search page with a query, the query and similar-films APIs; a query costs one
-  unit per RATELIMIT_WORDS_PER_UNIT words the model encodes (at least 1; a short query costs
+  unit per RECSYS_RATELIMIT_WORDS_PER_UNIT words the model encodes (at least 1; a short query costs
   1, a query at the chunk cap of recommendations/search/query.py 640 / 8 = 80);
 - explain: the "why this?" panels a search page loads lazily (up to 20), apart from search;
 - pages: the other pages of the public apps that read the database, and /readyz;
@@ -42,10 +42,10 @@ class Charge:
 
 
 BUDGET_SETTINGS = {
-    "search": "RATELIMIT_PER_MINUTE",
-    "explain": "RATELIMIT_EXPLAIN_PER_MINUTE",
-    "pages": "RATELIMIT_PAGES_PER_MINUTE",
-    "login": "RATELIMIT_LOGIN_PER_MINUTE",
+    "search": "RECSYS_RATELIMIT_PER_MINUTE",
+    "explain": "RECSYS_RATELIMIT_EXPLAIN_PER_MINUTE",
+    "pages": "RECSYS_RATELIMIT_PAGES_PER_MINUTE",
+    "login": "RECSYS_RATELIMIT_LOGIN_PER_MINUTE",
 }
 # Routes (by name) and their budgets; other routes of these namespaces are "pages", so that a
 # new public view is limited without being listed here.
@@ -120,8 +120,8 @@ def _api_query_text(request: HttpRequest) -> str:
 
 
 def search_cost(query: str) -> int:
-    """Units a search costs: the words the model encodes, RATELIMIT_WORDS_PER_UNIT a unit."""
-    return max(1, math.ceil(query_words_read(query) / settings.RATELIMIT_WORDS_PER_UNIT))
+    """Units a search costs: the words the model encodes, RECSYS_RATELIMIT_WORDS_PER_UNIT a unit."""
+    return max(1, math.ceil(query_words_read(query) / settings.RECSYS_RATELIMIT_WORDS_PER_UNIT))
 
 
 def charge_for(request: HttpRequest) -> Charge | None:
@@ -191,7 +191,7 @@ class RateLimitMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        if settings.RATELIMIT_ENABLED and (charge := charge_for(request)):
+        if settings.RECSYS_RATELIMIT_ENABLED and (charge := charge_for(request)):
             budget = budget_of(charge.budget)
             if budget:
                 try:

@@ -2,7 +2,7 @@
 
 Every runtime file (database, vector store, broker queue, trained models, uploads) lives under
 RECSYS_DATA_DIR (default ``var/``). Environment variables switch the embedded defaults to real
-services: DATABASE_URL (PostgreSQL), REDIS_URL (broker, results, cache), CHROMA_URL (a Chroma
+services: DATABASE_URL (PostgreSQL), REDIS_URL (broker, results, cache), RECSYS_CHROMA_URL (a Chroma
 server). See docs/architecture.md for the full list.
 """
 
@@ -16,8 +16,8 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 env = environ.Env()
 environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 
-DATA_DIR = Path(env.str("RECSYS_DATA_DIR", default=str(BASE_DIR / "var"))).resolve()
-DATA_DIR.mkdir(parents=True, exist_ok=True)
+RECSYS_DATA_DIR = Path(env.str("RECSYS_DATA_DIR", default=str(BASE_DIR / "var"))).resolve()
+RECSYS_DATA_DIR.mkdir(parents=True, exist_ok=True)
 
 # Off unless asked for: `make run` and the test suite (pyproject's [tool.pytest_env]) set
 # DJANGO_DEBUG=true. Without debug, a real DJANGO_SECRET_KEY is required: the development key
@@ -83,11 +83,11 @@ TEMPLATES = [
 ]
 
 DATABASES = {
-    "default": env.db_url("DATABASE_URL", default=f"sqlite:///{DATA_DIR / 'db.sqlite3'}"),
+    "default": env.db_url("DATABASE_URL", default=f"sqlite:///{RECSYS_DATA_DIR / 'db.sqlite3'}"),
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # A file test database, so that a real Celery worker process can see what tests write.
-    DATABASES["default"]["TEST"] = {"NAME": str(DATA_DIR / "test-db.sqlite3")}
+    DATABASES["default"]["TEST"] = {"NAME": str(RECSYS_DATA_DIR / "test-db.sqlite3")}
     DATABASES["default"]["OPTIONS"] = {
         "timeout": 30,
         "transaction_mode": "IMMEDIATE",
@@ -109,10 +109,10 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
-STATIC_ROOT = DATA_DIR / "staticfiles"
+STATIC_ROOT = RECSYS_DATA_DIR / "staticfiles"
 STATIC_ROOT.mkdir(exist_ok=True)  # whitenoise warns about a missing directory otherwise
 MEDIA_URL = "media/"
-MEDIA_ROOT = DATA_DIR / "media"
+MEDIA_ROOT = RECSYS_DATA_DIR / "media"
 
 LOGIN_URL = "admin:login"
 # Viewers log in on their own pages and land on the home rows (viewers app).
@@ -134,7 +134,7 @@ else:
     CACHES = {
         "default": {
             "BACKEND": "recsys_site.file_cache.FileCache",
-            "LOCATION": str(DATA_DIR / "cache"),
+            "LOCATION": str(RECSYS_DATA_DIR / "cache"),
         }
     }
 
@@ -143,14 +143,14 @@ else:
 # run, and a short polling interval so a queued task starts within about 100 ms.
 CELERY_BROKER_URL = env.str(
     "CELERY_BROKER_URL",
-    default=REDIS_URL or f"sqlitequeue+sqlite:///{DATA_DIR / 'celery-broker.sqlite3'}",
+    default=REDIS_URL or f"sqlitequeue+sqlite:///{RECSYS_DATA_DIR / 'celery-broker.sqlite3'}",
 )
 # Redis hands an unacknowledged task (its worker was killed) to another worker after this long;
 # index batches take seconds, so minutes are plenty.
 CELERY_BROKER_TRANSPORT_OPTIONS = (
-    {"visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=600)}
+    {"visibility_timeout": env.int("RECSYS_BROKER_VISIBILITY_TIMEOUT", default=600)}
     if REDIS_URL
-    else {"polling_interval": env.float("CELERY_POLLING_INTERVAL", default=0.02)}
+    else {"polling_interval": env.float("RECSYS_BROKER_POLLING_INTERVAL", default=0.02)}
 )
 CELERY_RESULT_BACKEND = env.str("CELERY_RESULT_BACKEND", default=REDIS_URL or None) or None
 CELERY_TASK_IGNORE_RESULT = not CELERY_RESULT_BACKEND
@@ -159,7 +159,7 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_QUEUE", default="recsys")
+CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_TASK_DEFAULT_QUEUE", default="recsys")
 CELERY_BROKER_CONNECTION_TIMEOUT = 2  # a dead broker must not hang a curator's request
 CELERY_BEAT_SCHEDULE: dict = {
     "jobs-redispatch": {"task": "jobs.redispatch", "schedule": 30.0},
@@ -167,41 +167,51 @@ CELERY_BEAT_SCHEDULE: dict = {
 CELERY_TIMEZONE = TIME_ZONE
 
 # --- Vector store -------------------------------------------------------------------------
-CHROMA_URL = env.str("CHROMA_URL", default="")  # e.g. http://127.0.0.1:8001; empty = embedded
-CHROMA_PATH = DATA_DIR / "chroma"
-CHROMA_COLLECTION_PREFIX = env.str("CHROMA_COLLECTION_PREFIX", default="movies")
+RECSYS_CHROMA_URL = env.str(
+    "RECSYS_CHROMA_URL", default=""
+)  # e.g. http://127.0.0.1:8001; empty = embedded
+RECSYS_CHROMA_PATH = RECSYS_DATA_DIR / "chroma"
+RECSYS_CHROMA_COLLECTION_PREFIX = env.str("RECSYS_CHROMA_COLLECTION_PREFIX", default="movies")
 
 # --- Index sync (recommendations.indexing) ------------------------------------------------
-INDEX_BATCH_SIZE = env.int("INDEX_BATCH_SIZE", default=64)  # films per task
-INDEX_SWEEP_SECONDS = env.float("INDEX_SWEEP_SECONDS", default=60)  # beat: pick up pending films
+RECSYS_INDEX_BATCH_SIZE = env.int("RECSYS_INDEX_BATCH_SIZE", default=64)  # films per task
+RECSYS_INDEX_SWEEP_SECONDS = env.float(
+    "RECSYS_INDEX_SWEEP_SECONDS", default=60
+)  # beat: pick up pending films
 # A pending film is swept only after this long, so work already queued for it runs first.
-INDEX_SWEEP_GRACE_SECONDS = env.float("INDEX_SWEEP_GRACE_SECONDS", default=30)
+RECSYS_INDEX_SWEEP_GRACE_SECONDS = env.float("RECSYS_INDEX_SWEEP_GRACE_SECONDS", default=30)
 # --- Recommender retraining (recommendations.recommenders) -----------------------------------
 # Beat checks this often whether enough new likes and dislikes came in since the active
 # recommender was trained, and then queues one retrain (a Job).
-RECOMMENDER_RETRAIN_CHECK_SECONDS = env.float("RECOMMENDER_RETRAIN_CHECK_SECONDS", default=300)
-RECOMMENDER_RETRAIN_MIN_FEEDBACK = env.int("RECOMMENDER_RETRAIN_MIN_FEEDBACK", default=50)
-INDEX_TASK_MAX_RETRIES = env.int("INDEX_TASK_MAX_RETRIES", default=8)
-INDEX_RETRY_BACKOFF_MAX = env.int("INDEX_RETRY_BACKOFF_MAX", default=300)  # seconds
-INDEX_ENQUEUE_RETRIES = env.int("INDEX_ENQUEUE_RETRIES", default=1)  # a save never waits long
+RECSYS_RECOMMENDER_RETRAIN_CHECK_SECONDS = env.float(
+    "RECSYS_RECOMMENDER_RETRAIN_CHECK_SECONDS", default=300
+)
+RECSYS_RECOMMENDER_RETRAIN_MIN_FEEDBACK = env.int(
+    "RECSYS_RECOMMENDER_RETRAIN_MIN_FEEDBACK", default=50
+)
+RECSYS_INDEX_TASK_MAX_RETRIES = env.int("RECSYS_INDEX_TASK_MAX_RETRIES", default=8)
+RECSYS_INDEX_RETRY_BACKOFF_MAX = env.int("RECSYS_INDEX_RETRY_BACKOFF_MAX", default=300)  # seconds
+RECSYS_INDEX_ENQUEUE_RETRIES = env.int(
+    "RECSYS_INDEX_ENQUEUE_RETRIES", default=1
+)  # a save never waits long
 # Sentences per film whose vectors the index keeps for "why this?" (the rest, in very long
 # synopses, are encoded when a panel asks); 0 keeps none.
-INDEX_STORED_SENTENCES = env.int("INDEX_STORED_SENTENCES", default=16)
-# `runstack` starts a Chroma server when CHROMA_URL is unset and writes its address here, so that
+RECSYS_INDEX_STORED_SENTENCES = env.int("RECSYS_INDEX_STORED_SENTENCES", default=16)
+# `runstack` starts a Chroma server when RECSYS_CHROMA_URL is unset and writes its address here, so that
 # every process (web, worker, commands) shares one server instead of opening the files each.
-CHROMA_LOCAL_SERVER_FILE = DATA_DIR / "chroma-server.json"
+RECSYS_CHROMA_LOCAL_SERVER_FILE = RECSYS_DATA_DIR / "chroma-server.json"
 
 # --- Models -------------------------------------------------------------------------------
-EMBEDDING_BATCH_SIZE = env.int("EMBEDDING_BATCH_SIZE", default=64)
-MODELS_DIR = DATA_DIR / "models"
+RECSYS_EMBEDDING_BATCH_SIZE = env.int("RECSYS_EMBEDDING_BATCH_SIZE", default=64)
+RECSYS_MODELS_DIR = RECSYS_DATA_DIR / "models"
 # A query is read as chunks of 160 words, each a model pass; past this many chunks the rest of
 # a very long query is not read, so that one request's cost is bounded (docs/security.md).
 RECSYS_QUERY_MAX_CHUNKS = env.int("RECSYS_QUERY_MAX_CHUNKS", default=4)
 # Queries are encoded by the same model exported to ONNX Runtime (recommendations/
 # query_encoder.py), several times faster on a short text; "torch" encodes them as batches are.
-QUERY_ENCODER = env.str("RECSYS_QUERY_ENCODER", default="onnx").strip().lower()
-if QUERY_ENCODER not in ("onnx", "torch"):
-    raise ImproperlyConfigured(f"RECSYS_QUERY_ENCODER={QUERY_ENCODER!r}: use onnx or torch")
+RECSYS_QUERY_ENCODER = env.str("RECSYS_QUERY_ENCODER", default="onnx").strip().lower()
+if RECSYS_QUERY_ENCODER not in ("onnx", "torch"):
+    raise ImproperlyConfigured(f"RECSYS_QUERY_ENCODER={RECSYS_QUERY_ENCODER!r}: use onnx or torch")
 # The indexing workers encode film texts with the same ONNX export, every core, batches of
 # similar length (recommendations/query_encoder.py encode_batch); "torch" encodes them on torch.
 RECSYS_INDEX_ENCODER = env.str("RECSYS_INDEX_ENCODER", default="onnx").strip().lower()
@@ -213,7 +223,7 @@ if RECSYS_INDEX_ENCODER not in ("onnx", "torch"):
 # cores the other workers need (recsys_site/warmup.py, docs/benchmarks.md "Throughput").
 RECSYS_SERVING_THREADS = env.int("RECSYS_SERVING_THREADS", default=1)
 
-LOG_FORMAT = env.str("LOG_FORMAT", default="text")  # "json" for structured logs
+RECSYS_LOG_FORMAT = env.str("RECSYS_LOG_FORMAT", default="text")  # "json" for structured logs
 
 # --- Explanations ("why this?") ------------------------------------------------------------
 # none: the offline grounded explainer (the default; no model to download). ollama: an Ollama
@@ -255,8 +265,8 @@ LOGGING = {
             "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
         },
     },
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT}},
-    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": RECSYS_LOG_FORMAT}},
+    "root": {"handlers": ["console"], "level": env.str("RECSYS_LOG_LEVEL", default="INFO")},
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
         "httpx": {"level": "WARNING"},
@@ -301,7 +311,7 @@ if not DEBUG:
     SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=True)
     SESSION_COOKIE_SECURE = env.bool("DJANGO_SECURE_COOKIES", default=True)
     CSRF_COOKIE_SECURE = env.bool("DJANGO_SECURE_COOKIES", default=True)
-    SECURE_HSTS_SECONDS = env.int("DJANGO_HSTS_SECONDS", default=60 * 60 * 24 * 365)
+    SECURE_HSTS_SECONDS = env.int("DJANGO_SECURE_HSTS_SECONDS", default=60 * 60 * 24 * 365)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
 
@@ -312,16 +322,16 @@ if env.bool("DJANGO_SECURE_PROXY_SSL_HEADER", default=False):
 
 # --- Request limits (recsys_site/ratelimit.py, docs/security.md) --------------------------
 # Fixed windows per client address, in cost units a minute (0 turns that budget off):
-# search (the page, the query and similar APIs) costs one unit per RATELIMIT_WORDS_PER_UNIT
+# search (the page, the query and similar APIs) costs one unit per RECSYS_RATELIMIT_WORDS_PER_UNIT
 # words the model encodes (a short query 1, a query at the chunk cap 80: encoding time grows
 # with length, docs/security.md); the "why this?" panels, pages that read the database, and
 # log-in/sign-up POSTs (each one a password hash) each have their own budget.
-RATELIMIT_ENABLED = env.bool("RECSYS_RATELIMIT", default=True)
-RATELIMIT_PER_MINUTE = env.int("RECSYS_RATELIMIT_PER_MINUTE", default=300)
-RATELIMIT_WORDS_PER_UNIT = env.int("RECSYS_RATELIMIT_WORDS_PER_UNIT", default=8)
-RATELIMIT_EXPLAIN_PER_MINUTE = env.int("RECSYS_RATELIMIT_EXPLAIN_PER_MINUTE", default=600)
-RATELIMIT_PAGES_PER_MINUTE = env.int("RECSYS_RATELIMIT_PAGES_PER_MINUTE", default=600)
-RATELIMIT_LOGIN_PER_MINUTE = env.int("RECSYS_RATELIMIT_LOGIN_PER_MINUTE", default=10)
+RECSYS_RATELIMIT_ENABLED = env.bool("RECSYS_RATELIMIT_ENABLED", default=True)
+RECSYS_RATELIMIT_PER_MINUTE = env.int("RECSYS_RATELIMIT_PER_MINUTE", default=300)
+RECSYS_RATELIMIT_WORDS_PER_UNIT = env.int("RECSYS_RATELIMIT_WORDS_PER_UNIT", default=8)
+RECSYS_RATELIMIT_EXPLAIN_PER_MINUTE = env.int("RECSYS_RATELIMIT_EXPLAIN_PER_MINUTE", default=600)
+RECSYS_RATELIMIT_PAGES_PER_MINUTE = env.int("RECSYS_RATELIMIT_PAGES_PER_MINUTE", default=600)
+RECSYS_RATELIMIT_LOGIN_PER_MINUTE = env.int("RECSYS_RATELIMIT_LOGIN_PER_MINUTE", default=10)
 # The proxies (addresses or CIDRs) whose X-Forwarded-For is believed: the client is the
 # right-most address in it that is not one of them. Empty: REMOTE_ADDR is the client.
 RECSYS_TRUSTED_PROXIES = env.list("RECSYS_TRUSTED_PROXIES", default=[])
@@ -331,9 +341,9 @@ RECSYS_READYZ_TOKEN = env.str("RECSYS_READYZ_TOKEN", default="")
 
 # --- Catalogue import from the admin (movies/) ----------------------------------------------
 # Uploads larger than this (all files of one POST together) are refused with a clear error; the
-# import then runs as a background Job from files saved under IMPORT_UPLOAD_DIR.
-IMPORT_MAX_MEGABYTES = env.int("RECSYS_IMPORT_MAX_MB", default=100)
-IMPORT_UPLOAD_DIR = DATA_DIR / "imports"
+# import then runs as a background Job from files saved under RECSYS_IMPORT_UPLOAD_DIR.
+RECSYS_IMPORT_MAX_MB = env.int("RECSYS_IMPORT_MAX_MB", default=100)
+RECSYS_IMPORT_UPLOAD_DIR = RECSYS_DATA_DIR / "imports"
 FILE_UPLOAD_HANDLERS = [
     "movies.uploads.SizeLimitUploadHandler",  # first: counts before anything is stored
     "django.core.files.uploadhandler.MemoryFileUploadHandler",
@@ -344,21 +354,23 @@ FILE_UPLOAD_HANDLERS = [
 # An anonymous viewer's likes shape its own rows at once, and everyone's (training, popularity)
 # only once it is trusted: it came back at least this long after its first feedback, and gave
 # at least this much feedback (likes, dislikes, list changes). Accounts are trusted.
-ANONYMOUS_TRUST_MIN_AGE_HOURS = env.float("RECSYS_ANONYMOUS_TRUST_MIN_AGE_HOURS", default=72)
-ANONYMOUS_TRUST_MIN_FEEDBACK = env.int("RECSYS_ANONYMOUS_TRUST_MIN_FEEDBACK", default=5)
+RECSYS_ANONYMOUS_TRUST_MIN_AGE_HOURS = env.float("RECSYS_ANONYMOUS_TRUST_MIN_AGE_HOURS", default=72)
+RECSYS_ANONYMOUS_TRUST_MIN_FEEDBACK = env.int("RECSYS_ANONYMOUS_TRUST_MIN_FEEDBACK", default=5)
 # An anonymous viewer with no feedback for this long is deleted with its feedback (beat, daily).
-ANONYMOUS_VIEWER_IDLE_DAYS = env.float("RECSYS_ANONYMOUS_VIEWER_IDLE_DAYS", default=30)
-ANONYMOUS_EXPIRE_SECONDS = env.float("RECSYS_ANONYMOUS_EXPIRE_SECONDS", default=24 * 3600)
+RECSYS_ANONYMOUS_VIEWER_IDLE_DAYS = env.float("RECSYS_ANONYMOUS_VIEWER_IDLE_DAYS", default=30)
+RECSYS_ANONYMOUS_EXPIRE_SECONDS = env.float("RECSYS_ANONYMOUS_EXPIRE_SECONDS", default=24 * 3600)
 # Anonymous feedback POSTs a minute: per viewer (session), per client address, and new
 # anonymous viewers (a POST without a session cookie) per address. 0 turns one off.
-FEEDBACK_PER_MINUTE_PER_VIEWER = env.int("RECSYS_FEEDBACK_PER_MINUTE_PER_VIEWER", default=30)
-FEEDBACK_PER_MINUTE_PER_ADDRESS = env.int("RECSYS_FEEDBACK_PER_MINUTE_PER_ADDRESS", default=60)
-NEW_ANONYMOUS_VIEWERS_PER_MINUTE_PER_ADDRESS = env.int(
+RECSYS_FEEDBACK_PER_MINUTE_PER_VIEWER = env.int("RECSYS_FEEDBACK_PER_MINUTE_PER_VIEWER", default=30)
+RECSYS_FEEDBACK_PER_MINUTE_PER_ADDRESS = env.int(
+    "RECSYS_FEEDBACK_PER_MINUTE_PER_ADDRESS", default=60
+)
+RECSYS_NEW_ANONYMOUS_VIEWERS_PER_MINUTE_PER_ADDRESS = env.int(
     "RECSYS_NEW_ANONYMOUS_VIEWERS_PER_MINUTE_PER_ADDRESS", default=5
 )
 CELERY_BEAT_SCHEDULE["viewers-expire-anonymous"] = {
     "task": "viewers.expire_anonymous",
-    "schedule": ANONYMOUS_EXPIRE_SECONDS,
+    "schedule": RECSYS_ANONYMOUS_EXPIRE_SECONDS,
 }
 
 # --- IMDb scraping (scraping/) ------------------------------------------------------------
@@ -384,30 +396,33 @@ RECSYS_CHROMEDRIVER_PATH = env.str("RECSYS_CHROMEDRIVER_PATH", default="/usr/bin
 # --- Reranker -----------------------------------------------------------------------------
 # Labelled known-item queries (JSON lines: id, query, answer.tmdb_id, like tomt-dev.jsonl) that
 # the admin's "Train reranker" adds to the queries generated from the catalogue. Empty: none.
-RERANKER_TRAINING_QUERIES = env.str("RERANKER_TRAINING_QUERIES", default="")
+RECSYS_RERANKER_TRAINING_QUERIES = env.str("RECSYS_RERANKER_TRAINING_QUERIES", default="")
 # The recipe the admin trains: "default" (docs/benchmarks.md) or "tiny" (seconds; demos, CI).
-RERANKER_RECIPE = env.str("RERANKER_RECIPE", default="default")
+RECSYS_RERANKER_RECIPE = env.str("RECSYS_RERANKER_RECIPE", default="default")
 # How search runs the active cross-encoder: "onnx-int8" (ONNX Runtime with int8 weights, made
 # from the trained weights on first load and checked against them: the fastest here, and it
 # ranks held-out queries as well as the Keras model, docs/benchmarks.md), "tensorflow" (the
 # Keras model itself) or "onnx" (fp32; recommendations/rerank/onnx_runtime.py).
-RERANKER_RUNTIMES = ("tensorflow", "onnx", "onnx-int8")
-RERANKER_RUNTIME = env.str("RERANKER_RUNTIME", default="onnx-int8").strip().lower()
-if RERANKER_RUNTIME not in RERANKER_RUNTIMES:
+RECSYS_RERANKER_RUNTIMES = ("tensorflow", "onnx", "onnx-int8")
+RECSYS_RERANKER_RUNTIME = env.str("RECSYS_RERANKER_RUNTIME", default="onnx-int8").strip().lower()
+if RECSYS_RERANKER_RUNTIME not in RECSYS_RERANKER_RUNTIMES:
     raise ImproperlyConfigured(
-        f"RERANKER_RUNTIME={RERANKER_RUNTIME!r}: use one of {', '.join(RERANKER_RUNTIMES)}"
+        f"RECSYS_RERANKER_RUNTIME={RECSYS_RERANKER_RUNTIME!r}: use one of {', '.join(RECSYS_RERANKER_RUNTIMES)}"
     )
-RERANKER_THREADS = env.int("RERANKER_THREADS", default=0)  # ONNX Runtime threads; 0: per core
+RECSYS_RERANKER_THREADS = env.int(
+    "RECSYS_RERANKER_THREADS", default=0
+)  # ONNX Runtime threads; 0: per core
 
 # --- Admin dashboard (recommendations/dashboard.py) --------------------------------------------
 # Search response times are kept in memory per process and written as one row per this many
 # searches (or after this many seconds), for the dashboard's latency percentiles of the last hour.
-SEARCH_LATENCY_FLUSH_EVERY = env.int("SEARCH_LATENCY_FLUSH_EVERY", default=50)
-SEARCH_LATENCY_FLUSH_SECONDS = env.float("SEARCH_LATENCY_FLUSH_SECONDS", default=30.0)
+RECSYS_SEARCH_LATENCY_FLUSH_EVERY = env.int("RECSYS_SEARCH_LATENCY_FLUSH_EVERY", default=50)
+RECSYS_SEARCH_LATENCY_FLUSH_SECONDS = env.float("RECSYS_SEARCH_LATENCY_FLUSH_SECONDS", default=30.0)
 # The known-item queries (tomt-dev.jsonl format) the admin's "Evaluate search" runs. Empty: the
 # action says so and starts nothing.
-EVALUATION_QUERIES = env.str("EVALUATION_QUERIES", default="")
+RECSYS_EVALUATION_QUERIES = env.str("RECSYS_EVALUATION_QUERIES", default="")
 # The MovieLens-format directory the admin's "Evaluate recommenders" runs evaluate_recs on.
-EVALUATION_MOVIELENS_DIR = env.str(
-    "EVALUATION_MOVIELENS_DIR", default=str(BASE_DIR.parent / "shared" / "data" / "movielens")
+RECSYS_EVALUATION_MOVIELENS_DIR = env.str(
+    "RECSYS_EVALUATION_MOVIELENS_DIR",
+    default=str(BASE_DIR.parent / "shared" / "data" / "movielens"),
 )

@@ -24,7 +24,7 @@ def isolated_test_state(settings):
     from django.core.cache import cache
 
     cache.clear()
-    settings.RATELIMIT_ENABLED = False
+    settings.RECSYS_RATELIMIT_ENABLED = False
 
 
 @pytest.fixture
@@ -65,12 +65,12 @@ def chroma(settings, chroma_server):
     """This test's own collections on the shared Chroma server (a unique name prefix)."""
     from recommendations import vector_store
 
-    settings.CHROMA_URL = chroma_server.url
-    settings.CHROMA_COLLECTION_PREFIX = f"t{uuid.uuid4().hex[:10]}"
+    settings.RECSYS_CHROMA_URL = chroma_server.url
+    settings.RECSYS_CHROMA_COLLECTION_PREFIX = f"t{uuid.uuid4().hex[:10]}"
     vector_store.get_client.cache_clear()
     yield vector_store
     for collection in vector_store.get_client().list_collections():
-        if collection.name.startswith(settings.CHROMA_COLLECTION_PREFIX):
+        if collection.name.startswith(settings.RECSYS_CHROMA_COLLECTION_PREFIX):
             vector_store.get_client().delete_collection(collection.name)
     vector_store.get_client.cache_clear()
 
@@ -157,9 +157,9 @@ class CeleryStack:
             log_path=self.tmp_path / f"worker-{len(self.workers)}.log",
             env={
                 "DATABASE_URL": database_url_of_tests(),
-                "RECSYS_DATA_DIR": str(self.settings.DATA_DIR),
-                "CHROMA_URL": self.settings.CHROMA_URL,
-                "CHROMA_COLLECTION_PREFIX": self.settings.CHROMA_COLLECTION_PREFIX,
+                "RECSYS_DATA_DIR": str(self.settings.RECSYS_DATA_DIR),
+                "RECSYS_CHROMA_URL": self.settings.RECSYS_CHROMA_URL,
+                "RECSYS_CHROMA_COLLECTION_PREFIX": self.settings.RECSYS_CHROMA_COLLECTION_PREFIX,
                 "REDIS_URL": "",
                 "CELERY_RESULT_BACKEND": "",
                 **(env or {}),

@@ -79,7 +79,7 @@ class AnonymousViewer(models.Model):
 
     Its feedback shapes its own rows at once; it counts for everyone (training, popularity) only
     once the viewer is trusted (viewers.selectors.trusted_reactions), and the viewer with its
-    feedback is deleted after ANONYMOUS_VIEWER_IDLE_DAYS without any (a beat task)."""
+    feedback is deleted after RECSYS_ANONYMOUS_VIEWER_IDLE_DAYS without any (a beat task)."""
 
     anonymous_id = models.CharField(max_length=32, unique=True)
     created_at = models.DateTimeField(db_index=True)

@@ -73,12 +73,12 @@ def request_viewer_taste(request: HttpRequest) -> ViewerTaste:
 
 def trusted_anonymous_viewers() -> QuerySet[AnonymousViewer]:
     """Anonymous viewers whose feedback may count for everyone: they came back at least
-    ANONYMOUS_TRUST_MIN_AGE_HOURS after their first feedback and gave at least
-    ANONYMOUS_TRUST_MIN_FEEDBACK. A script that opens sessions and likes at once has neither."""
-    age = timedelta(hours=settings.ANONYMOUS_TRUST_MIN_AGE_HOURS)
+    RECSYS_ANONYMOUS_TRUST_MIN_AGE_HOURS after their first feedback and gave at least
+    RECSYS_ANONYMOUS_TRUST_MIN_FEEDBACK. A script that opens sessions and likes at once has neither."""
+    age = timedelta(hours=settings.RECSYS_ANONYMOUS_TRUST_MIN_AGE_HOURS)
     returned_after = ExpressionWrapper(F("created_at") + age, output_field=DateTimeField())
     return AnonymousViewer.objects.filter(
-        feedback_count__gte=settings.ANONYMOUS_TRUST_MIN_FEEDBACK,
+        feedback_count__gte=settings.RECSYS_ANONYMOUS_TRUST_MIN_FEEDBACK,
         last_seen_at__gte=returned_after,
     )
 

@@ -77,10 +77,10 @@ def _anonymous_viewer_seen(viewer: Viewer) -> None:
 
 @transaction.atomic
 def anonymous_viewers_expire(*, idle_days: float | None = None) -> dict[str, int]:
-    """Delete anonymous viewers with no feedback for idle_days (ANONYMOUS_VIEWER_IDLE_DAYS),
+    """Delete anonymous viewers with no feedback for idle_days (RECSYS_ANONYMOUS_VIEWER_IDLE_DAYS),
     their reactions and list, and expired sessions, so that a script creating viewers cannot
     grow these tables without bound. Returns the rows deleted by table."""
-    days = settings.ANONYMOUS_VIEWER_IDLE_DAYS if idle_days is None else idle_days
+    days = settings.RECSYS_ANONYMOUS_VIEWER_IDLE_DAYS if idle_days is None else idle_days
     idle = AnonymousViewer.objects.filter(last_seen_at__lt=timezone.now() - timedelta(days=days))
     ids = idle.values("anonymous_id")
     deleted = {

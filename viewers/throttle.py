@@ -19,12 +19,17 @@ def anonymous_feedback_refusal(request: HttpRequest) -> str:
         return ""
     address = client_ip(request)
     anonymous_id = request.session.get(SESSION_KEY, "")
-    limits = [(settings.FEEDBACK_PER_MINUTE_PER_ADDRESS, f"feedback:address:{address}")]
+    limits = [(settings.RECSYS_FEEDBACK_PER_MINUTE_PER_ADDRESS, f"feedback:address:{address}")]
     if anonymous_id:
-        limits.append((settings.FEEDBACK_PER_MINUTE_PER_VIEWER, f"feedback:viewer:{anonymous_id}"))
+        limits.append(
+            (settings.RECSYS_FEEDBACK_PER_MINUTE_PER_VIEWER, f"feedback:viewer:{anonymous_id}")
+        )
     else:  # this POST would create a new anonymous viewer
         limits.append(
-            (settings.NEW_ANONYMOUS_VIEWERS_PER_MINUTE_PER_ADDRESS, f"feedback:new:{address}")
+            (
+                settings.RECSYS_NEW_ANONYMOUS_VIEWERS_PER_MINUTE_PER_ADDRESS,
+                f"feedback:new:{address}",
+            )
         )
     try:
         over = [limit for limit, key in limits if limit and spend(key, 1) > limit]

@@ -48,11 +48,11 @@ def explanation_cache_key(*, query: str, film: FilmFacts, version: str) -> str:
 
 
 def _sentence_vectors(film: FilmFacts) -> dict[str, np.ndarray]:
-    """The vectors of the film's sentences (the first INDEX_STORED_SENTENCES) kept in the
+    """The vectors of the film's sentences (the first RECSYS_INDEX_STORED_SENTENCES) kept in the
     index. A film is made searchable without them: those missing are encoded here, on its
     first explanation, and kept for the next. A vector store that is down only costs speed
     (the explainer encodes what it lacks)."""
-    wanted = film.sentences[: settings.INDEX_STORED_SENTENCES]
+    wanted = film.sentences[: settings.RECSYS_INDEX_STORED_SENTENCES]
     try:
         stored = vector_store.sentence_vectors_of(film.movie_id)
     except Exception as error:  # any vector-store failure only costs speed here

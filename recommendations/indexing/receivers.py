@@ -51,7 +51,10 @@ def enqueue_sync(movie_ids: list[int]) -> bool:
         index_sync_task.apply_async(
             kwargs={"movie_ids": movie_ids},
             retry=True,
-            retry_policy={"max_retries": settings.INDEX_ENQUEUE_RETRIES, "interval_start": 0.1},
+            retry_policy={
+                "max_retries": settings.RECSYS_INDEX_ENQUEUE_RETRIES,
+                "interval_start": 0.1,
+            },
         )
     except Exception as exc:  # the broker is down: the sweep will find these films pending
         logger.warning(

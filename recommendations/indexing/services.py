@@ -171,7 +171,7 @@ def _plan_job(
 ) -> Job:
     # Similar lengths in one batch waste less padding in the encoder.
     films = sorted(films, key=lambda f: len(f.text))
-    size = settings.INDEX_BATCH_SIZE
+    size = settings.RECSYS_INDEX_BATCH_SIZE
     batches = [films[i : i + size] for i in range(0, len(films), size)]
     if job_id is None:
         job = job_create(kind=JOB_KIND[mode], params=params, created_by=created_by)
@@ -557,7 +557,7 @@ def index_sweep(*, dispatch: Dispatch = enqueue_batch) -> dict:
     if _needs_rebuild():
         job = index_rebuild(dispatch=dispatch)
         return {"rebuild": job.pk}
-    cutoff = timezone.now() - timedelta(seconds=settings.INDEX_SWEEP_GRACE_SECONDS)
+    cutoff = timezone.now() - timedelta(seconds=settings.RECSYS_INDEX_SWEEP_GRACE_SECONDS)
     pending = list(
         Movie.objects.filter(index_state=Movie.IndexState.PENDING, updated_at__lte=cutoff)
         .order_by("pk")

@@ -106,7 +106,9 @@ def movielens_vectors(
     digest = hashlib.sha1(
         (index_fingerprint() + "\n".join(texts[i] for i in ids)).encode()
     ).hexdigest()[:16]
-    cache = (cache_dir or Path(settings.DATA_DIR) / "eval") / f"movielens-vectors-{digest}.npy"
+    cache = (
+        cache_dir or Path(settings.RECSYS_DATA_DIR) / "eval"
+    ) / f"movielens-vectors-{digest}.npy"
     if cache.exists():
         vectors = np.load(cache)
     else:

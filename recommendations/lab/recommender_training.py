@@ -83,7 +83,7 @@ def film_vectors(item_ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def recommender_train(*, progress: Progress | None = None) -> TrainedModel:
-    """Train, save under MODELS_DIR, record and activate a new recommender version."""
+    """Train, save under RECSYS_MODELS_DIR, record and activate a new recommender version."""
     progress = progress or SilentProgress()
     progress.start(len(STEPS), "training the recommender")
 

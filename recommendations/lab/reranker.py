@@ -71,12 +71,12 @@ def reranker_train(*, request: TrainingRequest, progress: Progress) -> TrainedMo
 
 
 def training_request(*, recipe_name: str | None = None) -> TrainingRequest:
-    """What the admin's "Train reranker" trains: settings.RERANKER_RECIPE ("default" or
-    "tiny") on the database catalogue plus settings.RERANKER_TRAINING_QUERIES."""
-    recipe_name = recipe_name or settings.RERANKER_RECIPE
+    """What the admin's "Train reranker" trains: settings.RECSYS_RERANKER_RECIPE ("default" or
+    "tiny") on the database catalogue plus settings.RECSYS_RERANKER_TRAINING_QUERIES."""
+    recipe_name = recipe_name or settings.RECSYS_RERANKER_RECIPE
     if recipe_name not in RECIPES:
         raise ValueError(f"unknown reranker recipe {recipe_name!r}: use one of {sorted(RECIPES)}")
-    queries = settings.RERANKER_TRAINING_QUERIES
+    queries = settings.RECSYS_RERANKER_TRAINING_QUERIES
     return TrainingRequest(
         recipe=RECIPES[recipe_name](), queries=Path(queries) if queries else None
     )

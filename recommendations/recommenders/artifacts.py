@@ -1,4 +1,4 @@
-"""The trained recommender on disk (MODELS_DIR/recommender/<version>/model.npz + its
+"""The trained recommender on disk (RECSYS_MODELS_DIR/recommender/<version>/model.npz + its
 TrainedModel row, recommendations.trained_models) and the one place that loads it."""
 
 import json

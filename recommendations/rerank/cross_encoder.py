@@ -6,7 +6,7 @@ states gives a relevance logit. The first-stage dense cosine (query vector . fil
 added with a learned weight: the head's last layer starts at zero, so an untrained model ranks
 exactly as dense retrieval does and training learns what to change.
 
-Artifacts (one directory per version under settings.MODELS_DIR/reranker/, written by
+Artifacts (one directory per version under settings.RECSYS_MODELS_DIR/reranker/, written by
 recommendations.lab.reranker_training):
     config.json        model and tokenization settings (CrossEncoderConfig)
     model.weights.h5   Keras weights

@@ -1,5 +1,5 @@
 """The rerank stage as search serves it: the active trained cross-encoder (the registry's
-"reranker" kind) in the runtime settings.RERANKER_RUNTIME names ("onnx-int8", "onnx" or
+"reranker" kind) in the runtime settings.RECSYS_RERANKER_RUNTIME names ("onnx-int8", "onnx" or
 "tensorflow"), loaded once per process by recommendations.trained_models. Without an active
 version (or when it fails to load) there is no rerank stage: search keeps the fused order.
 
@@ -27,8 +27,8 @@ def _load(directory: Path, version: str) -> CrossEncoderReranker:
     reranker = CrossEncoderReranker.from_directory(
         directory,
         version=version,
-        runtime=settings.RERANKER_RUNTIME,
-        threads=settings.RERANKER_THREADS,
+        runtime=settings.RECSYS_RERANKER_RUNTIME,
+        threads=settings.RECSYS_RERANKER_THREADS,
     )
     reranker.warm_up()
     return reranker
@@ -45,5 +45,5 @@ def active_reranker() -> CrossEncoderReranker | None:
 
 
 def forget_active_reranker() -> None:
-    """Drop the reranker this process holds (tests; a changed MODELS_DIR)."""
+    """Drop the reranker this process holds (tests; a changed RECSYS_MODELS_DIR)."""
     _active.forget()

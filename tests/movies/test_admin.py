@@ -310,7 +310,7 @@ def test_an_import_with_bad_rows_fails_its_job_and_writes_nothing(curator_client
 def test_an_upload_past_the_size_limit_is_refused_with_a_clear_error(
     curator_client, tmp_path, settings
 ):
-    settings.IMPORT_MAX_MEGABYTES = 1
+    settings.RECSYS_IMPORT_MAX_MB = 1
     path = write_jsonl(
         tmp_path / "big.jsonl", [{"title": f"Film {n}", "synopsis": "x" * 500} for n in range(3000)]
     )

@@ -371,11 +371,11 @@ def reset_search_caches() -> None:
 @pytest.fixture(scope="module")
 def chroma_dir(tmp_path_factory):
     """A Chroma of the module's own, so tests never see other vectors."""
-    previous = settings.CHROMA_PATH
-    settings.CHROMA_PATH = tmp_path_factory.mktemp("chroma")
+    previous = settings.RECSYS_CHROMA_PATH
+    settings.RECSYS_CHROMA_PATH = tmp_path_factory.mktemp("chroma")
     reset_search_caches()
-    yield settings.CHROMA_PATH
-    settings.CHROMA_PATH = previous
+    yield settings.RECSYS_CHROMA_PATH
+    settings.RECSYS_CHROMA_PATH = previous
     reset_search_caches()
 
 

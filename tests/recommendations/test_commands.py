@@ -50,7 +50,7 @@ def test_sync_index_then_check_index_agree_and_check_fails_on_drift(chroma, cata
 def test_bootstrap_demo_is_idempotent(chroma, catalogue, capsys, settings, tmp_path):
     from recommendations import query_encoder
 
-    settings.MODELS_DIR = tmp_path / "models"
+    settings.RECSYS_MODELS_DIR = tmp_path / "models"
     settings.DEBUG = True  # `make run`
     query_encoder.get_query_encoder.cache_clear()
     call_command("bootstrap_demo")
@@ -85,7 +85,7 @@ def test_bootstrap_demo_creates_admin_admin_only_in_debug_on_loopback(
 
 @pytest.mark.slow
 def test_runstack_serves_pages_and_stops_every_child_on_ctrl_c(tmp_path):
-    env = {**os.environ, "RECSYS_DATA_DIR": str(tmp_path), "REDIS_URL": "", "CHROMA_URL": ""}
+    env = {**os.environ, "RECSYS_DATA_DIR": str(tmp_path), "REDIS_URL": "", "RECSYS_CHROMA_URL": ""}
     env.pop("DATABASE_URL", None)
     manage = [sys.executable, str(ROOT / "manage.py")]
     subprocess.run([*manage, "migrate", "-v0"], env=env, check=True, cwd=ROOT)

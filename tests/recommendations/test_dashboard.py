@@ -54,8 +54,8 @@ def _record_everything(settings) -> None:
         )
     stages = {s: {"ndcg@10": v, "mrr@10": v} for s, v in [("fused", 0.31), ("reranked", 0.37)]}
     evaluation_save_search(report=EvaluationReport(stages, 120, 3, "reranker v2"))
-    settings.SEARCH_LATENCY_FLUSH_EVERY = 5
-    settings.SEARCH_LATENCY_FLUSH_SECONDS = 3600  # a batch by count only, not by the clock
+    settings.RECSYS_SEARCH_LATENCY_FLUSH_EVERY = 5
+    settings.RECSYS_SEARCH_LATENCY_FLUSH_SECONDS = 3600  # a batch by count only, not by the clock
     search_latency_flush()  # what earlier searches in this process left in its buffer
     SearchLatencyBatch.objects.all().delete()
     for ms in [10, 20, 30, 40, 50, 60, 70, 80, 90, 100]:

@@ -65,7 +65,7 @@ def fresh_batch_encoder():
 
 
 def test_a_batch_in_onnx_gives_torch_s_vectors_in_the_order_given(fresh_batch_encoder, settings):
-    settings.EMBEDDING_BATCH_SIZE = 2  # several runs of similar lengths, each padded apart
+    settings.RECSYS_EMBEDDING_BATCH_SIZE = 2  # several runs of similar lengths, each padded apart
     assert fresh_batch_encoder.get_batch_encoder() is not None, "ONNX should load here"
 
     vectors = fresh_batch_encoder.encode_batch(BATCH_TEXTS)
@@ -78,7 +78,7 @@ def test_a_batch_in_onnx_gives_torch_s_vectors_in_the_order_given(fresh_batch_en
 def test_batches_go_to_torch_when_onnx_cannot_load_or_is_switched_off(
     fresh_batch_encoder, settings, tmp_path
 ):
-    settings.MODELS_DIR = tmp_path
+    settings.RECSYS_MODELS_DIR = tmp_path
     path = fresh_batch_encoder.onnx_path()
     path.parent.mkdir(parents=True)
     path.write_bytes(b"not an onnx graph")

@@ -33,7 +33,7 @@ def _write(directory):
 
 @pytest.mark.django_db
 def test_every_method_is_scored_in_one_run(tmp_path, settings):
-    settings.DATA_DIR = tmp_path
+    settings.RECSYS_DATA_DIR = tmp_path
     _write(tmp_path)
     out = StringIO()
 
@@ -97,12 +97,12 @@ def test_the_admin_runs_it_as_a_job_that_saves_its_figures(
     from recommendations.lab.evaluation_records import evaluation_recommenders_run
     from recommendations.models import Evaluation
 
-    settings.DATA_DIR = tmp_path
-    settings.EVALUATION_MOVIELENS_DIR = str(tmp_path / "absent")
+    settings.RECSYS_DATA_DIR = tmp_path
+    settings.RECSYS_EVALUATION_MOVIELENS_DIR = str(tmp_path / "absent")
     url = reverse("admin:recommendations_heavy_action", args=["evaluate-recommenders"])
     assert "no MovieLens ratings" in admin_client.post(url, follow=True).content.decode()
     _write(tmp_path)
-    settings.EVALUATION_MOVIELENS_DIR = str(tmp_path)
+    settings.RECSYS_EVALUATION_MOVIELENS_DIR = str(tmp_path)
     with django_capture_on_commit_callbacks(execute=False):
         admin_client.post(url)
     job = Job.objects.get(kind=Job.Kind.EVALUATE_RECS)

@@ -93,9 +93,9 @@ def test_the_admin_evaluation_runs_as_a_job_and_saves_its_figures(
     from recommendations.models import Evaluation
 
     url = reverse("admin:recommendations_heavy_action", args=["evaluate-search"])
-    settings.EVALUATION_QUERIES = ""
-    assert "EVALUATION_QUERIES" in admin_client.post(url, follow=True).content.decode()
-    settings.EVALUATION_QUERIES = str(write_queries(tmp_path / "q.jsonl", films))
+    settings.RECSYS_EVALUATION_QUERIES = ""
+    assert "RECSYS_EVALUATION_QUERIES" in admin_client.post(url, follow=True).content.decode()
+    settings.RECSYS_EVALUATION_QUERIES = str(write_queries(tmp_path / "q.jsonl", films))
     assert "Run the evaluation" in admin_client.get(url).content.decode()
     with django_capture_on_commit_callbacks(execute=False):
         admin_client.post(url)

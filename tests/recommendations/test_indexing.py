@@ -138,7 +138,7 @@ def test_a_redelivered_batch_counts_once(chroma, catalogue, run_inline):
 
 
 def test_rebuild_fills_a_shadow_collection_and_swaps_it_in(chroma, catalogue, run_inline, settings):
-    settings.INDEX_BATCH_SIZE = 4
+    settings.RECSYS_INDEX_BATCH_SIZE = 4
     run_inline(services.index_sync)
     old_live = chroma.read_pointer().live
     batches = []
@@ -185,7 +185,7 @@ def test_a_new_text_recipe_triggers_a_rebuild(chroma, catalogue, run_inline, mon
 def test_a_newer_rebuild_supersedes_an_older_one_and_the_sweep_clears_orphans(
     chroma, catalogue, run_inline, settings
 ):
-    settings.INDEX_BATCH_SIZE = 6
+    settings.RECSYS_INDEX_BATCH_SIZE = 6
     first_batches, second_batches = [], []
     first = services.index_rebuild(dispatch=first_batches.append)
     services.index_batch(batch=first_batches[0])

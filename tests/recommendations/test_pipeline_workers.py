@@ -123,7 +123,8 @@ def test_a_save_while_the_broker_is_down_is_indexed_by_the_sweep_once_it_is_back
     redis_server = RedisServer(port=port, log_path=tmp_path / "redis.log").start()
     try:
         celery_stack.start_worker(
-            beat=True, env={"INDEX_SWEEP_SECONDS": "1", "INDEX_SWEEP_GRACE_SECONDS": "0"}
+            beat=True,
+            env={"RECSYS_INDEX_SWEEP_SECONDS": "1", "RECSYS_INDEX_SWEEP_GRACE_SECONDS": "0"},
         )
         wait_until(
             lambda: vector_of(chroma, film.pk)[1],
@@ -148,7 +149,7 @@ def test_a_worker_killed_mid_batch_loses_nothing_and_counts_nothing_twice(
     # Enough batches that even a fast machine is still embedding when the pool is killed.
     films = bulk_films(KILL_TEST_FILMS)
     celery_stack.use_broker(broker)
-    worker = celery_stack.start_worker(env={"INDEX_BATCH_SIZE": str(KILL_TEST_BATCH)})
+    worker = celery_stack.start_worker(env={"RECSYS_INDEX_BATCH_SIZE": str(KILL_TEST_BATCH)})
     from recommendations.tasks import index_sync_task
 
     index_sync_task.delay()
@@ -168,7 +169,7 @@ def test_a_worker_killed_mid_batch_loses_nothing_and_counts_nothing_twice(
     time.sleep(2)
     # Restart the worker (a warm shutdown hands back any task it still held, then a new one).
     worker.stop(timeout=90)
-    restarted = celery_stack.start_worker(env={"INDEX_BATCH_SIZE": str(KILL_TEST_BATCH)})
+    restarted = celery_stack.start_worker(env={"RECSYS_INDEX_BATCH_SIZE": str(KILL_TEST_BATCH)})
 
     job = wait_until(
         lambda: (j := Job.objects.get(pk=job.pk)).status != "running" and j,
@@ -234,12 +235,14 @@ def test_chroma_down_is_recorded_on_the_job_and_a_later_retry_indexes_everything
     from recommendations.tasks import index_sync_task
 
     port = free_port()
-    shared_server_url = settings.CHROMA_URL
-    settings.CHROMA_URL = f"http://127.0.0.1:{port}"  # nothing listens there yet
+    shared_server_url = settings.RECSYS_CHROMA_URL
+    settings.RECSYS_CHROMA_URL = f"http://127.0.0.1:{port}"  # nothing listens there yet
     vector_store.get_client.cache_clear()
     films = bulk_films(6)
     celery_stack.use_broker("redis")
-    celery_stack.start_worker(env={"INDEX_RETRY_BACKOFF_MAX": "2", "INDEX_TASK_MAX_RETRIES": "60"})
+    celery_stack.start_worker(
+        env={"RECSYS_INDEX_RETRY_BACKOFF_MAX": "2", "RECSYS_INDEX_TASK_MAX_RETRIES": "60"}
+    )
 
     index_sync_task.delay()
     job = wait_until(
@@ -264,5 +267,5 @@ def test_chroma_down_is_recorded_on_the_job_and_a_later_retry_indexes_everything
     finally:
         celery_stack.close()
         server.stop()
-        settings.CHROMA_URL = shared_server_url
+        settings.RECSYS_CHROMA_URL = shared_server_url
         vector_store.get_client.cache_clear()

@@ -38,7 +38,7 @@ def test_onnx_vectors_match_torch_one_by_one_and_as_a_padded_batch(fresh_encoder
 
 
 def test_the_export_is_written_once_and_later_processes_load_it(fresh_encoder, settings, tmp_path):
-    settings.MODELS_DIR = tmp_path
+    settings.RECSYS_MODELS_DIR = tmp_path
     fresh_encoder.get_query_encoder()
     path = fresh_encoder.onnx_path()
     assert path.is_file() and path.is_relative_to(tmp_path)
@@ -51,7 +51,7 @@ def test_the_export_is_written_once_and_later_processes_load_it(fresh_encoder, s
 
 
 def test_a_corrupt_export_falls_back_to_torch_and_is_removed(fresh_encoder, settings, tmp_path):
-    settings.MODELS_DIR = tmp_path
+    settings.RECSYS_MODELS_DIR = tmp_path
     path = fresh_encoder.onnx_path()
     path.parent.mkdir(parents=True)
     path.write_bytes(b"not an onnx graph")
@@ -63,7 +63,7 @@ def test_a_corrupt_export_falls_back_to_torch_and_is_removed(fresh_encoder, sett
 
 
 def test_the_torch_setting_skips_onnx(fresh_encoder, settings, tmp_path):
-    settings.MODELS_DIR = tmp_path
-    settings.QUERY_ENCODER = "torch"
+    settings.RECSYS_MODELS_DIR = tmp_path
+    settings.RECSYS_QUERY_ENCODER = "torch"
     assert fresh_encoder.get_query_encoder() is None
     assert not fresh_encoder.onnx_path().exists()

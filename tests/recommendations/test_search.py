@@ -121,12 +121,12 @@ def test_the_catalogue_is_followed_without_a_restart(films, fresh_stamps):
 
 
 def test_without_chroma_search_falls_back_to_words_with_a_notice(films, settings):
-    settings.CHROMA_URL = "http://127.0.0.1:9"  # discard port: nothing answers
+    settings.RECSYS_CHROMA_URL = "http://127.0.0.1:9"  # discard port: nothing answers
     reset_search_caches()
     try:
         response = movie_search("shark beach", top_k=3)
     finally:
-        settings.CHROMA_URL = ""
+        settings.RECSYS_CHROMA_URL = ""
         reset_search_caches()
     assert titles(response, 1) == ["Jaws"]
     assert response.notices

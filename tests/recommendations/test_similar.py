@@ -148,7 +148,7 @@ def test_viewers_likes_move_a_co_liked_film_up(heat_catalogue):
 def test_the_trained_recommender_gives_the_co_liking(heat_catalogue, settings, tmp_path):
     from recommendations.lab.recommender_training import recommender_train
 
-    settings.MODELS_DIR = tmp_path / "models"
+    settings.RECSYS_MODELS_DIR = tmp_path / "models"
     heat, whiplash = heat_catalogue["Heat"], heat_catalogue["Whiplash"]
     before = movie_similar(heat.pk, top_k=40)
     at = datetime(2020, 1, 1, tzinfo=UTC)
@@ -188,12 +188,12 @@ def test_the_api_and_the_film_page_give_the_same_order(client, heat_catalogue):
 
 
 def test_without_chroma_films_sharing_credits_still_come(heat_catalogue, settings):
-    settings.CHROMA_URL = "http://127.0.0.1:9"  # discard port: nothing answers
+    settings.RECSYS_CHROMA_URL = "http://127.0.0.1:9"  # discard port: nothing answers
     reset_search_caches()
     try:
         response = movie_similar(heat_catalogue["Heat"].pk, top_k=5)
     finally:
-        settings.CHROMA_URL = ""
+        settings.RECSYS_CHROMA_URL = ""
         reset_search_caches()
     assert response.notices == [DENSE_UNAVAILABLE]
     assert {"The Insider", "The Godfather"} <= set(titles(response))

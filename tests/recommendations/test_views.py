@@ -74,13 +74,13 @@ def test_the_movie_page_shows_details_credits_and_more_like_this(client, films):
 def test_without_chroma_the_page_shows_word_matches_and_a_notice(client, films, settings):
     from tests.recommendations.conftest import reset_search_caches
 
-    settings.CHROMA_URL = "http://127.0.0.1:9"
+    settings.RECSYS_CHROMA_URL = "http://127.0.0.1:9"
     reset_search_caches()
     try:
         response = client.get("/", {"q": "shark beach"})
         movie_page = client.get(f"/movies/{films['Jaws'].pk}/")
     finally:
-        settings.CHROMA_URL = ""
+        settings.RECSYS_CHROMA_URL = ""
         reset_search_caches()
     html = response.content.decode()
     assert response.status_code == 200

@@ -20,11 +20,11 @@ LONG_QUERY = " ".join(f"word{i % 97}" for i in range(3_000))[:19_990]  # the lon
 def limits(settings, one_fixed_minute):
     """The limits on, in one fixed minute (requests that straddle a minute boundary would
     start a new window), every budget generous unless a test lowers it."""
-    settings.RATELIMIT_ENABLED = True
-    settings.RATELIMIT_PER_MINUTE = 1000
-    settings.RATELIMIT_EXPLAIN_PER_MINUTE = 1000
-    settings.RATELIMIT_PAGES_PER_MINUTE = 1000
-    settings.RATELIMIT_LOGIN_PER_MINUTE = 1000
+    settings.RECSYS_RATELIMIT_ENABLED = True
+    settings.RECSYS_RATELIMIT_PER_MINUTE = 1000
+    settings.RECSYS_RATELIMIT_EXPLAIN_PER_MINUTE = 1000
+    settings.RECSYS_RATELIMIT_PAGES_PER_MINUTE = 1000
+    settings.RECSYS_RATELIMIT_LOGIN_PER_MINUTE = 1000
     settings.RECSYS_TRUSTED_PROXIES = []
     return settings
 
@@ -51,8 +51,8 @@ def test_a_long_query_is_read_as_at_most_the_configured_number_of_chunks(setting
 
 def test_a_search_is_charged_by_the_words_the_model_encodes(client, limits):
     limits.RECSYS_QUERY_MAX_CHUNKS = 4
-    limits.RATELIMIT_WORDS_PER_UNIT = 8
-    limits.RATELIMIT_PER_MINUTE = 170
+    limits.RECSYS_RATELIMIT_WORDS_PER_UNIT = 8
+    limits.RECSYS_RATELIMIT_PER_MINUTE = 170
     assert ratelimit.search_cost(LONG_QUERY) == 80  # 4 chunks of 160 words, 8 words a unit
     assert ratelimit.search_cost("heist") == 1
 
@@ -64,7 +64,7 @@ def test_a_search_is_charged_by_the_words_the_model_encodes(client, limits):
 
 
 def test_the_query_api_is_charged_by_the_words_of_its_query(client, limits):
-    limits.RATELIMIT_PER_MINUTE = 170
+    limits.RECSYS_RATELIMIT_PER_MINUTE = 170
     url = reverse("recommendations:api-query")
     body = {"query": LONG_QUERY, "top_k": 1}
 
@@ -75,8 +75,8 @@ def test_the_query_api_is_charged_by_the_words_of_its_query(client, limits):
 
 
 def test_why_panels_have_a_budget_of_their_own(client, limits):
-    limits.RATELIMIT_PER_MINUTE = 2
-    limits.RATELIMIT_EXPLAIN_PER_MINUTE = 25
+    limits.RECSYS_RATELIMIT_PER_MINUTE = 2
+    limits.RECSYS_RATELIMIT_EXPLAIN_PER_MINUTE = 25
     film = MovieFactory(title="Heat", synopsis="A crew of thieves and a detective.")
     why = reverse("explain:why", args=[film.pk])
 
@@ -116,7 +116,7 @@ def test_the_client_is_read_from_x_forwarded_for_only_through_trusted_proxies(
 
 def test_visitors_behind_the_proxy_have_budgets_of_their_own(client, limits):
     limits.RECSYS_TRUSTED_PROXIES = ["127.0.0.1"]
-    limits.RATELIMIT_PER_MINUTE = 2
+    limits.RECSYS_RATELIMIT_PER_MINUTE = 2
 
     def search(visitor: str) -> int:
         return client.get(
@@ -128,7 +128,7 @@ def test_visitors_behind_the_proxy_have_budgets_of_their_own(client, limits):
 
 
 def test_a_client_cannot_pick_its_bucket_by_writing_x_forwarded_for(client, limits):
-    limits.RATELIMIT_PER_MINUTE = 2
+    limits.RECSYS_RATELIMIT_PER_MINUTE = 2
 
     codes = [
         client.get(
@@ -169,7 +169,7 @@ def test_every_route_that_does_work_is_limited(client, limits, index):
 
 
 def test_login_pages_are_not_limited_when_only_shown(client, limits):
-    limits.RATELIMIT_LOGIN_PER_MINUTE = 1
+    limits.RECSYS_RATELIMIT_LOGIN_PER_MINUTE = 1
 
     assert statuses(client, 3, "/accounts/login/") == [200, 200, 200]
 
@@ -191,7 +191,7 @@ def test_every_route_the_budgets_name_exists():
 
 
 def test_a_429_says_when_to_come_back(client, limits):
-    limits.RATELIMIT_PER_MINUTE = 1
+    limits.RECSYS_RATELIMIT_PER_MINUTE = 1
     client.get("/", {"q": "heist"})
 
     response = client.get("/", {"q": "heist"})
@@ -240,6 +240,6 @@ def test_a_redis_window_counts_in_one_round_trip_and_expires(redis_cache, one_fi
 
 
 def test_redis_budgets_refuse_past_the_limit(client, limits, redis_cache):
-    limits.RATELIMIT_PER_MINUTE = 2
+    limits.RECSYS_RATELIMIT_PER_MINUTE = 2
 
     assert statuses(client, 3, "/api/recommend/query", method="post", data={}) == [400, 400, 429]

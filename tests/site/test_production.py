@@ -166,8 +166,8 @@ def test_pages_carry_a_content_security_policy_without_inline_script(client):
 def test_search_requests_over_the_limit_get_429_with_retry_after(
     client, settings, one_fixed_minute
 ):
-    settings.RATELIMIT_ENABLED = True
-    settings.RATELIMIT_PER_MINUTE = 3
+    settings.RECSYS_RATELIMIT_ENABLED = True
+    settings.RECSYS_RATELIMIT_PER_MINUTE = 3
     statuses = [
         client.get("/", {"q": "heist"}, REMOTE_ADDR="10.9.8.7").status_code for _ in range(5)
     ]

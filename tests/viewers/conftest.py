@@ -134,7 +134,7 @@ def _encode_once(texts: list[str]) -> list[list[float]]:
 @pytest.fixture
 def chroma_collection(settings):
     """A Chroma collection of this test's own (a unique name prefix), deleted afterwards."""
-    settings.CHROMA_COLLECTION_PREFIX = f"test-viewers-{uuid.uuid4().hex[:8]}"
+    settings.RECSYS_CHROMA_COLLECTION_PREFIX = f"test-viewers-{uuid.uuid4().hex[:8]}"
     collection = get_collection()
     yield collection
     drop_collection(collection.name)
@@ -142,8 +142,8 @@ def chroma_collection(settings):
 
 @pytest.fixture
 def models_dir(settings, tmp_path):
-    settings.MODELS_DIR = tmp_path / "models"
-    return settings.MODELS_DIR
+    settings.RECSYS_MODELS_DIR = tmp_path / "models"
+    return settings.RECSYS_MODELS_DIR
 
 
 @pytest.fixture

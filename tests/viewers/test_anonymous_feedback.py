@@ -54,8 +54,8 @@ def test_a_script_of_fresh_anonymous_viewers_moves_neither_popularity_nor_traini
 def test_an_anonymous_viewer_counts_for_everyone_once_it_came_back_with_enough_feedback(
     settings,
 ):
-    settings.ANONYMOUS_TRUST_MIN_AGE_HOURS = 72
-    settings.ANONYMOUS_TRUST_MIN_FEEDBACK = 3
+    settings.RECSYS_ANONYMOUS_TRUST_MIN_AGE_HOURS = 72
+    settings.RECSYS_ANONYMOUS_TRUST_MIN_FEEDBACK = 3
     films = MovieFactory.create_batch(3)
     returning, eager = Viewer(anonymous_id="r" * 32), Viewer(anonymous_id="e" * 32)
     for viewer in (returning, eager):
@@ -76,7 +76,7 @@ def test_an_anonymous_viewer_counts_for_everyone_once_it_came_back_with_enough_f
 
 
 def test_fresh_anonymous_viewers_are_throttled_per_address(settings, one_fixed_minute):
-    settings.NEW_ANONYMOUS_VIEWERS_PER_MINUTE_PER_ADDRESS = 3
+    settings.RECSYS_NEW_ANONYMOUS_VIEWERS_PER_MINUTE_PER_ADDRESS = 3
     movie = MovieFactory()
     url = reverse("viewers:reaction", args=[movie.pk])
 
@@ -92,7 +92,7 @@ def test_fresh_anonymous_viewers_are_throttled_per_address(settings, one_fixed_m
 def test_one_anonymous_viewer_is_throttled_and_an_account_is_not(
     settings, django_user_model, one_fixed_minute
 ):
-    settings.FEEDBACK_PER_MINUTE_PER_VIEWER = 4
+    settings.RECSYS_FEEDBACK_PER_MINUTE_PER_VIEWER = 4
     movie = MovieFactory()
     url = reverse("viewers:my_list", args=[movie.pk])
     browser = Client()
@@ -113,7 +113,7 @@ def test_idle_anonymous_viewers_expire_with_their_feedback_by_a_beat_task(
     from recsys_site.celery import app
     from viewers.tasks import expire_anonymous_viewers
 
-    settings.ANONYMOUS_VIEWER_IDLE_DAYS = 30
+    settings.RECSYS_ANONYMOUS_VIEWER_IDLE_DAYS = 30
     movie = MovieFactory()
     idle, active = anonymous_likes(2, movie)
     my_list_toggle(viewer=idle, movie_id=movie.pk)

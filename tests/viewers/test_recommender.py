@@ -26,7 +26,7 @@ pytestmark = pytest.mark.django_db
 
 def test_training_saves_a_versioned_active_model(trained, catalogue):
     assert trained.is_active and trained.kind == TrainedModel.Kind.RECOMMENDER
-    assert (Path(settings.MODELS_DIR) / trained.path / "model.npz").is_file()
+    assert (Path(settings.RECSYS_MODELS_DIR) / trained.path / "model.npz").is_file()
     assert trained.metrics["films_with_vectors"] == len(catalogue)
     assert trained.metrics["collaborative_films"] > 0
 
@@ -63,14 +63,14 @@ def test_without_likes_the_recommender_is_popularity(trained, catalogue):
 
 
 def test_training_without_a_vector_store_degrades_to_ratings(ratings, models_dir, settings):
-    settings.CHROMA_URL = "http://127.0.0.1:9"  # nothing listens there
+    settings.RECSYS_CHROMA_URL = "http://127.0.0.1:9"  # nothing listens there
     from recommendations.vector_store import get_client
 
     get_client.cache_clear()
     try:
         trained = recommender_train()
     finally:
-        settings.CHROMA_URL = ""
+        settings.RECSYS_CHROMA_URL = ""
         get_client.cache_clear()
     assert trained.metrics["films_with_vectors"] == 0
     assert trained.metrics["collaborative_films"] > 0

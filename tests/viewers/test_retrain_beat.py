@@ -34,7 +34,7 @@ def _react(films, viewer: str, value: int = Reaction.Value.LIKE) -> None:
 
 @pytest.mark.django_db
 def test_a_retrain_is_queued_once_at_the_threshold_and_not_below(settings):
-    settings.RECOMMENDER_RETRAIN_MIN_FEEDBACK = 3
+    settings.RECSYS_RECOMMENDER_RETRAIN_MIN_FEEDBACK = 3
     films = _films(4)
     _react(films[:2], "a")
 
@@ -64,7 +64,7 @@ def test_a_curators_retrain_during_a_running_one_is_refused_unless_that_one_is_s
 
 @pytest.mark.django_db
 def test_after_a_failed_retrain_the_beat_waits_before_trying_again(settings):
-    settings.RECOMMENDER_RETRAIN_MIN_FEEDBACK = 1
+    settings.RECSYS_RECOMMENDER_RETRAIN_MIN_FEEDBACK = 1
     _react(_films(1), "a")
     job = recommender_retrain_if_due()
     Job.objects.filter(pk=job.pk).update(status=Job.Status.FAILED, finished_at=timezone.now())
@@ -100,9 +100,9 @@ def test_beat_retrains_after_enough_new_feedback_and_not_before(celery_stack):
     celery_stack.start_worker(
         beat=True,
         env={
-            "RECOMMENDER_RETRAIN_CHECK_SECONDS": "1",
-            "RECOMMENDER_RETRAIN_MIN_FEEDBACK": "3",
-            "INDEX_SWEEP_SECONDS": "3600",  # no indexing work in this test
+            "RECSYS_RECOMMENDER_RETRAIN_CHECK_SECONDS": "1",
+            "RECSYS_RECOMMENDER_RETRAIN_MIN_FEEDBACK": "3",
+            "RECSYS_INDEX_SWEEP_SECONDS": "3600",  # no indexing work in this test
         },
     )
     jobs = Job.objects.filter(kind=TRAIN)

@@ -1,5 +1,5 @@
 """Run the whole app on one machine: the web server, a Celery worker with beat and, unless
-CHROMA_URL points at one, a Chroma server; all stop together on Ctrl-C.
+RECSYS_CHROMA_URL points at one, a Chroma server; all stop together on Ctrl-C.
 
 Chroma's embedded mode cannot share its files between processes (a reader never sees another
 process's new vectors), so the web server and the worker both talk to one local server.
@@ -49,8 +49,8 @@ class Command(BaseCommand):
         signal.signal(signal.SIGTERM, self._on_signal)
         env = dict(os.environ)
         try:
-            if not settings.CHROMA_URL and not local_server_url():
-                env["CHROMA_URL"] = self._start_chroma()
+            if not settings.RECSYS_CHROMA_URL and not local_server_url():
+                env["RECSYS_CHROMA_URL"] = self._start_chroma()
             manage = str(Path(settings.BASE_DIR) / "manage.py")
             self._start(
                 "web", [sys.executable, manage, "runserver", f"{host}:{port}", "--noreload"], env
@@ -59,7 +59,7 @@ class Command(BaseCommand):
                 "worker",
                 [
                     *(sys.executable, "-m", "celery", "-A", "recsys_site", "worker", "-B"),
-                    *("-s", str(settings.DATA_DIR / "celerybeat-schedule")),
+                    *("-s", str(settings.RECSYS_DATA_DIR / "celerybeat-schedule")),
                     *("-c", str(concurrency), "-l", "INFO"),
                 ],
                 env,
@@ -87,10 +87,10 @@ class Command(BaseCommand):
 
     def _start_chroma(self) -> str:
         port = _free_port()
-        settings.CHROMA_PATH.mkdir(parents=True, exist_ok=True)
+        settings.RECSYS_CHROMA_PATH.mkdir(parents=True, exist_ok=True)
         chroma = str(Path(sys.executable).parent / "chroma")
-        args = [chroma, "run", "--path", str(settings.CHROMA_PATH), "--host", "127.0.0.1"]
-        log = (settings.DATA_DIR / "chroma-server.log").open("ab")
+        args = [chroma, "run", "--path", str(settings.RECSYS_CHROMA_PATH), "--host", "127.0.0.1"]
+        log = (settings.RECSYS_DATA_DIR / "chroma-server.log").open("ab")
         process = subprocess.Popen(
             [*args, "--port", str(port)],
             stdout=log,
@@ -104,8 +104,10 @@ class Command(BaseCommand):
                 raise CommandError("the Chroma server did not start: see var/chroma-server.log")
             time.sleep(0.1)
         url = f"http://127.0.0.1:{port}"
-        settings.CHROMA_LOCAL_SERVER_FILE.write_text(json.dumps({"url": url, "pid": process.pid}))
-        self.stdout.write(f"Chroma server at {url} (data in {settings.CHROMA_PATH})")
+        settings.RECSYS_CHROMA_LOCAL_SERVER_FILE.write_text(
+            json.dumps({"url": url, "pid": process.pid})
+        )
+        self.stdout.write(f"Chroma server at {url} (data in {settings.RECSYS_CHROMA_PATH})")
         return url
 
     def _stop_all(self) -> None:
@@ -119,4 +121,4 @@ class Command(BaseCommand):
                     self.stderr.write(f"{name} did not stop in {GRACE_SECONDS}s; killing it")
                     os.killpg(process.pid, signal.SIGKILL)
                     process.wait()
-        settings.CHROMA_LOCAL_SERVER_FILE.unlink(missing_ok=True)
+        settings.RECSYS_CHROMA_LOCAL_SERVER_FILE.unlink(missing_ok=True)

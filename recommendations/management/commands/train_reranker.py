@@ -1,5 +1,5 @@
 """Train a cross-encoder reranker version: mine, fine-tune, evaluate on held-out queries,
-write the artifact under MODELS_DIR/reranker/<version>/ and register it."""
+write the artifact under RECSYS_MODELS_DIR/reranker/<version>/ and register it."""
 
 from dataclasses import replace
 from pathlib import Path

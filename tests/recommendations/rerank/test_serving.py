@@ -17,7 +17,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def models_dir(settings, trained, tmp_path):
-    settings.MODELS_DIR = tmp_path
+    settings.RECSYS_MODELS_DIR = tmp_path
     shutil.copytree(trained.directory, tmp_path / "reranker" / "a")
     shutil.copytree(trained.directory, tmp_path / "reranker" / "b")
     forget_active_reranker()

@@ -25,7 +25,7 @@ QUEUE = f"reranker-tests-{uuid.uuid4().hex[:8]}"  # of this run alone
 
 @pytest.fixture
 def worker(tmp_path, settings):
-    """A real worker process on its own queue, seeing the test database and MODELS_DIR."""
+    """A real worker process on its own queue, seeing the test database and RECSYS_MODELS_DIR."""
     queries = tmp_path / "queries.jsonl"
     films = tiny_films()
     with queries.open("w") as handle:
@@ -35,8 +35,8 @@ def worker(tmp_path, settings):
             )
             handle.write("\n")
     data_dir = tmp_path / "data"
-    settings.MODELS_DIR = data_dir / "models"
-    settings.RERANKER_RECIPE = "tiny"
+    settings.RECSYS_MODELS_DIR = data_dir / "models"
+    settings.RECSYS_RERANKER_RECIPE = "tiny"
     worker = CeleryWorker(
         queue=QUEUE,
         broker_url=REDIS,
@@ -46,8 +46,8 @@ def worker(tmp_path, settings):
             "DATABASE_URL": database_url_of_tests(),
             "REDIS_URL": REDIS,
             "RECSYS_DATA_DIR": str(data_dir),
-            "RERANKER_TRAINING_QUERIES": str(queries),
-            "RERANKER_RECIPE": "tiny",
+            "RECSYS_RERANKER_TRAINING_QUERIES": str(queries),
+            "RECSYS_RERANKER_RECIPE": "tiny",
         },
     ).start()
     with celery_app_using(REDIS, QUEUE):
@@ -87,6 +87,6 @@ def test_train_reranker_from_admin_runs_on_a_worker_and_registers_a_version(
     assert "training" in job.log and "held-out" in job.log
     model = TrainedModel.objects.get(kind=TrainedModel.Kind.RERANKER)
     assert job.result["trained_model_id"] == model.pk
-    assert (settings.MODELS_DIR / model.path / "model.weights.h5").exists()
+    assert (settings.RECSYS_MODELS_DIR / model.path / "model.weights.h5").exists()
     assert model.metrics["held_out"]["baseline"]["queries"] > 0
     assert not model.is_active  # curators activate it
