@@ -17,14 +17,12 @@ SHARED_DATA = ROOT.parent / "shared" / "data"
 
 
 @pytest.fixture(autouse=True)
-def isolated_test_state(settings):
+def isolated_test_state():
     """Each test starts with an empty cache (cached rows and explanations name other tests'
-    films) and without the request limits (a whole suite asks far more than they allow; the
-    limits have their own tests)."""
+    films). The request limits are off in tests/settings.py."""
     from django.core.cache import cache
 
     cache.clear()
-    settings.RECSYS_RATELIMIT_ENABLED = False
 
 
 @pytest.fixture
