@@ -35,9 +35,9 @@ from django.core.management import call_command  # noqa: E402
 from django.test import Client  # noqa: E402
 
 from bench.movielens_catalogue import index_movielens_vectors  # noqa: E402
+from recommendations import home  # noqa: E402
 from recommendations.models import TrainedModel  # noqa: E402
 from recommendations.recommenders.training import recommender_train  # noqa: E402
-from viewers import home  # noqa: E402
 from viewers.identity import SESSION_KEY, Viewer  # noqa: E402
 from viewers.models import Rating, Reaction  # noqa: E402
 from viewers.selectors import viewer_taste  # noqa: E402

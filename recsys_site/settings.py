@@ -152,8 +152,8 @@ MEDIA_ROOT = RECSYS_DATA_DIR / "media"
 
 LOGIN_URL = "admin:login"
 # Viewers log in on their own pages and land on the home rows (viewers app).
-LOGIN_REDIRECT_URL = "viewers:home"
-LOGOUT_REDIRECT_URL = "viewers:home"
+LOGIN_REDIRECT_URL = "recommendations:home"
+LOGOUT_REDIRECT_URL = "recommendations:home"
 
 # --- Redis: broker, results and cache when REDIS_URL is set -------------------------------
 REDIS_URL = env.str(

@@ -29,9 +29,9 @@ def isolated_test_state():
 def one_fixed_minute(monkeypatch):
     """Every request budget counts in one fixed minute: requests that straddle a minute
     boundary would start a new window, and a test counting to its limit would pass it."""
-    from recsys_site import ratelimit
+    from recsys_site import clients
 
-    monkeypatch.setattr(ratelimit, "current_window", lambda: 30_000_000)
+    monkeypatch.setattr(clients, "current_window", lambda: 30_000_000)
 
 
 @pytest.fixture(scope="session")

@@ -17,7 +17,7 @@ from recommendations import vector_store
 from recommendations.explain import grounded
 from recommendations.explain.facts import ExplainRequest, Explanation, FilmFacts, clean_text
 from recommendations.explain.llm import LLMConfig, build_chain
-from recsys_site.ratelimit import spend
+from recsys_site.clients import spend
 
 logger = logging.getLogger(__name__)
 

@@ -6,7 +6,7 @@ from django.test import RequestFactory
 from django.urls import NoReverseMatch, reverse
 
 from recommendations.search.query import parse_query
-from recsys_site import ratelimit
+from recsys_site import clients, ratelimit
 from tests.factories import MovieFactory
 
 pytestmark = pytest.mark.django_db
@@ -109,7 +109,7 @@ def test_the_client_is_read_from_x_forwarded_for_only_through_trusted_proxies(
     settings.RECSYS_TRUSTED_PROXIES = ["10.0.0.0/8", "fd00::/8"]
     request = RequestFactory().get("/", REMOTE_ADDR=remote, HTTP_X_FORWARDED_FOR=forwarded)
 
-    assert ratelimit.client_ip(request) == client
+    assert clients.client_ip(request) == client
 
 
 def test_visitors_behind_the_proxy_have_budgets_of_their_own(client, limits):
