@@ -174,10 +174,13 @@ def store_films(collections, films: Sequence[FilmText]) -> None:
 
 
 def enqueue_batch(batch: Batch) -> None:
-    """Sent from inside a worker's task: an unreachable broker raises, and Celery retries."""
+    """Sent from inside a worker's task: an unreachable broker raises, and Celery retries. A
+    busy broker (the embedded SQLite queue locked for a moment) is tried again 3 times first,
+    as Celery's own publish does by default."""
     task_send(
         "recommendations.tasks.index_batch_task",
         args=[batch.job_id, batch.number, batch.movie_ids, batch.mode],
+        retries=3,
     )
 
 
