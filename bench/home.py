@@ -36,9 +36,9 @@ django.setup()
 from django.core.management import call_command  # noqa: E402
 from django.test import Client  # noqa: E402
 
+from recommendations import home  # noqa: E402
 from recommendations.lab.recommender_training import recommender_train  # noqa: E402
 from recommendations.models import TrainedModel  # noqa: E402
-from viewers import home  # noqa: E402
 from viewers.identity import SESSION_KEY, Viewer  # noqa: E402
 from viewers.models import Rating, Reaction  # noqa: E402
 from viewers.selectors import viewer_taste  # noqa: E402

@@ -1,4 +1,4 @@
-"""How long the home rows' allocation (viewers.home.home_plan: every row's films, reasons,
+"""How long the home rows' allocation (recommendations.home.home_plan: every row's films, reasons,
 no repeats) takes when a viewer's taste changes, and a row read from the cached plan after.
 
 Runs on whatever RECSYS_DATA_DIR holds; set one up once with the bundled catalogue:
@@ -26,8 +26,8 @@ django.setup()
 from django.core.cache import cache  # noqa: E402
 
 from movies.models import Movie  # noqa: E402
+from recommendations import home  # noqa: E402
 from recommendations.recommenders.live import single_threaded_blas  # noqa: E402
-from viewers import home  # noqa: E402
 from viewers.selectors import ViewerTaste  # noqa: E402
 
 LIKES = ["Heat", "Alien", "The Godfather", "Toy Story", "Casablanca"]

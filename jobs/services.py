@@ -16,6 +16,7 @@ from django.db import transaction
 from django.db.models import Case, F, Q, Value, When
 from django.utils import timezone
 
+from jobs.dispatch import BrokerUnreachable, task_send
 from jobs.models import Job
 from jobs.selectors import job_rerunnable
 
@@ -148,14 +149,10 @@ def job_enqueue(
 
 def job_send(*, job_id: int) -> bool:
     """Publish the job's task. A broker outage is logged, never raised: the job stays queued."""
-    from recsys_site.celery import app
-
     job = Job.objects.get(pk=job_id)
     try:
-        app.send_task(
-            job.task_name, kwargs=job.task_kwargs, queue=job.task_queue or None, retry=False
-        )
-    except Exception as exc:  # kombu raises several types for an unreachable broker
+        task_send(job.task_name, kwargs=job.task_kwargs, queue=job.task_queue)
+    except BrokerUnreachable as exc:
         logger.warning("job %s stays queued, the broker is unreachable: %s", job_id, exc)
         return False
     Job.objects.filter(pk=job_id).update(dispatched_at=timezone.now())

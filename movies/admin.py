@@ -1,5 +1,15 @@
 """The catalogue admin, built for curators: find a film by title, person or a pasted id, filter,
-edit it with its credits, and import catalogue files."""
+edit it with its credits, and import catalogue files.
+
+Other apps add to the film list through `MOVIE_ADMIN_EXTENSIONS`, from their AppConfig.ready:
+their actions (scraping: "Scrape from IMDb"; recommendations: "Re-embed") and the finder of
+close matches when a search finds nothing (recommendations' fuzzy name index). The catalogue
+app imports none of them (an import contract in pyproject.toml keeps it so).
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 
 from django import forms
 from django.conf import settings
@@ -11,12 +21,28 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 
-from movies.forms import DecadeForm, MovieImportForm
+from movies.forms import DecadeForm, MovieImdbForm, MovieImportForm
 from movies.models import Credit, Genre, Keyword, Movie, Person
 from movies.selectors import movie_decades, movie_external_id_q, movies_in_decade
 from movies.services import ImportTooLarge, movies_import_enqueue
-from scraping.admin_actions import scrape_from_imdb
-from scraping.forms import MovieImdbForm
+
+CloseMatchFinder = Callable[[str], tuple[str, list[int]] | None]
+
+
+@dataclass
+class MovieAdminExtensions:
+    """What other apps add to the Movie admin. `close_matches(term)` returns the title or name
+    `term` seems to misspell and its films' pks, or None."""
+
+    actions: list[Callable] = dataclass_field(default_factory=list)
+    close_matches: CloseMatchFinder | None = None
+
+    def action_add(self, action: Callable) -> None:
+        if action not in self.actions:
+            self.actions.append(action)
+
+
+MOVIE_ADMIN_EXTENSIONS = MovieAdminExtensions()
 
 
 class DecadeFilter(admin.SimpleListFilter):
@@ -61,7 +87,6 @@ class CreditInline(admin.TabularInline):
 @admin.register(Movie)
 class MovieAdmin(admin.ModelAdmin):
     form = MovieImdbForm  # accepts a pasted IMDb URL in the IMDb id field
-    actions = [scrape_from_imdb]
     list_display = ["title", "year", "kind", "has_synopsis", "index_state", "external_links"]
     list_filter = [
         "kind",
@@ -114,6 +139,10 @@ class MovieAdmin(admin.ModelAdmin):
             },
         ),
     ]
+
+    @property
+    def actions(self) -> list[Callable]:
+        return list(MOVIE_ADMIN_EXTENSIONS.actions)
 
     @admin.display(boolean=True, description="synopsis")
     def has_synopsis(self, movie: Movie) -> bool:
@@ -175,9 +204,8 @@ class MovieAdmin(admin.ModelAdmin):
     def _close_matches(self, request, queryset, search_term: str):
         """Nothing matched: the films of the title or name the term seems to misspell
         ("godfahter"), as the site's search finds them, with a note saying so."""
-        from recommendations.search.catalogue import films_of_closest_name
-
-        found = films_of_closest_name(search_term)
+        finder = MOVIE_ADMIN_EXTENSIONS.close_matches
+        found = finder(search_term) if finder else None
         if found is None:
             return queryset.none()
         label, movie_ids = found

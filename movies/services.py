@@ -172,9 +172,9 @@ def movies_import_enqueue(
     created_by: AbstractBaseUser | None = None,
 ) -> Job:
     """Queue uploaded files (admin) for import as an "import" Job: they are saved under
-    RECSYS_IMPORT_UPLOAD_DIR (the data dir, which web and worker share) by their own names (MovieLens
-    tells movies.csv from links.csv by name), streamed in chunks, and movies_import_run reads
-    them in the worker. Raises ImportTooLarge past RECSYS_IMPORT_MAX_MB."""
+    RECSYS_IMPORT_UPLOAD_DIR (the data dir, which web and worker share) by their own names
+    (MovieLens tells movies.csv from links.csv by name), streamed in chunks, and
+    movies_import_run reads them in the worker. Raises ImportTooLarge past RECSYS_IMPORT_MAX_MB."""
     import_size_check(sum(upload.size or 0 for upload in files))
     names = [Path(upload.name or f"upload-{n}").name for n, upload in enumerate(files)]
     stored = [name if names.index(name) == n else f"{n}-{name}" for n, name in enumerate(names)]

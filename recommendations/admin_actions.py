@@ -1,5 +1,5 @@
-"""Curator actions on the film list, added to the Movie admin (owned by movies/admin.py) from
-here so that the catalogue app needs to know nothing about the index."""
+"""Curator actions on the film list, added to the Movie admin (owned by movies/admin.py) through
+its MOVIE_ADMIN_EXTENSIONS, so that the catalogue app needs to know nothing about the index."""
 
 from django.contrib import admin, messages
 from django.db.models import QuerySet
@@ -72,13 +72,17 @@ def rebuild_index(modeladmin, request: HttpRequest) -> Job:
     )
 
 
-ACTIONS = [reembed_selected]
-
-
 def register() -> None:
-    """Add the actions to whichever ModelAdmin movies/admin.py registered for Movie."""
-    if not admin.site.is_registered(Movie):
-        return
-    model_admin = admin.site.get_model_admin(Movie)
-    present = list(model_admin.actions or [])
-    model_admin.actions = present + [a for a in ACTIONS if a not in present]
+    """Add the index's action and its close-match finder to the Movie admin, through the hook
+    movies/admin.py exposes (the catalogue app knows nothing of the index)."""
+    from movies.admin import MOVIE_ADMIN_EXTENSIONS
+
+    MOVIE_ADMIN_EXTENSIONS.action_add(reembed_selected)
+    MOVIE_ADMIN_EXTENSIONS.close_matches = films_of_closest_name
+
+
+def films_of_closest_name(term: str) -> tuple[str, list[int]] | None:
+    """The search catalogue's fuzzy name lookup, loaded on the admin's first unmatched search."""
+    from recommendations.search.catalogue import films_of_closest_name as lookup
+
+    return lookup(term)

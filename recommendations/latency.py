@@ -1,7 +1,7 @@
 """Search latency, recorded cheaply for the admin dashboard: each process keeps the response
 times of its searches in memory and writes them as one SearchLatencyBatch row every
-RECSYS_SEARCH_LATENCY_FLUSH_EVERY searches (or after RECSYS_SEARCH_LATENCY_FLUSH_SECONDS), so the search path
-pays a list append, and one INSERT per batch."""
+RECSYS_SEARCH_LATENCY_FLUSH_EVERY searches (or after RECSYS_SEARCH_LATENCY_FLUSH_SECONDS), so
+the search path pays a list append, and one INSERT per batch."""
 
 import logging
 import threading

@@ -1,8 +1,9 @@
 """The registry of trained models, for every kind (TrainedModel.Kind): one directory layout,
 one way to register and activate a version, one way for a process to hold the active one.
 
-Layout: a version's files live in RECSYS_MODELS_DIR/<kind>/<version>/; its TrainedModel row keeps
-that directory relative to RECSYS_MODELS_DIR (`path`), so a moved RECSYS_MODELS_DIR still finds them.
+Layout: a version's files live in RECSYS_MODELS_DIR/<kind>/<version>/; its TrainedModel row
+keeps that directory relative to RECSYS_MODELS_DIR (`path`), so a moved RECSYS_MODELS_DIR still
+finds them.
 
 Reload rule: `ActiveModel.get()` reads the active row on each call (one indexed query) and
 the modification time of the version's marker file; a process loads a version once and loads

@@ -9,30 +9,20 @@ Each request that does real work belongs to one budget (settings, docs/security.
 - login: POSTs that check or set a password (each one a deliberately slow hash).
 
 The client is REMOTE_ADDR, or, when that is a trusted proxy (RECSYS_TRUSTED_PROXIES), the
-right-most X-Forwarded-For address that is not one. Counts live in Django's cache (Redis when
-REDIS_URL is set, so every web process shares them).
+right-most X-Forwarded-For address that is not one (recsys_site/clients.py, which also counts).
 """
 
-import ipaddress
 import json
 import math
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import lru_cache
 
 from django.conf import settings
-from django.core.cache import cache, caches
-from django.core.cache.backends.redis import RedisCache
-from django.core.exceptions import ImproperlyConfigured
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.urls import Resolver404, resolve
 
 from recommendations.search.query import query_words_read
-
-WINDOW_SECONDS = 60
-IpNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
-IpAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+from recsys_site.clients import client_ip, seconds_left_in_window, spend
 
 
 @dataclass(frozen=True)
@@ -54,52 +44,6 @@ SEARCH_API_ROUTES = {"recommendations:api-query", "recommendations:api-similar"}
 LOGIN_ROUTES = {"admin:login", "viewers:login", "viewers:signup"}
 PAGE_ROUTES = {"readyz"}
 PAGE_NAMESPACES = {"recommendations", "viewers", "explain"}
-
-
-# --- who is asking ---------------------------------------------------------------------------
-
-
-@lru_cache(maxsize=8)
-def _networks(proxies: tuple[str, ...]) -> tuple[IpNetwork, ...]:
-    try:
-        return tuple(ipaddress.ip_network(p.strip(), strict=False) for p in proxies if p.strip())
-    except ValueError as error:
-        raise ImproperlyConfigured(f"RECSYS_TRUSTED_PROXIES: {error}") from None
-
-
-def trusted_proxies() -> tuple[IpNetwork, ...]:
-    return _networks(tuple(settings.RECSYS_TRUSTED_PROXIES))
-
-
-def _address(text: str) -> IpAddress | None:
-    try:
-        return ipaddress.ip_address(text.strip())
-    except ValueError:
-        return None
-
-
-def _is_trusted(address: IpAddress | None, networks: tuple[IpNetwork, ...]) -> bool:
-    return address is not None and any(address in network for network in networks)
-
-
-def client_ip(request: HttpRequest) -> str:
-    """The address a request came from. X-Forwarded-For is read only when the connection is
-    from a trusted proxy, and from the right: each trusted proxy appends the address it saw,
-    so the first untrusted address from the right is the client (anything left of it is what
-    the client wrote itself)."""
-    remote = request.META.get("REMOTE_ADDR") or "unknown"
-    networks = trusted_proxies()
-    if not _is_trusted(_address(remote), networks):
-        return remote
-    client = remote
-    for hop in reversed(request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")):
-        address = _address(hop)
-        if address is None:  # garbage: keep the last address a trusted proxy vouched for
-            break
-        client = str(address)
-        if not _is_trusted(address, networks):
-            break
-    return client
 
 
 # --- what a request costs --------------------------------------------------------------------
@@ -144,42 +88,6 @@ def charge_for(request: HttpRequest) -> Charge | None:
     if name in PAGE_ROUTES or match.namespace in PAGE_NAMESPACES:
         return Charge("pages", 1)
     return None
-
-
-# --- counting --------------------------------------------------------------------------------
-
-
-def current_window() -> int:
-    return int(time.time() // WINDOW_SECONDS)
-
-
-def seconds_left_in_window() -> int:
-    return max(1, int(WINDOW_SECONDS - time.time() % WINDOW_SECONDS) + 1)
-
-
-def spend(key_base: str, cost: int) -> int:
-    """Add `cost` to this window's count for `key_base`; the new total."""
-    key = f"ratelimit:{key_base}:{current_window()}"
-    if isinstance(backend := caches["default"], RedisCache):
-        return _spend_in_redis(backend, key, cost)
-    if cache.add(key, cost, timeout=WINDOW_SECONDS * 2):
-        return cost
-    try:
-        return cache.incr(key, cost)
-    except ValueError:  # expired between add and incr
-        cache.add(key, cost, timeout=WINDOW_SECONDS * 2)
-        return cost
-
-
-def _spend_in_redis(backend: RedisCache, key: str, cost: int) -> int:
-    """One round trip, where Django's add() then incr() take three (incr checks that the key
-    exists first): the window's counter is made if it is new, then added to, in one pipeline.
-    Counters are plain integers, which Django's Redis cache reads back as such."""
-    full_key = backend.make_and_validate_key(key)
-    pipeline = backend._cache.get_client(full_key, write=True).pipeline(transaction=False)
-    pipeline.set(full_key, 0, ex=WINDOW_SECONDS * 2, nx=True)
-    pipeline.incrby(full_key, cost)
-    return int(pipeline.execute()[1])
 
 
 def budget_of(name: str) -> int:

@@ -1,36 +1,69 @@
 """Settings, read from the environment once, here, with defaults that need no external service.
 
 Every runtime file (database, vector store, broker queue, trained models, uploads) lives under
-RECSYS_DATA_DIR (default ``var/``). Environment variables switch the embedded defaults to real
-services: DATABASE_URL (PostgreSQL), REDIS_URL (broker, results, cache), RECSYS_CHROMA_URL (a Chroma
-server). See docs/architecture.md for the full list.
+RECSYS_DATA_DIR (default ``var/``), made at start-up (recsys_site/apps.py), not here.
+Environment variables switch the embedded defaults to real services: DATABASE_URL
+(PostgreSQL), REDIS_URL (broker, results, cache), RECSYS_CHROMA_URL (a Chroma server).
+
+One name each (recsys_site/env.py): the project's settings are RECSYS_X, read from the variable
+RECSYS_X; Django's read DJANGO_X; Celery's and DATABASE_URL/REDIS_URL keep their usual names.
+Every variable is read through `env`, which checks choices and records each for the table in
+docs/architecture.md (`python -m recsys_site.env` rewrites it; a test keeps it current).
+The test suite's additions are in tests/settings.py.
 """
 
+import os
 from pathlib import Path
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
 
+from recsys_site.env import EnvReader, refuse_retired_names
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
-env = environ.Env()
 environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
+refuse_retired_names(os.environ)
+env = EnvReader(environ.Env())
 
-RECSYS_DATA_DIR = Path(env.str("RECSYS_DATA_DIR", default=str(BASE_DIR / "var"))).resolve()
-RECSYS_DATA_DIR.mkdir(parents=True, exist_ok=True)
+RECSYS_DATA_DIR = env.path(
+    "RECSYS_DATA_DIR",
+    BASE_DIR / "var",
+    "every runtime file: database, vector store, broker queue, cache, models, uploads",
+    shown="`var/`",
+)
 
 # Off unless asked for: `make run` and the test suite (pyproject's [tool.pytest_env]) set
 # DJANGO_DEBUG=true. Without debug, a real DJANGO_SECRET_KEY is required: the development key
 # below is public, so it is refused there.
-DEBUG = env.bool("DJANGO_DEBUG", default=False)
+DEBUG = env.bool(
+    "DJANGO_DEBUG", False, "development mode; `make run` and the test suite set it", setting="DEBUG"
+)
 DEV_SECRET_KEY = "dev-only-insecure-key-set-DJANGO_SECRET_KEY"
-SECRET_KEY = env.str("DJANGO_SECRET_KEY", default=DEV_SECRET_KEY if DEBUG else "")
+SECRET_KEY = env.str(
+    "DJANGO_SECRET_KEY",
+    DEV_SECRET_KEY if DEBUG else "",
+    "required without debug (the development key is public, so refused there)",
+    shown="none (a public key in debug)",
+    setting="SECRET_KEY",
+)
 if not DEBUG and (not SECRET_KEY or SECRET_KEY == DEV_SECRET_KEY):
     raise ImproperlyConfigured(
         "Set DJANGO_SECRET_KEY to a long random value (or DJANGO_DEBUG=true for development)."
     )
-ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "testserver"])
-CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
+ALLOWED_HOSTS = env.list(
+    "DJANGO_ALLOWED_HOSTS",
+    # testserver: the host name of Django's test client, which the benchmarks use too
+    ["127.0.0.1", "localhost", "testserver"],
+    "host names the site answers to, comma-separated",
+    setting="ALLOWED_HOSTS",
+)
+CSRF_TRUSTED_ORIGINS = env.list(
+    "DJANGO_CSRF_TRUSTED_ORIGINS",
+    [],
+    "origins trusted for POSTs across hosts (`https://example.com`)",
+    setting="CSRF_TRUSTED_ORIGINS",
+)
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -41,6 +74,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "django_htmx",
+    "recsys_site",  # start-up: the runtime folders (apps.py)
     "template_partials",
     "jobs",
     "movies",
@@ -83,11 +117,14 @@ TEMPLATES = [
 ]
 
 DATABASES = {
-    "default": env.db_url("DATABASE_URL", default=f"sqlite:///{RECSYS_DATA_DIR / 'db.sqlite3'}"),
+    "default": env.db_url(
+        "DATABASE_URL",
+        f"sqlite:///{RECSYS_DATA_DIR / 'db.sqlite3'}",
+        "the database, e.g. `postgres://user@127.0.0.1:5432/recsys`",
+        shown="SQLite in `RECSYS_DATA_DIR`",
+    ),
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # A file test database, so that a real Celery worker process can see what tests write.
-    DATABASES["default"]["TEST"] = {"NAME": str(RECSYS_DATA_DIR / "test-db.sqlite3")}
     DATABASES["default"]["OPTIONS"] = {
         "timeout": 30,
         "transaction_mode": "IMMEDIATE",
@@ -109,25 +146,31 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
-STATIC_ROOT = RECSYS_DATA_DIR / "staticfiles"
-STATIC_ROOT.mkdir(exist_ok=True)  # whitenoise warns about a missing directory otherwise
+STATIC_ROOT = RECSYS_DATA_DIR / "staticfiles"  # made at start-up (recsys_site/apps.py)
 MEDIA_URL = "media/"
 MEDIA_ROOT = RECSYS_DATA_DIR / "media"
 
 LOGIN_URL = "admin:login"
 # Viewers log in on their own pages and land on the home rows (viewers app).
-LOGIN_REDIRECT_URL = "viewers:home"
-LOGOUT_REDIRECT_URL = "viewers:home"
+LOGIN_REDIRECT_URL = "recommendations:home"
+LOGOUT_REDIRECT_URL = "recommendations:home"
 
 # --- Redis: broker, results and cache when REDIS_URL is set -------------------------------
-REDIS_URL = env.str("REDIS_URL", default="")
-
+REDIS_URL = env.str(
+    "REDIS_URL",
+    "",
+    "Celery broker + results and Django's cache; empty = SQLite-file broker, file cache "
+    "(`recsys_site/file_cache.py`)",
+)
+RECSYS_CACHE_PREFIX = env.str(
+    "RECSYS_CACHE_PREFIX", "recsys", "key prefix of the Redis cache (processes sharing one Redis)"
+)
 if REDIS_URL:
     CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
-            "KEY_PREFIX": env.str("RECSYS_CACHE_PREFIX", default="recsys"),
+            "KEY_PREFIX": RECSYS_CACHE_PREFIX,
         }
     }
 else:
@@ -143,23 +186,37 @@ else:
 # run, and a short polling interval so a queued task starts within about 100 ms.
 CELERY_BROKER_URL = env.str(
     "CELERY_BROKER_URL",
-    default=REDIS_URL or f"sqlitequeue+sqlite:///{RECSYS_DATA_DIR / 'celery-broker.sqlite3'}",
+    REDIS_URL or f"sqlitequeue+sqlite:///{RECSYS_DATA_DIR / 'celery-broker.sqlite3'}",
+    "the task queue",
+    shown="`REDIS_URL`, else a SQLite file in `RECSYS_DATA_DIR`",
 )
 # Redis hands an unacknowledged task (its worker was killed) to another worker after this long;
 # index batches take seconds, so minutes are plenty.
-CELERY_BROKER_TRANSPORT_OPTIONS = (
-    {"visibility_timeout": env.int("RECSYS_BROKER_VISIBILITY_TIMEOUT", default=600)}
-    if REDIS_URL
-    else {"polling_interval": env.float("RECSYS_BROKER_POLLING_INTERVAL", default=0.02)}
+RECSYS_BROKER_VISIBILITY_TIMEOUT = env.int(
+    "RECSYS_BROKER_VISIBILITY_TIMEOUT",
+    600,
+    "Redis broker: seconds before a task whose worker died is handed to another",
 )
-CELERY_RESULT_BACKEND = env.str("CELERY_RESULT_BACKEND", default=REDIS_URL or None) or None
+RECSYS_BROKER_POLLING_INTERVAL = env.float(
+    "RECSYS_BROKER_POLLING_INTERVAL", 0.02, "embedded (SQLite) broker: seconds between polls"
+)
+CELERY_BROKER_TRANSPORT_OPTIONS = (
+    {"visibility_timeout": RECSYS_BROKER_VISIBILITY_TIMEOUT}
+    if REDIS_URL
+    else {"polling_interval": RECSYS_BROKER_POLLING_INTERVAL}
+)
+CELERY_RESULT_BACKEND = (
+    env.str("CELERY_RESULT_BACKEND", REDIS_URL, "task results", shown="`REDIS_URL`") or None
+)
 CELERY_TASK_IGNORE_RESULT = not CELERY_RESULT_BACKEND
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
-CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
+CELERY_TASK_ALWAYS_EAGER = env.bool(
+    "CELERY_TASK_ALWAYS_EAGER", False, "run tasks in the calling process (no worker)"
+)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_TASK_DEFAULT_QUEUE", default="recsys")
+CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_TASK_DEFAULT_QUEUE", "recsys", "the Celery queue")
 CELERY_BROKER_CONNECTION_TIMEOUT = 2  # a dead broker must not hang a curator's request
 CELERY_BEAT_SCHEDULE: dict = {
     "jobs-redispatch": {"task": "jobs.redispatch", "schedule": 30.0},
@@ -168,91 +225,136 @@ CELERY_TIMEZONE = TIME_ZONE
 
 # --- Vector store -------------------------------------------------------------------------
 RECSYS_CHROMA_URL = env.str(
-    "RECSYS_CHROMA_URL", default=""
-)  # e.g. http://127.0.0.1:8001; empty = embedded
+    "RECSYS_CHROMA_URL",
+    "",
+    "a Chroma server (`http://127.0.0.1:8001`); empty = Chroma under `RECSYS_DATA_DIR/chroma` "
+    "(`runstack` serves it to web and worker)",
+)
 RECSYS_CHROMA_PATH = RECSYS_DATA_DIR / "chroma"
-RECSYS_CHROMA_COLLECTION_PREFIX = env.str("RECSYS_CHROMA_COLLECTION_PREFIX", default="movies")
-
-# --- Index sync (recommendations.indexing) ------------------------------------------------
-RECSYS_INDEX_BATCH_SIZE = env.int("RECSYS_INDEX_BATCH_SIZE", default=64)  # films per task
-RECSYS_INDEX_SWEEP_SECONDS = env.float(
-    "RECSYS_INDEX_SWEEP_SECONDS", default=60
-)  # beat: pick up pending films
-# A pending film is swept only after this long, so work already queued for it runs first.
-RECSYS_INDEX_SWEEP_GRACE_SECONDS = env.float("RECSYS_INDEX_SWEEP_GRACE_SECONDS", default=30)
-# --- Recommender retraining (recommendations.recommenders) -----------------------------------
-# Beat checks this often whether enough new likes and dislikes came in since the active
-# recommender was trained, and then queues one retrain (a Job).
-RECSYS_RECOMMENDER_RETRAIN_CHECK_SECONDS = env.float(
-    "RECSYS_RECOMMENDER_RETRAIN_CHECK_SECONDS", default=300
+RECSYS_CHROMA_COLLECTION_PREFIX = env.str(
+    "RECSYS_CHROMA_COLLECTION_PREFIX", "movies", "name prefix of the Chroma collections"
 )
-RECSYS_RECOMMENDER_RETRAIN_MIN_FEEDBACK = env.int(
-    "RECSYS_RECOMMENDER_RETRAIN_MIN_FEEDBACK", default=50
-)
-RECSYS_INDEX_TASK_MAX_RETRIES = env.int("RECSYS_INDEX_TASK_MAX_RETRIES", default=8)
-RECSYS_INDEX_RETRY_BACKOFF_MAX = env.int("RECSYS_INDEX_RETRY_BACKOFF_MAX", default=300)  # seconds
-RECSYS_INDEX_ENQUEUE_RETRIES = env.int(
-    "RECSYS_INDEX_ENQUEUE_RETRIES", default=1
-)  # a save never waits long
-# Sentences per film whose vectors the index keeps for "why this?" (the rest, in very long
-# synopses, are encoded when a panel asks); 0 keeps none.
-RECSYS_INDEX_STORED_SENTENCES = env.int("RECSYS_INDEX_STORED_SENTENCES", default=16)
-# `runstack` starts a Chroma server when RECSYS_CHROMA_URL is unset and writes its address here, so that
-# every process (web, worker, commands) shares one server instead of opening the files each.
+# `runstack` starts a Chroma server when RECSYS_CHROMA_URL is unset and writes its address here,
+# so that every process (web, worker, commands) shares one server instead of opening the files.
 RECSYS_CHROMA_LOCAL_SERVER_FILE = RECSYS_DATA_DIR / "chroma-server.json"
 
+# --- Index sync (recommendations.indexing) ------------------------------------------------
+RECSYS_INDEX_BATCH_SIZE = env.int("RECSYS_INDEX_BATCH_SIZE", 64, "films per index task")
+RECSYS_INDEX_SWEEP_SECONDS = env.float(
+    "RECSYS_INDEX_SWEEP_SECONDS", 60, "how often beat runs the sweep (picks up pending films)"
+)
+RECSYS_INDEX_SWEEP_GRACE_SECONDS = env.float(
+    "RECSYS_INDEX_SWEEP_GRACE_SECONDS",
+    30,
+    "a pending film is swept only after this long, so work already queued for it runs first",
+)
+RECSYS_INDEX_TASK_MAX_RETRIES = env.int(
+    "RECSYS_INDEX_TASK_MAX_RETRIES", 8, "retries of a failed index batch"
+)
+RECSYS_INDEX_RETRY_BACKOFF_MAX = env.int(
+    "RECSYS_INDEX_RETRY_BACKOFF_MAX", 300, "longest wait between those retries, in seconds"
+)
+RECSYS_INDEX_ENQUEUE_RETRIES = env.int(
+    "RECSYS_INDEX_ENQUEUE_RETRIES", 1, "broker retries when a save queues its sync (kept short)"
+)
+RECSYS_INDEX_STORED_SENTENCES = env.int(
+    "RECSYS_INDEX_STORED_SENTENCES",
+    16,
+    'sentences per film encoded on its first "why this?" panel and kept until its text changes '
+    "(0: none kept; the rest are encoded when a panel asks)",
+)
+
+# --- Recommender retraining (recommendations.recommenders) -----------------------------------
+RECSYS_RECOMMENDER_RETRAIN_CHECK_SECONDS = env.float(
+    "RECSYS_RECOMMENDER_RETRAIN_CHECK_SECONDS",
+    300,
+    "how often beat checks whether enough new feedback came in to retrain the recommender",
+)
+RECSYS_RECOMMENDER_RETRAIN_MIN_FEEDBACK = env.int(
+    "RECSYS_RECOMMENDER_RETRAIN_MIN_FEEDBACK",
+    50,
+    "new likes and dislikes since the active recommender was trained that queue a retrain",
+)
+
 # --- Models -------------------------------------------------------------------------------
-RECSYS_EMBEDDING_BATCH_SIZE = env.int("RECSYS_EMBEDDING_BATCH_SIZE", default=64)
 RECSYS_MODELS_DIR = RECSYS_DATA_DIR / "models"
-# A query is read as chunks of 160 words, each a model pass; past this many chunks the rest of
-# a very long query is not read, so that one request's cost is bounded (docs/security.md).
-RECSYS_QUERY_MAX_CHUNKS = env.int("RECSYS_QUERY_MAX_CHUNKS", default=4)
-# Queries are encoded by the same model exported to ONNX Runtime (recommendations/
-# query_encoder.py), several times faster on a short text; "torch" encodes them as batches are.
-RECSYS_QUERY_ENCODER = env.str("RECSYS_QUERY_ENCODER", default="onnx").strip().lower()
-if RECSYS_QUERY_ENCODER not in ("onnx", "torch"):
-    raise ImproperlyConfigured(f"RECSYS_QUERY_ENCODER={RECSYS_QUERY_ENCODER!r}: use onnx or torch")
-# The indexing workers encode film texts with the same ONNX export, every core, batches of
-# similar length (recommendations/query_encoder.py encode_batch); "torch" encodes them on torch.
-RECSYS_INDEX_ENCODER = env.str("RECSYS_INDEX_ENCODER", default="onnx").strip().lower()
-if RECSYS_INDEX_ENCODER not in ("onnx", "torch"):
-    raise ImproperlyConfigured(f"RECSYS_INDEX_ENCODER={RECSYS_INDEX_ENCODER!r}: use onnx or torch")
-
-# Threads a web process gives one request's numeric work (BLAS in numpy's products, torch,
-# OpenMP): a search's products are too small to split, and idle pool threads spin on the
-# cores the other workers need (recsys_site/warmup.py, docs/benchmarks.md "Throughput").
-RECSYS_SERVING_THREADS = env.int("RECSYS_SERVING_THREADS", default=1)
-
-RECSYS_LOG_FORMAT = env.str("RECSYS_LOG_FORMAT", default="text")  # "json" for structured logs
+RECSYS_EMBEDDING_BATCH_SIZE = env.int(
+    "RECSYS_EMBEDDING_BATCH_SIZE", 64, "texts per batch when the index embeds films"
+)
+RECSYS_QUERY_MAX_CHUNKS = env.int(
+    "RECSYS_QUERY_MAX_CHUNKS",
+    4,
+    "a query is read as at most this many 160-word chunks (one model pass each): past the cap, "
+    "its beginning and its last 160 words (docs/security.md)",
+)
+RECSYS_QUERY_ENCODER = env.choice(
+    "RECSYS_QUERY_ENCODER",
+    ("onnx", "torch"),
+    "onnx",
+    "how queries are encoded: the model exported to ONNX Runtime (several times faster on a "
+    "short text) or torch",
+)
+RECSYS_INDEX_ENCODER = env.choice(
+    "RECSYS_INDEX_ENCODER",
+    ("onnx", "torch"),
+    "onnx",
+    "how the indexing workers encode film texts: the query encoder's ONNX export on every core, "
+    "in batches of similar length, or torch",
+)
+RECSYS_SERVING_THREADS = env.int(
+    "RECSYS_SERVING_THREADS",
+    1,
+    "threads a web process gives one request's numeric work (BLAS, torch, OpenMP): a search's "
+    "products are too small to split, and idle pool threads spin on the cores other workers need",
+)
+RECSYS_LOG_FORMAT = env.choice(
+    "RECSYS_LOG_FORMAT", ("text", "json"), "text", "the log format; json for structured logs"
+)
+RECSYS_LOG_LEVEL = env.choice(
+    "RECSYS_LOG_LEVEL",
+    ("debug", "info", "warning", "error", "critical"),
+    "info",
+    "the root logger's level",
+).upper()
 
 # --- Explanations ("why this?") ------------------------------------------------------------
-# none: the offline grounded explainer (the default; no model to download). ollama: an Ollama
-# server. openai: any OpenAI-compatible server (OpenAI, llama.cpp server, vLLM) at
-# RECSYS_LLM_BASE_URL. A slow or failing provider falls back to the offline explainer.
-RECSYS_LLM_PROVIDER = env.str("RECSYS_LLM_PROVIDER", default="none").strip().lower()
-if RECSYS_LLM_PROVIDER not in ("none", "ollama", "openai"):
-    raise ImproperlyConfigured(
-        f"RECSYS_LLM_PROVIDER={RECSYS_LLM_PROVIDER!r} is not a provider: use none, ollama or openai"
-    )
-RECSYS_LLM_BASE_URL = env.str("RECSYS_LLM_BASE_URL", default="")
+RECSYS_LLM_PROVIDER = env.choice(
+    "RECSYS_LLM_PROVIDER",
+    ("none", "ollama", "openai"),
+    "none",
+    'who writes "why this?": the offline grounded explainer, an Ollama server, or any '
+    "OpenAI-compatible server (OpenAI, llama.cpp, vLLM) at `RECSYS_LLM_BASE_URL`; a slow or "
+    "failing provider falls back to the offline explainer",
+)
+RECSYS_LLM_BASE_URL = env.str("RECSYS_LLM_BASE_URL", "", "the LLM server's address")
 RECSYS_LLM_MODEL = env.str(
     "RECSYS_LLM_MODEL",
-    default={"ollama": "llama3.2", "openai": "gpt-4o-mini"}.get(RECSYS_LLM_PROVIDER, ""),
+    {"ollama": "llama3.2", "openai": "gpt-4o-mini"}.get(RECSYS_LLM_PROVIDER, ""),
+    "the LLM's model name",
+    shown="`llama3.2` (ollama), `gpt-4o-mini` (openai)",
 )
-RECSYS_LLM_API_KEY = env.str("RECSYS_LLM_API_KEY", default="")
-# The deadline of one whole LLM call in seconds (a slow stream included), and how many calls
-# may be in flight per web process (past that, panels use the offline explainer at once).
-RECSYS_LLM_TIMEOUT = env.float("RECSYS_LLM_TIMEOUT", default=10.0)
-RECSYS_LLM_MAX_CONCURRENT = env.int("RECSYS_LLM_MAX_CONCURRENT", default=4)
-# LLM calls (explanations not in the cache) one client may cause a minute; past it, the offline
-# explainer answers. Cross-site requests never reach the LLM.
+RECSYS_LLM_API_KEY = env.str("RECSYS_LLM_API_KEY", "", "the LLM server's API key")
+RECSYS_LLM_TIMEOUT = env.float(
+    "RECSYS_LLM_TIMEOUT", 10.0, "seconds one whole LLM call may take (a slow stream included)"
+)
+RECSYS_LLM_MAX_CONCURRENT = env.int(
+    "RECSYS_LLM_MAX_CONCURRENT",
+    4,
+    "LLM calls in flight per web process; past it, panels use the offline explainer at once",
+)
 RECSYS_LLM_CALLS_PER_MINUTE_PER_CLIENT = env.int(
-    "RECSYS_LLM_CALLS_PER_MINUTE_PER_CLIENT", default=20
+    "RECSYS_LLM_CALLS_PER_MINUTE_PER_CLIENT",
+    20,
+    "LLM calls one client may cause a minute; past it, the offline explainer answers",
 )
-# After a failure, the provider is left alone this long (seconds) and panels use the fallback.
-RECSYS_LLM_REST_AFTER_FAILURE = env.float("RECSYS_LLM_REST_AFTER_FAILURE", default=30.0)
-# Explanations are kept this long (the cache Redis evicts least recently used keys first).
-RECSYS_EXPLAIN_CACHE_SECONDS = env.int("RECSYS_EXPLAIN_CACHE_SECONDS", default=24 * 3600)
+RECSYS_LLM_REST_AFTER_FAILURE = env.float(
+    "RECSYS_LLM_REST_AFTER_FAILURE",
+    30.0,
+    "seconds the provider is left alone after a failure (panels use the fallback)",
+)
+RECSYS_EXPLAIN_CACHE_SECONDS = env.int(
+    "RECSYS_EXPLAIN_CACHE_SECONDS", 24 * 3600, "how long explanations are cached"
+)
 
 LOGGING = {
     "version": 1,
@@ -266,7 +368,7 @@ LOGGING = {
         },
     },
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": RECSYS_LOG_FORMAT}},
-    "root": {"handlers": ["console"], "level": env.str("RECSYS_LOG_LEVEL", default="INFO")},
+    "root": {"handlers": ["console"], "level": RECSYS_LOG_LEVEL},
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
         "httpx": {"level": "WARNING"},
@@ -307,42 +409,99 @@ CONTENT_SECURITY_POLICY = {
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+# Without debug, https only; each can be turned off (a plain-http demo). Never in debug.
+_https_only = {
+    "SECURE_SSL_REDIRECT": env.bool(
+        "DJANGO_SECURE_SSL_REDIRECT",
+        True,
+        "without debug: redirect http to https",
+        setting="SECURE_SSL_REDIRECT",
+    ),
+    "SESSION_COOKIE_SECURE": env.bool(
+        "DJANGO_SESSION_COOKIE_SECURE",
+        True,
+        "without debug: the session cookie is sent over https only",
+        setting="SESSION_COOKIE_SECURE",
+    ),
+    "CSRF_COOKIE_SECURE": env.bool(
+        "DJANGO_CSRF_COOKIE_SECURE",
+        True,
+        "without debug: the CSRF cookie is sent over https only",
+        setting="CSRF_COOKIE_SECURE",
+    ),
+}
+_hsts_seconds = env.int(
+    "DJANGO_SECURE_HSTS_SECONDS",
+    60 * 60 * 24 * 365,
+    "without debug: how long browsers keep to https (HSTS)",
+    setting="SECURE_HSTS_SECONDS",
+)
 if not DEBUG:
-    SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=True)
-    SESSION_COOKIE_SECURE = env.bool("DJANGO_SECURE_COOKIES", default=True)
-    CSRF_COOKIE_SECURE = env.bool("DJANGO_SECURE_COOKIES", default=True)
-    SECURE_HSTS_SECONDS = env.int("DJANGO_SECURE_HSTS_SECONDS", default=60 * 60 * 24 * 365)
+    SECURE_SSL_REDIRECT = _https_only["SECURE_SSL_REDIRECT"]
+    SESSION_COOKIE_SECURE = _https_only["SESSION_COOKIE_SECURE"]
+    CSRF_COOKIE_SECURE = _https_only["CSRF_COOKIE_SECURE"]
+    SECURE_HSTS_SECONDS = _hsts_seconds
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
 
 # X-Forwarded-Proto says "https" only when a proxy that sets it (and strips a client's) is the
 # only way in: DJANGO_SECURE_PROXY_SSL_HEADER=true says so (docker-compose's nginx does).
-if env.bool("DJANGO_SECURE_PROXY_SSL_HEADER", default=False):
+if env.bool(
+    "DJANGO_SECURE_PROXY_SSL_HEADER",
+    False,
+    "`true` believes the proxy's `X-Forwarded-Proto: https` (only when that proxy is the only "
+    "way in and strips a client's)",
+    setting="SECURE_PROXY_SSL_HEADER",
+):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 # --- Request limits (recsys_site/ratelimit.py, docs/security.md) --------------------------
-# Fixed windows per client address, in cost units a minute (0 turns that budget off):
-# search (the page, the query and similar APIs) costs one unit per RECSYS_RATELIMIT_WORDS_PER_UNIT
-# words the model encodes (a short query 1, a query at the chunk cap 80: encoding time grows
-# with length, docs/security.md); the "why this?" panels, pages that read the database, and
-# log-in/sign-up POSTs (each one a password hash) each have their own budget.
-RECSYS_RATELIMIT_ENABLED = env.bool("RECSYS_RATELIMIT_ENABLED", default=True)
-RECSYS_RATELIMIT_PER_MINUTE = env.int("RECSYS_RATELIMIT_PER_MINUTE", default=300)
-RECSYS_RATELIMIT_WORDS_PER_UNIT = env.int("RECSYS_RATELIMIT_WORDS_PER_UNIT", default=8)
-RECSYS_RATELIMIT_EXPLAIN_PER_MINUTE = env.int("RECSYS_RATELIMIT_EXPLAIN_PER_MINUTE", default=600)
-RECSYS_RATELIMIT_PAGES_PER_MINUTE = env.int("RECSYS_RATELIMIT_PAGES_PER_MINUTE", default=600)
-RECSYS_RATELIMIT_LOGIN_PER_MINUTE = env.int("RECSYS_RATELIMIT_LOGIN_PER_MINUTE", default=10)
-# The proxies (addresses or CIDRs) whose X-Forwarded-For is believed: the client is the
-# right-most address in it that is not one of them. Empty: REMOTE_ADDR is the client.
-RECSYS_TRUSTED_PROXIES = env.list("RECSYS_TRUSTED_PROXIES", default=[])
-# Details of /readyz (each check, its error) go to staff and to a request that carries this
-# token (Authorization: Bearer ...); everyone else reads ready or not. Empty: staff only.
-RECSYS_READYZ_TOKEN = env.str("RECSYS_READYZ_TOKEN", default="")
+# Fixed windows per client address, in cost units a minute (0 turns that budget off): search
+# costs one unit per RECSYS_RATELIMIT_WORDS_PER_UNIT words the model encodes (encoding time
+# grows with length, docs/security.md); the "why this?" panels, pages that read the database,
+# and log-in/sign-up POSTs (each one a password hash) each have their own budget.
+RECSYS_RATELIMIT_ENABLED = env.bool(
+    "RECSYS_RATELIMIT_ENABLED", True, "`false` turns every request budget below off"
+)
+RECSYS_RATELIMIT_PER_MINUTE = env.int(
+    "RECSYS_RATELIMIT_PER_MINUTE",
+    300,
+    "search budget per client a minute (the page, the query and similar APIs), in units of "
+    "`RECSYS_RATELIMIT_WORDS_PER_UNIT` words the model encodes, at least 1 a query (0: off)",
+)
+RECSYS_RATELIMIT_WORDS_PER_UNIT = env.int(
+    "RECSYS_RATELIMIT_WORDS_PER_UNIT", 8, "words of a query one search unit pays for"
+)
+RECSYS_RATELIMIT_EXPLAIN_PER_MINUTE = env.int(
+    "RECSYS_RATELIMIT_EXPLAIN_PER_MINUTE", 600, '"why this?" panels per client a minute'
+)
+RECSYS_RATELIMIT_PAGES_PER_MINUTE = env.int(
+    "RECSYS_RATELIMIT_PAGES_PER_MINUTE",
+    600,
+    "other pages that read the database (and `/readyz`) per client a minute",
+)
+RECSYS_RATELIMIT_LOGIN_PER_MINUTE = env.int(
+    "RECSYS_RATELIMIT_LOGIN_PER_MINUTE", 10, "log-in and sign-up POSTs per client a minute"
+)
+RECSYS_TRUSTED_PROXIES = env.list(
+    "RECSYS_TRUSTED_PROXIES",
+    [],
+    "addresses/CIDRs of the proxies whose `X-Forwarded-For` is believed: the client is the "
+    "right-most address in it that is not one of them (empty: `REMOTE_ADDR` is the client)",
+)
+RECSYS_READYZ_TOKEN = env.str(
+    "RECSYS_READYZ_TOKEN",
+    "",
+    "a probe sending `Authorization: Bearer <token>` reads `/readyz`'s per-part details "
+    "(staff always do)",
+)
 
 # --- Catalogue import from the admin (movies/) ----------------------------------------------
-# Uploads larger than this (all files of one POST together) are refused with a clear error; the
-# import then runs as a background Job from files saved under RECSYS_IMPORT_UPLOAD_DIR.
-RECSYS_IMPORT_MAX_MB = env.int("RECSYS_IMPORT_MAX_MB", default=100)
+# Larger uploads are refused with a clear error; the import then runs as a background Job
+# from files saved under RECSYS_IMPORT_UPLOAD_DIR.
+RECSYS_IMPORT_MAX_MB = env.int(
+    "RECSYS_IMPORT_MAX_MB", 100, "megabytes of all files of one admin import upload together"
+)
 RECSYS_IMPORT_UPLOAD_DIR = RECSYS_DATA_DIR / "imports"
 FILE_UPLOAD_HANDLERS = [
     "movies.uploads.SizeLimitUploadHandler",  # first: counts before anything is stored
@@ -352,21 +511,36 @@ FILE_UPLOAD_HANDLERS = [
 
 # --- Anonymous feedback (viewers/; docs/security.md) ----------------------------------------
 # An anonymous viewer's likes shape its own rows at once, and everyone's (training, popularity)
-# only once it is trusted: it came back at least this long after its first feedback, and gave
-# at least this much feedback (likes, dislikes, list changes). Accounts are trusted.
-RECSYS_ANONYMOUS_TRUST_MIN_AGE_HOURS = env.float("RECSYS_ANONYMOUS_TRUST_MIN_AGE_HOURS", default=72)
-RECSYS_ANONYMOUS_TRUST_MIN_FEEDBACK = env.int("RECSYS_ANONYMOUS_TRUST_MIN_FEEDBACK", default=5)
-# An anonymous viewer with no feedback for this long is deleted with its feedback (beat, daily).
-RECSYS_ANONYMOUS_VIEWER_IDLE_DAYS = env.float("RECSYS_ANONYMOUS_VIEWER_IDLE_DAYS", default=30)
-RECSYS_ANONYMOUS_EXPIRE_SECONDS = env.float("RECSYS_ANONYMOUS_EXPIRE_SECONDS", default=24 * 3600)
-# Anonymous feedback POSTs a minute: per viewer (session), per client address, and new
-# anonymous viewers (a POST without a session cookie) per address. 0 turns one off.
-RECSYS_FEEDBACK_PER_MINUTE_PER_VIEWER = env.int("RECSYS_FEEDBACK_PER_MINUTE_PER_VIEWER", default=30)
+# only once it is trusted. Accounts are trusted.
+RECSYS_ANONYMOUS_TRUST_MIN_AGE_HOURS = env.float(
+    "RECSYS_ANONYMOUS_TRUST_MIN_AGE_HOURS",
+    72,
+    "an anonymous viewer's feedback counts for everyone once it came back this long after its "
+    "first feedback...",
+)
+RECSYS_ANONYMOUS_TRUST_MIN_FEEDBACK = env.int(
+    "RECSYS_ANONYMOUS_TRUST_MIN_FEEDBACK",
+    5,
+    "...and gave at least this much feedback (likes, dislikes, list changes)",
+)
+RECSYS_ANONYMOUS_VIEWER_IDLE_DAYS = env.float(
+    "RECSYS_ANONYMOUS_VIEWER_IDLE_DAYS",
+    30,
+    "an anonymous viewer with no feedback for this long is deleted with its feedback",
+)
+RECSYS_ANONYMOUS_EXPIRE_SECONDS = env.float(
+    "RECSYS_ANONYMOUS_EXPIRE_SECONDS", 24 * 3600, "how often beat deletes those viewers"
+)
+RECSYS_FEEDBACK_PER_MINUTE_PER_VIEWER = env.int(
+    "RECSYS_FEEDBACK_PER_MINUTE_PER_VIEWER", 30, "feedback POSTs of one anonymous viewer a minute"
+)
 RECSYS_FEEDBACK_PER_MINUTE_PER_ADDRESS = env.int(
-    "RECSYS_FEEDBACK_PER_MINUTE_PER_ADDRESS", default=60
+    "RECSYS_FEEDBACK_PER_MINUTE_PER_ADDRESS", 60, "anonymous feedback POSTs per address a minute"
 )
 RECSYS_NEW_ANONYMOUS_VIEWERS_PER_MINUTE_PER_ADDRESS = env.int(
-    "RECSYS_NEW_ANONYMOUS_VIEWERS_PER_MINUTE_PER_ADDRESS", default=5
+    "RECSYS_NEW_ANONYMOUS_VIEWERS_PER_MINUTE_PER_ADDRESS",
+    5,
+    "POSTs without a session cookie (each would create a viewer) per address a minute",
 )
 CELERY_BEAT_SCHEDULE["viewers-expire-anonymous"] = {
     "task": "viewers.expire_anonymous",
@@ -374,55 +548,92 @@ CELERY_BEAT_SCHEDULE["viewers-expire-anonymous"] = {
 }
 
 # --- IMDb scraping (scraping/) ------------------------------------------------------------
-RECSYS_SCRAPE_BASE_URL = env.str("RECSYS_SCRAPE_BASE_URL", default="https://www.imdb.com")
-# Hosts the scraper may reach; a host matches itself and its subdomains. Checked before every
-# navigation and after every redirect, and enforced in the browser by its host resolver.
-RECSYS_SCRAPE_ALLOWED_HOSTS = env.list("RECSYS_SCRAPE_ALLOWED_HOSTS", default=["imdb.com"])
+RECSYS_SCRAPE_BASE_URL = env.str(
+    "RECSYS_SCRAPE_BASE_URL", "https://www.imdb.com", "where the scraper reads IMDb"
+)
+RECSYS_SCRAPE_ALLOWED_HOSTS = env.list(
+    "RECSYS_SCRAPE_ALLOWED_HOSTS",
+    ["imdb.com"],
+    "hosts the scraper may reach (each with its subdomains), checked before every navigation "
+    "and after every redirect, and enforced in the browser by its host resolver",
+)
 RECSYS_SCRAPE_USER_AGENT = env.str(
     "RECSYS_SCRAPE_USER_AGENT",
-    default="Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
+    "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
     "Chrome/124.0 Safari/537.36 NetflixRecSys/0.1",
+    "the scraper's User-Agent",
+    shown="a Chrome user agent naming NetflixRecSys",
 )
-RECSYS_SCRAPE_FETCHER = env.str("RECSYS_SCRAPE_FETCHER", default="auto")  # auto|http|browser
-RECSYS_SCRAPE_TIMEOUT = env.float("RECSYS_SCRAPE_TIMEOUT", default=20.0)  # seconds per page
-RECSYS_SCRAPE_RETRIES = env.int("RECSYS_SCRAPE_RETRIES", default=2)  # after the first try
-RECSYS_SCRAPE_BACKOFF = env.float("RECSYS_SCRAPE_BACKOFF", default=2.0)  # seconds, doubles
-RECSYS_SCRAPE_MIN_INTERVAL = env.float("RECSYS_SCRAPE_MIN_INTERVAL", default=3.0)  # per host
-RECSYS_SCRAPE_MAX_CAST = env.int("RECSYS_SCRAPE_MAX_CAST", default=18)
-RECSYS_SCRAPE_QUEUE = env.str("RECSYS_SCRAPE_QUEUE", default=CELERY_TASK_DEFAULT_QUEUE)
-RECSYS_CHROMIUM_PATH = env.str("RECSYS_CHROMIUM_PATH", default="/usr/bin/chromium")
-RECSYS_CHROMEDRIVER_PATH = env.str("RECSYS_CHROMEDRIVER_PATH", default="/usr/bin/chromedriver")
+RECSYS_SCRAPE_FETCHER = env.choice(
+    "RECSYS_SCRAPE_FETCHER",
+    ("auto", "http", "browser"),
+    "auto",
+    "how pages are fetched: plain HTTP, headless Chromium, or HTTP first",
+)
+RECSYS_SCRAPE_TIMEOUT = env.float("RECSYS_SCRAPE_TIMEOUT", 20.0, "seconds per page")
+RECSYS_SCRAPE_RETRIES = env.int("RECSYS_SCRAPE_RETRIES", 2, "retries of a page after the first")
+RECSYS_SCRAPE_BACKOFF = env.float(
+    "RECSYS_SCRAPE_BACKOFF", 2.0, "seconds before the first retry, doubling"
+)
+RECSYS_SCRAPE_MIN_INTERVAL = env.float(
+    "RECSYS_SCRAPE_MIN_INTERVAL", 3.0, "seconds between two requests to one host"
+)
+RECSYS_SCRAPE_MAX_CAST = env.int("RECSYS_SCRAPE_MAX_CAST", 18, "cast members kept per film")
+RECSYS_SCRAPE_QUEUE = env.str(
+    "RECSYS_SCRAPE_QUEUE",
+    CELERY_TASK_DEFAULT_QUEUE,
+    "Celery queue of the scrape task",
+    shown="`CELERY_TASK_DEFAULT_QUEUE`",
+)
+RECSYS_CHROMIUM_PATH = env.str("RECSYS_CHROMIUM_PATH", "/usr/bin/chromium", "the browser")
+RECSYS_CHROMEDRIVER_PATH = env.str(
+    "RECSYS_CHROMEDRIVER_PATH", "/usr/bin/chromedriver", "its driver"
+)
 
 # --- Reranker -----------------------------------------------------------------------------
-# Labelled known-item queries (JSON lines: id, query, answer.tmdb_id, like tomt-dev.jsonl) that
-# the admin's "Train reranker" adds to the queries generated from the catalogue. Empty: none.
-RECSYS_RERANKER_TRAINING_QUERIES = env.str("RECSYS_RERANKER_TRAINING_QUERIES", default="")
-# The recipe the admin trains: "default" (docs/benchmarks.md) or "tiny" (seconds; demos, CI).
-RECSYS_RERANKER_RECIPE = env.str("RECSYS_RERANKER_RECIPE", default="default")
-# How search runs the active cross-encoder: "onnx-int8" (ONNX Runtime with int8 weights, made
-# from the trained weights on first load and checked against them: the fastest here, and it
-# ranks held-out queries as well as the Keras model, docs/benchmarks.md), "tensorflow" (the
-# Keras model itself) or "onnx" (fp32; recommendations/rerank/onnx_runtime.py).
-RECSYS_RERANKER_RUNTIMES = ("tensorflow", "onnx", "onnx-int8")
-RECSYS_RERANKER_RUNTIME = env.str("RECSYS_RERANKER_RUNTIME", default="onnx-int8").strip().lower()
-if RECSYS_RERANKER_RUNTIME not in RECSYS_RERANKER_RUNTIMES:
-    raise ImproperlyConfigured(
-        f"RECSYS_RERANKER_RUNTIME={RECSYS_RERANKER_RUNTIME!r}: use one of {', '.join(RECSYS_RERANKER_RUNTIMES)}"
-    )
+RECSYS_RERANKER_TRAINING_QUERIES = env.str(
+    "RECSYS_RERANKER_TRAINING_QUERIES",
+    "",
+    "labelled known-item queries (JSON lines like tomt-dev.jsonl) the admin's \"Train "
+    'reranker" adds to the queries generated from the catalogue (empty: none)',
+)
+RECSYS_RERANKER_RECIPE = env.choice(
+    "RECSYS_RERANKER_RECIPE",
+    ("default", "tiny"),
+    "default",
+    "the recipe the admin trains (tiny: seconds; demos, CI)",
+)
+RECSYS_RERANKER_RUNTIME = env.choice(
+    "RECSYS_RERANKER_RUNTIME",
+    ("tensorflow", "onnx", "onnx-int8"),
+    "onnx-int8",
+    "how search runs the active cross-encoder: the Keras model, ONNX Runtime fp32, or ONNX "
+    "Runtime with int8 weights (made on first load and checked; the fastest, as good on "
+    "held-out queries, docs/benchmarks.md)",
+)
 RECSYS_RERANKER_THREADS = env.int(
-    "RECSYS_RERANKER_THREADS", default=0
-)  # ONNX Runtime threads; 0: per core
+    "RECSYS_RERANKER_THREADS", 0, "ONNX Runtime threads of the reranker (0: one per core)"
+)
 
-# --- Admin dashboard (recommendations/dashboard.py) --------------------------------------------
-# Search response times are kept in memory per process and written as one row per this many
-# searches (or after this many seconds), for the dashboard's latency percentiles of the last hour.
-RECSYS_SEARCH_LATENCY_FLUSH_EVERY = env.int("RECSYS_SEARCH_LATENCY_FLUSH_EVERY", default=50)
-RECSYS_SEARCH_LATENCY_FLUSH_SECONDS = env.float("RECSYS_SEARCH_LATENCY_FLUSH_SECONDS", default=30.0)
-# The known-item queries (tomt-dev.jsonl format) the admin's "Evaluate search" runs. Empty: the
-# action says so and starts nothing.
-RECSYS_EVALUATION_QUERIES = env.str("RECSYS_EVALUATION_QUERIES", default="")
-# The MovieLens-format directory the admin's "Evaluate recommenders" runs evaluate_recs on.
+# --- Admin dashboard and evaluation (recommendations/) -------------------------------------
+RECSYS_SEARCH_LATENCY_FLUSH_EVERY = env.int(
+    "RECSYS_SEARCH_LATENCY_FLUSH_EVERY",
+    50,
+    "searches whose response times a process keeps in memory before writing them as one row "
+    "(the dashboard's latency percentiles)...",
+)
+RECSYS_SEARCH_LATENCY_FLUSH_SECONDS = env.float(
+    "RECSYS_SEARCH_LATENCY_FLUSH_SECONDS", 30.0, "...or seconds, whichever comes first"
+)
+RECSYS_EVALUATION_QUERIES = env.str(
+    "RECSYS_EVALUATION_QUERIES",
+    "",
+    'the known-item queries (tomt-dev.jsonl format) the admin\'s "Evaluate search" runs '
+    "(empty: the action says so and starts nothing)",
+)
 RECSYS_EVALUATION_MOVIELENS_DIR = env.str(
     "RECSYS_EVALUATION_MOVIELENS_DIR",
-    default=str(BASE_DIR.parent / "shared" / "data" / "movielens"),
+    str(BASE_DIR.parent / "shared" / "data" / "movielens"),
+    'the MovieLens-format directory the admin\'s "Evaluate recommenders" runs on',
+    shown="`../shared/data/movielens`",
 )

@@ -1,4 +1,4 @@
-"""The "Scrape from IMDb" admin action, for the Movie admin (movies/admin.py lists it)."""
+"""The "Scrape from IMDb" admin action, which scraping/apps.py adds to the Movie admin."""
 
 from django.contrib import admin, messages
 from django.urls import reverse

@@ -17,23 +17,21 @@ SHARED_DATA = ROOT.parent / "shared" / "data"
 
 
 @pytest.fixture(autouse=True)
-def isolated_test_state(settings):
+def isolated_test_state():
     """Each test starts with an empty cache (cached rows and explanations name other tests'
-    films) and without the request limits (a whole suite asks far more than they allow; the
-    limits have their own tests)."""
+    films). The request limits are off in tests/settings.py."""
     from django.core.cache import cache
 
     cache.clear()
-    settings.RECSYS_RATELIMIT_ENABLED = False
 
 
 @pytest.fixture
 def one_fixed_minute(monkeypatch):
     """Every request budget counts in one fixed minute: requests that straddle a minute
     boundary would start a new window, and a test counting to its limit would pass it."""
-    from recsys_site import ratelimit
+    from recsys_site import clients
 
-    monkeypatch.setattr(ratelimit, "current_window", lambda: 30_000_000)
+    monkeypatch.setattr(clients, "current_window", lambda: 30_000_000)
 
 
 @pytest.fixture(scope="session")

@@ -1,8 +1,5 @@
 from django.contrib import admin
-from django.http import HttpRequest, HttpResponseRedirect
-from django.urls import path, reverse
 
-from recommendations.recommenders.admin_actions import retrain_from_admin
 from viewers.models import CuratedRow, CuratedRowFilm, MyListEntry, Rating, Reaction
 
 
@@ -21,28 +18,13 @@ class MyListEntryAdmin(admin.ModelAdmin):
 
 @admin.register(Rating)
 class RatingAdmin(admin.ModelAdmin):
-    """Imported ratings, with the "Retrain recommender" button above the list."""
+    """Imported ratings, with a link above the list to "Retrain the recommender" (the
+    recommendations admin's confirmation page: viewers imports nothing of recommendations)."""
 
     list_display = ["source", "rater", "movie", "score", "rated_at"]
     list_filter = ["source"]
     raw_id_fields = ["movie"]
     change_list_template = "admin/viewers/rating/change_list.html"
-
-    def get_urls(self):
-        retrain = path(
-            "retrain-recommender/",
-            self.admin_site.admin_view(self.retrain_recommender_view),
-            name="viewers_rating_retrain",
-        )
-        return [retrain, *super().get_urls()]
-
-    def retrain_recommender_view(self, request: HttpRequest):
-        if request.method != "POST":
-            return HttpResponseRedirect(reverse("admin:viewers_rating_changelist"))
-        job = retrain_from_admin(self, request)
-        if job is None:  # refused, with a message saying why
-            return HttpResponseRedirect(reverse("admin:viewers_rating_changelist"))
-        return HttpResponseRedirect(reverse("admin:jobs_job_change", args=[job.pk]))
 
 
 class CuratedRowFilmInline(admin.TabularInline):

@@ -74,7 +74,8 @@ def request_viewer_taste(request: HttpRequest) -> ViewerTaste:
 def trusted_anonymous_viewers() -> QuerySet[AnonymousViewer]:
     """Anonymous viewers whose feedback may count for everyone: they came back at least
     RECSYS_ANONYMOUS_TRUST_MIN_AGE_HOURS after their first feedback and gave at least
-    RECSYS_ANONYMOUS_TRUST_MIN_FEEDBACK. A script that opens sessions and likes at once has neither."""
+    RECSYS_ANONYMOUS_TRUST_MIN_FEEDBACK. A script that opens sessions and likes at once has
+    neither."""
     age = timedelta(hours=settings.RECSYS_ANONYMOUS_TRUST_MIN_AGE_HOURS)
     returned_after = ExpressionWrapper(F("created_at") + age, output_field=DateTimeField())
     return AnonymousViewer.objects.filter(

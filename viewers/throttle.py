@@ -8,7 +8,7 @@ from functools import wraps
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 
-from recsys_site.ratelimit import client_ip, seconds_left_in_window, spend
+from recsys_site.clients import client_ip, seconds_left_in_window, spend
 from viewers.identity import SESSION_KEY
 
 

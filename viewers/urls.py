@@ -6,10 +6,7 @@ from viewers import views
 app_name = "viewers"
 
 urlpatterns = [
-    path("home/", views.home_page, name="home"),
     path("my-list/", views.my_list_page, name="my_list_page"),
-    path("home/rows/", views.home_rows, name="home_rows"),
-    path("home/rows/<slug:kind>/", views.home_row, name="home_row"),
     path("films/<int:movie_id>/reaction/", views.film_reaction, name="reaction"),
     path("films/<int:movie_id>/my-list/", views.film_my_list, name="my_list"),
     path("accounts/signup/", views.signup, name="signup"),

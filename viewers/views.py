@@ -6,8 +6,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from movies.models import Movie
-from viewers import home
-from viewers.forms import HomeRowForm
+from viewers.actions import film_action_urls
 from viewers.identity import viewer_from_request
 from viewers.models import Reaction
 from viewers.selectors import my_list_movies, request_viewer_taste, viewer_taste
@@ -17,42 +16,10 @@ from viewers.throttle import throttle_anonymous_feedback
 REACTIONS = {"like": Reaction.Value.LIKE, "dislike": Reaction.Value.DISLIKE}
 
 
-def home_rows_context(request: HttpRequest) -> dict:
-    """What templates/viewers/_home_rows.html needs; for any page that includes the rows."""
-    taste = viewer_taste(viewer_from_request(request))
-    return {"row_specs": home.home_row_specs(taste)}
-
-
-@require_GET
-def home_page(request: HttpRequest) -> HttpResponse:
-    return render(request, "viewers/home.html", home_rows_context(request))
-
-
 @require_GET
 def my_list_page(request: HttpRequest) -> HttpResponse:
     films = my_list_movies(request_viewer_taste(request))
     return render(request, "viewers/my_list.html", {"films": films})
-
-
-@require_GET
-def home_rows(request: HttpRequest) -> HttpResponse:
-    """The lazily loading row placeholders alone (for a page that loads them by hx-get)."""
-    return render(request, "viewers/_home_rows.html", home_rows_context(request))
-
-
-@require_GET
-def home_row(request: HttpRequest, kind: str) -> HttpResponse:
-    if kind not in home.RowKind.ALL:
-        return HttpResponseBadRequest("unknown row")
-    params = HomeRowForm(request.GET)
-    if not params.is_valid():
-        return HttpResponseBadRequest(params.error_text(), content_type="text/plain")
-    taste = viewer_taste(viewer_from_request(request))
-    row = home.home_row(
-        kind, taste, **{name: params.cleaned_data[name] for name in home.ROW_PARAMS}
-    )
-    template = "viewers/row.html#row" if request.htmx else "viewers/row.html"
-    return render(request, template, {"row": row})
 
 
 def _actions_response(request: HttpRequest, movie: Movie) -> HttpResponse:
@@ -65,7 +32,7 @@ def _actions_response(request: HttpRequest, movie: Movie) -> HttpResponse:
         "movie": movie,
         "reaction": taste.reaction_of(movie.pk),
         "in_list": movie.pk in taste.my_list,
-        "urls": home.film_action_urls(movie.pk),
+        "urls": film_action_urls(movie.pk),
     }
     return render(request, "viewers/_film_actions.html#actions", context)
 
@@ -97,5 +64,5 @@ def signup(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         user = form.save()
         login(request, user, backend="django.contrib.auth.backends.ModelBackend")
-        return redirect("viewers:home")
+        return redirect("recommendations:home")
     return render(request, "registration/signup.html", {"form": form})

@@ -19,7 +19,7 @@ from recommendations.explain import grounded
 from recommendations.explain.facts import ExplainRequest, Explanation, FilmFacts, clean_text
 from recommendations.explain.llm import LLMConfig, build_chain
 from recommendations.query_encoder import encode_queries
-from recsys_site.ratelimit import spend
+from recsys_site.clients import spend
 
 logger = logging.getLogger(__name__)
 

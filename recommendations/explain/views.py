@@ -6,7 +6,7 @@ from recommendations.explain.evidence import evidence_recall
 from recommendations.explain.facts import clean_text
 from recommendations.explain.selectors import explanation_for, facts_queryset
 from recommendations.forms import MAX_QUERY_CHARS  # as long as the search box takes
-from recsys_site.ratelimit import client_ip
+from recsys_site.clients import client_ip
 
 MISSING_QUERY = "Say what you are looking for (the q parameter) to see why this film fits it."
 LONG_QUERY = f"The description (q) is longer than {MAX_QUERY_CHARS:,} characters; shorten it."

@@ -10,6 +10,7 @@ from django.db import transaction
 from django.db.models.signals import m2m_changed, post_delete, post_save, pre_delete
 from django.utils import timezone
 
+from jobs.dispatch import BrokerUnreachable, task_send
 from movies.models import Credit, Genre, Keyword, Movie, Person
 from movies.signals import movies_changed
 
@@ -45,18 +46,13 @@ def _flush() -> None:
 
 
 def enqueue_sync(movie_ids: list[int]) -> bool:
-    from recommendations.tasks import index_sync_task
-
     try:
-        index_sync_task.apply_async(
+        task_send(
+            "recommendations.tasks.index_sync_task",
             kwargs={"movie_ids": movie_ids},
-            retry=True,
-            retry_policy={
-                "max_retries": settings.RECSYS_INDEX_ENQUEUE_RETRIES,
-                "interval_start": 0.1,
-            },
+            retries=settings.RECSYS_INDEX_ENQUEUE_RETRIES,
         )
-    except Exception as exc:  # the broker is down: the sweep will find these films pending
+    except BrokerUnreachable as exc:  # the sweep will find these films pending
         logger.warning(
             "could not queue an index sync for %d films (%s); the sweep will", len(movie_ids), exc
         )

@@ -22,6 +22,7 @@ from django.db import transaction
 from django.db.models import Case, Prefetch, Value, When
 from django.utils import timezone
 
+from jobs.dispatch import task_send
 from jobs.models import Job
 from jobs.services import (
     job_commit_batch,
@@ -155,9 +156,14 @@ def store_films(collections, films: Sequence[FilmText]) -> None:
 
 
 def enqueue_batch(batch: Batch) -> None:
-    from recommendations.tasks import index_batch_task
-
-    index_batch_task.delay(batch.job_id, batch.number, batch.movie_ids, batch.mode)
+    """Sent from inside a worker's task: an unreachable broker raises, and Celery retries. A
+    busy broker (the embedded SQLite queue locked for a moment) is tried again 3 times first,
+    as Celery's own publish does by default."""
+    task_send(
+        "recommendations.tasks.index_batch_task",
+        args=[batch.job_id, batch.number, batch.movie_ids, batch.mode],
+        retries=3,
+    )
 
 
 def _plan_job(

@@ -10,9 +10,9 @@ from django.urls import reverse
 from django.utils.html import escape
 
 from jobs.models import Job
+from movies.forms import ImdbIdField, MovieImdbForm
 from movies.models import Credit, Movie
 from movies.signals import movies_changed
-from scraping.forms import ImdbIdField, MovieImdbForm
 from scraping.models import ScrapeResult
 from tests.factories import MovieFactory
 from tests.scraping.conftest import wait_for

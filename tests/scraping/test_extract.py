@@ -3,6 +3,7 @@
 import pytest
 from django.core.exceptions import ValidationError
 
+from movies.forms import normalize_imdb_id
 from scraping.extract import (
     extract_title_page,
     full_size_image,
@@ -10,7 +11,6 @@ from scraping.extract import (
     parse_runtime_text,
     parse_vote_count,
 )
-from scraping.forms import normalize_imdb_id
 from tests.scraping.expected import FIXTURES, REAL, assert_matches
 from tests.scraping.imdb_server import FIXTURES as FIXTURE_DIR
 

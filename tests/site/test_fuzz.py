@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 
 from recommendations.api import MAX_BODY_BYTES
 from recommendations.forms import MAX_QUERY_CHARS
-from viewers.home import RowKind
+from recommendations.home import RowKind
 
 pytestmark = pytest.mark.django_db
 
@@ -386,7 +386,7 @@ def test_the_route_fuzzing_covers_every_kind_of_page():
     expected = {
         "recommendations:search",
         "recommendations:movie",
-        "viewers:home_row",
+        "recommendations:home_row",
         "viewers:reaction",
         "explain:why",
         "admin:movies_movie_changelist",

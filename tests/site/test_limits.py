@@ -8,7 +8,7 @@ from django.test import RequestFactory
 from django.urls import NoReverseMatch, reverse
 
 from recommendations.search.query import parse_query
-from recsys_site import ratelimit
+from recsys_site import clients, ratelimit
 from tests.factories import MovieFactory
 
 pytestmark = pytest.mark.django_db
@@ -111,7 +111,7 @@ def test_the_client_is_read_from_x_forwarded_for_only_through_trusted_proxies(
     settings.RECSYS_TRUSTED_PROXIES = ["10.0.0.0/8", "fd00::/8"]
     request = RequestFactory().get("/", REMOTE_ADDR=remote, HTTP_X_FORWARDED_FOR=forwarded)
 
-    assert ratelimit.client_ip(request) == client
+    assert clients.client_ip(request) == client
 
 
 def test_visitors_behind_the_proxy_have_budgets_of_their_own(client, limits):
@@ -231,11 +231,11 @@ def test_a_redis_window_counts_in_one_round_trip_and_expires(redis_cache, one_fi
             "redis.client.Redis.execute_command",
             lambda self, *args, **kw: sent.append(args[0]) or original(self, *args, **kw),
         )
-        totals = [ratelimit.spend("search:10.0.0.1", cost) for cost in (3, 1, 5)]
+        totals = [clients.spend("search:10.0.0.1", cost) for cost in (3, 1, 5)]
 
     assert totals == [3, 4, 9]
     assert redis_cache.get("ratelimit:search:10.0.0.1:30000000") == 9
-    assert 0 < client.ttl(key) <= 2 * ratelimit.WINDOW_SECONDS
+    assert 0 < client.ttl(key) <= 2 * clients.WINDOW_SECONDS
     assert sent == []  # no lone command: each spend is one pipeline
 
 

@@ -7,6 +7,11 @@ from recommendations.models import TrainedModel
 pytestmark = pytest.mark.django_db
 
 
+def retrain_url() -> str:
+    """The ratings list links here: the recommendations admin's confirmation page."""
+    return reverse("admin:recommendations_heavy_action", args=["retrain-recommender"])
+
+
 def test_the_trained_model_action_queues_a_training_job_after_commit(
     admin_client, django_capture_on_commit_callbacks
 ):
@@ -61,16 +66,16 @@ def test_a_staff_user_who_may_only_view_models_can_neither_activate_nor_retrain(
 def test_the_ratings_retrain_button_refuses_staff_without_the_permission(client):
     staff_who_may_only_view(client, "viewers.rating")
 
-    response = client.post(reverse("admin:viewers_rating_retrain"), follow=True)
+    response = client.post(retrain_url())
 
-    assert "You may not retrain the recommender." in response.content.decode()
+    assert response.status_code == 403
     assert not Job.objects.exists()
 
 
 def test_a_second_retrain_is_refused_while_the_first_is_queued(
     admin_client, django_capture_on_commit_callbacks
 ):
-    url = reverse("admin:viewers_rating_retrain")
+    url = retrain_url()
     with django_capture_on_commit_callbacks(execute=False):
         first = admin_client.post(url)
         second = admin_client.post(url, follow=True)

@@ -24,7 +24,7 @@ def _row_urls(html: str) -> list[str]:
 
 def _page_rows(client) -> dict[str, str]:
     """Every row of the home page, as its lazy request loads it."""
-    page = client.get(reverse("viewers:home")).content.decode()
+    page = client.get(reverse("recommendations:home")).content.decode()
     return {url: client.get(url, **HTMX).content.decode() for url in _row_urls(page)}
 
 
@@ -46,11 +46,11 @@ def _page_cards(client) -> dict[int, str]:
 
 
 def _row(client, kind: str) -> str:
-    return client.get(reverse("viewers:home_row", args=[kind]), **HTMX).content.decode()
+    return client.get(reverse("recommendations:home_row", args=[kind]), **HTMX).content.decode()
 
 
 def _because(client, movie) -> str:
-    url = reverse("viewers:home_row", args=["because"]) + f"?film={movie.pk}"
+    url = reverse("recommendations:home_row", args=["because"]) + f"?film={movie.pk}"
     return client.get(url, **HTMX).content.decode()
 
 
@@ -60,12 +60,14 @@ def _titles(html: str, catalogue: dict) -> list[str]:
 
 
 def test_a_new_viewer_gets_popular_rows_loaded_lazily(client, trained, catalogue):
-    page = client.get(reverse("viewers:home")).content.decode()
+    page = client.get(reverse("recommendations:home")).content.decode()
 
     assert 'hx-trigger="revealed"' in page
     assert "Top picks for you" not in page
     assert 'id="topbar-q"' in page  # search in the top bar, "/" focuses it
-    popular = client.get(reverse("viewers:home_row", args=["popular"]), **HTMX).content.decode()
+    popular = client.get(
+        reverse("recommendations:home_row", args=["popular"]), **HTMX
+    ).content.decode()
     assert "<html" not in popular  # a partial
     assert "Popular: liked or rated by 5 viewers" in popular  # Heat and The Town: 5 raters
 
@@ -77,7 +79,7 @@ def test_liking_a_film_swaps_its_buttons_and_shapes_the_rows(client, trained, ca
     assert html.lstrip().startswith('<div class="film-actions"')
     assert 'aria-pressed="true"' in html and "Liked" in html
 
-    page = client.get(reverse("viewers:home")).content.decode()
+    page = client.get(reverse("recommendations:home")).content.decode()
     assert "Top picks for you" in page and "Because you liked Heat" in page
     rows = {url: client.get(url, **HTMX).content.decode() for url in _row_urls(page)}
     because = next(html for url, html in rows.items() if "/because/" in url)
@@ -102,8 +104,12 @@ def test_a_dislike_hides_the_film_and_the_list_button_toggles(client, trained, c
     _like(client, catalogue["The Town"], value="dislike")
     client.post(reverse("viewers:my_list", args=[catalogue["Thief"].pk]), **HTMX)
 
-    top = client.get(reverse("viewers:home_row", args=["top-picks"]), **HTMX).content.decode()
-    my_list = client.get(reverse("viewers:home_row", args=["my-list"]), **HTMX).content.decode()
+    top = client.get(
+        reverse("recommendations:home_row", args=["top-picks"]), **HTMX
+    ).content.decode()
+    my_list = client.get(
+        reverse("recommendations:home_row", args=["my-list"]), **HTMX
+    ).content.decode()
 
     assert "The Town" not in top
     assert "Thief" in my_list and "✓ My list" in my_list
@@ -123,7 +129,7 @@ def test_bad_input_is_refused(client, catalogue):
     url = reverse("viewers:reaction", args=[catalogue["Heat"].pk])
     assert client.post(url, {"value": "love"}).status_code == 400
     assert client.get(url).status_code == 405
-    assert client.get(reverse("viewers:home_row", args=["nope"])).status_code == 400
+    assert client.get(reverse("recommendations:home_row", args=["nope"])).status_code == 400
 
 
 def test_a_like_changes_the_rows_on_the_next_request_without_a_trained_model(client, catalogue):
@@ -174,7 +180,7 @@ def test_rows_that_are_not_personal_do_not_say_so(client, catalogue):
     Movie.objects.filter(pk=catalogue["Toy Story"].pk).update(popularity=90.0, vote_count=9000)
     Movie.objects.filter(pk=catalogue["Alien"].pk).update(popularity=50.0, vote_count=5000)
     fresh_search_state()
-    page = client.get(reverse("viewers:home")).content.decode()
+    page = client.get(reverse("recommendations:home")).content.decode()
     titles = re.findall(r'<h2 class="row-title">([^<]+)</h2>', page)
 
     assert titles[0] == "Popular" and "New in the catalogue" in titles
@@ -194,8 +200,10 @@ def test_the_curated_row_shows_its_films_in_the_curators_order(client, catalogue
         CuratedRowFilm.objects.create(row=row, movie=catalogue[title], order=n, note=note)
     CuratedRow.objects.create(title="Hidden", is_active=False)
 
-    page = client.get(reverse("viewers:home")).content.decode()
-    html = client.get(f"{reverse('viewers:home_row', args=['curated'])}?row={row.pk}", **HTMX)
+    page = client.get(reverse("recommendations:home")).content.decode()
+    html = client.get(
+        f"{reverse('recommendations:home_row', args=['curated'])}?row={row.pk}", **HTMX
+    )
     html = html.content.decode()
 
     assert "Staff picks" in page and "Hidden" not in page
@@ -204,7 +212,7 @@ def test_the_curated_row_shows_its_films_in_the_curators_order(client, catalogue
 
 
 def test_a_row_url_that_is_not_on_the_page_is_empty(client, catalogue):
-    url = reverse("viewers:home_row", args=["because"]) + f"?film={catalogue['Heat'].pk}"
+    url = reverse("recommendations:home_row", args=["because"]) + f"?film={catalogue['Heat'].pk}"
     html = client.get(url, **HTMX).content.decode()  # Heat is not liked: no such row
     assert "Because you liked Heat" not in html and _card_ids(html) == []
 
@@ -217,10 +225,10 @@ def test_signing_in_merges_what_the_browser_liked(client, django_user_model, cat
         reverse("viewers:login"), {"username": "cleo", "password": "a-long-pass-phrase-9"}
     )
 
-    assert response.status_code == 302 and response.url == reverse("viewers:home")
+    assert response.status_code == 302 and response.url == reverse("recommendations:home")
     reaction = Reaction.objects.get()
     assert reaction.user.username == "cleo" and reaction.anonymous_id == ""
-    assert "Because you liked Heat" in client.get(reverse("viewers:home")).content.decode()
+    assert "Because you liked Heat" in client.get(reverse("recommendations:home")).content.decode()
 
 
 def test_signing_up_logs_in_and_keeps_likes(client, catalogue):
@@ -236,11 +244,11 @@ def test_signing_up_logs_in_and_keeps_likes(client, catalogue):
     assert response.status_code == 302
     assert Reaction.objects.get().user.username == "dan"
     client.post(reverse("viewers:logout"))
-    assert "Because you liked" not in client.get(reverse("viewers:home")).content.decode()
+    assert "Because you liked" not in client.get(reverse("recommendations:home")).content.decode()
 
 
 def test_the_row_placeholders_alone_for_another_page_to_include(client, catalogue):
     _like(client, catalogue["Heat"])
-    html = client.get(reverse("viewers:home_rows")).content.decode()
+    html = client.get(reverse("recommendations:home_rows")).content.decode()
     assert "<html" not in html and 'id="home-rows"' in html
     assert any("/because/" in url for url in _row_urls(html))

@@ -18,7 +18,11 @@ def _titles(html: str) -> list[str]:
 
 def test_the_navigation_links_my_list_on_every_viewer_page(client, catalogue):
     movie = catalogue["Heat"]
-    for url in ("/", reverse("viewers:home"), reverse("recommendations:movie", args=[movie.pk])):
+    for url in (
+        "/",
+        reverse("recommendations:home"),
+        reverse("recommendations:movie", args=[movie.pk]),
+    ):
         assert '<a href="/my-list/">My list</a>' in client.get(url).content.decode()
 
 

@@ -37,7 +37,9 @@ def celery_worker(tmp_path):
 
 
 def test_the_admin_button_trains_a_new_active_recommender(admin_client, celery_worker, ratings):
-    response = admin_client.post(reverse("admin:viewers_rating_retrain"))
+    response = admin_client.post(
+        reverse("admin:recommendations_heavy_action", args=["retrain-recommender"])
+    )
     job = Job.objects.get(kind=Job.Kind.TRAIN_RECOMMENDER)
     assert response.status_code == 302 and response.url.endswith(f"/job/{job.pk}/change/")
 

@@ -5,7 +5,7 @@ The viewer's reactions and list are read once per request, however many cards a 
 
 from django import template
 
-from viewers.home import film_action_urls
+from viewers.actions import film_action_urls
 from viewers.selectors import ViewerTaste, request_viewer_taste
 
 register = template.Library()

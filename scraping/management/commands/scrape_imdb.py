@@ -4,9 +4,9 @@ import json
 
 from django.core.management.base import BaseCommand, CommandError
 
+from movies.forms import normalize_imdb_id
 from scraping.errors import ScrapeError
 from scraping.fetch import FETCHERS, scrape_title
-from scraping.forms import normalize_imdb_id
 
 
 class Command(BaseCommand):

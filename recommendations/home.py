@@ -1,5 +1,8 @@
 """The home page rows: which rows a viewer gets, and what each row holds with its reasons.
 
+They live with the recommenders that fill them; viewers/ owns the feedback they read (its
+selectors and models) and imports nothing from here.
+
 Rows are loaded lazily, one request each. `home_row_specs` is cheap (the viewer's likes, the
 curated rows, a few titles). The films of every row are allocated together, once per taste, by
 `home_plan`: rows in page order each take their best films that no earlier row took, so no film
@@ -12,7 +15,6 @@ one plan. A disliked or liked film is in no row; a film on My list only in that 
 import hashlib
 from collections import deque
 from dataclasses import dataclass
-from functools import lru_cache
 
 import numpy as np
 from django.core.cache import cache
@@ -23,6 +25,7 @@ from movies.models import Genre, Movie
 from recommendations.recommenders.live import Pick
 from recommendations.recommenders.reasons import film_facts, popular_reason, reasons_for
 from recommendations.recommenders.rows import BECAUSE, RowRecommender, row_recommender
+from viewers.actions import FilmActionUrls, film_action_urls
 from viewers.models import CuratedRow, CuratedRowFilm
 from viewers.selectors import ViewerTaste
 
@@ -69,28 +72,8 @@ class Card:
     in_list: bool
 
     @property
-    def urls(self) -> "FilmActionUrls":
+    def urls(self) -> FilmActionUrls:
         return film_action_urls(self.movie.pk)
-
-
-@dataclass(frozen=True)
-class FilmActionUrls:
-    reaction: str
-    my_list: str
-
-
-@lru_cache(maxsize=4)
-def _url_pattern(name: str) -> str:
-    return reverse(name, args=[987654321]).replace("987654321", "{}")
-
-
-def film_action_urls(movie_id: int) -> FilmActionUrls:
-    """The like/dislike and My list URLs of a film (reversed once, not per button: a row has
-    dozens of buttons)."""
-    return FilmActionUrls(
-        reaction=_url_pattern("viewers:reaction").format(movie_id),
-        my_list=_url_pattern("viewers:my_list").format(movie_id),
-    )
 
 
 @dataclass(frozen=True)
@@ -102,7 +85,7 @@ class Row:
 
 
 def _spec(kind: str, title: str, *, param_name: str = "", param: int | None = None) -> RowSpec:
-    url = reverse("viewers:home_row", args=[kind])
+    url = reverse("recommendations:home_row", args=[kind])
     if param_name:
         url = f"{url}?{param_name}={param}"
     return RowSpec(kind, title, url, param)
