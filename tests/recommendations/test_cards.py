@@ -11,7 +11,7 @@ from django.test import RequestFactory
 from recommendations import cards
 from recommendations.selectors import SearchResult
 from tests.factories import MovieFactory
-from viewers.home import film_action_urls
+from viewers.actions import film_action_urls
 
 pytestmark = pytest.mark.django_db
 
