@@ -41,15 +41,14 @@ def index_without_encoding() -> None:
     import numpy as np
     from django.utils import timezone
 
-    from recommendations import vector_store
     from recommendations.indexing import services
 
+    loaded_at = timezone.now()
     texts = services.film_texts(None)
     rows = len(services.embedding_inputs(texts))
     vectors = np.random.default_rng(0).standard_normal((rows, 384)).astype(np.float32)
     vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
-    vector_store.upsert([vector_store.get_collection()], services.film_vectors(texts, vectors))
-    services._mark_indexed_if_unchanged(texts, loaded_at=timezone.now())
+    services.index_store_vectors(texts, vectors, loaded_at=loaded_at)
 
 
 def main() -> None:

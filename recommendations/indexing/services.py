@@ -496,6 +496,14 @@ def _mark_indexed(films: Sequence[FilmText]) -> None:
     )
 
 
+def index_store_vectors(films: Sequence[FilmText], encoded: np.ndarray, *, loaded_at) -> None:
+    """Store vectors made elsewhere (`encoded`: `embedding_inputs(films)`'s vectors, in order)
+    in the live collection and mark the films indexed, as a sync would: for a restore, or a
+    benchmark that times a no-change sync without paying for the encoding."""
+    vector_store.upsert([vector_store.get_collection()], film_vectors(films, encoded))
+    _mark_indexed_if_unchanged(films, loaded_at=loaded_at)
+
+
 def _mark_indexed_if_unchanged(films: Sequence[FilmText], *, loaded_at) -> None:
     """Record what the index now holds. A film saved after we read it is left pending with no
     hash: its own sync (or the sweep) embeds it again, whatever order the writes landed in."""

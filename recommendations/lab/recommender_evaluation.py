@@ -199,7 +199,7 @@ class Fitted:
         ).scores
 
     def rows(self, history: np.ndarray, blend: algorithms.RowBlend = algorithms.ROWS) -> np.ndarray:
-        """The home rows' recommender (algorithms.row_scores), as recommendations/home.py serves it."""
+        """The home rows' recommender (algorithms.row_scores), as recommendations/home serves it."""
         return algorithms.row_scores(
             collaborative=self.ease(history),
             content=self.content(history),

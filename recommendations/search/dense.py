@@ -36,15 +36,9 @@ class DenseIndex:
     synopses: np.ndarray | None = None  # (n, 384): the synopsis view; the film's vector if none
     _blends: dict[float, np.ndarray] = field(default_factory=dict, repr=False)
 
-    def scores(
-        self, query_vectors: np.ndarray, pooling: str = "max", synopsis_weight: float = 0.0
-    ) -> np.ndarray:
+    def scores(self, query_vectors: np.ndarray, synopsis_weight: float = 0.0) -> np.ndarray:
         """Cosine of every indexed film to the query, plus synopsis_weight x the cosine of its
-        synopsis view: one query vector, or chunk vectors pooled ("max": best chunk per film;
-        "mean": mean of the chunk vectors)."""
-        if len(query_vectors) > 1 and pooling == "mean":
-            q = query_vectors.mean(axis=0)
-            query_vectors = (q / (np.linalg.norm(q) or 1.0))[None, :]
+        synopsis view: one query vector, or chunk vectors max-pooled (each film's best chunk)."""
         return (self._blended(synopsis_weight) @ query_vectors.T).max(axis=1)
 
     def _blended(self, synopsis_weight: float) -> np.ndarray:
