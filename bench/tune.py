@@ -5,12 +5,11 @@ both halves, so the chosen figures can be checked for overfitting.
     python -m bench.catalogues tmdb && python -m bench.tune [config...]
 """
 
-import hashlib
 import json
 import sys
 import time
 
-from bench.catalogues import SHARED_DATA, data_dir, setup_django
+from bench.catalogues import SHARED_DATA, setup_django
 
 
 def split(queries):
@@ -21,29 +20,14 @@ def split(queries):
 
 
 def warm_query_cache(queries) -> None:
-    """Encodes every query's chunks once, in large batches, with one torch thread (on a shared
-    machine a second thread only fights the neighbours), cached on disk between runs."""
-    import numpy as np
-    import torch
-
-    from recommendations.embedding import encode, index_fingerprint
+    """Encodes every query once through search's own encoder and cache (made large enough in
+    main), so that every configuration reuses the vectors a request would compute."""
     from recommendations.search import dense
     from recommendations.search.query import parse_query
 
-    torch.set_num_threads(1)
-    parsed = [parse_query(q.query) for q in queries]
-    chunks = sorted({c for p in parsed for c in p.chunks})
-    digest = hashlib.md5(("\n".join(chunks) + index_fingerprint()).encode()).hexdigest()[:12]
-    path = data_dir("tmdb") / f"query-chunks-{digest}.npy"
-    if path.exists():
-        vectors = np.load(path)
-    else:
-        vectors = encode(chunks, batch_size=32)
-        np.save(path, vectors)
-    by_chunk = dict(zip(chunks, vectors, strict=True))
-    for p in parsed:
-        if p.chunks:
-            dense._query_cache[p.chunks] = np.stack([by_chunk[c] for c in p.chunks])
+    for query in queries:
+        if chunks := parse_query(query.query).chunks:
+            dense.encode_query(chunks)
 
 
 def main(configs: list[dict]) -> None:
