@@ -5,10 +5,16 @@ import uuid
 
 import pytest
 
-from movies.models import Movie, Person
+from movies.models import Credit, Person
+from recommendations.embedding import encode, film_text
 from recommendations.vector_store import drop_collection, get_collection
-from tests.factories import PersonFactory
-from tests.recommendations.catalogue_fixtures import import_records, index_inline
+from tests.factories import (
+    CreditFactory,
+    GenreFactory,
+    KeywordFactory,
+    MovieFactory,
+    PersonFactory,
+)
 from viewers.models import Rating
 
 # title, genres, director, keywords, synopsis
@@ -115,6 +121,16 @@ RATERS = {
 }
 
 
+_vectors: dict[str, list[float]] = {}
+
+
+def _encode_once(texts: list[str]) -> list[list[float]]:
+    """The catalogue's texts are the same in every test: embed them once per session."""
+    missing = [t for t in texts if t not in _vectors]
+    _vectors.update(zip(missing, encode(missing).tolist(), strict=True))
+    return [_vectors[t] for t in texts]
+
+
 @pytest.fixture
 def chroma_collection(settings):
     """A Chroma collection of this test's own (a unique name prefix), deleted afterwards."""
@@ -131,26 +147,23 @@ def models_dir(settings, tmp_path):
 
 
 @pytest.fixture
-def catalogue(chroma_collection, tmp_path) -> dict:
-    """{title: Movie} for FILMS, imported as a curator imports a catalogue (`movies_import`) and
-    indexed by the index sync (its batches run here) into the test's own collection."""
-    records = [
-        {
-            "title": title,
-            "year": 1990 + n,
-            "genres": genres,
-            "keywords": keywords,
-            "directors": [director],
-            "synopsis": synopsis,
-            "movielens_id": 1000 + n,
-        }
-        for n, (title, genres, director, keywords, synopsis) in enumerate(FILMS)
-    ]
-    import_records(records, tmp_path / "viewers-films.jsonl")
-    index_inline()
+def catalogue(chroma_collection) -> dict:
+    """{title: Movie} for FILMS, each film's vector in the test collection."""
+    movies = {}
+    for n, (title, genres, director, keywords, synopsis) in enumerate(FILMS):
+        movie = MovieFactory(title=title, synopsis=synopsis, movielens_id=1000 + n, year=1990 + n)
+        movie.genres.set([GenreFactory(name=g) for g in genres])
+        movie.keywords.set([KeywordFactory(name=k) for k in keywords])
+        CreditFactory(movie=movie, role=Credit.Role.DIRECTOR, person=_person(director))
+        movies[title] = movie
+    texts = [film_text(m) for m in movies.values()]
+    chroma_collection.upsert(
+        ids=[str(m.pk) for m in movies.values()],
+        embeddings=_encode_once(texts),
+        documents=texts,
+    )
     fresh_search_state()
-    by_title = Movie.objects.in_bulk([r["title"] for r in records], field_name="title")
-    return {title: by_title[title] for title, *_ in FILMS}
+    return movies
 
 
 def fresh_search_state() -> None:
