@@ -333,9 +333,11 @@ DIRECTORS = {
 
 
 def film_records() -> list[dict]:
-    """FILMS in our JSONL import format (directors and cast apart, in billing order)."""
+    """FILMS in our JSONL import format (directors and cast apart, in billing order), each
+    with an IMDb id of its own, as a real catalogue has (labelled queries name films by it)."""
     return [
         {
+            "imdb_id": f"tt{9100000 + n:07d}",
             "title": title,
             "year": year,
             "kind": kind,
@@ -345,7 +347,7 @@ def film_records() -> list[dict]:
             "cast": [name for name in people if name not in DIRECTORS],
             "synopsis": synopsis,
         }
-        for title, year, kind, genres, keywords, people, synopsis in FILMS
+        for n, (title, year, kind, genres, keywords, people, synopsis) in enumerate(FILMS)
     ]
 
 
@@ -388,8 +390,10 @@ def films(django_db_setup, django_db_blocker, chroma_dir, tmp_path_factory) -> d
         reset_search_caches()
         yield films
         Movie.objects.all().delete()
+        from jobs.models import Job
         from movies.models import Genre, Keyword, Person
 
+        Job.objects.all().delete()  # the index syncs' records (later modules count jobs)
         Person.objects.all().delete()
         Genre.objects.all().delete()
         Keyword.objects.all().delete()

@@ -15,11 +15,12 @@ CONFIG = ROOT / ".importlinter"
 LINT_IMPORTS = Path(sys.executable).parent / "lint-imports"
 REQUEST_PATH = "importlinter:contract:request-path-never-imports-the-lab"
 TRAINING_CODE = ("recommendations.lab", "keras", "tensorflow")
+TRAINING_PACKAGES = tuple(f"{name}." for name in TRAINING_CODE)
 
 
 def lint_imports(config: Path) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [str(LINT_IMPORTS), "--config", str(config), "--no-cache"],
+        [str(LINT_IMPORTS), str(config), "--no-cache"],
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -59,11 +60,12 @@ def test_a_module_that_imports_the_lab_breaks_the_request_path_contract(tmp_path
 
     result = lint_imports(broken)
 
+    report = " ".join(result.stdout.split())  # lint-imports wraps long lines
     assert result.returncode != 0
-    assert "BROKEN" in result.stdout
+    assert "BROKEN" in report
     assert (
         "recommendations.management.commands.evaluate is not allowed to import "
-        "recommendations.lab" in result.stdout
+        "recommendations.lab" in report
     )
 
 
@@ -151,5 +153,5 @@ import recommendations.rerank.serving, recommendations.explain.selectors, recomm
     }
     assert "recommendations.search.pipeline" in loaded  # the report is what it seems
     assert "recommendations.rerank.serving" in loaded
-    training = sorted(m for m in loaded if m.startswith(TRAINING_CODE))
+    training = sorted(m for m in loaded if m in TRAINING_CODE or m.startswith(TRAINING_PACKAGES))
     assert training == []
