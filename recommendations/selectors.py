@@ -12,7 +12,7 @@ from movies.models import Movie
 from recommendations.latency import search_latency_note
 from recommendations.search.catalogue import CatalogueSnapshot, Filters, get_snapshot
 from recommendations.search.dense import DenseUnavailable, get_dense_index
-from recommendations.search.lexical import tokenize
+from recommendations.search.lexical import tokenize, tokens_in
 from recommendations.search.pipeline import (
     DENSE_UNAVAILABLE,
     STAGES,
@@ -137,7 +137,7 @@ def _evidence(
     }
     matched = {}
     for name, text in fields.items():
-        if words := sorted(query_tokens & set(tokenize(text))):
+        if words := tokens_in(text, query_tokens):
             matched[name] = words
     return matched
 
