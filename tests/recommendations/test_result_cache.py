@@ -123,3 +123,22 @@ def test_a_cached_page_shows_each_viewers_own_buttons(films, client, django_user
     assert results.hits == 1
     card = after[after.index(f'id="movie-{jaws.pk}"') :]
     assert "♥ Liked" in card[: card.index("</article>")]
+
+
+def test_the_why_panels_get_their_evidence_when_the_api_ranked_the_query_first(films, client):
+    import json
+
+    from recommendations.explain.evidence import evidence_recall
+
+    query = "a shark kills swimmers at the beach"
+    body = json.dumps({"query": query, "top_k": 20})
+    client.post(reverse("recommendations:api-query"), body, content_type="application/json")
+    jaws = Movie.objects.get(title="Jaws")
+    assert evidence_recall(query=query, movie_id=jaws.pk) is None  # the API hands none over
+
+    client.get(reverse("recommendations:search"), {"q": query}, HTTP_HX_REQUEST="true")
+    client.get(reverse("recommendations:search"), {"q": query}, HTTP_HX_REQUEST="true")
+
+    assert results.hits == 2
+    evidence = evidence_recall(query=query, movie_id=jaws.pk)
+    assert evidence is not None and "shark" in evidence["matched_fields"]["keywords"]
