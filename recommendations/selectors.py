@@ -100,7 +100,8 @@ def _films_query(count: int) -> tuple[str, dict] | None:
     the database takes to answer it. None where the SQL takes other parameters than the ids,
     one each, in order (a backend that writes IN otherwise): the ORM then."""
     stand_ins = list(range(-count, 0))  # distinct ids, as a query's ids are made
-    compiler = Movie.objects.filter(pk__in=stand_ins).query.get_compiler(Movie.objects.db)
+    query = Movie.objects.filter(pk__in=stand_ins).order_by().query  # as in_bulk: unsorted
+    compiler = query.get_compiler(Movie.objects.db)
     sql, params = compiler.as_sql()
     if list(params) != stand_ins:
         return None
