@@ -1,8 +1,10 @@
-"""CPU time against wall time per search results partial, in one process through Django's
-test client, over distinct tomt-dev first lines, and where each goes, stage by stage.
+"""CPU time against wall time per search results partial (and per JSON API search), in one
+process through Django's test client, over distinct tomt-dev first lines, and where each goes,
+stage by stage.
 
     .venv/bin/python -m bench.catalogues tmdb        # once, cached under var/bench/
     .venv/bin/python -m bench.cpu_per_search [tmdb] [--queries 300] [--profile 25]
+        [--endpoint partial|api|both] [--repeat]
 
 CPU time is the process's (time.process_time: every thread, so thread pools that spin while
 they wait show up); "other threads" is that less the requesting thread's own CPU time
@@ -11,7 +13,10 @@ wrapping them in this process only (nested stages are counted in the innermost);
 the rest: URL routing, middleware, the form, the test client. --profile N adds cProfile's N
 costliest functions by their own time. Before and after figures: docs/benchmarks.md,
 "Throughput (issue 20)". --repeat times the same queries a second time (what a
-repeated query costs: the caches' share); not part of the distinct-query figure.
+repeated query costs: the result cache's hits, the cache made big enough to hold them all),
+reported apart, never in the distinct-query figure. --endpoint api posts each query to
+/api/recommend/query (top_k 20, as a page) instead; both: the partials, then the API. Stages
+missing from the code under test (an older tree) are left out.
 """
 
 import argparse
@@ -45,7 +50,12 @@ STAGES = (
     ("pipeline rest", "recommendations.selectors", "run_pipeline"),
     ("cards query", "recommendations.selectors", "_films_in_order"),
     ("evidence", "recommendations.selectors", "_evidence"),
+    ("result cache", "recommendations.selectors", "search_stamp"),
+    ("result cache", "recommendations.selectors", "cached_results.get"),
+    ("result cache", "recommendations.selectors", "cached_results.put"),
     ("search rest", "recommendations.views", "movie_search"),
+    ("search rest", "recommendations.api", "movie_search"),
+    ("json", "recommendations.api", "JsonResponse"),
     ("cache", "recommendations.views", "evidence_remember"),
     ("cache", "recommendations.views", "search_evidence"),
     ("template", "recommendations.views", "render"),
@@ -84,8 +94,9 @@ class StageClock:
             owner = importlib.import_module(module_name)
             *classes, name = attribute.split(".")
             for class_name in classes:
-                owner = getattr(owner, class_name)
-            setattr(owner, name, self.wrap(stage, getattr(owner, name)))
+                owner = getattr(owner, class_name, None)
+            if owner is not None and hasattr(owner, name):  # else not in this tree
+                setattr(owner, name, self.wrap(stage, getattr(owner, name)))
 
     def reset(self) -> None:
         self.wall.clear()
@@ -102,8 +113,25 @@ def percentile(values: list[float], q: int) -> float:
     return statistics.quantiles(values, n=100, method="inclusive")[q - 1]
 
 
+def partial(client, query: str) -> None:
+    response = client.get("/", {"q": query}, HTTP_HX_REQUEST="true")
+    assert response.status_code == 200 and b'class="card"' in response.content, query
+
+
+def api(client, query: str) -> None:
+    body = json.dumps({"query": query, "top_k": 20})
+    response = client.post("/api/recommend/query", body, content_type="application/json")
+    assert response.status_code == 200 and b'"results": [{' in response.content, query
+
+
+ENDPOINTS = {"partial": (partial, "results partials"), "api": (api, "API searches")}
+
+
 def measure(
-    client, queries: list[str], modes: dict[str, Callable[[], None]] | None = None
+    client,
+    queries: list[str],
+    modes: dict[str, Callable[[], None]] | None = None,
+    request: Callable = partial,
 ) -> dict[str, dict[str, list[float]]]:
     """Per mode, per request: wall, process CPU and this thread's CPU, in milliseconds. The
     modes take turns, request by request, so that a busy machine weighs on each alike."""
@@ -114,18 +142,17 @@ def measure(
         modes[names[i % len(names)]]()
         figures = by_mode[names[i % len(names)]]
         wall, cpu, own = time.perf_counter(), time.process_time(), time.thread_time()
-        response = client.get("/", {"q": query}, HTTP_HX_REQUEST="true")
+        request(client, query)
         figures["wall"].append((time.perf_counter() - wall) * 1000)
         figures["cpu"].append((time.process_time() - cpu) * 1000)
         figures["own"].append((time.thread_time() - own) * 1000)
-        assert response.status_code == 200 and b'class="card"' in response.content, query
     return by_mode
 
 
-def report(title: str, figures: dict[str, list[float]]) -> None:
+def report(title: str, figures: dict[str, list[float]], what: str = "results partials") -> None:
     other = [c - o for c, o in zip(figures["cpu"], figures["own"], strict=True)]
-    print(f"\n{title}: {len(figures['wall'])} results partials")
-    print(f"{'ms per partial':32}{'mean':>8}{'p50':>8}{'p95':>8}")
+    print(f"\n{title}: {len(figures['wall'])} {what}")
+    print(f"{'ms per request':32}{'mean':>8}{'p50':>8}{'p95':>8}")
     for label, values in (
         ("wall time", figures["wall"]),
         ("CPU time, all threads", figures["cpu"]),
@@ -142,7 +169,7 @@ def report_stages(clock: StageClock, figures: dict[str, list[float]]) -> None:
     n = len(figures["wall"])
     total_wall, total_cpu = sum(figures["wall"]), sum(figures["cpu"])
     rows = [*dict.fromkeys(s for s, _, _ in STAGES)]
-    print(f"\n{'stage, ms per partial':32}{'wall':>8}{'CPU':>8}")
+    print(f"\n{'stage, ms per request':32}{'wall':>8}{'CPU':>8}")
     for stage in rows:
         print(f"{stage:32}{clock.wall[stage] / n:>8.2f}{clock.cpu[stage] / n:>8.2f}")
     outside_wall = (total_wall - sum(clock.wall.values())) / n
@@ -163,12 +190,26 @@ def thread_modes(before: dict[str, int]) -> dict[str, Callable[[], None]]:
     }
 
 
+def forget_searches() -> None:
+    """Empty the caches a search fills: the query vectors, the results (where the tree has
+    them)."""
+    from recommendations.search.dense import clear_query_cache
+
+    clear_query_cache()
+    try:
+        from recommendations.search.result_cache import clear_search_results
+    except ImportError:
+        return
+    clear_search_results()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("catalogue", nargs="?", default="tmdb")
     parser.add_argument("--queries", type=int, default=300)
     parser.add_argument("--profile", type=int, default=0, metavar="N")
     parser.add_argument("--repeat", action="store_true")
+    parser.add_argument("--endpoint", choices=("partial", "api", "both"), default="partial")
     parser.add_argument(
         "--compare-threads",
         action="store_true",
@@ -193,25 +234,37 @@ def main() -> None:
     client = Client(REMOTE_ADDR=f"127.{os.getpid() % 250}.{int(time.time()) % 250}.2")
     modes = thread_modes(before) if args.compare_threads else None
     queries = tomt_first_lines(args.queries * (2 if modes else 1))
-    measure(client, ["warm up", "a film about a bank robbery", "comedy", "the 90s", "paris"])
-    clock.reset()
-    profiler = cProfile.Profile() if args.profile else None
-    if profiler:
-        profiler.enable()
-    by_mode = measure(client, queries, modes)
-    if profiler:
-        profiler.disable()
+    # Room for every query where the tree has a result cache: a repeat's figure is what a hit
+    # costs, not a hit rate (the distinct queries' figure is the same either way)
+    if args.repeat and 0 < getattr(settings, "RECSYS_SEARCH_CACHE_SIZE", 0) < len(queries):
+        settings.RECSYS_SEARCH_CACHE_SIZE = len(queries)
+    endpoints = ("partial", "api") if args.endpoint == "both" else (args.endpoint,)
     cache = settings.CACHES["default"]["BACKEND"].rsplit(".", 1)[-1]
     print(f"catalogue: {args.catalogue}, {Movie.objects.count()} films; cache: {cache}")
-    for mode, figures in by_mode.items():
-        report(f"distinct queries{', ' + mode if mode else ''}", figures)
-    if not modes:
-        report_stages(clock, by_mode[""])
-    if args.repeat:
-        report("the same queries again", measure(client, queries)[""])
-    if profiler:
-        print()
-        pstats.Stats(profiler).sort_stats("tottime").print_stats(args.profile)
+    for endpoint in endpoints:
+        request, what = ENDPOINTS[endpoint]
+        forget_searches()  # each endpoint's queries are new to it
+        warm = ["warm up", "a film about a bank robbery", "comedy", "the 90s", "paris"]
+        measure(client, [f"{q} ({endpoint})" for q in warm], request=request)
+        clock.reset()
+        profiler = cProfile.Profile() if args.profile else None
+        if profiler:
+            profiler.enable()
+        by_mode = measure(client, queries, modes, request=request)
+        if profiler:
+            profiler.disable()
+        for mode, figures in by_mode.items():
+            report(f"{endpoint}, distinct queries{', ' + mode if mode else ''}", figures, what)
+        if not modes:
+            report_stages(clock, by_mode[""])
+        if args.repeat:
+            clock.reset()
+            figures = measure(client, queries, request=request)[""]
+            report(f"{endpoint}, the same queries again", figures, what)
+            report_stages(clock, figures)
+        if profiler:
+            print()
+            pstats.Stats(profiler).sort_stats("tottime").print_stats(args.profile)
 
 
 if __name__ == "__main__":

@@ -49,13 +49,18 @@ def _h(value: object) -> str:
     return value.__html__() if hasattr(value, "__html__") else escape_html(str(value))
 
 
+@lru_cache(maxsize=64)
+def _quoted(query: str) -> str:
+    return quote(query, safe="")  # once a page, not once a card
+
+
 def why_slot(movie_id: int, query: str) -> SafeString:
     """The lazy "why this?" panel of a card: it loads itself when scrolled into view and
     replaces itself with the panel (static/js/site.js shows the failure line if it cannot);
     without JavaScript the link opens the explanation as a page. Nothing without a query."""
     if not query:
         return SafeString("")
-    url = _h(f"{url_pattern('explain:why').format(movie_id)}?q={quote(query, safe='')}")
+    url = _h(f"{url_pattern('explain:why').format(movie_id)}?q={_quoted(query)}")
     return SafeString(
         f'<div class="why why--loading" data-why-movie="{movie_id:d}"\n'
         f'     hx-get="{url}" hx-trigger="revealed" hx-swap="outerHTML">\n'

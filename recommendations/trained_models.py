@@ -5,11 +5,17 @@ Layout: a version's files live in RECSYS_MODELS_DIR/<kind>/<version>/; its Train
 keeps that directory relative to RECSYS_MODELS_DIR (`path`), so a moved RECSYS_MODELS_DIR still
 finds them.
 
-Reload rule: `ActiveModel.get()` reads the active row on each call (one indexed query) and
-the modification time of the version's marker file; a process loads a version once and loads
-again when either changes (another version activated, or its files rewritten in place: a
-database may hand a deleted row's id to a new version). A version that fails to load gives
-None, logged once, and callers serve without it.
+Reload rule: a process reads which versions are active (one query for every kind) and the
+modification time of each version's marker file at most every
+settings.RECSYS_ACTIVE_MODEL_CHECK_SECONDS, not on every call (it was one query a search); it
+loads a version once and loads again when either changes (another version activated, or its
+files rewritten in place: a database may hand a deleted row's id to a new version). So an
+activation shows in every process within that time, and at once in the process that made it
+(activating, saving or deleting a TrainedModel drops this process's view after commit). A
+version that fails to load gives None, logged once, and callers serve without it.
+
+`active_models_stamp()` names every active version a process serves with: cached search
+results (recommendations/search/result_cache.py) are keyed by it.
 
 The lab registers and activates; serving only calls `ActiveModel.get()`.
 """
@@ -18,12 +24,14 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Generic, TypeVar
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models.signals import post_delete, post_save
 
 from recommendations.models import TrainedModel
 
@@ -76,7 +84,73 @@ def trained_model_activate(*, model_id: int) -> TrainedModel:
     if not model.is_active:
         model.is_active = True
         model.save(update_fields=["is_active"])
+    _expire_now_and_on_commit()  # the save's signal covers only its own row
     return model
+
+
+class _ActiveRows:
+    """Which version of each kind is active, as this process last read it: one query at most
+    every RECSYS_ACTIVE_MODEL_CHECK_SECONDS for every kind together."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._generation = 0  # one per read: ActiveModel's cue to work out its key again
+        # (generation, kind -> (pk, version, path), when read); rows None: read on next call
+        self._state: tuple[int, dict[str, tuple] | None, float] = (0, None, 0.0)
+
+    def get(self) -> tuple[int, dict[str, tuple]]:
+        generation, rows, read_at = self._state
+        if rows is not None and time.monotonic() - read_at < _check_seconds():
+            return generation, rows
+        with self._lock:
+            generation, rows, read_at = self._state
+            if rows is None or time.monotonic() - read_at >= _check_seconds():
+                active = TrainedModel.objects.filter(is_active=True)
+                rows = {
+                    kind: (pk, version, path)
+                    for kind, pk, version, path in active.values_list(
+                        "kind", "pk", "version", "path"
+                    )
+                }
+                self._generation += 1
+                generation = self._generation
+                self._state = (generation, rows, time.monotonic())
+            return generation, rows
+
+    def expire(self) -> None:
+        with self._lock:
+            self._state = (self._generation, None, 0.0)
+
+
+def _check_seconds() -> float:
+    return settings.RECSYS_ACTIVE_MODEL_CHECK_SECONDS
+
+
+_active_rows = _ActiveRows()
+_instances: list[ActiveModel] = []
+
+
+def expire_active_models() -> None:
+    """Read the registry again on the next call (this process only; others within
+    RECSYS_ACTIVE_MODEL_CHECK_SECONDS)."""
+    _active_rows.expire()
+
+
+def _expire_now_and_on_commit(**_: object) -> None:
+    # Now, for this transaction's own reads; after commit, for the process's other threads
+    # (which may have read the registry again before the commit)
+    expire_active_models()
+    transaction.on_commit(expire_active_models)
+
+
+post_save.connect(_expire_now_and_on_commit, sender=TrainedModel, weak=False)
+post_delete.connect(_expire_now_and_on_commit, sender=TrainedModel, weak=False)
+
+
+def active_models_stamp() -> tuple:
+    """The active version of every kind this process serves with (kind, row, marker time), as
+    of its last look (see the reload rule): changes when one is activated or rewritten."""
+    return tuple((model.kind, model.key()) for model in _instances)
 
 
 class ActiveModel(Generic[Loaded]):
@@ -89,13 +163,22 @@ class ActiveModel(Generic[Loaded]):
         self._lock = threading.Lock()
         self._key: tuple | None = None
         self._value: Loaded | None = None
+        # The key as last worked out, and the registry read it came from
+        self._seen: tuple[int, tuple | None] = (-1, None)
+        _instances.append(self)
 
-    def _current_key(self) -> tuple | None:
-        row = (
-            TrainedModel.objects.filter(kind=self.kind, is_active=True)
-            .values_list("pk", "version", "path")
-            .first()
-        )
+    def key(self) -> tuple | None:
+        """(row id, version, path, directory, marker mtime) of the active version, or None;
+        no query, no file check between the registry's reads."""
+        generation, rows = _active_rows.get()
+        seen, key = self._seen
+        if seen == generation:
+            return key
+        key = self._key_of(rows.get(self.kind))
+        self._seen = (generation, key)
+        return key
+
+    def _key_of(self, row: tuple | None) -> tuple | None:
         if row is None:
             return None
         directory = Path(settings.RECSYS_MODELS_DIR) / row[2]
@@ -106,7 +189,7 @@ class ActiveModel(Generic[Loaded]):
         return (*row, str(directory), written)
 
     def get(self) -> Loaded | None:
-        key = self._current_key()
+        key = self.key()
         if key == self._key:
             return self._value
         with self._lock:
@@ -134,3 +217,5 @@ class ActiveModel(Generic[Loaded]):
         """Drop what this process holds (tests; a changed RECSYS_MODELS_DIR)."""
         with self._lock:
             self._key, self._value = None, None
+            self._seen = (-1, None)
+        expire_active_models()

@@ -27,13 +27,16 @@ def search_page(request: HttpRequest) -> HttpResponse:
                 top_k=PAGE_SIZE,
                 offset=form.cleaned_data.get("offset") or 0,
             )
-            # The "why this?" panels, asked for later, read what the pipeline found.
-            evidence_remember(
-                query=query,
-                evidence_by_movie=search_evidence(response.results),
-                query_vector=response.query_vector,
-                merge=response.offset > 0,
-            )
+            # The "why this?" panels, asked for later, read what the pipeline found: once a
+            # ranking (a cached one is kept less long than the evidence, EVIDENCE_SECONDS).
+            if "evidence" not in response.done:
+                response.done.add("evidence")
+                evidence_remember(
+                    query=query,
+                    evidence_by_movie=search_evidence(response.results),
+                    query_vector=response.query_vector,
+                    merge=response.offset > 0,
+                )
     context = {
         "form": form,
         "query": form.cleaned_data.get("q", "") if form.is_valid() else "",

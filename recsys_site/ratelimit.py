@@ -16,10 +16,12 @@ import json
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.urls import Resolver404, resolve
+from django.urls import URLResolver, get_resolver
+from django.urls.exceptions import Resolver404
 
 from recommendations.search.query import query_words_read
 from recsys_site.clients import client_ip, seconds_left_in_window, spend
@@ -68,13 +70,23 @@ def search_cost(query: str) -> int:
     return max(1, math.ceil(query_words_read(query) / settings.RECSYS_RATELIMIT_WORDS_PER_UNIT))
 
 
-def charge_for(request: HttpRequest) -> Charge | None:
-    """The budget a request draws on and its cost, or None for an unlimited one."""
+@lru_cache(maxsize=1024)
+def _route(resolver: URLResolver, path: str) -> tuple[str, str] | None:
+    """The view name and namespace of a path, resolved once per path (URL resolution
+    walks every pattern; the handler resolves the path again for itself)."""
     try:
-        match = resolve(request.path_info)
+        match = resolver.resolve(path)
     except Resolver404:
         return None
-    name = match.view_name
+    return match.view_name, match.namespace
+
+
+def charge_for(request: HttpRequest) -> Charge | None:
+    """The budget a request draws on and its cost, or None for an unlimited one."""
+    route = _route(get_resolver(), request.path_info)  # a new resolver: URLs changed
+    if route is None:
+        return None
+    name, namespace = route
     if name in LOGIN_ROUTES:
         return Charge("login", 1) if request.method == "POST" else None
     if name in EXPLAIN_ROUTES:
@@ -85,7 +97,7 @@ def charge_for(request: HttpRequest) -> Charge | None:
         return Charge("search", search_cost(_api_query_text(request)))
     if name in SEARCH_API_ROUTES:
         return Charge("search", 1)
-    if name in PAGE_ROUTES or match.namespace in PAGE_NAMESPACES:
+    if name in PAGE_ROUTES or namespace in PAGE_NAMESPACES:
         return Charge("pages", 1)
     return None
 

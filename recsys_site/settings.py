@@ -307,6 +307,22 @@ RECSYS_SERVING_THREADS = env.int(
     "threads a web process gives one request's numeric work (BLAS, torch, OpenMP): a search's "
     "products are too small to split, and idle pool threads spin on the cores other workers need",
 )
+RECSYS_ACTIVE_MODEL_CHECK_SECONDS = env.float(
+    "RECSYS_ACTIVE_MODEL_CHECK_SECONDS",
+    2.0,
+    "seconds a process trusts its view of which trained model versions are active before "
+    "reading the registry again: an activation shows in every process within this time (at once "
+    "in the one that made it)",
+)
+RECSYS_SEARCH_CACHE_SIZE = env.int(
+    "RECSYS_SEARCH_CACHE_SIZE",
+    256,
+    "searches (query, filters, page) whose ranked results a web process keeps for repeated "
+    "queries, dropped when the catalogue, the index or an active model changes (0: none)",
+)
+RECSYS_SEARCH_CACHE_SECONDS = env.float(
+    "RECSYS_SEARCH_CACHE_SECONDS", 300.0, "...and for at most this many seconds each"
+)
 RECSYS_LOG_FORMAT = env.choice(
     "RECSYS_LOG_FORMAT", ("text", "json"), "text", "the log format; json for structured logs"
 )

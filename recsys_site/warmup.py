@@ -1,6 +1,7 @@
 """Readies a web process for search: its thread pools sized for serving, then what a search
 needs (models, indexes) loaded once, before traffic arrives."""
 
+import gc
 import logging
 import sys
 
@@ -33,3 +34,14 @@ def warm_up() -> None:
     except Exception:  # a cold index must not stop the worker from serving
         logger.exception("search warm-up failed; the first searches will be slower")
     limit_serving_threads()  # after the loads: threadpoolctl caps the libraries loaded by now
+    freeze_loaded_objects()
+
+
+def freeze_loaded_objects() -> None:
+    """What a worker has loaded by now (Django, the models, the catalogue snapshot's lookups)
+    lives as long as it does: moved out of the garbage collector's sight, so that its
+    collections stop walking a quarter of a million objects (0.8 -> 0.2 ms of CPU a search,
+    docs/benchmarks.md). Objects made later, a rebuilt snapshot among them, are collected as
+    usual; frozen ones are still freed when nothing refers to them."""
+    gc.collect()  # the start-up's garbage goes first, not into the frozen set
+    gc.freeze()

@@ -22,7 +22,13 @@ def isolated_test_state():
     films). The request limits are off in tests/settings.py."""
     from django.core.cache import cache
 
+    from recommendations.search.result_cache import clear_search_results
+    from recommendations.trained_models import expire_active_models
+
     cache.clear()
+    clear_search_results()  # the results of a search are kept per process, not in `cache`
+    # A rolled-back test's registry rows, which this process may have read in the last seconds
+    expire_active_models()
 
 
 @pytest.fixture

@@ -31,12 +31,29 @@ _TOKEN = re.compile(r"\w\w+")
 
 
 def tokenize(text: str) -> list[str]:
+    return _tokens(_normalized(text))
+
+
+def _normalized(text: str) -> str:
     text = text.replace("'", "").replace("\u2019", "")
     if not text.isascii():  # strip accents ("café" -> "cafe"); ASCII has none to strip
         text = unicodedata.normalize("NFKD", text)
         text = "".join(ch for ch in text if not unicodedata.combining(ch))
-    text = text.lower()
-    return [_stem(t) for t in _TOKEN.findall(text) if t not in STOPWORDS]
+    return text.lower()
+
+
+def _tokens(normalized: str) -> list[str]:
+    return [_stem(t) for t in _TOKEN.findall(normalized) if t not in STOPWORDS]
+
+
+def tokens_in(text: str, tokens: set[str]) -> list[str]:
+    """Those of `tokens` (tokenize's) that tokenize(text) gives too, sorted. A token is a
+    word or the word less its plural "s", so it is a substring of the text as tokenize reads
+    it: a text containing none of them is not tokenized (most fields of a result's card)."""
+    normalized = _normalized(text)
+    if not any(token in normalized for token in tokens):
+        return []
+    return sorted(tokens.intersection(_tokens(normalized)))
 
 
 def _stem(token: str) -> str:

@@ -27,5 +27,29 @@ def film_card(context: template.Context) -> SafeString:
 
 
 @register.simple_tag(takes_context=True)
+def search_cards(context: template.Context, response) -> SafeString:
+    """A search page's cards, with the "Loosely related" heading before the first loose one:
+    what `{% for %}` over `{% include "recommendations/_card.html" %}` wrote, without the
+    template machinery around each of the 20 cards."""
+    query, loose = context.get("query") or "", response.first_loose_rank
+    parts = []
+    for result in response.results:
+        if result.rank == loose:
+            parts.append('<h3 class="group-heading">Loosely related</h3>')
+        movie = result.movie
+        parts.append(
+            cards.card(
+                movie,
+                actions=cards.film_actions(film_actions(context, movie)),
+                query=query,
+                genres=result.genres,
+                title_match=result.title_match,
+                people=result.people,
+            )
+        )
+    return SafeString("".join(parts))
+
+
+@register.simple_tag(takes_context=True)
 def why_slot(context: template.Context) -> SafeString:
     return cards.why_slot(context["movie"].pk, context.get("query") or "")

@@ -213,3 +213,20 @@ def test_a_query_that_matches_nothing_well_has_no_strong_match(films):
     response = movie_search("qwzx blorf vrrt", top_k=5)
     assert response.results and response.strong == 0 and response.suggestion == ""
     assert not any(r.strong for r in response.results)
+
+
+@pytest.mark.parametrize("compiled", [True, False])
+def test_the_cards_films_are_the_films_the_orm_reads(films, compiled, monkeypatch):
+    from movies.models import Movie
+    from recommendations import selectors
+
+    if not compiled:  # a backend whose IN the compiled query cannot take: the ORM's
+        monkeypatch.setattr(selectors, "_films_query", lambda count: None)
+    ids = [*Movie.objects.order_by("-pk").values_list("pk", flat=True)[:7], 10**9]
+    ours, orms = selectors.films_by_id(ids + ids[:2]), Movie.objects.in_bulk(ids)
+
+    assert ours.keys() == orms.keys() and 10**9 not in ours
+    for pk, movie in orms.items():
+        for field in Movie._meta.concrete_fields:
+            assert getattr(ours[pk], field.attname) == getattr(movie, field.attname), field
+        assert not ours[pk]._state.adding and ours[pk]._state.db == movie._state.db

@@ -82,3 +82,16 @@ def test_onnx_sessions_do_not_spin_between_runs(tmp_path):
     assert options.get_session_config_entry("session.intra_op.allow_spinning") == "0"
     assert options.get_session_config_entry("session.inter_op.allow_spinning") == "0"
     assert session.run(None, {"x": np.array([1.5], dtype=np.float32)})[0].tolist() == [1.5]
+
+
+def test_a_warmed_worker_hides_what_it_loaded_from_the_collector():
+    import gc
+
+    from recsys_site.warmup import freeze_loaded_objects
+
+    loaded = [{"film": n} for n in range(1000)]
+    try:
+        freeze_loaded_objects()
+        assert gc.get_freeze_count() >= len(loaded)
+    finally:
+        gc.unfreeze()

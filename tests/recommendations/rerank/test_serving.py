@@ -60,11 +60,16 @@ def test_the_active_version_is_loaded_once_and_swapped_on_activation(models_dir)
 def test_a_version_whose_files_are_rewritten_is_loaded_again(models_dir):
     import os
 
+    from recommendations.trained_models import expire_active_models
+
     register("a", activate=True)
     first = active_reranker()
     weights = models_dir / "reranker" / "a" / "model.weights.h5"
     stat = weights.stat()
     os.utime(weights, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000))
+    # Files are checked with the registry, every RECSYS_ACTIVE_MODEL_CHECK_SECONDS
+    # (tests/recommendations/test_trained_models.py): as when that time has passed
+    expire_active_models()
 
     again = active_reranker()
     assert again is not None and again is not first and again.version == "a"
