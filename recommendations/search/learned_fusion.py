@@ -259,7 +259,10 @@ def load_model(directory: Path, version: str) -> FusionModel:
         depth=int(config["depth"]),
         min_query_words=int(config["min_query_words"]),
         weights=tuple(config.get("weights", (1.0, 1.0))),
-        training_query_ids=frozenset(trained_on.get("train_query_ids", ())),
+        # Its figures must come from queries that neither trained it nor chose its recipe.
+        training_query_ids=frozenset(
+            trained_on.get("train_query_ids", []) + trained_on.get("validation_query_ids", [])
+        ),
     )
 
 
