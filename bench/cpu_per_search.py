@@ -93,9 +93,16 @@ class StageClock:
         self.cpu.clear()
 
 
-def tomt_first_lines(count: int) -> list[str]:
+def tomt_first_lines(count: int, *, whole: bool = False) -> list[str]:
+    """Distinct tomt-dev first lines; whole: the whole stories (as long as the form takes)."""
+    from recommendations.forms import MAX_QUERY_CHARS
+
     lines = (SHARED_DATA / "queries" / "tomt-dev.jsonl").read_text().splitlines()
-    first = (json.loads(line)["query"].split("\n", 1)[0][:200].strip() for line in lines)
+    queries = (json.loads(line)["query"] for line in lines)
+    if whole:
+        first = (" ".join(q.split())[:MAX_QUERY_CHARS] for q in queries)
+    else:
+        first = (q.split("\n", 1)[0][:200].strip() for q in queries)
     return [q for q in dict.fromkeys(first) if q][:count]
 
 
@@ -171,6 +178,9 @@ def main() -> None:
     parser.add_argument("--profile", type=int, default=0, metavar="N")
     parser.add_argument("--repeat", action="store_true")
     parser.add_argument(
+        "--whole", action="store_true", help="whole tomt-dev stories instead of first lines"
+    )
+    parser.add_argument(
         "--compare-threads",
         action="store_true",
         help="twice the queries, turn about with the libraries' own thread pools (their idle "
@@ -193,7 +203,7 @@ def main() -> None:
     clock.install()
     client = Client(REMOTE_ADDR=f"127.{os.getpid() % 250}.{int(time.time()) % 250}.2")
     modes = thread_modes(before) if args.compare_threads else None
-    queries = tomt_first_lines(args.queries * (2 if modes else 1))
+    queries = tomt_first_lines(args.queries * (2 if modes else 1), whole=args.whole)
     measure(client, ["warm up", "a film about a bank robbery", "comedy", "the 90s", "paris"])
     clock.reset()
     profiler = cProfile.Profile() if args.profile else None

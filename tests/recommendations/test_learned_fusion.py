@@ -134,3 +134,12 @@ def test_the_admin_queues_fusion_training_as_a_job_that_registers_a_version(
     model = TrainedModel.objects.get(kind=TrainedModel.Kind.FUSION)
     assert job.status == Job.Status.SUCCEEDED and job.result["version"] == model.version
     assert not model.is_active
+
+
+def test_the_command_compares_on_validation_and_trains_nothing(films, tmp_path, capsys):
+    path = labelled_queries(tmp_path / "q.jsonl", films)
+    call_command("train_fusion", str(path), "--compare")
+    out = capsys.readouterr().out
+    assert "hand-set z-score fusion" in out and "logistic, depth 200" in out
+    assert "lightgbm, depth 200, 7 leaves, 300 trees" in out
+    assert not TrainedModel.objects.filter(kind=TrainedModel.Kind.FUSION).exists()

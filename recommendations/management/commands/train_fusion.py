@@ -8,9 +8,11 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from recommendations.lab.fusion import FusionRequest, fusion_train
-from recommendations.lab.fusion_training import Recipe
+from recommendations.lab.fusion_training import Recipe, compare_on_validation
 from recommendations.lab.progress import TqdmProgress
+from recommendations.lab.queries import load_queries, with_answers
 from recommendations.lab.reranker_data import limit_torch_threads
+from recommendations.lab.search_evaluation import METRICS
 
 
 class Command(BaseCommand):
@@ -24,6 +26,11 @@ class Command(BaseCommand):
         parser.add_argument("--min-query-words", type=int, help="shorter queries keep z-scores")
         parser.add_argument("--max-queries", type=int, help="the first N queries only")
         parser.add_argument("--activate", action="store_true", help="make it the active one")
+        parser.add_argument(
+            "--compare",
+            action="store_true",
+            help="train nothing: the validation figures the recipe was chosen on",
+        )
 
     def handle(self, *args, **options):
         if not options["queries"].is_file():
@@ -39,6 +46,9 @@ class Command(BaseCommand):
         recipe = replace(recipe, collect_depth=max(recipe.collect_depth, recipe.depth))
         limit_torch_threads()
         progress = TqdmProgress(self.stdout)
+        if options["compare"]:
+            self._compare(options["queries"], progress)
+            return
         try:
             model = fusion_train(
                 request=FusionRequest(
@@ -55,3 +65,14 @@ class Command(BaseCommand):
         for part in ("validation", "held_out"):
             for ranker, figures in model.metrics[part].items():
                 self.stdout.write(f"  {part}, {ranker}: {figures}")
+
+    def _compare(self, path: Path, progress: TqdmProgress) -> None:
+        queries, _ = with_answers(load_queries(path))
+        try:
+            table = compare_on_validation(queries, progress)
+        finally:
+            progress.close()
+        self.stdout.write(f"{'validation':<58}" + "".join(f"{m:>12}" for m in METRICS))
+        for name, figures in table.items():
+            values = "".join(f"{figures[m]:>12.4f}" for m in METRICS)
+            self.stdout.write(f"{name:<52}{figures['queries']:>6}{values}")
