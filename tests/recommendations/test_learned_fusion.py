@@ -60,15 +60,16 @@ def models_dir(settings, tmp_path):
     forget_active_fusion()
 
 
-def test_the_zsum_feature_is_the_hand_set_fusion(films):
+def test_without_a_version_search_fuses_by_z_scores_as_the_zsum_feature_does(films, models_dir):
     config = DEFAULT_CONFIG
+    assert active_fusion() is None
     for query in ("a man stranded on an island", "shark attacks swimmers at the beach"):
-        result = retrieve(query, config=replace(config, learned_fusion=False))
+        result = retrieve(query)
         table, matrix = features(candidates_of(result, config.depth), config.depth)
         order = table.positions[np.argsort(-hand_set(matrix), kind="stable")]
         lists = {s: result.rankings[s] for s in ("dense", "lexical")}
         expected, _ = weighted_zscore(result.full_scores, lists, {})
-        assert order.tolist() == expected.tolist()
+        assert order.tolist() == expected.tolist() == result.rankings["fused"].tolist()
         assert matrix.shape == (len(table.positions), len(FEATURES))
 
 
