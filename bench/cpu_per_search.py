@@ -38,13 +38,14 @@ from bench.catalogues import SHARED_DATA, setup_django
 STAGES = (
     ("parse", "recommendations.search.pipeline", "parse_query"),
     ("snapshot", "recommendations.search.pipeline", "get_snapshot"),
-    ("bm25", "recommendations.search.lexical", "LexicalIndex.scores"),
+    ("bm25", "recommendations.search.lexical", "LexicalIndex.field_scores"),
     ("encode", "recommendations.search.pipeline", "encode_query"),
     ("dense", "recommendations.search.dense", "DenseIndex.scores"),
     ("dense", "recommendations.search.dense", "DenseIndex.snapshot_scores"),
     ("dense", "recommendations.search.pipeline", "get_dense_index"),
     ("top-k", "recommendations.search.pipeline", "top_positions"),
     ("fusion", "recommendations.search.pipeline", "weighted_zscore"),
+    ("learned fusion", "recommendations.search.pipeline", "_learned_fusion"),
     ("rerank", "recommendations.search.pipeline", "_rerank"),
     ("exact first", "recommendations.search.pipeline", "_exact_matches_first"),
     ("pipeline rest", "recommendations.selectors", "run_pipeline"),
@@ -103,9 +104,16 @@ class StageClock:
         self.cpu.clear()
 
 
-def tomt_first_lines(count: int) -> list[str]:
+def tomt_first_lines(count: int, *, whole: bool = False) -> list[str]:
+    """Distinct tomt-dev first lines; whole: the whole stories (as long as the form takes)."""
+    from recommendations.forms import MAX_QUERY_CHARS
+
     lines = (SHARED_DATA / "queries" / "tomt-dev.jsonl").read_text().splitlines()
-    first = (json.loads(line)["query"].split("\n", 1)[0][:200].strip() for line in lines)
+    queries = (json.loads(line)["query"] for line in lines)
+    if whole:
+        first = (" ".join(q.split())[:MAX_QUERY_CHARS] for q in queries)
+    else:
+        first = (q.split("\n", 1)[0][:200].strip() for q in queries)
     return [q for q in dict.fromkeys(first) if q][:count]
 
 
@@ -211,6 +219,9 @@ def main() -> None:
     parser.add_argument("--repeat", action="store_true")
     parser.add_argument("--endpoint", choices=("partial", "api", "both"), default="partial")
     parser.add_argument(
+        "--whole", action="store_true", help="whole tomt-dev stories instead of first lines"
+    )
+    parser.add_argument(
         "--compare-threads",
         action="store_true",
         help="twice the queries, turn about with the libraries' own thread pools (their idle "
@@ -233,7 +244,7 @@ def main() -> None:
     clock.install()
     client = Client(REMOTE_ADDR=f"127.{os.getpid() % 250}.{int(time.time()) % 250}.2")
     modes = thread_modes(before) if args.compare_threads else None
-    queries = tomt_first_lines(args.queries * (2 if modes else 1))
+    queries = tomt_first_lines(args.queries * (2 if modes else 1), whole=args.whole)
     # Room for every query where the tree has a result cache: a repeat's figure is what a hit
     # costs, not a hit rate (the distinct queries' figure is the same either way)
     if args.repeat and 0 < getattr(settings, "RECSYS_SEARCH_CACHE_SIZE", 0) < len(queries):

@@ -28,9 +28,12 @@ class TrainedModelAdmin(admin.ModelAdmin):
     def has_retrain_permission(self, request: HttpRequest) -> bool:
         return may_retrain(request.user)
 
-    @admin.display(description="held-out nDCG@10 (baseline → reranked)")
+    @admin.display(description="held-out nDCG@10 (baseline → trained)")
     def held_out_ndcg(self, obj: TrainedModel) -> str:
         held_out = obj.metrics.get("held_out", {})
+        if "learned fusion" in held_out:  # a fusion version: against the hand-set fusion
+            base, learned = held_out["hand-set fusion"], held_out["learned fusion"]
+            return f"{base['ndcg@10']:.3f} → {learned['ndcg@10']:.3f} (n={base['queries']})"
         if "baseline" not in held_out:
             return "—"
         base = held_out["baseline"]["ndcg@10"]

@@ -46,19 +46,25 @@ def _retrain_recommender(modeladmin, request):
     return retrain_from_admin(modeladmin, request)
 
 
-def _queue_evaluation(modeladmin, request, enqueue):
-    """Queue an evaluation job (`enqueue` is one of evaluation_records' two), with a message
-    either way; returns the Job or None."""
+def _queue_evaluation(modeladmin, request, enqueue, what: str = "Evaluation"):
+    """Queue a lab job (`enqueue` is one of lab_jobs' starters), with a message either way;
+    returns the Job or None."""
     from jobs.services import JobAlreadyActive
-    from recommendations.lab_jobs import EvaluationUnavailable
+    from recommendations.lab_jobs import EvaluationUnavailable, TrainingUnavailable
 
     try:
         job = enqueue(created_by=request.user)
-    except (EvaluationUnavailable, JobAlreadyActive) as error:
+    except (EvaluationUnavailable, TrainingUnavailable, JobAlreadyActive) as error:
         modeladmin.message_user(request, f"Not started: {error}.", messages.ERROR)
         return None
-    modeladmin.message_user(request, f"Evaluation queued as job #{job.pk}.", messages.SUCCESS)
+    modeladmin.message_user(request, f"{what} queued as job #{job.pk}.", messages.SUCCESS)
     return job
+
+
+def _train_fusion(modeladmin, request):
+    from recommendations.lab_jobs import fusion_training_start
+
+    return _queue_evaluation(modeladmin, request, fusion_training_start, "Training")
 
 
 def _evaluate_search(modeladmin, request):
@@ -100,6 +106,21 @@ ACTIONS: dict[str, HeavyAction] = {
         ),
         permission="recommendations.change_trainedmodel",
         start=_train_reranker,
+    ),
+    "train-fusion": HeavyAction(
+        kind=Job.Kind.TRAIN_FUSION,
+        title="Train the learned fusion",
+        button="Start training",
+        explain=(
+            "Runs the labelled queries of RECSYS_FUSION_TRAINING_QUERIES through search's first "
+            "stages, learns how to order their dense and word-match candidates (LightGBM), "
+            "scores it on validation and held-out queries against the hand-set fusion and "
+            "saves it as a new, inactive model version. A few minutes; one at a time.",
+            "Activate the new version from the model list once its held-out nDCG@10 beats "
+            "the hand-set fusion's. It orders long, story-like queries only.",
+        ),
+        permission="recommendations.change_trainedmodel",
+        start=_train_fusion,
     ),
     "retrain-recommender": HeavyAction(
         kind=Job.Kind.TRAIN_RECOMMENDER,

@@ -20,6 +20,7 @@ from viewers.models import Reaction
 
 # Celery task names (the tasks live beside the code they run).
 TRAIN_RERANKER_TASK = "recommendations.rerank.tasks.train_reranker_task"
+TRAIN_FUSION_TASK = "recommendations.fusion_tasks.train_fusion_task"
 TRAIN_RECOMMENDER_TASK = "recommendations.train_recommender"
 EVALUATE_SEARCH_TASK = "recommendations.tasks.evaluate_search_task"
 EVALUATE_RECOMMENDERS_TASK = "recommendations.tasks.evaluate_recommenders_task"
@@ -29,6 +30,10 @@ RECOMMENDER_TRAINING_STEPS = ("interactions", "collaborative", "vectors", "save"
 
 
 class EvaluationUnavailable(Exception):
+    pass
+
+
+class TrainingUnavailable(Exception):
     pass
 
 
@@ -45,6 +50,22 @@ def reranker_training_start(*, created_by=None) -> Job:
         created_by=created_by,
     )
     job_enqueue(job=job, task_name=TRAIN_RERANKER_TASK)
+    return job
+
+
+def fusion_training_start(*, created_by=None) -> Job:
+    """Queues a learned-fusion training job on settings.RECSYS_FUSION_TRAINING_QUERIES (one at a
+    time) and returns its Job row."""
+    queries = settings.RECSYS_FUSION_TRAINING_QUERIES
+    if not queries or not Path(queries).is_file():
+        raise TrainingUnavailable(
+            "no labelled queries to learn from: set RECSYS_FUSION_TRAINING_QUERIES to a "
+            "tomt-dev.jsonl-style file"
+        )
+    job = job_create_exclusive(
+        kind=Job.Kind.TRAIN_FUSION, params={"queries": str(Path(queries))}, created_by=created_by
+    )
+    job_enqueue(job=job, task_name=TRAIN_FUSION_TASK)
     return job
 
 

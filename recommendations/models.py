@@ -8,6 +8,7 @@ class TrainedModel(models.Model):
     class Kind(models.TextChoices):
         RERANKER = "reranker", "Cross-encoder reranker"
         RECOMMENDER = "recommender", "Recommender"
+        FUSION = "fusion", "Learned fusion"
 
     kind = models.CharField(max_length=16, choices=Kind.choices, db_index=True)
     version = models.CharField(max_length=64)

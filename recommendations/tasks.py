@@ -14,6 +14,7 @@ from django.core.cache import cache
 from jobs.models import Job
 from jobs.services import job_claim, job_origin
 from recommendations.embedding import encode
+from recommendations.fusion_tasks import train_fusion_task  # noqa: F401  (autodiscovery)
 from recommendations.indexing import services
 from recommendations.indexing.services import Batch
 from recommendations.rerank.tasks import train_reranker_task  # noqa: F401  (autodiscovery)

@@ -613,6 +613,12 @@ RECSYS_RERANKER_TRAINING_QUERIES = env.str(
     "labelled known-item queries (JSON lines like tomt-dev.jsonl) the admin's \"Train "
     'reranker" adds to the queries generated from the catalogue (empty: none)',
 )
+RECSYS_FUSION_TRAINING_QUERIES = env.str(
+    "RECSYS_FUSION_TRAINING_QUERIES",
+    "",
+    "labelled known-item queries (JSON lines like tomt-dev.jsonl) the admin's \"Train learned "
+    'fusion" learns from (empty: the action says so and starts nothing)',
+)
 RECSYS_RERANKER_RECIPE = env.choice(
     "RECSYS_RERANKER_RECIPE",
     ("default", "tiny"),

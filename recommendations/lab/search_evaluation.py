@@ -18,6 +18,7 @@ __all__ = ["METRICS", "EvaluationReport", "evaluate", "load_queries"]
 
 METRICS = ("mrr@10", "ndcg@10", "recall@10", "recall@100")
 NO_RERANKER = "none (the fused order)"
+HAND_SET_FUSION = "hand-set z-scores"
 
 
 @dataclass
@@ -26,7 +27,8 @@ class EvaluationReport:
     evaluated: int
     skipped: int
     reranker: str = NO_RERANKER  # what produced the reranked stage
-    trained_on: int = 0  # queries left out because the active reranker trained on them
+    trained_on: int = 0  # queries left out: the active reranker or fusion trained on them
+    fusion: str = HAND_SET_FUSION  # what ordered the fused stage
 
     def as_dict(self) -> dict:
         return self.stages
@@ -39,7 +41,8 @@ def evaluate(
     progress: Progress | None = None,
 ) -> EvaluationReport:
     reranker, trained_on = _active_reranker()
-    held_out = [q for q in queries if q.id not in trained_on]
+    fusion, fusion_trained_on = _active_fusion()
+    held_out = [q for q in queries if q.id not in trained_on | fusion_trained_on]
     answered, skipped = with_answers(held_out)
     totals = {stage: dict.fromkeys(METRICS, 0.0) for stage in STAGES}
     evaluated = 0
@@ -57,7 +60,7 @@ def evaluate(
         for stage, metrics in totals.items()
     }
     left_out = len(queries) - len(held_out)
-    return EvaluationReport(stages, evaluated, skipped, reranker, left_out)
+    return EvaluationReport(stages, evaluated, skipped, reranker, left_out, fusion)
 
 
 def _active_reranker() -> tuple[str, frozenset[str]]:
@@ -70,6 +73,18 @@ def _active_reranker() -> tuple[str, frozenset[str]]:
         return NO_RERANKER, frozenset()
     name = f"cross-encoder {reranker.version} ({reranker.runtime})"
     return name, reranker.training_query_ids
+
+
+def _active_fusion() -> tuple[str, frozenset[str]]:
+    """The learned fusion search uses, if any, and the queries that trained it or chose its
+    recipe (left out, as the reranker's)."""
+    from recommendations.search.learned_fusion import active_fusion
+
+    fusion = active_fusion()
+    if fusion is None:
+        return HAND_SET_FUSION, frozenset()
+    name = f"learned {fusion.version} (queries of {fusion.min_query_words}+ words)"
+    return name, fusion.training_query_ids
 
 
 def _rank(ranking, position: int) -> int | None:

@@ -37,6 +37,7 @@ class CatalogueSnapshot:
     ids: np.ndarray  # movie pks, int64; position = row in every per-film array
     years: np.ndarray  # int16, 0 when unknown
     popularity: np.ndarray  # float32, 0 when unknown: the order of a browse without a query
+    vote_counts: np.ndarray  # float32, 0 when unknown (a feature of the learned fusion)
     kinds: np.ndarray  # "film" / "series"
     genre_names: list[str]
     genre_masks: dict[str, np.ndarray]  # lower-cased genre name -> bool per film
@@ -122,7 +123,15 @@ def catalogue_stamp() -> tuple:
 def build_snapshot(stamp: tuple) -> CatalogueSnapshot:
     rows = list(
         Movie.objects.order_by("pk").values_list(
-            "pk", "title", "normalized_title", "year", "kind", "synopsis", "tagline", "popularity"
+            "pk",
+            "title",
+            "normalized_title",
+            "year",
+            "kind",
+            "synopsis",
+            "tagline",
+            "popularity",
+            "vote_count",
         )
     )
     ids = np.array([r[0] for r in rows], dtype=np.int64)
@@ -166,6 +175,7 @@ def build_snapshot(stamp: tuple) -> CatalogueSnapshot:
         ids=ids,
         years=np.array([r[3] or 0 for r in rows], dtype=np.int16),
         popularity=np.array([r[7] or 0.0 for r in rows], dtype=np.float32),
+        vote_counts=np.array([r[8] or 0 for r in rows], dtype=np.float32),
         kinds=np.array([r[4] for r in rows]),
         genre_names=sorted({n for names in genres.values() for n in names}),
         genre_masks=genre_masks,

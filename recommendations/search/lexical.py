@@ -84,13 +84,26 @@ class LexicalIndex:
 
     def scores(self, tokens: list[str], weights: FieldWeights = DEFAULT_WEIGHTS) -> np.ndarray:
         """BM25 score of every film (position order) for the query tokens."""
-        total = np.zeros(self.size, dtype=np.float32)
+        return weighted_sum(self.field_scores(tokens, weights), weights, self.size)
+
+    def field_scores(
+        self, tokens: list[str], weights: FieldWeights = DEFAULT_WEIGHTS
+    ) -> dict[str, np.ndarray]:
+        """Each field's BM25 score of every film, unweighted; only the fields with a weight
+        and a known token (the others score 0 everywhere)."""
+        out = {}
         for name, index in self.fields.items():
-            weight = getattr(weights, name)
             known = [t for t in tokens if t in index.vocab_dict]
-            if weight and known:
-                total += weight * index.get_scores(known)
-        return total
+            if getattr(weights, name) and known:
+                out[name] = index.get_scores(known)
+        return out
+
+
+def weighted_sum(fields: dict[str, np.ndarray], weights: FieldWeights, size: int) -> np.ndarray:
+    total = np.zeros(size, dtype=np.float32)
+    for name, values in fields.items():
+        total += getattr(weights, name) * values
+    return total
 
 
 def _index(texts: list[str]) -> bm25s.BM25 | None:

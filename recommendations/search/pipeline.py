@@ -23,7 +23,13 @@ from recommendations.search.dense import (
 )
 from recommendations.search.fusion import top_positions, weighted_zscore
 from recommendations.search.fuzzy import FuzzyMatch
-from recommendations.search.lexical import FieldWeights, tokenize
+from recommendations.search.learned_fusion import (
+    CandidateTable,
+    FusionModel,
+    active_fusion,
+    candidate_table,
+)
+from recommendations.search.lexical import FieldWeights, tokenize, weighted_sum
 from recommendations.search.query import ParsedQuery, parse_query
 
 logger = logging.getLogger(__name__)
@@ -59,6 +65,9 @@ class PipelineConfig:
     # + synopsis_weight x the synopsis view's) this high; z-scores alone always crown a few
     # films, even for "qwzx blorf"
     strong_dense: float = 0.4
+    # The active learned fusion (search.learned_fusion) orders the fused stage of the queries
+    # it serves; off: the hand-set z-score fusion for every query (the lab mines with it off).
+    learned_fusion: bool = True
     # BM25 field weights: a title word matters little in a described plot (exact titles are
     # matched apart, first)
     fields: FieldWeights = field(default_factory=lambda: FieldWeights(title=0.1))
@@ -86,6 +95,11 @@ class PipelineResult:
     dense: DenseIndex | None = None
     query_vectors: np.ndarray | None = None  # one per query chunk, when the dense stage ran
     mask: np.ndarray | None = None  # catalogue positions the filters keep; None: all
+    # Every film's score per list, each BM25 field's, and each list's candidates at the
+    # depth the learned fusion reads (>= config.depth): what its features are made of.
+    full_scores: dict[str, np.ndarray] = field(default_factory=dict)
+    lexical_fields: dict[str, np.ndarray] = field(default_factory=dict)
+    deep: dict[str, np.ndarray] = field(default_factory=dict)
 
     def rank_of(self, stage: str, position: int) -> int | None:
         ranks = self.__dict__.setdefault("_ranks", {})
@@ -132,10 +146,19 @@ def retrieve(
         result.strong = len(result.final)  # each passes the filters: nothing to tell apart
         return result
 
-    lexical_all = snapshot.lexical.scores(tokenize(parsed.text), config.fields)
+    learned = active_fusion() if config.learned_fusion else None
+    learned = learned if learned is not None and learned.serves(parsed) else None
+    # The learned fusion may read deeper lists than the stages hand on.
+    depth = max(config.depth, learned.depth) if learned else config.depth
+    deep = result.deep
+
+    lexical_fields = snapshot.lexical.field_scores(tokenize(parsed.text), config.fields)
+    lexical_all = weighted_sum(lexical_fields, config.fields, snapshot.size)
     lexical = np.where(lexical_all > 0, lexical_all, -np.inf)
-    full_scores = {"lexical": lexical_all}
-    result.rankings["lexical"] = top_positions(lexical, config.depth, mask)
+    full_scores = result.full_scores = {"lexical": lexical_all}
+    result.lexical_fields = lexical_fields
+    deep["lexical"] = top_positions(lexical, depth, mask)
+    result.rankings["lexical"] = deep["lexical"][: config.depth]
     result.scores["lexical"] = _scores_of(result.rankings["lexical"], lexical)
 
     try:
@@ -143,7 +166,8 @@ def retrieve(
         result.query_vectors = encode_query(parsed.chunks)
         raw = result.dense.scores(result.query_vectors, synopsis_weight=config.synopsis_weight)
         dense = full_scores["dense"] = result.dense.snapshot_scores(raw, snapshot.size)
-        result.rankings["dense"] = top_positions(dense, config.depth, mask)
+        deep["dense"] = top_positions(dense, depth, mask)
+        result.rankings["dense"] = deep["dense"][: config.depth]
         result.scores["dense"] = _scores_of(result.rankings["dense"], dense)
     except DenseUnavailable as error:
         logger.warning("dense search unavailable: %s", error)
@@ -154,8 +178,34 @@ def retrieve(
     fused, fused_scores = weighted_zscore(full_scores, lists, weights)
     result.rankings["fused"] = fused
     result.scores["fused"] = dict(zip(fused.tolist(), fused_scores.tolist(), strict=True))
-    result.final = fused
+    if learned is not None and result.dense is not None:
+        _learned_fusion(result, learned)
+    result.final = result.rankings["fused"]
     return result
+
+
+def candidates_of(result: PipelineResult, depth: int) -> CandidateTable:
+    """What the learned fusion reads of a retrieved query's candidates, each list's top
+    `depth` (at most the depth retrieve ran at). Needs the dense stage."""
+    return candidate_table(
+        depth=depth,
+        rankings=result.deep,
+        full_scores=result.full_scores,
+        lexical_fields=result.lexical_fields,
+        snapshot=result.snapshot,
+        parsed=result.parsed,
+        dense=result.dense,
+        query_vectors=result.query_vectors,
+    )
+
+
+def _learned_fusion(result: PipelineResult, model: FusionModel) -> None:
+    """The fused stage ordered by the learned model. Its scores stay the hand-set fusion's
+    (sums of z-scores at the model's depth): what "best matches" and the cross-encoder's
+    prior are calibrated on."""
+    positions, _, zsum = model.rank(candidates_of(result, model.depth))
+    result.rankings["fused"] = positions
+    result.scores["fused"] = dict(zip(positions.tolist(), zsum.tolist(), strict=True))
 
 
 def run_pipeline(

@@ -77,10 +77,11 @@ class Command(BaseCommand):
             f"{report.evaluated} queries evaluated, {report.skipped} skipped "
             "(answer not in the catalogue)"
         )
+        self.stdout.write(f"fused stage: {report.fusion}")
         self.stdout.write(f"reranked stage: {report.reranker}")
         if n := report.trained_on:
             queries_left = f"{n} quer{'y' if n == 1 else 'ies'}"
-            self.stdout.write(f"{queries_left} left out: the reranker trained on them")
+            self.stdout.write(f"{queries_left} left out: a learned stage trained on them")
         self.stdout.write(f"{'stage':<10}" + "".join(f"{m:>12}" for m in METRICS))
         for stage, metrics in report.stages.items():
             self.stdout.write(f"{stage:<10}" + "".join(f"{metrics[m]:>12.3f}" for m in METRICS))

@@ -103,5 +103,5 @@ def test_evaluate_leaves_out_the_queries_the_active_reranker_trained_on(models_d
     call_command("evaluate", str(queries), stdout=out)
 
     assert "0 queries evaluated, 2 skipped" in out.getvalue()
-    assert "1 query left out: the reranker trained on them" in out.getvalue()
+    assert "1 query left out: a learned stage trained on them" in out.getvalue()
     assert "reranked stage: cross-encoder a (onnx-int8)" in out.getvalue()  # the default

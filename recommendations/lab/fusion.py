@@ -1,0 +1,44 @@
+"""Writes for the learned fusion: training a version and registering it (activating it when
+asked). The command and the Celery task call these."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from recommendations.lab.fusion_training import Recipe, train_fusion
+from recommendations.lab.progress import Progress
+from recommendations.lab.queries import load_queries, with_answers
+from recommendations.models import TrainedModel
+from recommendations.trained_models import artifact_path, kind_directory, trained_model_register
+
+
+@dataclass(frozen=True)
+class FusionRequest:
+    recipe: Recipe
+    queries: Path  # labelled known-item queries (JSON lines like tomt-dev)
+    activate: bool = False
+
+
+def fusion_train(*, request: FusionRequest, progress: Progress) -> TrainedModel:
+    """Loads the queries whose answer the catalogue serves, trains on the candidates search's
+    first stages retrieve, writes the artifact, registers it."""
+    queries, skipped = with_answers(load_queries(request.queries))
+    progress.log(f"{len(queries)} labelled queries, {skipped} skipped (answer not served)")
+    if not queries:
+        raise ValueError(f"no query of {request.queries} has its answer in the catalogue")
+    result = train_fusion(
+        queries=queries,
+        recipe=request.recipe,
+        output_root=kind_directory(TrainedModel.Kind.FUSION),
+        progress=progress,
+    )
+    return trained_model_register(
+        kind=TrainedModel.Kind.FUSION,
+        version=result.version,
+        path=artifact_path(result.directory),
+        config=result.config,
+        metrics=result.metrics,
+        data_hash=result.data_hash,
+        activate=request.activate,
+    )

@@ -1,0 +1,78 @@
+"""Train a learned-fusion version: retrieve the labelled queries' candidates, fit LightGBM
+LambdaRank, score it on validation and held-out queries against the hand-set fusion, write
+the artifact under RECSYS_MODELS_DIR/fusion/<version>/ and register it."""
+
+from dataclasses import replace
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError
+
+from recommendations.lab.fusion import FusionRequest, fusion_train
+from recommendations.lab.fusion_training import Recipe, compare_on_validation
+from recommendations.lab.progress import TqdmProgress
+from recommendations.lab.queries import load_queries, with_answers
+from recommendations.lab.reranker_data import limit_torch_threads
+from recommendations.lab.search_evaluation import METRICS
+
+
+class Command(BaseCommand):
+    help = __doc__
+
+    def add_arguments(self, parser):
+        parser.add_argument("queries", type=Path, help="labelled queries (JSON lines)")
+        parser.add_argument("--tiny", action="store_true", help="a tiny model (CI, smoke)")
+        parser.add_argument("--depth", type=int, help="each list's top N are the candidates")
+        parser.add_argument("--trees", type=int, help="boosting rounds")
+        parser.add_argument("--min-query-words", type=int, help="shorter queries keep z-scores")
+        parser.add_argument("--max-queries", type=int, help="the first N queries only")
+        parser.add_argument("--activate", action="store_true", help="make it the active one")
+        parser.add_argument(
+            "--compare",
+            action="store_true",
+            help="train nothing: the validation figures the recipe was chosen on",
+        )
+
+    def handle(self, *args, **options):
+        if not options["queries"].is_file():
+            raise CommandError(f"{options['queries']}: no such file")
+        recipe = Recipe.tiny() if options["tiny"] else Recipe()
+        overrides = {
+            "depth": options["depth"],
+            "n_estimators": options["trees"],
+            "min_query_words": options["min_query_words"],
+            "max_queries": options["max_queries"],
+        }
+        recipe = replace(recipe, **{k: v for k, v in overrides.items() if v is not None})
+        recipe = replace(recipe, collect_depth=max(recipe.collect_depth, recipe.depth))
+        limit_torch_threads()
+        progress = TqdmProgress(self.stdout)
+        if options["compare"]:
+            self._compare(options["queries"], progress)
+            return
+        try:
+            model = fusion_train(
+                request=FusionRequest(
+                    recipe=recipe, queries=options["queries"], activate=options["activate"]
+                ),
+                progress=progress,
+            )
+        except ValueError as error:
+            raise CommandError(str(error)) from error
+        finally:
+            progress.close()
+        active = " (active)" if model.is_active else ""
+        self.stdout.write(self.style.SUCCESS(f"fusion {model.version}{active} -> {model.path}"))
+        for part in ("validation", "held_out"):
+            for ranker, figures in model.metrics[part].items():
+                self.stdout.write(f"  {part}, {ranker}: {figures}")
+
+    def _compare(self, path: Path, progress: TqdmProgress) -> None:
+        queries, _ = with_answers(load_queries(path))
+        try:
+            table = compare_on_validation(queries, progress)
+        finally:
+            progress.close()
+        self.stdout.write(f"{'validation':<58}" + "".join(f"{m:>12}" for m in METRICS))
+        for name, figures in table.items():
+            values = "".join(f"{figures[m]:>12.4f}" for m in METRICS)
+            self.stdout.write(f"{name:<52}{figures['queries']:>6}{values}")
