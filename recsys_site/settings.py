@@ -307,6 +307,19 @@ RECSYS_SERVING_THREADS = env.int(
     "threads a web process gives one request's numeric work (BLAS, torch, OpenMP): a search's "
     "products are too small to split, and idle pool threads spin on the cores other workers need",
 )
+RECSYS_DENSE_SEARCH = env.choice(
+    "RECSYS_DENSE_SEARCH",
+    ("auto", "exact", "mmap", "approximate"),
+    "auto",
+    "how search scores film vectors: `exact` in each web process's memory, `mmap` (exact, over "
+    "files every process maps once for all), `approximate` (Chroma's HNSW candidates, scored "
+    "from those files); `auto`: exact below RECSYS_DENSE_APPROXIMATE_FROM films, else approximate",
+)
+RECSYS_DENSE_APPROXIMATE_FROM = env.int(
+    "RECSYS_DENSE_APPROXIMATE_FROM",
+    200_000,
+    "films from which `auto` dense search turns approximate (docs/benchmarks.md, issue 20)",
+)
 RECSYS_LOG_FORMAT = env.choice(
     "RECSYS_LOG_FORMAT", ("text", "json"), "text", "the log format; json for structured logs"
 )

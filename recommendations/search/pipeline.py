@@ -141,8 +141,13 @@ def retrieve(
     try:
         result.dense = get_dense_index(snapshot)
         result.query_vectors = encode_query(parsed.chunks)
-        raw = result.dense.scores(result.query_vectors, synopsis_weight=config.synopsis_weight)
-        dense = full_scores["dense"] = result.dense.snapshot_scores(raw, snapshot.size)
+        dense = full_scores["dense"] = result.dense.position_scores(
+            result.query_vectors,
+            snapshot.size,
+            synopsis_weight=config.synopsis_weight,
+            depth=config.depth,
+            mask=mask,
+        )
         result.rankings["dense"] = top_positions(dense, config.depth, mask)
         result.scores["dense"] = _scores_of(result.rankings["dense"], dense)
     except DenseUnavailable as error:
