@@ -45,9 +45,10 @@ MODES = ("auto", "exact", "mmap", "approximate")
 # graph ranks by the film vector alone; the exact rescoring adds the synopsis view) ...
 OVERFETCH = 2
 # ... and, under a filter, divided by the share of films it keeps, up to this many; a filter
-# that keeps at most EXACT_SUBSET films is scored exactly over those films instead.
+# that keeps at most EXACT_SUBSET films is scored exactly over those films instead (their rows
+# gathered from the files: 5,000 films are 15 MB, about what one HNSW query costs in time).
 MAX_FETCH = 4000
-EXACT_SUBSET = 20_000
+EXACT_SUBSET = 5_000
 
 
 class DenseUnavailable(Exception):
@@ -85,13 +86,14 @@ class DenseIndex:
         """`scores` laid out by catalogue position (-inf for a film without one): every
         film's, or in approximate mode the candidates' only, enough for a caller that reads
         the `depth` best films passing `mask` (those a filter keeps)."""
+        if self.nearest is None:
+            return self.snapshot_scores(self.scores(query_vectors, synopsis_weight), size)
         kept = None
         if mask is not None:
             kept = self._rows_by_position(size)[mask]
             kept = kept[kept >= 0]
         # Fusion standardises a list this short by the whole catalogue's scores: every film's.
-        listed = depth if kept is None else min(depth, len(kept))
-        if self.nearest is None or listed < MIN_LIST_FOR_OWN_STATS:
+        if (depth if kept is None else min(depth, len(kept))) < MIN_LIST_FOR_OWN_STATS:
             return self.snapshot_scores(self.scores(query_vectors, synopsis_weight), size)
         if kept is not None and len(kept) <= EXACT_SUBSET:
             rows = np.sort(kept)  # a narrow filter: each film it keeps
