@@ -1,32 +1,43 @@
 """Dense search past one machine: exact in-process scoring, a shared memory-mapped matrix and
-Chroma's HNSW (approximate), side by side, at catalogue sizes made of synthetic films.
+HNSW (approximate), side by side, at catalogue sizes made of synthetic films.
 
     python -m bench.dense_scale [--films 36000,500000] [--queries 200] [--workers 4] \
-        [--recall tmdb]
+        [--recall tmdb] [--no-wikipedia]
 
 Synthetic films are random unit vectors (384-d, a film vector and a synopsis view each,
 seeded): enough for time and memory, whose cost does not depend on what the vectors say.
-Each size's store is made once under var/bench/dense-scale/<films>/ (the matrices as .npy
-files and an embedded Chroma collection of the film vectors with the project's HNSW settings;
-its build time is kept beside it), then every mode is measured through the serving code
-(`recommendations.search.dense.DenseIndex.position_scores`, top 100 of the blended score
-as the pipeline asks, synopsis weight 0.3):
+Each size's store is made once under var/bench/dense-scale/<films>/: the matrices as .npy
+files, an HNSW graph of the film vectors with the project's settings in hnswlib (the library
+Chroma's index is ported from) and, up to --chroma-up-to films, an embedded Chroma collection
+of them (Chroma's ingest of 500k random vectors ran at ~100 films a second on this shared
+machine: hours). Graphs of 100k films and more use Chroma's default ef_construction (100, not
+our 200) to be built in minutes: it shapes recall, not what a query costs. Every mode is
+measured through the serving code (`recommendations.search.dense.DenseIndex.position_scores`
+and `fusion.top_positions`: the top 100 of the blended score, synopsis weight 0.3):
 
 - exact: each web worker holds the film vectors, synopsis views and their blend privately
   (what serving did before issue 20: loaded from Chroma, blended on first use);
-- mmap: each worker maps the files one process wrote (`dense.map_store`): the page cache
+- mmap: each worker maps the files (`dense.map_store`, `dense.map_blend`): the page cache
   holds them once for every worker;
-- approximate: candidates from HNSW (a Chroma server, as in production: one process holds the
-  graph for every worker), their exact scores read from the mapped files.
+- approx, Chroma srv: serving's approximate mode: candidates from a Chroma server's HNSW (as
+  in production, one process holds the graph for every worker), their exact scores read from
+  the mapped files; the server's CPU per search is its own column;
+- approx, hnswlib: the same with the graph searched inside the worker (as embedded Chroma
+  does: each worker holds the graph), the only approximate row at sizes Chroma cannot ingest
+  here.
 
-`--workers` processes are started per mode (gunicorn's workers); each loads, runs the queries
-once (so the pages it needs are in), and reports its memory from /proc/self/smaps_rollup
-against its own figures before loading: RSS, PSS (shared pages divided among the processes
-that map them) and private. Then the first worker alone times the queries (p50/p95 of the
-dense stage). Recall@100 of the approximate path against exact is measured on random query
-vectors at every synthetic size (a worst case: random points have no structure for the graph
-to use) and, with `--recall NAME`, on a bench catalogue's real film vectors and synopsis views
-with the first 300 tomt-dev queries encoded by the project's model (bench.hnsw_recall's cache).
+`--workers` processes are started per mode (gunicorn's workers; exact starts fewer when
+memory is short, each holding the same private matrices); each loads, runs the queries once
+(so the pages it needs are in) and reports its memory from /proc/self/smaps_rollup against
+its own figures before loading: RSS, PSS (shared pages divided among the processes that map
+them) and private. Then the first worker alone times the queries: p50/p95 wall and mean CPU
+(its thread's) of the dense stage. Recall@100 of HNSW against exact at each synthetic size
+is by the film vector alone (random synopsis views are unrelated to the film vectors, which
+real ones are not), and random points are HNSW's worst case. Real recall, through the
+blended score as served: with `--recall NAME`, a bench catalogue's film vectors and synopsis
+views, and the 36k Wikipedia films' vectors (`--wikipedia`, embedded once from the first 24
+word pieces, as the Wikipedia bench catalogue is), with the first 300 tomt-dev queries
+encoded by the project's model (bench.hnsw_recall's cache).
 """
 
 import argparse
@@ -51,6 +62,12 @@ DEPTH = 100  # top-k timed and compared (the pipeline asks for config.depth, 200
 SYNOPSIS_WEIGHT = 0.3  # PipelineConfig.synopsis_weight
 COLLECTION = "dense-scale"
 STORE = BENCH_DIR / "dense-scale"
+LABELS = {
+    "exact": "exact",
+    "mmap": "mmap",
+    "graph": "approx, hnswlib",  # the graph in the worker, as embedded Chroma holds it
+    "approximate": "approx, Chroma srv",
+}
 
 
 def unit_rows(path: Path, count: int, seed: int) -> None:
@@ -109,6 +126,54 @@ def _hnsw(films: int) -> dict:
     return {"space": "cosine", "ef_construction": build, "ef_search": 128, "max_neighbors": 32}
 
 
+def build_graph(films: int) -> Path:
+    """The same HNSW settings as an hnswlib graph file beside the store (hnswlib is the library
+    Chroma's index is ported from), built with both cores: Chroma's own ingest of 500k random
+    vectors ran at about 100 films a second on this shared machine (80k in 17 minutes)."""
+    import hnswlib
+
+    directory = STORE / str(films)
+    path = directory / "hnsw.bin"
+    if path.exists():
+        return path
+    settings = _hnsw(films)
+    vectors = np.load(directory / "vectors.npy", mmap_mode="r")
+    graph = hnswlib.Index(space="cosine", dim=DIMENSIONS)
+    graph.init_index(
+        max_elements=films, ef_construction=settings["ef_construction"], M=settings["max_neighbors"]
+    )
+    started = time.perf_counter()
+    for start in range(0, films, 50_000):
+        rows = np.asarray(vectors[start : start + 50_000])
+        graph.add_items(rows, np.arange(start + 1, start + 1 + len(rows)), num_threads=2)
+        elapsed = time.perf_counter() - started
+        print(f"  {films}: {start + len(rows)} films in the hnswlib graph, {elapsed:.0f}s")
+    partial = directory / "hnsw.partial"
+    graph.save_index(str(partial))
+    partial.rename(path)
+    (directory / "graph.json").write_text(
+        json.dumps({"build_s": time.perf_counter() - started, **settings})
+    )
+    return path
+
+
+def _graph_nearest(path: Path, films: int):
+    """nearest() for DenseIndex over an hnswlib graph in this process, searched as Chroma
+    searches (ef = max(ef_search, k))."""
+    import hnswlib
+
+    graph = hnswlib.Index(space="cosine", dim=DIMENSIONS)
+    graph.load_index(str(path), max_elements=films)
+    graph.set_num_threads(1)
+
+    def nearest(query_vectors: np.ndarray, k: int) -> np.ndarray:
+        graph.set_ef(max(_hnsw(films)["ef_search"], k))
+        labels, _ = graph.knn_query(query_vectors, k=k)
+        return labels.astype(np.int64).ravel()
+
+    return nearest
+
+
 # --- One web worker: loads the index one way, answers queries, reports its memory ------------
 
 
@@ -153,7 +218,9 @@ def load_index(mode: str, directory: Path, server: str):
     else:
         _, vectors, synopses = dense.map_store(directory)
         nearest = None
-        if mode == "approximate":
+        if mode == "graph":
+            nearest = _graph_nearest(directory / "hnsw.bin", len(ids))
+        elif mode == "approximate":
             import chromadb
             from chromadb.config import Settings as ChromaSettings
 
@@ -162,10 +229,9 @@ def load_index(mode: str, directory: Path, server: str):
                 host=host, port=int(port), settings=ChromaSettings(anonymized_telemetry=False)
             )
             nearest = dense._chroma_nearest(client.get_collection(COLLECTION))
-        index = dense.DenseIndex((), ids, vectors, positions, synopses, mode, directory, nearest)
-    index._blended(
-        SYNOPSIS_WEIGHT
-    )  # made (exact) or mapped (mmap) on load, as serving's first search
+        kind = "approximate" if mode == "graph" else mode
+        index = dense.DenseIndex((), ids, vectors, positions, synopses, kind, directory, nearest)
+    index._blended(SYNOPSIS_WEIGHT)  # made or mapped on load, as by serving's first search
     return index
 
 
@@ -285,7 +351,7 @@ def measure(
         times, cpu = pipes[0].recv()
         server_cpu = (_cpu_s(server_pid) - server_cpu) if server_pid else 0.0
         recall = None
-        if mode == "approximate":
+        if mode in ("approximate", "graph"):
             pipes[0].send("recall")
             recall = pipes[0].recv()
     finally:
@@ -335,19 +401,23 @@ def _chroma_read_in_child(directory: str, conn) -> None:
     conn.send(chroma_read_s(Path(directory)))
 
 
-def run_size(films: int, workers: int, count: int, wait_for_hnsw: bool = True) -> list[dict]:
+def run_size(films: int, workers: int, count: int, chroma_up_to: int) -> list[dict]:
+    """Every mode at one size; the Chroma server's approximate path where Chroma can build the
+    collection here (up to `chroma_up_to` films), the same graph in hnswlib everywhere."""
     directory = STORE / str(films)
-    hnsw = wait_for_hnsw or (directory / "built.json").exists()
-    if hnsw:
-        directory = build_store(films)
+    chroma = films <= chroma_up_to or (directory / "built.json").exists()
+    if chroma:
+        build_store(films)
     elif not (directory / "synopses.npy").exists():
-        raise SystemExit(
-            f"{films}: no store yet (python -m bench.dense_scale --build-only {films})"
-        )
+        directory.mkdir(parents=True, exist_ok=True)
+        np.save(directory / "ids.npy", np.arange(1, films + 1, dtype=np.int64))
+        unit_rows(directory / "vectors.npy", films, seed=1)
+        unit_rows(directory / "synopses.npy", films, seed=2)
+    build_graph(films)
     context = multiprocessing.get_context("spawn")
-    ours, theirs = context.Pipe()
     read_s = math.nan
-    if hnsw:
+    if chroma:
+        ours, theirs = context.Pipe()
         reader = context.Process(target=_chroma_read_in_child, args=(str(directory), theirs))
         reader.start()
         read_s = ours.recv()
@@ -356,23 +426,22 @@ def run_size(films: int, workers: int, count: int, wait_for_hnsw: bool = True) -
     queries = rng.standard_normal((count, DIMENSIONS), dtype=np.float32)
     queries /= np.linalg.norm(queries, axis=1, keepdims=True)
     rows = []
-    for mode in ("exact", "mmap"):
-        row = measure(mode, directory, workers, queries)
-        row["films"], row["read_s"] = films, read_s
+    for mode in ("exact", "mmap", "graph"):
+        rows.append(measure(mode, directory, workers, queries))
+    rows[-1]["build_s"] = json.loads((directory / "graph.json").read_text())["build_s"]
+    if chroma:
+        build = json.loads((directory / "built.json").read_text())
+        server, address = start_server(directory)
+        try:
+            row = measure("approximate", directory, workers, queries, address, server.pid)
+            row["server_mb"] = _smaps(f"/proc/{server.pid}/smaps_rollup")["rss"] / 1024
+        finally:
+            server.terminate()
+            server.wait(30)
+        row["build_s"] = build["hnsw_build_s"]
         rows.append(row)
-    if not hnsw:
-        print(f"  {films}: the HNSW graph is still being built: approximate not measured")
-        return rows
-    build = json.loads((directory / "built.json").read_text())
-    server, address = start_server(directory)
-    try:
-        row = measure("approximate", directory, workers, queries, address, server.pid)
-        row["server_mb"] = _smaps(f"/proc/{server.pid}/smaps_rollup")["rss"] / 1024
-    finally:
-        server.terminate()
-        server.wait(30)
-    row["films"], row["read_s"], row["build_s"] = films, read_s, build["hnsw_build_s"]
-    rows.append(row)
+    for row in rows:
+        row["films"], row["read_s"] = films, read_s
     return rows
 
 
@@ -549,9 +618,10 @@ def main() -> None:
     parser.add_argument("--recall", default="tmdb", help="a bench catalogue, or '' for none")
     parser.add_argument("--recall-queries", type=int, default=300)
     parser.add_argument(
-        "--skip-unbuilt",
-        action="store_true",
-        help="a size whose HNSW graph is still being built (--build-only) gets exact and mmap only",
+        "--chroma-up-to",
+        type=int,
+        default=100_000,
+        help="sizes up to this get a Chroma collection and the Chroma server's row",
     )
     parser.add_argument(
         "--wikipedia",
@@ -563,13 +633,13 @@ def main() -> None:
     print(f"load average {os.getloadavg()[0]:.1f} at start")
     rows = []
     for films in [int(f) for f in args.films.split(",") if f]:
-        rows += run_size(films, args.workers, args.queries, not args.skip_unbuilt)
+        rows += run_size(films, args.workers, args.queries, args.chroma_up_to)
     print(
         f"\ndense stage, top {DEPTH} of {args.queries} random queries (one worker timing, "
         f"the others idle); memory per worker after loading and answering them (MB)"
     )
     print(
-        f"{'films':>8} {'mode':<12}{'workers':>8}{'p50 ms':>8}{'p95 ms':>8}{'CPU ms':>8}"
+        f"{'films':>8} {'mode':<20}{'workers':>8}{'p50 ms':>8}{'p95 ms':>8}{'CPU ms':>8}"
         f"{'+server':>8}{'RSS':>8}{'PSS':>8}{'private':>8}{'load s':>8}{'recall@100':>11}"
     )
     for r in rows:
@@ -577,17 +647,19 @@ def main() -> None:
         recall = f"{r['recall']:.4f}" if r["recall"] is not None else ""
         server = f"{r['server_cpu']:.2f}" if r["mode"] == "approximate" else ""
         print(
-            f"{r['films']:>8} {r['mode']:<12}{r['workers']:>8}{r['p50']:>8.2f}{r['p95']:>8.2f}"
-            f"{r['cpu']:>8.2f}{server:>8}{m['rss']:>8.0f}{m['pss']:>8.0f}{m['private']:>8.0f}"
-            f"{r['load_s']:>8.2f}{recall:>11}"
+            f"{r['films']:>8} {LABELS[r['mode']]:<20}{r['workers']:>8}{r['p50']:>8.2f}"
+            f"{r['p95']:>8.2f}{r['cpu']:>8.2f}{server:>8}{m['rss']:>8.0f}{m['pss']:>8.0f}"
+            f"{m['private']:>8.0f}{r['load_s']:>8.2f}{recall:>11}"
         )
     for r in rows:
         if r["mode"] == "approximate":
             print(
                 f"{r['films']:>8}: Chroma server RSS {r['server_mb']:.0f} MB (once for all "
-                f"workers); HNSW build {r['build_s']:.0f} s; every vector read from Chroma "
-                f"{r['read_s']:.1f} s"
+                f"workers); Chroma ingest with HNSW {r['build_s']:.0f} s; every vector read "
+                f"from Chroma {r['read_s']:.1f} s"
             )
+        elif r["mode"] == "graph":
+            print(f"{r['films']:>8}: hnswlib graph built in {r['build_s']:.0f} s (2 threads)")
     if args.recall:
         print(f"\nrecall of approximate dense search vs exact, {args.recall}, real vectors")
         print(f"{'filter':<14}{'films':>8}{'recall@100':>12}{'recall@200':>12}")
@@ -603,7 +675,10 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    if sys.argv[1:2] == ["--build-only"]:
+    if sys.argv[1:2] == ["--build-graph"]:
+        for size in sys.argv[2:]:
+            build_graph(int(size))
+    elif sys.argv[1:2] == ["--build-only"]:
         for size in sys.argv[2:]:
             build_store(int(size))
     else:
