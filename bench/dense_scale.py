@@ -2,7 +2,7 @@
 HNSW (approximate), side by side, at catalogue sizes made of synthetic films.
 
     python -m bench.dense_scale [--films 36000,500000] [--queries 200] [--workers 4] \
-        [--recall tmdb] [--no-wikipedia]
+        [--recall tmdb]
 
 Synthetic films are random unit vectors (384-d, a film vector and a synopsis view each,
 seeded): enough for time and memory, whose cost does not depend on what the vectors say.
@@ -10,8 +10,8 @@ Each size's store is made once under var/bench/dense-scale/<films>/: the matrice
 files, an HNSW graph of the film vectors with the project's settings in hnswlib (the library
 Chroma's index is ported from) and, up to --chroma-up-to films, an embedded Chroma collection
 of them (Chroma's ingest of 500k random vectors ran at ~100 films a second on this shared
-machine: hours). Graphs of 100k films and more use Chroma's default ef_construction (100, not
-our 200) to be built in minutes: it shapes recall, not what a query costs. Every mode is
+machine: hours). Graphs of 100k films and more are built with ef_construction 40 (ours is
+200) to be built in minutes: it shapes recall more than what a query costs. Every mode is
 measured through the serving code (`recommendations.search.dense.DenseIndex.position_scores`
 and `fusion.top_positions`: the top 100 of the blended score, synopsis weight 0.3):
 
@@ -34,10 +34,10 @@ them) and private. Then the first worker alone times the queries: p50/p95 wall a
 (its thread's) of the dense stage. Recall@100 of HNSW against exact at each synthetic size
 is by the film vector alone (random synopsis views are unrelated to the film vectors, which
 real ones are not), and random points are HNSW's worst case. Real recall, through the
-blended score as served: with `--recall NAME`, a bench catalogue's film vectors and synopsis
-views, and the 36k Wikipedia films' vectors (`--wikipedia`, embedded once from the first 24
-word pieces, as the Wikipedia bench catalogue is), with the first 300 tomt-dev queries
-encoded by the project's model (bench.hnsw_recall's cache).
+blended score as served (`--recall NAME`): a bench catalogue's film vectors and synopsis
+views through get_dense_index, with the first 300 tomt-dev queries encoded by the project's
+model (bench.hnsw_recall's cache). The 36k Wikipedia catalogue could not be embedded on this
+machine in the time (its build takes hours here), so TMDB 5000 it is for now.
 """
 
 import argparse
@@ -115,14 +115,14 @@ def build_store(films: int) -> Path:
 
 
 # The project's HNSW settings (recommendations.vector_store.HNSW_CONFIGURATION), except that
-# stores this large get Chroma's default ef_construction: on the shared 2-core machine the
-# 500k graph took over 10 minutes for its first 50k random vectors at 200. ef_construction
-# shapes the graph's quality (recall), not what a query costs (ef_search, max_neighbors).
+# graphs this large are built with ef_construction 40 (ours 200, Chroma's default 100): on the
+# shared 2-core machine 500k random vectors took 200 s a 50k at 100. ef_construction shapes the
+# graph's quality (recall), much less what a query costs (ef_search, max_neighbors).
 CHEAP_BUILD_FROM = 100_000
 
 
 def _hnsw(films: int) -> dict:
-    build = 100 if films >= CHEAP_BUILD_FROM else 200
+    build = 40 if films >= CHEAP_BUILD_FROM else 200
     return {"space": "cosine", "ef_construction": build, "ef_search": 128, "max_neighbors": 32}
 
 
@@ -495,121 +495,6 @@ def real_recall(name: str, count: int) -> list[tuple[str, int, float, float]]:
     return out
 
 
-def wikipedia_store() -> Path:
-    """var/bench/dense-scale/wikipedia/: the 36k Wikipedia films' vectors as the Wikipedia bench
-    catalogue embeds them (the first 24 word pieces; its full build takes hours here): the film
-    text from the source record (title, year, genres, cast, then the article's extract) and
-    the extract as the synopsis view, with an embedded Chroma collection of the film vectors
-    (the project's HNSW settings). Needs Django set up."""
-    import chromadb
-    from chromadb.config import Settings as ChromaSettings
-
-    from bench.catalogues import SHARED_DATA, WIKIPEDIA_MAX_SEQ_LENGTH
-    from recommendations.embedding import encode, get_model
-    from recommendations.vector_store import HNSW_CONFIGURATION
-
-    directory = STORE / "wikipedia"
-    if (directory / "built.json").exists():
-        return directory
-    directory.mkdir(parents=True, exist_ok=True)
-    films, synopses = [], []
-    for path in sorted((SHARED_DATA / "wikipedia-movies").glob("movies-*.json")):
-        for record in json.loads(path.read_text()):
-            genres = ", ".join(_listed(record.get("genres")))
-            cast = ", ".join(_listed(record.get("cast"))[:5])
-            extract = (record.get("extract") or "").strip()
-            parts = [
-                f"{record['title']} ({record['year']})",
-                f"Genres: {genres}." if genres else "",
-                f"Starring {cast}." if cast else "",
-                extract,
-            ]
-            films.append(" ".join(p for p in parts if p))
-            synopses.append(extract or films[-1])
-    model = get_model()
-    cap, model.max_seq_length = model.max_seq_length, WIKIPEDIA_MAX_SEQ_LENGTH
-    started = time.perf_counter()
-    try:
-        vectors, views = encode(films), encode(synopses)
-    finally:
-        model.max_seq_length = cap
-    print(f"  wikipedia: {len(films)} films encoded twice in {time.perf_counter() - started:.0f}s")
-    np.save(directory / "ids.npy", np.arange(1, len(films) + 1, dtype=np.int64))
-    np.save(directory / "vectors.npy", vectors)
-    np.save(directory / "synopses.npy", views)
-    client = chromadb.PersistentClient(
-        str(directory / "chroma"), settings=ChromaSettings(anonymized_telemetry=False)
-    )
-    collection = client.get_or_create_collection(
-        COLLECTION, configuration={"hnsw": HNSW_CONFIGURATION}, embedding_function=None
-    )
-    started = time.perf_counter()
-    for start in range(0, len(films), 5000):
-        ids = [str(i + 1) for i in range(start, min(start + 5000, len(films)))]
-        collection.upsert(ids=ids, embeddings=vectors[start : start + 5000])
-    build = time.perf_counter() - started
-    (directory / "built.json").write_text(json.dumps({"hnsw_build_s": build}))
-    return directory
-
-
-def _listed(value) -> list[str]:
-    """The source's lists come as Python literals in strings ("['Drama', 'War']")."""
-    import ast
-
-    if isinstance(value, list):
-        return [str(v) for v in value]
-    try:
-        parsed = ast.literal_eval(value or "[]")
-    except (ValueError, SyntaxError):
-        return []
-    return [str(v) for v in parsed] if isinstance(parsed, list) else []
-
-
-def wikipedia_recall(count: int) -> tuple[int, float, float]:
-    """Recall@100 and @200 of approximate dense search (depth 200, as the pipeline asks)
-    against exact, over the Wikipedia films' real vectors, for the first `count` tomt-dev
-    queries. Needs Django set up."""
-    import chromadb
-    from chromadb.config import Settings as ChromaSettings
-
-    from bench.hnsw_recall import query_vectors
-    from recommendations.search import dense
-    from recommendations.search.fusion import top_positions
-
-    queries = query_vectors(count)  # before the store's encode changes the model's cap
-    directory = wikipedia_store()
-    exact = load_index("exact", directory, "")
-    client = chromadb.PersistentClient(
-        str(directory / "chroma"), settings=ChromaSettings(anonymized_telemetry=False)
-    )
-    _, vectors, synopses = dense.map_store(directory)
-    approximate = dense.DenseIndex(
-        (),
-        exact.ids,
-        vectors,
-        exact.positions,
-        synopses,
-        "approximate",
-        directory,
-        dense._chroma_nearest(client.get_collection(COLLECTION)),
-    )
-    size = len(exact.ids)
-    found = {100: [], 200: []}
-    for query in queries:
-        tops = [
-            top_positions(
-                index.position_scores(
-                    query[None, :], size, synopsis_weight=SYNOPSIS_WEIGHT, depth=200
-                ),
-                200,
-            )
-            for index in (exact, approximate)
-        ]
-        for k in found:
-            found[k].append(len(set(tops[0][:k].tolist()) & set(tops[1][:k].tolist())) / k)
-    return size, float(np.mean(found[100])), float(np.mean(found[200]))
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--films", default="36000,500000", help="synthetic sizes, comma-separated")
@@ -622,12 +507,6 @@ def main() -> None:
         type=int,
         default=100_000,
         help="sizes up to this get a Chroma collection and the Chroma server's row",
-    )
-    parser.add_argument(
-        "--wikipedia",
-        action=argparse.BooleanOptionalAction,
-        default=True,
-        help="recall on the 36k Wikipedia films' real vectors (embedded once, cached)",
     )
     args = parser.parse_args()
     print(f"load average {os.getloadavg()[0]:.1f} at start")
@@ -665,12 +544,6 @@ def main() -> None:
         print(f"{'filter':<14}{'films':>8}{'recall@100':>12}{'recall@200':>12}")
         for label, kept, at100, at200 in real_recall(args.recall, args.recall_queries):
             print(f"{label:<14}{kept:>8}{at100:>12.4f}{at200:>12.4f}")
-    if args.wikipedia:
-        if not args.recall:
-            _django(Path(tempfile.mkdtemp(prefix="dense-scale-")))
-        films, at100, at200 = wikipedia_recall(args.recall_queries)
-        print("\nrecall of approximate dense search vs exact, Wikipedia films' real vectors")
-        print(f"{'no filter':<14}{films:>8}{at100:>12.4f}{at200:>12.4f}")
     print(f"load average {os.getloadavg()[0]:.1f} at end")
 
 
