@@ -317,8 +317,9 @@ RECSYS_DENSE_SEARCH = env.choice(
 )
 RECSYS_DENSE_APPROXIMATE_FROM = env.int(
     "RECSYS_DENSE_APPROXIMATE_FROM",
-    200_000,
-    "films from which `auto` dense search turns approximate (docs/benchmarks.md, issue 20)",
+    50_000,
+    "films from which `auto` dense search turns approximate: where exact scoring starts to cost "
+    "more CPU per search than a Chroma server's HNSW (docs/benchmarks.md, issue 20)",
 )
 RECSYS_LOG_FORMAT = env.choice(
     "RECSYS_LOG_FORMAT", ("text", "json"), "text", "the log format; json for structured logs"
