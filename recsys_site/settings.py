@@ -323,6 +323,20 @@ RECSYS_SEARCH_CACHE_SIZE = env.int(
 RECSYS_SEARCH_CACHE_SECONDS = env.float(
     "RECSYS_SEARCH_CACHE_SECONDS", 300.0, "...and for at most this many seconds each"
 )
+RECSYS_DENSE_SEARCH = env.choice(
+    "RECSYS_DENSE_SEARCH",
+    ("auto", "exact", "mmap", "approximate"),
+    "auto",
+    "how search scores film vectors: `exact` in each web process's memory, `mmap` (exact, over "
+    "files every process maps once for all), `approximate` (Chroma's HNSW candidates, scored "
+    "from those files); `auto`: exact below RECSYS_DENSE_APPROXIMATE_FROM films, else approximate",
+)
+RECSYS_DENSE_APPROXIMATE_FROM = env.int(
+    "RECSYS_DENSE_APPROXIMATE_FROM",
+    50_000,
+    "films from which `auto` dense search turns approximate: where exact scoring starts to cost "
+    "more CPU per search than a Chroma server's HNSW (docs/benchmarks.md, issue 20)",
+)
 RECSYS_LOG_FORMAT = env.choice(
     "RECSYS_LOG_FORMAT", ("text", "json"), "text", "the log format; json for structured logs"
 )

@@ -1,26 +1,54 @@
-"""Dense candidates: exact cosine search over an in-memory matrix of every film's vector.
+"""Dense candidates: cosine search over every film's vector, in one of three ways
+(`RECSYS_DENSE_SEARCH`, docs/architecture.md "Dense search past one machine"):
 
-The vectors are read from Chroma (the index of record, kept by the indexing tasks) once per
-process and reloaded when the catalogue or the collection changes. At 36k films a numpy
-matrix product is exact, filters are a boolean mask, and both cost a few milliseconds where a
-Chroma `where` query costs ~45 ms (docs/benchmarks.md, bench/dense_filter.py).
+- exact: each process holds the matrix (read from Chroma, the index of record, kept by the
+  indexing tasks) and scores a query with one matrix product; filters are a boolean mask.
+  At 36k films this costs a few milliseconds where a Chroma `where` query costs ~45 ms
+  (docs/benchmarks.md, bench/dense_filter.py).
+- mmap: the same scoring over matrix files that the first process to need them writes under
+  RECSYS_DATA_DIR/dense/ and every process maps: the page cache holds one copy for all workers.
+- approximate: candidates from Chroma's HNSW index over the film vectors, scored exactly from
+  the mapped files; the other films get no dense score (the pipeline only reads the top).
+
+The matrices are reloaded (or another file set mapped) when the catalogue or the collection
+changes. `auto` picks exact below RECSYS_DENSE_APPROXIMATE_FROM films, approximate from there
+(bench/dense_scale.py measured where).
 """
 
+import contextlib
+import fcntl
+import hashlib
 import logging
+import math
+import shutil
 import threading
 import time
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
+from django.conf import settings
 from django.db.models import Max
 
 from movies.models import Movie
 from recommendations.query_encoder import encode_queries
 from recommendations.search.catalogue import STAMP_TTL, CatalogueSnapshot
+from recommendations.search.fusion import MIN_LIST_FOR_OWN_STATS
 from recommendations.vector_store import all_vectors, get_collection, synopsis_collection
 
 logger = logging.getLogger(__name__)
+
+MODES = ("auto", "exact", "mmap", "approximate")
+# Approximate search: HNSW candidates per query chunk, as a multiple of the depth asked (the
+# graph ranks by the film vector alone; the exact rescoring adds the synopsis view) ...
+OVERFETCH = 2
+# ... and, under a filter, divided by the share of films it keeps, up to this many; a filter
+# that keeps at most EXACT_SUBSET films is scored exactly over those films instead (their rows
+# gathered from the files: 5,000 films are 15 MB, about what one HNSW query costs in time).
+MAX_FETCH = 4000
+EXACT_SUBSET = 5_000
 
 
 class DenseUnavailable(Exception):
@@ -31,23 +59,96 @@ class DenseUnavailable(Exception):
 class DenseIndex:
     stamp: tuple
     ids: np.ndarray  # movie pks, int64, ascending
-    vectors: np.ndarray  # (n, 384) float32, unit rows: the film text
+    vectors: np.ndarray  # (n, 384) float32, unit rows: the film text (read-only if mapped)
     positions: np.ndarray  # each row's position in the catalogue snapshot, -1 if absent
     synopses: np.ndarray | None = None  # (n, 384): the synopsis view; the film's vector if none
+    mode: str = "exact"  # exact | mmap | approximate (see the module's docstring)
+    directory: Path | None = None  # the mapped files (mmap, approximate)
+    # approximate: (query vectors, k) -> the ids of the k films nearest each query vector
+    nearest: Callable[[np.ndarray, int], np.ndarray] | None = field(default=None, repr=False)
     _blends: dict[float, np.ndarray] = field(default_factory=dict, repr=False)
+    _by_position: np.ndarray | None = field(default=None, repr=False)
 
     def scores(self, query_vectors: np.ndarray, synopsis_weight: float = 0.0) -> np.ndarray:
         """Cosine of every indexed film to the query, plus synopsis_weight x the cosine of its
         synopsis view: one query vector, or chunk vectors max-pooled (each film's best chunk)."""
         return (self._blended(synopsis_weight) @ query_vectors.T).max(axis=1)
 
+    def position_scores(
+        self,
+        query_vectors: np.ndarray,
+        size: int,
+        *,
+        synopsis_weight: float = 0.0,
+        depth: int = 200,
+        mask: np.ndarray | None = None,
+    ) -> np.ndarray:
+        """`scores` laid out by catalogue position (-inf for a film without one): every
+        film's, or in approximate mode the candidates' only, enough for a caller that reads
+        the `depth` best films passing `mask` (those a filter keeps)."""
+        if self.nearest is None:
+            return self.snapshot_scores(self.scores(query_vectors, synopsis_weight), size)
+        kept = None
+        if mask is not None:
+            kept = self._rows_by_position(size)[mask]
+            kept = kept[kept >= 0]
+        # Fusion standardises a list this short by the whole catalogue's scores: every film's.
+        if (depth if kept is None else min(depth, len(kept))) < MIN_LIST_FOR_OWN_STATS:
+            return self.snapshot_scores(self.scores(query_vectors, synopsis_weight), size)
+        if kept is not None and len(kept) <= EXACT_SUBSET:
+            rows = np.sort(kept)  # a narrow filter: each film it keeps
+        else:
+            try:
+                rows = self._nearest_rows(query_vectors, depth, mask, size, kept)
+            except Exception as error:  # the Chroma server went away
+                raise DenseUnavailable(str(error)) from error
+        out = np.full(size, -np.inf, dtype=np.float32)
+        if len(rows):
+            vectors = self.vectors[rows]
+            if synopsis_weight and self.synopses is not None:
+                vectors = vectors + np.float32(synopsis_weight) * self.synopses[rows]
+            out[self.positions[rows]] = (vectors @ query_vectors.T).max(axis=1)
+        return out
+
+    def _nearest_rows(
+        self,
+        query_vectors: np.ndarray,
+        depth: int,
+        mask: np.ndarray | None,
+        size: int,
+        kept: np.ndarray | None,
+    ) -> np.ndarray:
+        """Rows (ascending) of the films nearest a query chunk in the HNSW graph that are in
+        the snapshot and pass the filter: more of them the fewer films the filter keeps."""
+        fetch = OVERFETCH * depth
+        if kept is not None:
+            fetch = math.ceil(fetch * size / max(len(kept), 1))
+        ids = self.nearest(query_vectors, min(fetch, MAX_FETCH, len(self.ids)))
+        rows = np.clip(np.searchsorted(self.ids, ids), 0, max(len(self.ids) - 1, 0))
+        rows = np.unique(rows[self.ids[rows] == ids]) if len(self.ids) else rows[:0]
+        rows = rows[self.positions[rows] >= 0]
+        return rows if mask is None else rows[mask[self.positions[rows]]]
+
+    def _rows_by_position(self, size: int) -> np.ndarray:
+        """Catalogue position -> row of the matrix, -1 for a film without a vector."""
+        if self._by_position is None or len(self._by_position) != size:
+            by_position = np.full(size, -1, dtype=np.int64)
+            present = self.positions >= 0
+            by_position[self.positions[present]] = np.flatnonzero(present)
+            self._by_position = by_position
+        return self._by_position
+
     def _blended(self, synopsis_weight: float) -> np.ndarray:
         """vectors + w x synopses, made once per weight: one matrix product a query instead of
-        two (the cosines are linear in the query vector, so the blend can come first)."""
+        two (the cosines are linear in the query vector, so the blend can come first). Mapped
+        indexes map a file of it, written by the first process that needs it."""
         if not synopsis_weight or self.synopses is None:
             return self.vectors
         if synopsis_weight not in self._blends:
-            blend = self.vectors + np.float32(synopsis_weight) * self.synopses
+            if self.directory is not None and self.directory.exists():
+                blend = map_blend(self.directory, synopsis_weight)
+            else:
+                blend = self.vectors + np.float32(synopsis_weight) * self.synopses
             self._blends[synopsis_weight] = blend
         return self._blends[synopsis_weight]
 
@@ -65,20 +166,130 @@ class DenseIndex:
         return out
 
 
+def dense_mode(films: int) -> str:
+    """The way search scores dense candidates for a collection of this many films."""
+    mode = settings.RECSYS_DENSE_SEARCH
+    if mode == "auto":
+        return "approximate" if films >= settings.RECSYS_DENSE_APPROXIMATE_FROM else "exact"
+    return mode
+
+
 def _dense_stamp(snapshot: CatalogueSnapshot) -> tuple:
-    indexed = Movie.objects.aggregate(at=Max("indexed_at"))["at"]
-    return (snapshot.stamp, indexed, get_collection().count())
-
-
-def _load(snapshot: CatalogueSnapshot, stamp: tuple) -> DenseIndex:
     collection = get_collection()
+    indexed = Movie.objects.aggregate(at=Max("indexed_at"))["at"]
+    count = collection.count()
+    return (snapshot.stamp, collection.name, indexed, count, dense_mode(count))
+
+
+def _read_vectors(collection) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Every film's id (ascending), vector and synopsis view, from the vector store."""
     ids, vectors = all_vectors(collection)
     view_ids, views = all_vectors(synopsis_collection(collection))
     synopses = vectors.copy()  # a film without a synopsis is its own synopsis view
     rows = np.searchsorted(ids, view_ids)
     known = (rows < len(ids)) & (ids[np.minimum(rows, max(len(ids) - 1, 0))] == view_ids)
     synopses[rows[known]] = views[known]
-    return DenseIndex(stamp, ids, vectors, snapshot.positions(ids), synopses)
+    return ids, vectors, synopses
+
+
+def _load(snapshot: CatalogueSnapshot, stamp: tuple) -> DenseIndex:
+    collection = get_collection()
+    mode = stamp[-1]
+    if mode == "exact":
+        ids, vectors, synopses = _read_vectors(collection)
+        return DenseIndex(stamp, ids, vectors, snapshot.positions(ids), synopses)
+    directory = _store_root() / hashlib.sha1(repr(stamp[1:4]).encode()).hexdigest()[:16]
+    with _store_lock():
+        if not (directory / "ids.npy").exists():
+            write_store(directory, *_read_vectors(collection))
+            _sweep(keep=directory)
+    ids, vectors, synopses = map_store(directory)
+    nearest = _chroma_nearest(collection) if mode == "approximate" else None
+    return DenseIndex(
+        stamp, ids, vectors, snapshot.positions(ids), synopses, mode, directory, nearest
+    )
+
+
+def _chroma_nearest(collection) -> Callable[[np.ndarray, int], np.ndarray]:
+    def nearest(query_vectors: np.ndarray, k: int) -> np.ndarray:
+        got = collection.query(query_embeddings=query_vectors, n_results=k, include=[])
+        return np.array([int(i) for ids in got["ids"] for i in ids], dtype=np.int64)
+
+    return nearest
+
+
+# --- The mapped files: written once per collection state, mapped by every process -----------
+
+
+def _store_root() -> Path:
+    return Path(settings.RECSYS_DATA_DIR) / "dense"
+
+
+@contextlib.contextmanager
+def _store_lock():
+    """One process (and thread) at a time writes the files; the others wait, then map them."""
+    root = _store_root()
+    root.mkdir(parents=True, exist_ok=True)
+    with (root / ".lock").open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def write_store(
+    directory: Path, ids: np.ndarray, vectors: np.ndarray, synopses: np.ndarray
+) -> None:
+    """ids.npy, vectors.npy and synopses.npy in `directory`, which appears whole or not at all
+    (written beside it, then renamed)."""
+    partial = directory.with_name(f".{directory.name}.partial")
+    shutil.rmtree(partial, ignore_errors=True)
+    partial.mkdir(parents=True)
+    np.save(partial / "ids.npy", np.ascontiguousarray(ids, dtype=np.int64))
+    np.save(partial / "vectors.npy", np.ascontiguousarray(vectors, dtype=np.float32))
+    np.save(partial / "synopses.npy", np.ascontiguousarray(synopses, dtype=np.float32))
+    partial.rename(directory)
+
+
+def map_store(directory: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The ids (read) and the two matrices (mapped, read-only) of a written store."""
+    return (
+        np.load(directory / "ids.npy"),
+        np.load(directory / "vectors.npy", mmap_mode="r"),
+        np.load(directory / "synopses.npy", mmap_mode="r"),
+    )
+
+
+BLEND_CHUNK = 50_000  # rows blended at a time: a chunk in private memory, not the matrix
+
+
+def map_blend(directory: Path, synopsis_weight: float) -> np.ndarray:
+    """vectors + w x synopses as a mapped file of the store, written if missing."""
+    path = directory / f"blend-{synopsis_weight:g}.npy"
+    with _store_lock():
+        if not path.exists():
+            vectors = np.load(directory / "vectors.npy", mmap_mode="r")
+            synopses = np.load(directory / "synopses.npy", mmap_mode="r")
+            partial = path.with_name(f".{path.name}.partial")
+            out = np.lib.format.open_memmap(
+                partial, mode="w+", dtype=np.float32, shape=vectors.shape
+            )
+            for start in range(0, len(vectors), BLEND_CHUNK):
+                rows = slice(start, start + BLEND_CHUNK)
+                out[rows] = vectors[rows] + np.float32(synopsis_weight) * synopses[rows]
+            out.flush()
+            del out
+            partial.rename(path)
+    return np.load(path, mmap_mode="r")
+
+
+def _sweep(keep: Path) -> None:
+    """Drop the files of earlier collection states. A process still mapping them keeps its
+    pages (the files go when the last map closes); it maps the new ones at its next check."""
+    for entry in _store_root().iterdir():
+        if entry.is_dir() and entry != keep:
+            shutil.rmtree(entry, ignore_errors=True)
 
 
 class _DenseCache:
@@ -108,6 +319,7 @@ class _DenseCache:
                     raise DenseUnavailable(str(error)) from error
                 logger.warning("vector store unreachable, using vectors loaded before: %s", error)
                 self._index.positions = snapshot.positions(self._index.ids)
+                self._index._by_position = None
             self._snapshot_stamp = snapshot.stamp
             self._checked_at = time.monotonic()
             return self._index

@@ -164,8 +164,13 @@ def retrieve(
     try:
         result.dense = get_dense_index(snapshot)
         result.query_vectors = encode_query(parsed.chunks)
-        raw = result.dense.scores(result.query_vectors, synopsis_weight=config.synopsis_weight)
-        dense = full_scores["dense"] = result.dense.snapshot_scores(raw, snapshot.size)
+        dense = full_scores["dense"] = result.dense.position_scores(
+            result.query_vectors,
+            snapshot.size,
+            synopsis_weight=config.synopsis_weight,
+            depth=depth,
+            mask=mask,
+        )
         deep["dense"] = top_positions(dense, depth, mask)
         result.rankings["dense"] = deep["dense"][: config.depth]
         result.scores["dense"] = _scores_of(result.rankings["dense"], dense)
