@@ -301,6 +301,20 @@ RECSYS_INDEX_ENCODER = env.choice(
     "how the indexing workers encode film texts: the query encoder's ONNX export on every core, "
     "in batches of similar length, or torch",
 )
+RECSYS_QUERY_ENCODER_PRECISION = env.choice(
+    "RECSYS_QUERY_ENCODER_PRECISION",
+    ("fp32", "int8"),
+    "fp32",
+    "weights of the ONNX query encoder: as exported, or quantized to int8 (faster, vectors within "
+    "a few hundredths of cosine; docs/benchmarks.md)",
+)
+RECSYS_INDEX_ENCODER_PRECISION = env.choice(
+    "RECSYS_INDEX_ENCODER_PRECISION",
+    ("fp32", "int8"),
+    "fp32",
+    "weights of the ONNX encoder the indexing workers use; int8 is part of the index "
+    "fingerprint, so changing it re-embeds every film",
+)
 RECSYS_SERVING_THREADS = env.int(
     "RECSYS_SERVING_THREADS",
     1,
