@@ -6,13 +6,15 @@ agreement on the TMDB bench catalogue, and speed on queries and on full Wikipedi
     python -m bench.encoder_precision quality [--films] [--held-out]
     python -m bench.encoder_precision speed [--films 2000] [--max-tokens 256 128]
                                             [--batch-size 64 16]
+    python -m bench.encoder_precision reindex [--films 400]
 
 quality: tomt-dev nDCG@10 per stage with fp32 queries, then int8 queries (and, with --films,
 int8 film and synopsis vectors too: every film's texts re-encoded in int8 in this process and
 put in place of the stored vectors, as an int8 index would store them). On the validation part
 of the lab's split (recommendations/lab/split.py: the 1,073 queries outside the reranker's
 held-out quarter); --held-out scores the 372 held-out queries instead, once, for the option
-chosen. Also the cosine of int8 to fp32 vectors: the queries' chunks and (--films) the films'.
+chosen (fp32 and the option --films says, int8 queries alone or int8 throughout). Also the
+cosine of int8 to fp32 vectors: the queries' chunks and (--films) the films'.
 
 speed: a query's encode on one thread, fp32 and int8 interleaved on the same queries (the search
 bench's), CPU time of the thread; then batch encodes of N Wikipedia films (two texts each, the
@@ -20,9 +22,15 @@ film text and the synopsis view, as indexing sends them; spread evenly over the 
 core, CPU time of the process and films per CPU second, for each precision, token cap and batch
 size given. The film text is built from the importer's record as `film_text` builds it for a
 Wikipedia film (title, year, genres, cast, synopsis; the source has no director or keywords).
+
+reindex: the indexing path itself, in fp32 then in int8: `index_reembed` of N TMDB films spread
+over the catalogue, batches run inline as `sync_index` runs them, on a copy of the TMDB bench
+catalogue with a Chroma server of its own (bench/_support.py; your var/ is not touched). Wall
+and CPU seconds (this process and the Chroma server) and films per CPU second.
 """
 
 import argparse
+import shutil
 import statistics
 import time
 
@@ -44,7 +52,7 @@ def _cosines(a: np.ndarray, b: np.ndarray) -> str:
     return f"mean {cos.mean():.4f}, min {cos.min():.4f}, n {len(cos)}"
 
 
-def quality(*, films: bool, held_out: bool) -> None:
+def quality(*, films: bool, held_out: bool, only_int8: bool = False) -> None:
     setup_django("tmdb")
     from django.conf import settings
 
@@ -65,6 +73,10 @@ def quality(*, films: bool, held_out: bool) -> None:
     print(f"query chunk cosine int8 vs fp32: {_cosines(fp32, int8)}", flush=True)
 
     runs = [("fp32", "fp32"), ("int8", "fp32")] + ([("int8", "int8")] if films else [])
+    if held_out:  # the baseline and the one option chosen on validation
+        runs = [runs[0], runs[-1]]
+    if only_int8:
+        runs = [runs[-1]]
     original_load = dense._load
     for query_precision, film_precision in runs:
         settings.RECSYS_QUERY_ENCODER_PRECISION = query_precision
@@ -93,7 +105,8 @@ def _int8_films(load):
         texts = film_texts([int(i) for i in index.ids])
         started, cpu = time.perf_counter(), time.process_time()
         encoded = _encoder("int8", threads=0).encode_by_length(
-            embedding_inputs(texts), batch_size=64
+            embedding_inputs(texts),
+            batch_size=1,  # as query_encoder.encode_batch runs int8
         )
         print(
             f"{len(texts)} films re-encoded in int8: {time.perf_counter() - started:.0f} s, "
@@ -192,19 +205,78 @@ def speed(*, count: int, max_tokens: list[int], batch_sizes: list[int]) -> None:
                 )
 
 
+def reindex(*, count: int) -> None:
+    from bench import _support
+    from bench.ingest import cpu_seconds
+
+    stack = _support.isolated_environment(broker="embedded", catalogue="tmdb")
+    try:
+        import django
+
+        django.setup()
+        from django.conf import settings
+
+        from movies.models import Movie
+        from recommendations import query_encoder
+        from recommendations.indexing import services
+
+        ids = list(Movie.objects.order_by("pk").values_list("pk", flat=True))
+        step = max(len(ids) // count, 1)
+        ids, others = ids[::step][:count], ids[1::step][:10]
+        warm_up: list = []  # the first re-embed's one-off costs (queries, Chroma) are not timed
+        services.index_reembed(movie_ids=others, dispatch=warm_up.append)
+        for batch in warm_up:
+            services.index_batch(batch=batch)
+        chroma = stack["chroma"].pid
+        fp32_batches = query_encoder.get_batch_encoder
+        int8_batches = _encoder("int8", threads=0)
+        for precision in PRECISIONS:
+            # The setting stays fp32: in int8 the catalogue's fingerprint would ask for a
+            # rebuild first. The int8 pass swaps the encoder in and runs one text per run,
+            # as encode_batch runs int8.
+            if precision == "int8":
+                query_encoder.get_batch_encoder = lambda: int8_batches
+                settings.RECSYS_EMBEDDING_BATCH_SIZE = 1
+            query_encoder.encode_batch(["warm up", "a second text"])
+            batches: list = []
+            started, process = time.perf_counter(), time.process_time()
+            server = cpu_seconds([chroma])
+            job = services.index_reembed(movie_ids=ids, dispatch=batches.append)
+            for batch in batches:
+                services.index_batch(batch=batch)
+            seconds = time.perf_counter() - started
+            own, server = time.process_time() - process, cpu_seconds([chroma]) - server
+            job.refresh_from_db()
+            print(
+                f"{precision}: {job.done} films re-embedded ({job.failed} failed) in {seconds:.1f} "
+                f"s, {own:.1f} CPU s here + {server:.1f} in Chroma: "
+                f"{job.done / (own + server):.2f} films per CPU s",
+                flush=True,
+            )
+        query_encoder.get_batch_encoder = fp32_batches
+    finally:
+        stack["chroma"].stop()
+        shutil.rmtree(stack["data_dir"], ignore_errors=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     sub = parser.add_subparsers(dest="what", required=True)
     q = sub.add_parser("quality")
     q.add_argument("--films", action="store_true", help="int8 film vectors too")
     q.add_argument("--held-out", action="store_true", help="the held-out quarter, once")
+    q.add_argument("--only-int8", action="store_true", help="the int8 row alone")
     s = sub.add_parser("speed")
     s.add_argument("--films", type=int, default=2000)
     s.add_argument("--max-tokens", type=int, nargs="+", default=[256])
     s.add_argument("--batch-size", type=int, nargs="+", default=[64])
+    r = sub.add_parser("reindex")
+    r.add_argument("--films", type=int, default=400)
     args = parser.parse_args()
-    if args.what == "quality":
-        quality(films=args.films, held_out=args.held_out)
+    if args.what == "reindex":
+        reindex(count=args.films)
+    elif args.what == "quality":
+        quality(films=args.films, held_out=args.held_out, only_int8=args.only_int8)
     else:
         speed(count=args.films, max_tokens=args.max_tokens, batch_sizes=args.batch_size)
 

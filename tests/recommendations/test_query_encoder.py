@@ -16,8 +16,10 @@ TEXTS = [
 
 
 @pytest.fixture
-def fresh_encoder():
-    """The module's per-process encoder reset before and after the test."""
+def fresh_encoder(settings):
+    """The module's per-process encoder reset before and after the test; fp32 unless the test
+    asks for int8."""
+    settings.RECSYS_QUERY_ENCODER_PRECISION = "fp32"
     query_encoder.get_query_encoder.cache_clear()
     yield query_encoder
     query_encoder.get_query_encoder.cache_clear()
@@ -113,12 +115,14 @@ def test_a_corrupt_int8_copy_falls_back_to_torch_and_is_removed(fresh_encoder, s
 def test_index_precision_switches_the_batch_encoder_and_the_index_fingerprint(settings):
     from recommendations.embedding import index_fingerprint
 
+    settings.RECSYS_INDEX_ENCODER_PRECISION = "fp32"
     query_encoder.get_batch_encoder.cache_clear()
     try:
         fp32_fingerprint = index_fingerprint()
         fp32 = query_encoder.encode_batch(TEXTS)
-        settings.RECSYS_QUERY_ENCODER_PRECISION = "int8"  # queries' precision: not the index's
-        assert index_fingerprint() == fp32_fingerprint
+        for precision in ("fp32", "int8"):  # queries' precision is not the index's
+            settings.RECSYS_QUERY_ENCODER_PRECISION = precision
+            assert index_fingerprint() == fp32_fingerprint
 
         settings.RECSYS_INDEX_ENCODER_PRECISION = "int8"
         query_encoder.get_batch_encoder.cache_clear()
