@@ -279,7 +279,10 @@ RECSYS_RECOMMENDER_RETRAIN_MIN_FEEDBACK = env.int(
 # --- Models -------------------------------------------------------------------------------
 RECSYS_MODELS_DIR = RECSYS_DATA_DIR / "models"
 RECSYS_EMBEDDING_BATCH_SIZE = env.int(
-    "RECSYS_EMBEDDING_BATCH_SIZE", 64, "texts per batch when the index embeds films"
+    "RECSYS_EMBEDDING_BATCH_SIZE",
+    8,
+    "texts per batch when the index embeds films in fp32 (batches of 64 cost 1.5x the CPU a film; "
+    "docs/benchmarks.md)",
 )
 RECSYS_QUERY_MAX_CHUNKS = env.int(
     "RECSYS_QUERY_MAX_CHUNKS",
