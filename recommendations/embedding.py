@@ -47,8 +47,16 @@ def get_model() -> "SentenceTransformer":
 
 
 def index_fingerprint() -> str:
-    """Identifies what a stored vector means: the model and the text builder."""
-    return f"{MODEL_ID}#text-v{TEXT_VERSION}"
+    """Identifies what a stored vector means: the model, the text builder and, where the
+    workers encode in int8, that precision (fp32 adds nothing: the fingerprint of an index
+    made before precisions existed stays valid)."""
+    fingerprint = f"{MODEL_ID}#text-v{TEXT_VERSION}"
+    if (
+        settings.RECSYS_INDEX_ENCODER == "onnx"
+        and settings.RECSYS_INDEX_ENCODER_PRECISION != "fp32"
+    ):
+        fingerprint += f"#{settings.RECSYS_INDEX_ENCODER_PRECISION}"
+    return fingerprint
 
 
 def encode(texts: Sequence[str], *, batch_size: int | None = None) -> np.ndarray:

@@ -1,6 +1,6 @@
 """What the query encoder and the cross-encoder's ONNX runtime share: a torch module written
-as an ONNX graph (atomically, so processes racing to export never load half a file) and an
-ONNX Runtime session on the CPU."""
+as an ONNX graph (atomically, so processes racing to export never load half a file), its int8
+copy, and an ONNX Runtime session on the CPU."""
 
 import os
 import warnings
@@ -42,6 +42,28 @@ def export_module(
             opset_version=OPSET,
             dynamo=False,  # the TorchScript exporter: no onnxscript needed, dynamic axes as asked
         )
+    os.replace(partial, path)
+
+
+def quantize_int8(source: Path, path: Path) -> None:
+    """Writes `source`'s graph with its MatMul weights in int8, per output channel, and
+    activations quantized on the fly (ONNX Runtime's dynamic quantization: no calibration
+    data, so it works for any exported model). Atomic like `export_module`."""
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(f"{path.name}.{os.getpid()}.part")
+    try:
+        quantize_dynamic(
+            source,
+            partial,
+            op_types_to_quantize=["MatMul"],  # the transformer's weights; Gather (embeddings) stays
+            per_channel=True,
+            weight_type=QuantType.QInt8,
+        )
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
     os.replace(partial, path)
 
 

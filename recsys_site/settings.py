@@ -279,7 +279,10 @@ RECSYS_RECOMMENDER_RETRAIN_MIN_FEEDBACK = env.int(
 # --- Models -------------------------------------------------------------------------------
 RECSYS_MODELS_DIR = RECSYS_DATA_DIR / "models"
 RECSYS_EMBEDDING_BATCH_SIZE = env.int(
-    "RECSYS_EMBEDDING_BATCH_SIZE", 64, "texts per batch when the index embeds films"
+    "RECSYS_EMBEDDING_BATCH_SIZE",
+    8,
+    "texts per batch when the index embeds films in fp32 (batches of 64 cost 1.5x the CPU a film; "
+    "docs/benchmarks.md)",
 )
 RECSYS_QUERY_MAX_CHUNKS = env.int(
     "RECSYS_QUERY_MAX_CHUNKS",
@@ -300,6 +303,20 @@ RECSYS_INDEX_ENCODER = env.choice(
     "onnx",
     "how the indexing workers encode film texts: the query encoder's ONNX export on every core, "
     "in batches of similar length, or torch",
+)
+RECSYS_QUERY_ENCODER_PRECISION = env.choice(
+    "RECSYS_QUERY_ENCODER_PRECISION",
+    ("fp32", "int8"),
+    "fp32",
+    "weights of the ONNX query encoder: as exported, or quantized to int8 (2.3x less CPU a "
+    "query; tomt-dev nDCG@10 fused and final about 0.001 lower on validation; docs/benchmarks.md)",
+)
+RECSYS_INDEX_ENCODER_PRECISION = env.choice(
+    "RECSYS_INDEX_ENCODER_PRECISION",
+    ("fp32", "int8"),
+    "fp32",
+    "weights of the ONNX encoder the indexing workers use (int8: one text per run, 2.8x the films "
+    "per CPU second); part of the index fingerprint, so changing it re-embeds every film",
 )
 RECSYS_SERVING_THREADS = env.int(
     "RECSYS_SERVING_THREADS",

@@ -56,9 +56,11 @@ BATCH_TEXTS = [
 
 
 @pytest.fixture
-def fresh_batch_encoder():
+def fresh_batch_encoder(settings):
+    """The batch encoder reset before and after the test, in fp32 (int8: test_query_encoder)."""
     from recommendations import query_encoder
 
+    settings.RECSYS_INDEX_ENCODER_PRECISION = "fp32"
     query_encoder.get_batch_encoder.cache_clear()
     yield query_encoder
     query_encoder.get_batch_encoder.cache_clear()

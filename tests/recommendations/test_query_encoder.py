@@ -16,8 +16,10 @@ TEXTS = [
 
 
 @pytest.fixture
-def fresh_encoder():
-    """The module's per-process encoder reset before and after the test."""
+def fresh_encoder(settings):
+    """The module's per-process encoder reset before and after the test; fp32 unless the test
+    asks for int8."""
+    settings.RECSYS_QUERY_ENCODER_PRECISION = "fp32"
     query_encoder.get_query_encoder.cache_clear()
     yield query_encoder
     query_encoder.get_query_encoder.cache_clear()
@@ -67,3 +69,72 @@ def test_the_torch_setting_skips_onnx(fresh_encoder, settings, tmp_path):
     settings.RECSYS_QUERY_ENCODER = "torch"
     assert fresh_encoder.get_query_encoder() is None
     assert not fresh_encoder.onnx_path().exists()
+
+
+def _cosines(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    return (a * b).sum(axis=1)
+
+
+def test_int8_queries_run_a_quantized_copy_close_to_torch(fresh_encoder, settings, tmp_path):
+    settings.RECSYS_MODELS_DIR = tmp_path
+    settings.RECSYS_QUERY_ENCODER_PRECISION = "int8"
+    encoder = fresh_encoder.get_query_encoder()
+    assert encoder is not None, "the int8 encoder should load on this machine"
+    fp32, int8 = fresh_encoder.onnx_path("fp32"), fresh_encoder.onnx_path("int8")
+    assert sorted(p.name for p in int8.parent.iterdir()) == sorted([fp32.name, int8.name])
+    # The layers' weights in int8 (a quarter of their size); the token embeddings stay fp32.
+    assert int8.stat().st_size < 0.7 * fp32.stat().st_size
+
+    singles = np.vstack([encoder.encode([t]) for t in TEXTS])
+    expected = encode(TEXTS)
+    assert singles.dtype == np.float32 and singles.shape == (len(TEXTS), 384)
+    # Quantized weights move each vector a little (measured: cosine to fp32 0.994 on average,
+    # 0.97 at worst on tomt-dev chunks and film texts; docs/benchmarks.md), never to another
+    # meaning. The mean is held to the measured figure, each vector to the load-time bound.
+    cosines = _cosines(singles, expected)
+    assert cosines.mean() >= 0.98 and cosines.min() >= fresh_encoder.INT8_MIN_COSINE
+    assert np.abs(singles - expected).max() > 1e-4  # it is not the fp32 graph
+    # A run's activations share one int8 scale: in a padded batch a vector moves a little.
+    batch = encoder.encode(TEXTS)
+    assert _cosines(batch, singles).min() >= fresh_encoder.INT8_MIN_COSINE
+
+
+def test_a_corrupt_int8_copy_falls_back_to_torch_and_is_removed(fresh_encoder, settings, tmp_path):
+    settings.RECSYS_MODELS_DIR = tmp_path
+    settings.RECSYS_QUERY_ENCODER_PRECISION = "int8"
+    path = fresh_encoder.onnx_path("int8")
+    path.parent.mkdir(parents=True)
+    path.write_bytes(b"not an onnx graph")
+
+    assert fresh_encoder.get_query_encoder() is None
+    assert not path.exists()
+    vectors = fresh_encoder.encode_queries(["a bank heist"])
+    assert np.abs(vectors - encode(["a bank heist"])).max() < 1e-6
+
+
+def test_index_precision_switches_the_batch_encoder_and_the_index_fingerprint(settings):
+    from recommendations.embedding import index_fingerprint
+
+    settings.RECSYS_INDEX_ENCODER_PRECISION = "fp32"
+    query_encoder.get_batch_encoder.cache_clear()
+    try:
+        fp32_fingerprint = index_fingerprint()
+        fp32 = query_encoder.encode_batch(TEXTS)
+        for precision in ("fp32", "int8"):  # queries' precision is not the index's
+            settings.RECSYS_QUERY_ENCODER_PRECISION = precision
+            assert index_fingerprint() == fp32_fingerprint
+
+        settings.RECSYS_INDEX_ENCODER_PRECISION = "int8"
+        query_encoder.get_batch_encoder.cache_clear()
+        int8 = query_encoder.encode_batch(TEXTS)
+        assert index_fingerprint() == f"{fp32_fingerprint}#int8"  # every film is re-embedded
+        assert _cosines(fp32, int8).min() >= query_encoder.INT8_MIN_COSINE
+        assert np.abs(fp32 - int8).max() > 1e-4
+        # Each text runs alone: a film's int8 vector does not depend on what it is indexed with.
+        alone = [query_encoder.encode_batch([text]) for text in TEXTS[::-1]][::-1]
+        assert np.abs(np.vstack(alone) - int8).max() < 1e-6
+
+        settings.RECSYS_INDEX_ENCODER = "torch"  # torch has no int8: its vectors are fp32's
+        assert index_fingerprint() == fp32_fingerprint
+    finally:
+        query_encoder.get_batch_encoder.cache_clear()
