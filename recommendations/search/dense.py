@@ -4,6 +4,10 @@ The vectors are read from Chroma (the index of record, kept by the indexing task
 process and reloaded when the catalogue or the collection changes. At 36k films a numpy
 matrix product is exact, filters are a boolean mask, and both cost a few milliseconds where a
 Chroma `where` query costs ~45 ms (docs/benchmarks.md, bench/dense_filter.py).
+
+The index knows the embedding model that made its vectors (the live collection's fingerprint):
+queries searched against it are encoded by that model (`encode_query(chunks, index.model)`),
+whichever retriever is active, so that a search never compares vectors of two models.
 """
 
 import logging
@@ -16,9 +20,16 @@ import numpy as np
 from django.db.models import Max
 
 from movies.models import Movie
+from recommendations.embedding import MODEL_ID
 from recommendations.query_encoder import encode_queries
 from recommendations.search.catalogue import STAMP_TTL, CatalogueSnapshot
-from recommendations.vector_store import all_vectors, get_collection, synopsis_collection
+from recommendations.vector_store import (
+    all_vectors,
+    collection_fingerprint,
+    collection_model,
+    get_collection,
+    synopsis_collection,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -34,6 +45,7 @@ class DenseIndex:
     vectors: np.ndarray  # (n, 384) float32, unit rows: the film text
     positions: np.ndarray  # each row's position in the catalogue snapshot, -1 if absent
     synopses: np.ndarray | None = None  # (n, 384): the synopsis view; the film's vector if none
+    model: str = MODEL_ID  # the embedding model that made these vectors (encode queries with it)
     _blends: dict[float, np.ndarray] = field(default_factory=dict, repr=False)
 
     def scores(self, query_vectors: np.ndarray, synopsis_weight: float = 0.0) -> np.ndarray:
@@ -66,19 +78,23 @@ class DenseIndex:
 
 
 def _dense_stamp(snapshot: CatalogueSnapshot) -> tuple:
+    """Changes when the films, their vectors or the live collection (a swap) change."""
     indexed = Movie.objects.aggregate(at=Max("indexed_at"))["at"]
-    return (snapshot.stamp, indexed, get_collection().count())
+    live = get_collection()
+    return (snapshot.stamp, indexed, live.name, collection_fingerprint(live), live.count())
 
 
 def _load(snapshot: CatalogueSnapshot, stamp: tuple) -> DenseIndex:
-    collection = get_collection()
+    collection = get_collection(stamp[2])  # the collection the stamp read, even after a swap
     ids, vectors = all_vectors(collection)
     view_ids, views = all_vectors(synopsis_collection(collection))
     synopses = vectors.copy()  # a film without a synopsis is its own synopsis view
     rows = np.searchsorted(ids, view_ids)
     known = (rows < len(ids)) & (ids[np.minimum(rows, max(len(ids) - 1, 0))] == view_ids)
     synopses[rows[known]] = views[known]
-    return DenseIndex(stamp, ids, vectors, snapshot.positions(ids), synopses)
+    return DenseIndex(
+        stamp, ids, vectors, snapshot.positions(ids), synopses, model=collection_model(collection)
+    )
 
 
 class _DenseCache:
@@ -122,24 +138,39 @@ _cache = _DenseCache()
 get_dense_index = _cache.get
 clear_dense_index = _cache.clear
 
-_query_cache: OrderedDict[tuple[str, ...], np.ndarray] = OrderedDict()
+_query_cache: OrderedDict[tuple[str, tuple[str, ...]], np.ndarray] = OrderedDict()
 _query_lock = threading.Lock()
 QUERY_CACHE_SIZE = 256
 
 
-def encode_query(chunks: tuple[str, ...]) -> np.ndarray:
-    """Chunk vectors of a query, remembered for the last few hundred queries (paging and the
-    live search ask for the same query again)."""
+def encode_query(chunks: tuple[str, ...], model: str | None = None) -> np.ndarray:
+    """Chunk vectors of a query by `model` (default: the live index's, see live_model),
+    remembered for the last few hundred queries (paging and the live search ask for the same
+    query again)."""
+    model = model or live_model()
+    key = (model, chunks)
     with _query_lock:
-        if (hit := _query_cache.get(chunks)) is not None:
-            _query_cache.move_to_end(chunks)
+        if (hit := _query_cache.get(key)) is not None:
+            _query_cache.move_to_end(key)
             return hit
-    vectors = encode_queries(chunks)
+    vectors = encode_queries(chunks, model=model)
     with _query_lock:
-        _query_cache[chunks] = vectors
+        _query_cache[key] = vectors
         while len(_query_cache) > QUERY_CACHE_SIZE:
             _query_cache.popitem(last=False)
     return vectors
+
+
+def live_model() -> str:
+    """The model of the vectors search compares queries with now: the dense index's, as
+    loaded for the current catalogue (what explanations and the reranker's dense prior
+    compare with too)."""
+    from recommendations.search.catalogue import get_snapshot
+
+    try:
+        return get_dense_index(get_snapshot()).model
+    except DenseUnavailable:
+        return MODEL_ID  # nothing to compare with: any model will do
 
 
 def clear_query_cache() -> None:

@@ -140,7 +140,7 @@ def retrieve(
 
     try:
         result.dense = get_dense_index(snapshot)
-        result.query_vectors = encode_query(parsed.chunks)
+        result.query_vectors = encode_query(parsed.chunks, result.dense.model)
         raw = result.dense.scores(result.query_vectors, synopsis_weight=config.synopsis_weight)
         dense = full_scores["dense"] = result.dense.snapshot_scores(raw, snapshot.size)
         result.rankings["dense"] = top_positions(dense, config.depth, mask)

@@ -1,0 +1,33 @@
+"""A training run as a Job, for every model the lab trains from the admin (the reranker, the
+retriever): claimed once, progress and log on the Job row, cancel, failure, and the new
+version's figures as the job's result. The Celery tasks call this in their body."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from jobs.models import Job
+from jobs.services import JobCancelled, job_claim, job_fail, job_finish, job_log, job_start
+from recommendations.lab.progress import JobProgress, Progress
+from recommendations.lab.reranker_data import limit_torch_threads
+from recommendations.models import TrainedModel
+
+
+def training_job_run(*, job_id: int, train: Callable[[Job, Progress], TrainedModel]) -> dict:
+    """Runs `train(job, progress)` for this job, once even if the task is delivered twice."""
+    if not job_claim(job_id=job_id):  # a message sent twice: another delivery has the job
+        return {"skipped": Job.objects.get(pk=job_id).status}
+    job = Job.objects.get(pk=job_id)
+    job_start(job_id=job_id)
+    limit_torch_threads()
+    try:
+        model = train(job, JobProgress(job_id))
+    except JobCancelled:
+        job_log(job_id=job_id, line="stopped: cancelled; no version was saved")
+        return {"cancelled": job_id}
+    except Exception as error:
+        job_fail(job_id=job_id, error=f"{type(error).__name__}: {error}")
+        raise
+    result = {"trained_model_id": model.pk, "version": model.version, **model.metrics}
+    job_finish(job_id=job_id, result=result)
+    return {"trained_model_id": model.pk, "version": model.version}
