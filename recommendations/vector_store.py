@@ -78,7 +78,13 @@ def collection_name(suffix: str = "live") -> str:
 
 
 def _create(name: str) -> Collection:
-    return get_client().get_or_create_collection(
+    """The collection, created (stamped with the index built now) if missing; an existing
+    one keeps its fingerprint. Reading the fingerprint costs a database query, so only a
+    creation reads it."""
+    client = get_client()
+    with contextlib.suppress(NotFoundError, ValueError):
+        return client.get_collection(name, embedding_function=None)
+    return client.get_or_create_collection(
         name,
         configuration={"hnsw": HNSW_CONFIGURATION},
         metadata={"fingerprint": index_fingerprint()},

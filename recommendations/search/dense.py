@@ -128,6 +128,10 @@ class _DenseCache:
             self._checked_at = time.monotonic()
             return self._index
 
+    def loaded(self) -> DenseIndex | None:
+        """The index last loaded, as searches use it now (None before the first search)."""
+        return self._index
+
     def clear(self) -> None:
         with self._lock:
             self._index = None
@@ -162,15 +166,16 @@ def encode_query(chunks: tuple[str, ...], model: str | None = None) -> np.ndarra
 
 
 def live_model() -> str:
-    """The model of the vectors search compares queries with now: the dense index's, as
-    loaded for the current catalogue (what explanations and the reranker's dense prior
-    compare with too)."""
-    from recommendations.search.catalogue import get_snapshot
-
+    """The model of the vectors search compares queries with now: the dense index's this
+    process loaded (what explanations and the reranker's dense prior compare with too), else
+    the live collection's."""
+    index = _cache.loaded()
+    if index is not None:
+        return index.model
     try:
-        return get_dense_index(get_snapshot()).model
-    except DenseUnavailable:
-        return MODEL_ID  # nothing to compare with: any model will do
+        return collection_model(get_collection())
+    except Exception:  # Chroma down: nothing to compare with, any model will do
+        return MODEL_ID
 
 
 def clear_query_cache() -> None:
