@@ -168,10 +168,12 @@ def dense_metrics(
     *,
     batch_size: int = 32,
     film_vectors: np.ndarray | None = None,
-) -> tuple[dict[str, float], np.ndarray]:
+) -> tuple[dict[str, float], np.ndarray | None]:
     """MRR@10, nDCG@10, Recall@10/100 of the answer when every film's text (as the model
     reads it, up to its max_seq_length) is ranked by cosine to the query; and the film vectors
     (pass them back to score other queries with the same model)."""
+    if not queries:  # a catalogue trained without labelled queries: nothing to validate on
+        return {**dict.fromkeys(known_item_metrics(None), 0.0), "queries": 0}, film_vectors
     if film_vectors is None:
         film_vectors = _encode(model, [f.text for f in films], batch_size)
     query_vectors = _encode(model, [q.text for q in queries], batch_size)

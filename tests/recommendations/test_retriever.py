@@ -2,6 +2,8 @@
 (a collection's vectors, what is written into it and the queries compared with it all come
 from the model its fingerprint names; activating a retriever rebuilds into a shadow copy)."""
 
+import io
+
 import numpy as np
 import pytest
 
@@ -74,6 +76,48 @@ def test_a_tiny_training_puts_each_training_query_s_film_higher():
     assert losses[-1] < losses[0]
     assert np.mean(after) < np.mean(before), (before, after)
     assert sum(rank == 1 for rank in after) > sum(rank == 1 for rank in before)
+
+
+# --- The command and the admin --------------------------------------------------------------
+
+
+def test_train_retriever_command_trains_and_registers_an_inactive_version(
+    films, db, settings, tmp_path
+):
+    """Catalogue pseudo-queries only (no labelled file), hard negatives mined by search; runs
+    before the serving test below, which moves this module's index to another model."""
+    from django.core.management import call_command
+
+    settings.RECSYS_MODELS_DIR = tmp_path / "models"
+    out = io.StringIO()
+    call_command("train_retriever", "--tiny", "--epochs", "1", stdout=out)
+
+    model = TrainedModel.objects.get(kind=TrainedModel.Kind.RETRIEVER)
+    assert not model.is_active
+    assert model.metrics["examples"]["catalogue"] == 8
+    assert model.metrics["examples"]["with_hard_negative"] == 8
+    directory = artifact_directory(TrainedModel.Kind.RETRIEVER, model.version)
+    assert (directory / "model.safetensors").is_file() and (directory / "training.json").is_file()
+    assert f"retriever {model.version}" in out.getvalue()
+
+
+def test_the_admin_queues_retriever_training_as_a_job(client, db, settings):
+    from django.contrib.auth.models import User
+    from django.urls import reverse
+
+    from jobs.models import Job
+
+    client.force_login(User.objects.create_superuser("curator", "c@example.com", "pw"))
+    page = client.get(reverse("admin:recommendations_trainedmodel_changelist")).content.decode()
+    url = reverse("admin:recommendations_heavy_action", args=["train-retriever"])
+    assert url in page and "Train retriever" in page
+    assert "Start training" in client.get(url).content.decode()
+
+    response = client.post(url)
+
+    job = Job.objects.get(kind=Job.Kind.TRAIN_RETRIEVER)
+    assert response.status_code == 302 and response.url.endswith(f"/{job.pk}/change/")
+    assert job.params["recipe"] == settings.RECSYS_RETRIEVER_RECIPE
 
 
 # --- Serving: one model per collection ----------------------------------------------------
