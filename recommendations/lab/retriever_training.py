@@ -28,7 +28,7 @@ import math
 import random
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -52,7 +52,8 @@ METRICS_FILE = "metrics.json"
 
 @dataclass(frozen=True)
 class Recipe:
-    # Sized to train in well under 45 minutes on the shared 2-core CPU (docs/benchmarks.md).
+    # 37 minutes on tomt-dev + TMDB 5000 on the shared 2-core CPU at load average 10-17, one
+    # torch thread (limit: 45; docs/benchmarks.md, "Fine-tuned retriever").
     epochs: int = 2  # the best epoch on validation is kept (0 = the pretrained model)
     batch_size: int = 32
     lr: float = 2e-5
@@ -153,7 +154,7 @@ def with_hard_negatives(
         wrong = [c.movie_id for c in candidates if c.movie_id != example.movie_id]
         wrong = [m for m in wrong if m in texts]
         negative = texts[rng.choice(wrong)] if wrong else ""
-        out.append(Example(**{**asdict(example), "negative": negative}))
+        out.append(replace(example, negative=negative))
         progress.advance()
     return out
 

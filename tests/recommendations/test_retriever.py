@@ -120,6 +120,29 @@ def test_the_admin_queues_retriever_training_as_a_job(client, db, settings):
     assert job.params["recipe"] == settings.RECSYS_RETRIEVER_RECIPE
 
 
+def test_activating_a_retriever_in_the_admin_queues_a_rebuild(client, db):
+    from django.contrib.auth.models import User
+    from django.urls import reverse
+
+    from jobs.models import Job
+
+    client.force_login(User.objects.create_superuser("curator", "c@example.com", "pw"))
+    version = trained_model_register(
+        kind=TrainedModel.Kind.RETRIEVER,
+        version="v1",
+        path="retriever/v1",
+        config={},
+        metrics={},
+        data_hash="",
+    )
+    url = reverse("admin:recommendations_trainedmodel_changelist")
+
+    client.post(url, {"action": "activate", "_selected_action": [version.pk]})
+
+    assert TrainedModel.objects.get(pk=version.pk).is_active
+    assert Job.objects.filter(kind=Job.Kind.REBUILD).count() == 1
+
+
 # --- Serving: one model per collection ----------------------------------------------------
 
 
