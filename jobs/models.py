@@ -13,6 +13,7 @@ class Job(models.Model):
         TRAIN_RERANKER = "train_reranker", "Train reranker"
         TRAIN_RECOMMENDER = "train_recommender", "Train recommender"
         TRAIN_FUSION = "train_fusion", "Train learned fusion"
+        TRAIN_RETRIEVER = "train_retriever", "Train retriever"
         IMPORT = "import", "Import catalogue"
         EVALUATE = "evaluate", "Evaluate search"
         EVALUATE_RECS = "evaluate_recs", "Evaluate recommenders"

@@ -30,6 +30,11 @@ class TrainedModelAdmin(admin.ModelAdmin):
 
     @admin.display(description="held-out nDCG@10 (baseline → trained)")
     def held_out_ndcg(self, obj: TrainedModel) -> str:
+        if "validation" in obj.metrics and "validation_pretrained" in obj.metrics:
+            before = obj.metrics["validation_pretrained"]["ndcg@10"]
+            after = obj.metrics["validation"]["ndcg@10"]
+            count = obj.metrics["validation"]["queries"]
+            return f"validation, dense: {before:.3f} → {after:.3f} (n={count})"
         held_out = obj.metrics.get("held_out", {})
         if "learned fusion" in held_out:  # a fusion version: against the hand-set fusion
             base, learned = held_out["hand-set fusion"], held_out["learned fusion"]
@@ -55,6 +60,12 @@ class TrainedModelAdmin(admin.ModelAdmin):
 
         model = trained_model_activate(model_id=queryset.get().pk)
         self.message_user(request, f"{model} is now active.", messages.SUCCESS)
+        if model.kind == TrainedModel.Kind.RETRIEVER:
+            # Its vectors are not comparable with the index's: a shadow copy is built with it,
+            # and search keeps the current index (and its model) until the copy replaces it.
+            from recommendations.admin_actions import rebuild_index
+
+            rebuild_index(self, request)
 
     def get_urls(self):
         def heavy(request: HttpRequest, slug: str):

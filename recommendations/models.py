@@ -1,4 +1,4 @@
-"""Versioned trained models (the reranker, the recommender): artifacts on disk under
+"""Versioned trained models (the reranker, the recommender, the retriever): artifacts on disk under
 RECSYS_DATA_DIR/models, described and activated here."""
 
 from django.db import models
@@ -9,6 +9,7 @@ class TrainedModel(models.Model):
         RERANKER = "reranker", "Cross-encoder reranker"
         RECOMMENDER = "recommender", "Recommender"
         FUSION = "fusion", "Learned fusion"
+        RETRIEVER = "retriever", "Fine-tuned retriever (bi-encoder)"
 
     kind = models.CharField(max_length=16, choices=Kind.choices, db_index=True)
     version = models.CharField(max_length=64)

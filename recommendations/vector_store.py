@@ -26,7 +26,7 @@ from chromadb.errors import NotFoundError
 from django.conf import settings
 from django.utils import timezone
 
-from recommendations.embedding import DIMENSIONS, index_fingerprint
+from recommendations.embedding import DIMENSIONS, index_fingerprint, model_of
 
 # Measured on TMDB 5000 and the 36k Wikipedia films against exact search: see
 # docs/benchmarks.md (`python bench/hnsw_recall.py`, recall@50 >= 0.99).
@@ -78,7 +78,13 @@ def collection_name(suffix: str = "live") -> str:
 
 
 def _create(name: str) -> Collection:
-    return get_client().get_or_create_collection(
+    """The collection, created (stamped with the index built now) if missing; an existing
+    one keeps its fingerprint. Reading the fingerprint costs a database query, so only a
+    creation reads it."""
+    client = get_client()
+    with contextlib.suppress(NotFoundError, ValueError):
+        return client.get_collection(name, embedding_function=None)
+    return client.get_or_create_collection(
         name,
         configuration={"hnsw": HNSW_CONFIGURATION},
         metadata={"fingerprint": index_fingerprint()},
@@ -132,6 +138,12 @@ def get_collection(name: str | None = None) -> Collection:
 
 def collection_fingerprint(collection: Collection) -> str:
     return (collection.metadata or {}).get("fingerprint", "")
+
+
+def collection_model(collection: Collection) -> str:
+    """The embedding model that made this collection's vectors (embedding.model_of): what
+    encodes anything compared with them, or written into it."""
+    return model_of(collection_fingerprint(collection))
 
 
 def shadow_begin() -> str:
@@ -206,7 +218,8 @@ def sentence_collection(collection: Collection) -> Collection:
 def write_targets() -> list[Collection]:
     """Where a film's new vector goes: the live collection and, while a rebuild is running,
     its shadow too (so an edit made mid-rebuild is not lost by the swap). The live collection
-    is skipped when it was built for another model: its vectors are not comparable."""
+    is skipped when it was built for another model: its vectors are not comparable. Each
+    target is written with vectors of its own model (indexing.services.store_vectors)."""
     pointer = read_pointer()
     targets = []
     live = get_collection(pointer.live)

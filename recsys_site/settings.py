@@ -656,6 +656,13 @@ RECSYS_RERANKER_RECIPE = env.choice(
     "default",
     "the recipe the admin trains (tiny: seconds; demos, CI)",
 )
+RECSYS_RETRIEVER_RECIPE = env.choice(
+    "RECSYS_RETRIEVER_RECIPE",
+    ("default", "tiny"),
+    "default",
+    'the recipe the admin\'s "Train retriever" fine-tunes the bi-encoder with (tiny: seconds; '
+    "demos, CI); it trains on RECSYS_RERANKER_TRAINING_QUERIES too",
+)
 RECSYS_RERANKER_RUNTIME = env.choice(
     "RECSYS_RERANKER_RUNTIME",
     ("tensorflow", "onnx", "onnx-int8"),

@@ -19,6 +19,7 @@ from recommendations.explain import grounded
 from recommendations.explain.facts import ExplainRequest, Explanation, FilmFacts, clean_text
 from recommendations.explain.llm import LLMConfig, build_chain
 from recommendations.query_encoder import encode_queries
+from recommendations.search.dense import live_model
 from recsys_site.clients import spend
 
 logger = logging.getLogger(__name__)
@@ -61,7 +62,8 @@ def _sentence_vectors(film: FilmFacts) -> dict[str, np.ndarray]:
     missing = [s for s in dict.fromkeys(wanted) if s not in stored]
     if not missing:
         return stored
-    fresh = dict(zip(missing, encode_queries(missing), strict=True))
+    # The live index's model: the query these sentences are compared with is encoded by it.
+    fresh = dict(zip(missing, encode_queries(missing, model=live_model()), strict=True))
     try:
         vector_store.sentence_vectors_keep(film.movie_id, fresh)
     except Exception as error:

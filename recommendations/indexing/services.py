@@ -113,16 +113,18 @@ def _films(movie_ids: Iterable[int] | None) -> Iterable[Movie]:
 
 def film_texts(movie_ids: Iterable[int] | None = None) -> list[FilmText]:
     """The text and hash of each film (all films when movie_ids is None)."""
-    return [film_text_of(movie) for movie in _films(movie_ids)]
+    fingerprint = index_fingerprint()
+    return [film_text_of(movie, fingerprint) for movie in _films(movie_ids)]
 
 
-def film_text_of(movie: Movie) -> FilmText:
-    """Expects genres, keywords and credits (with their people) prefetched."""
+def film_text_of(movie: Movie, fingerprint: str | None = None) -> FilmText:
+    """Expects genres, keywords and credits (with their people) prefetched. fingerprint:
+    what the text is embedded for (default: the index built now)."""
     text = film_text(movie)
     return FilmText(
         movie=movie,
         text=text,
-        hash=text_hash(text),
+        hash=text_hash(text, fingerprint),
         synopsis=synopsis_text(movie),
     )
 
@@ -147,9 +149,29 @@ def film_vectors(films: Sequence[FilmText], encoded: np.ndarray) -> list[vector_
 
 
 def store_films(collections, films: Sequence[FilmText]) -> None:
-    """Embed films (every view, one encode call) and write them to the collections."""
-    if films:
-        vector_store.upsert(collections, film_vectors(films, encode_batch(embedding_inputs(films))))
+    """Embed films (every view, one encode call per model) and write them to the collections."""
+    vector_store_by_model(collections, encode_by_model(collections, films))
+
+
+def encode_by_model(collections, films: Sequence[FilmText]) -> dict[str, list]:
+    """{model: the films' FilmVectors made by it}, for each model the collections were built
+    with: a collection only ever receives vectors of the model that made it (its fingerprint),
+    whichever retriever is active, so that queries and film vectors never mix models."""
+    models = {vector_store.collection_model(c) for c in collections}
+    if not films:
+        return {model: [] for model in models}
+    inputs = embedding_inputs(films)
+    return {m: film_vectors(films, encode_batch(inputs, model=m)) for m in sorted(models)}
+
+
+def vector_store_by_model(collections, vectors: dict[str, list], keep=None) -> None:
+    """Writes each collection its own model's vectors (those `keep` accepts, when given)."""
+    for collection in collections:
+        chosen = vectors[vector_store.collection_model(collection)]
+        if keep is not None:
+            chosen = [v for v in chosen if keep(v)]
+        if chosen:
+            vector_store.upsert([collection], chosen)
 
 
 # --- Planning: which films need work, in batches of similar length --------------------------
@@ -390,7 +412,7 @@ def index_batch(*, batch: Batch, requeue: Callable[[list[int]], object] | None =
         todo = [f for f in films if stored.get(str(f.movie.pk)) != f.hash]
     else:
         todo = films
-    vectors = film_vectors(todo, encode_batch(embedding_inputs(todo))) if todo else []
+    vectors = encode_by_model(targets, todo)
     with transaction.atomic():
         if not job_commit_batch(
             job_id=job.pk, batch_key=f"{batch.number}", done=len(batch.movie_ids)
@@ -404,7 +426,7 @@ def index_batch(*, batch: Batch, requeue: Callable[[list[int]], object] | None =
         changed = _not_indexed_with(
             {pk: h for pk, h in current.items() if str(pk) not in fresh_ids}
         )
-        vector_store.upsert(targets, [v for v in vectors if v.id in fresh_ids])
+        vector_store_by_model(targets, vectors, keep=lambda v: v.id in fresh_ids)
         _mark_indexed(fresh)
         if changed:
             Movie.objects.filter(pk__in=changed).update(
@@ -431,7 +453,8 @@ def _current_hashes_locked(movie_ids: Sequence[int]) -> dict[int, str]:
             .filter(pk__in=ids[start : start + _LOAD_CHUNK])
             .values_list("pk", flat=True)
         )
-    return {movie.pk: text_hash(film_text(movie)) for movie in _films(ids)}
+    fingerprint = index_fingerprint()
+    return {movie.pk: text_hash(film_text(movie), fingerprint) for movie in _films(ids)}
 
 
 def _not_indexed_with(hashes: dict[int, str]) -> list[int]:

@@ -14,7 +14,7 @@ from jobs.services import (
     job_log,
     job_set_total,
 )
-from recommendations.embedding import index_fingerprint
+from recommendations.embedding import fingerprint_of, index_fingerprint
 from recommendations.lab.progress import JobProgress, Progress
 from recommendations.lab_jobs import EvaluationUnavailable
 from recommendations.models import Evaluation
@@ -27,7 +27,7 @@ def evaluation_save_search(
     return Evaluation.objects.create(
         kind=Evaluation.Kind.SEARCH,
         reranker=report.reranker,
-        retriever=index_fingerprint(),
+        retriever=fingerprint_of(report.retriever) if report.retriever else index_fingerprint(),
         queries=report.evaluated,
         figures=report.as_dict(),
         source=source,

@@ -2,6 +2,7 @@
 MRR@10, nDCG@10, Recall@10 and Recall@100 for every stage of the pipeline, as a request runs
 it (the active reranker included)."""
 
+import json
 from dataclasses import dataclass
 
 from recommendations.lab.metrics import known_item_metrics
@@ -14,7 +15,7 @@ from recommendations.search.pipeline import (
     run_pipeline,
 )
 
-__all__ = ["METRICS", "EvaluationReport", "evaluate", "load_queries"]
+__all__ = ["METRICS", "SPLITS", "EvaluationReport", "evaluate", "in_split", "load_queries"]
 
 METRICS = ("mrr@10", "ndcg@10", "recall@10", "recall@100")
 NO_RERANKER = "none (the fused order)"
@@ -29,6 +30,8 @@ class EvaluationReport:
     reranker: str = NO_RERANKER  # what produced the reranked stage
     trained_on: int = 0  # queries left out: the active reranker or fusion trained on them
     fusion: str = HAND_SET_FUSION  # what ordered the fused stage
+    retriever: str = ""  # the embedding model of the live index (the dense stage's)
+    retriever_trained_on: int = 0  # queries left out because that retriever trained on them
 
     def as_dict(self) -> dict:
         return self.stages
@@ -42,7 +45,9 @@ def evaluate(
 ) -> EvaluationReport:
     reranker, trained_on = _active_reranker()
     fusion, fusion_trained_on = _active_fusion()
-    held_out = [q for q in queries if q.id not in trained_on | fusion_trained_on]
+    retriever, retriever_trained_on = _live_retriever()
+    seen = trained_on | fusion_trained_on
+    held_out = [q for q in queries if q.id not in seen | retriever_trained_on]
     answered, skipped = with_answers(held_out)
     totals = {stage: dict.fromkeys(METRICS, 0.0) for stage in STAGES}
     evaluated = 0
@@ -59,8 +64,42 @@ def evaluate(
         stage: {name: (value / evaluated if evaluated else 0.0) for name, value in metrics.items()}
         for stage, metrics in totals.items()
     }
-    left_out = len(queries) - len(held_out)
-    return EvaluationReport(stages, evaluated, skipped, reranker, left_out, fusion)
+    left_out = sum(q.id in seen for q in queries)
+    left_out_retriever = sum(q.id in retriever_trained_on for q in queries)
+    return EvaluationReport(
+        stages, evaluated, skipped, reranker, left_out, fusion, retriever, left_out_retriever
+    )
+
+
+def _live_retriever() -> tuple[str, frozenset[str]]:
+    """The embedding model of the live index and, for a fine-tuned retriever, the ids of the
+    queries it trained on (its figures must come from queries it has not seen)."""
+    from recommendations.embedding import model_directory
+    from recommendations.lab.retriever_training import TRAINING_FILE
+    from recommendations.search.dense import live_model
+
+    model = live_model()
+    path = model_directory(model) / TRAINING_FILE
+    if not path.is_file():
+        return model, frozenset()
+    return model, frozenset(json.loads(path.read_text()).get("train_query_ids", []))
+
+
+SPLITS = ("held-out", "validation")
+
+
+def in_split(queries: list[LabelledQuery], split: str | None) -> list[LabelledQuery]:
+    """The queries of one part of the fixed split (None: all of them)."""
+    from recommendations.lab.retriever_training import HELD_OUT_FRACTION, training_split
+    from recommendations.lab.split import is_held_out
+
+    if split is None:
+        return queries
+    if split == "held-out":
+        return [q for q in queries if is_held_out(q.id, fraction=HELD_OUT_FRACTION)]
+    if split == "validation":
+        return training_split(queries)[1]
+    raise ValueError(f"unknown split {split!r}: use one of {SPLITS}")
 
 
 def _active_reranker() -> tuple[str, frozenset[str]]:

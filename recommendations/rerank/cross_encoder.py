@@ -181,15 +181,15 @@ class CrossEncoderReranker:
             fused = [c.stage_scores.get("fused", 0.0) for c in candidates]
             return np.asarray(fused, dtype=np.float32)
         from recommendations.embedding import encode
-        from recommendations.search.dense import encode_query
+        from recommendations.search.dense import encode_query, live_model
 
-        query_vector = encode_query((query,))[0]  # the ONNX query encoder search uses
+        model = live_model()  # the model of the index vectors the candidates carry
+        query_vector = encode_query((query,), model)[0]  # the ONNX query encoder search uses
         missing = [i for i, c in enumerate(candidates) if c.vector is None]
         doc_vectors = [c.vector for c in candidates]
         if missing:  # the pipeline should pass index vectors; embedding films here is slow
-            for i, vector in zip(
-                missing, encode([candidates[i].text for i in missing]), strict=True
-            ):
+            texts = [candidates[i].text for i in missing]
+            for i, vector in zip(missing, encode(texts, model=model), strict=True):
                 doc_vectors[i] = vector
         return (np.stack(doc_vectors) @ query_vector).astype(np.float32)
 

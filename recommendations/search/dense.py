@@ -13,6 +13,10 @@
 The matrices are reloaded (or another file set mapped) when the catalogue or the collection
 changes. `auto` picks exact below RECSYS_DENSE_APPROXIMATE_FROM films, approximate from there
 (bench/dense_scale.py measured where).
+
+The index knows the embedding model that made its vectors (the live collection's fingerprint):
+queries searched against it are encoded by that model (`encode_query(chunks, index.model)`),
+whichever retriever is active, so that a search never compares vectors of two models.
 """
 
 import contextlib
@@ -33,10 +37,17 @@ from django.conf import settings
 from django.db.models import Max
 
 from movies.models import Movie
+from recommendations.embedding import MODEL_ID
 from recommendations.query_encoder import encode_queries
 from recommendations.search.catalogue import STAMP_TTL, CatalogueSnapshot
 from recommendations.search.fusion import MIN_LIST_FOR_OWN_STATS
-from recommendations.vector_store import all_vectors, get_collection, synopsis_collection
+from recommendations.vector_store import (
+    all_vectors,
+    collection_fingerprint,
+    collection_model,
+    get_collection,
+    synopsis_collection,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -62,6 +73,7 @@ class DenseIndex:
     vectors: np.ndarray  # (n, 384) float32, unit rows: the film text (read-only if mapped)
     positions: np.ndarray  # each row's position in the catalogue snapshot, -1 if absent
     synopses: np.ndarray | None = None  # (n, 384): the synopsis view; the film's vector if none
+    model: str = MODEL_ID  # the embedding model that made these vectors (encode queries with it)
     mode: str = "exact"  # exact | mmap | approximate (see the module's docstring)
     directory: Path | None = None  # the mapped files (mmap, approximate)
     # approximate: (query vectors, k) -> the ids of the k films nearest each query vector
@@ -175,10 +187,19 @@ def dense_mode(films: int) -> str:
 
 
 def _dense_stamp(snapshot: CatalogueSnapshot) -> tuple:
-    collection = get_collection()
+    """Changes when the films, their vectors, the live collection (a swap) or the way to
+    score them change."""
+    live = get_collection()
     indexed = Movie.objects.aggregate(at=Max("indexed_at"))["at"]
-    count = collection.count()
-    return (snapshot.stamp, collection.name, indexed, count, dense_mode(count))
+    count = live.count()
+    return (
+        snapshot.stamp,
+        live.name,
+        indexed,
+        count,
+        collection_fingerprint(live),
+        dense_mode(count),
+    )
 
 
 def _read_vectors(collection) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -193,12 +214,13 @@ def _read_vectors(collection) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 
 def _load(snapshot: CatalogueSnapshot, stamp: tuple) -> DenseIndex:
-    collection = get_collection()
+    collection = get_collection(stamp[1])  # the collection the stamp read, even after a swap
+    model = collection_model(collection)
     mode = stamp[-1]
     if mode == "exact":
         ids, vectors, synopses = _read_vectors(collection)
-        return DenseIndex(stamp, ids, vectors, snapshot.positions(ids), synopses)
-    directory = _store_root() / hashlib.sha1(repr(stamp[1:4]).encode()).hexdigest()[:16]
+        return DenseIndex(stamp, ids, vectors, snapshot.positions(ids), synopses, model=model)
+    directory = _store_root() / hashlib.sha1(repr(stamp[1:5]).encode()).hexdigest()[:16]
     with _store_lock():
         if not (directory / "ids.npy").exists():
             write_store(directory, *_read_vectors(collection))
@@ -206,7 +228,7 @@ def _load(snapshot: CatalogueSnapshot, stamp: tuple) -> DenseIndex:
     ids, vectors, synopses = map_store(directory)
     nearest = _chroma_nearest(collection) if mode == "approximate" else None
     return DenseIndex(
-        stamp, ids, vectors, snapshot.positions(ids), synopses, mode, directory, nearest
+        stamp, ids, vectors, snapshot.positions(ids), synopses, model, mode, directory, nearest
     )
 
 
@@ -324,6 +346,10 @@ class _DenseCache:
             self._checked_at = time.monotonic()
             return self._index
 
+    def loaded(self) -> DenseIndex | None:
+        """The index last loaded, as searches use it now (None before the first search)."""
+        return self._index
+
     def clear(self) -> None:
         with self._lock:
             self._index = None
@@ -334,24 +360,40 @@ _cache = _DenseCache()
 get_dense_index = _cache.get
 clear_dense_index = _cache.clear
 
-_query_cache: OrderedDict[tuple[str, ...], np.ndarray] = OrderedDict()
+_query_cache: OrderedDict[tuple[str, tuple[str, ...]], np.ndarray] = OrderedDict()
 _query_lock = threading.Lock()
 QUERY_CACHE_SIZE = 256
 
 
-def encode_query(chunks: tuple[str, ...]) -> np.ndarray:
-    """Chunk vectors of a query, remembered for the last few hundred queries (paging and the
-    live search ask for the same query again)."""
+def encode_query(chunks: tuple[str, ...], model: str | None = None) -> np.ndarray:
+    """Chunk vectors of a query by `model` (default: the live index's, see live_model),
+    remembered for the last few hundred queries (paging and the live search ask for the same
+    query again)."""
+    model = model or live_model()
+    key = (model, chunks)
     with _query_lock:
-        if (hit := _query_cache.get(chunks)) is not None:
-            _query_cache.move_to_end(chunks)
+        if (hit := _query_cache.get(key)) is not None:
+            _query_cache.move_to_end(key)
             return hit
-    vectors = encode_queries(chunks)
+    vectors = encode_queries(chunks, model=model)
     with _query_lock:
-        _query_cache[chunks] = vectors
+        _query_cache[key] = vectors
         while len(_query_cache) > QUERY_CACHE_SIZE:
             _query_cache.popitem(last=False)
     return vectors
+
+
+def live_model() -> str:
+    """The model of the vectors search compares queries with now: the dense index's this
+    process loaded (what explanations and the reranker's dense prior compare with too), else
+    the live collection's."""
+    index = _cache.loaded()
+    if index is not None:
+        return index.model
+    try:
+        return collection_model(get_collection())
+    except Exception:  # Chroma down: nothing to compare with, any model will do
+        return MODEL_ID
 
 
 def clear_query_cache() -> None:

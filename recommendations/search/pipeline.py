@@ -163,7 +163,7 @@ def retrieve(
 
     try:
         result.dense = get_dense_index(snapshot)
-        result.query_vectors = encode_query(parsed.chunks)
+        result.query_vectors = encode_query(parsed.chunks, result.dense.model)
         dense = full_scores["dense"] = result.dense.position_scores(
             result.query_vectors,
             snapshot.size,

@@ -248,8 +248,8 @@ def _edit_while_encoding(
     edited (and `then` runs, e.g. the newer batch to completion)."""
     real_encode = services.encode_batch
 
-    def encode_then_edit(texts):
-        vectors = real_encode(texts)  # the text read before the edit
+    def encode_then_edit(texts, **options):
+        vectors = real_encode(texts, **options)  # the text read before the edit
         monkeypatch.setattr(services, "encode_batch", real_encode)
         if behind_the_orm:  # no signal: only the batch itself can notice
             Movie.objects.filter(pk=film.pk).update(synopsis=synopsis)

@@ -80,7 +80,10 @@ def test_int8_queries_run_a_quantized_copy_close_to_torch(fresh_encoder, setting
     settings.RECSYS_QUERY_ENCODER_PRECISION = "int8"
     encoder = fresh_encoder.get_query_encoder()
     assert encoder is not None, "the int8 encoder should load on this machine"
-    fp32, int8 = fresh_encoder.onnx_path("fp32"), fresh_encoder.onnx_path("int8")
+    fp32, int8 = (
+        fresh_encoder.onnx_path(precision="fp32"),
+        fresh_encoder.onnx_path(precision="int8"),
+    )
     assert sorted(p.name for p in int8.parent.iterdir()) == sorted([fp32.name, int8.name])
     # The layers' weights in int8 (a quarter of their size); the token embeddings stay fp32.
     assert int8.stat().st_size < 0.7 * fp32.stat().st_size
@@ -102,7 +105,7 @@ def test_int8_queries_run_a_quantized_copy_close_to_torch(fresh_encoder, setting
 def test_a_corrupt_int8_copy_falls_back_to_torch_and_is_removed(fresh_encoder, settings, tmp_path):
     settings.RECSYS_MODELS_DIR = tmp_path
     settings.RECSYS_QUERY_ENCODER_PRECISION = "int8"
-    path = fresh_encoder.onnx_path("int8")
+    path = fresh_encoder.onnx_path(precision="int8")
     path.parent.mkdir(parents=True)
     path.write_bytes(b"not an onnx graph")
 
@@ -112,6 +115,7 @@ def test_a_corrupt_int8_copy_falls_back_to_torch_and_is_removed(fresh_encoder, s
     assert np.abs(vectors - encode(["a bank heist"])).max() < 1e-6
 
 
+@pytest.mark.django_db  # the fingerprint names the active retriever's model, if any
 def test_index_precision_switches_the_batch_encoder_and_the_index_fingerprint(settings):
     from recommendations.embedding import index_fingerprint
 

@@ -6,7 +6,13 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from recommendations.lab.evaluation_records import evaluation_save_search
 from recommendations.lab.progress import TqdmProgress
-from recommendations.lab.search_evaluation import METRICS, evaluate, load_queries
+from recommendations.lab.search_evaluation import (
+    METRICS,
+    SPLITS,
+    evaluate,
+    in_split,
+    load_queries,
+)
 from recommendations.lab.short_queries import (
     SHORT_QUERIES_PATH,
     GradedReport,
@@ -35,6 +41,13 @@ class Command(BaseCommand):
         parser.add_argument("--json", action="store_true", help="print one JSON object")
         parser.add_argument("--limit", type=int, default=None, help="first N queries only")
         parser.add_argument(
+            "--split",
+            choices=SPLITS,
+            help="only these queries of the fixed split (lab/split.py, lab/retriever_training.py): "
+            "held-out (the quarter no model trains or chooses on) or validation (what the "
+            "retriever's choices are made on)",
+        )
+        parser.add_argument(
             "--no-save", action="store_true", help="do not store the run for the dashboard"
         )
 
@@ -46,6 +59,7 @@ class Command(BaseCommand):
         json: bool,
         limit: int | None,
         no_save: bool,
+        split: str | None = None,
         **options,
     ) -> None:
         if queries is None and short_queries is None:
@@ -57,7 +71,7 @@ class Command(BaseCommand):
             self._write_graded(graded, json=json, known_item={})
             return
         try:
-            items = load_queries(queries)[:limit]
+            items = in_split(load_queries(queries), split)[:limit]
         except ValueError as error:
             raise CommandError(str(error)) from error
         started = time.monotonic()
@@ -79,6 +93,9 @@ class Command(BaseCommand):
         )
         self.stdout.write(f"fused stage: {report.fusion}")
         self.stdout.write(f"reranked stage: {report.reranker}")
+        self.stdout.write(f"dense stage: {report.retriever}")
+        if n := report.retriever_trained_on:
+            self.stdout.write(f"{n} queries left out: the retriever trained on them")
         if n := report.trained_on:
             queries_left = f"{n} quer{'y' if n == 1 else 'ies'}"
             self.stdout.write(f"{queries_left} left out: a learned stage trained on them")

@@ -124,7 +124,9 @@ def test_sentence_vectors_are_encoded_once_per_process(monkeypatch):
         lambda texts: sentences.append(list(texts)) or real_encode(texts),
     )
     monkeypatch.setattr(
-        dense, "encode_queries", lambda texts: queries.append(list(texts)) or real_queries(texts)
+        dense,
+        "encode_queries",
+        lambda texts, **kw: queries.append(list(texts)) or real_queries(texts, **kw),
     )
     explain("a violent temper")
     explain("a trip across the border")

@@ -1,6 +1,7 @@
-"""A lab training run as a Celery task runs it: the Job claimed and started, progress and log
-on its row, cancelled, failed or finished with the new version's figures. The reranker's and
-the learned fusion's tasks share it."""
+"""A training run as a Job, for every model the lab trains from the admin (the reranker, the
+retriever, the learned fusion): claimed once, progress and log on the Job row, cancel,
+failure, and the new version's figures as the job's result. The Celery tasks call this in
+their body."""
 
 from __future__ import annotations
 
@@ -9,17 +10,17 @@ from collections.abc import Callable
 from jobs.models import Job
 from jobs.services import JobCancelled, job_claim, job_fail, job_finish, job_log, job_start
 from recommendations.lab.progress import JobProgress, Progress
+from recommendations.lab.reranker_data import limit_torch_threads
 from recommendations.models import TrainedModel
 
-# train(job, progress) -> the registered version
-Train = Callable[[Job, Progress], TrainedModel]
 
-
-def run_training_job(job_id: int, train: Train) -> dict:
+def training_job_run(*, job_id: int, train: Callable[[Job, Progress], TrainedModel]) -> dict:
+    """Runs `train(job, progress)` for this job, once even if the task is delivered twice."""
     if not job_claim(job_id=job_id):  # a message sent twice: another delivery has the job
         return {"skipped": Job.objects.get(pk=job_id).status}
     job = Job.objects.get(pk=job_id)
     job_start(job_id=job_id)
+    limit_torch_threads()
     try:
         model = train(job, JobProgress(job_id))
     except JobCancelled:
