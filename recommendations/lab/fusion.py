@@ -9,8 +9,9 @@ from pathlib import Path
 from recommendations.lab.fusion_training import Recipe, train_fusion
 from recommendations.lab.progress import Progress
 from recommendations.lab.queries import load_queries, with_answers
+from recommendations.lab.training_jobs import register_trained
 from recommendations.models import TrainedModel
-from recommendations.trained_models import artifact_path, kind_directory, trained_model_register
+from recommendations.trained_models import kind_directory
 
 
 @dataclass(frozen=True)
@@ -33,12 +34,4 @@ def fusion_train(*, request: FusionRequest, progress: Progress) -> TrainedModel:
         output_root=kind_directory(TrainedModel.Kind.FUSION),
         progress=progress,
     )
-    return trained_model_register(
-        kind=TrainedModel.Kind.FUSION,
-        version=result.version,
-        path=artifact_path(result.directory),
-        config=result.config,
-        metrics=result.metrics,
-        data_hash=result.data_hash,
-        activate=request.activate,
-    )
+    return register_trained(kind=TrainedModel.Kind.FUSION, result=result, activate=request.activate)

@@ -13,9 +13,10 @@ from recommendations.lab.progress import Progress
 from recommendations.lab.queries import load_queries, with_answers
 from recommendations.lab.reranker_data import RetrievedCandidates, db_films
 from recommendations.lab.reranker_training import Recipe, train_reranker
+from recommendations.lab.training_jobs import register_trained
 from recommendations.lab_jobs import RERANKER_RECIPES
 from recommendations.models import TrainedModel
-from recommendations.trained_models import artifact_path, kind_directory, trained_model_register
+from recommendations.trained_models import kind_directory
 
 # The fused score is a sum of z-scores: a gap of 1 between two films is a large one, where the
 # dense cosine's gaps are hundredths (its initial weight is 20).
@@ -59,14 +60,8 @@ def reranker_train(*, request: TrainingRequest, progress: Progress) -> TrainedMo
         output_root=kind_directory(TrainedModel.Kind.RERANKER),
         progress=progress,
     )
-    return trained_model_register(
-        kind=TrainedModel.Kind.RERANKER,
-        version=result.version,
-        path=artifact_path(result.directory),
-        config=result.config,
-        metrics=result.metrics,
-        data_hash=result.data_hash,
-        activate=request.activate,
+    return register_trained(
+        kind=TrainedModel.Kind.RERANKER, result=result, activate=request.activate
     )
 
 

@@ -14,9 +14,10 @@ from recommendations.lab.progress import Progress
 from recommendations.lab.queries import load_queries, with_answers
 from recommendations.lab.reranker_data import RetrievedCandidates, db_films
 from recommendations.lab.retriever_training import Recipe, train_retriever
+from recommendations.lab.training_jobs import register_trained
 from recommendations.lab_jobs import RETRIEVER_RECIPES
 from recommendations.models import TrainedModel
-from recommendations.trained_models import artifact_path, kind_directory, trained_model_register
+from recommendations.trained_models import kind_directory
 
 RECIPES = dict(zip(RETRIEVER_RECIPES, (Recipe, Recipe.tiny), strict=True))
 
@@ -52,14 +53,8 @@ def retriever_train(*, request: TrainingRequest, progress: Progress) -> TrainedM
         output_root=kind_directory(TrainedModel.Kind.RETRIEVER),
         progress=progress,
     )
-    return trained_model_register(
-        kind=TrainedModel.Kind.RETRIEVER,
-        version=result.version,
-        path=artifact_path(result.directory),
-        config=result.config,
-        metrics=result.metrics,
-        data_hash=result.data_hash,
-        activate=request.activate,
+    return register_trained(
+        kind=TrainedModel.Kind.RETRIEVER, result=result, activate=request.activate
     )
 
 
