@@ -8,7 +8,7 @@ from pathlib import Path
 
 from recommendations.lab.fusion_training import Recipe, train_fusion
 from recommendations.lab.progress import Progress
-from recommendations.lab.queries import load_queries, with_answers
+from recommendations.lab.queries import served_queries
 from recommendations.lab.training_jobs import register_trained
 from recommendations.models import TrainedModel
 from recommendations.trained_models import kind_directory
@@ -24,8 +24,7 @@ class FusionRequest:
 def fusion_train(*, request: FusionRequest, progress: Progress) -> TrainedModel:
     """Loads the queries whose answer the catalogue serves, trains on the candidates search's
     first stages retrieve, writes the artifact, registers it."""
-    queries, skipped = with_answers(load_queries(request.queries))
-    progress.log(f"{len(queries)} labelled queries, {skipped} skipped (answer not served)")
+    queries = served_queries(request.queries, progress)
     if not queries:
         raise ValueError(f"no query of {request.queries} has its answer in the catalogue")
     result = train_fusion(

@@ -11,8 +11,8 @@ from pathlib import Path
 from django.conf import settings
 
 from recommendations.lab.progress import Progress
-from recommendations.lab.queries import load_queries, with_answers
-from recommendations.lab.reranker_data import RetrievedCandidates, db_films
+from recommendations.lab.queries import served_queries
+from recommendations.lab.reranker_data import RetrievedCandidates, training_films
 from recommendations.lab.retriever_training import Recipe, train_retriever
 from recommendations.lab.training_jobs import register_trained
 from recommendations.lab_jobs import RETRIEVER_RECIPES
@@ -35,16 +35,8 @@ class TrainingRequest:
 def retriever_train(*, request: TrainingRequest, progress: Progress) -> TrainedModel:
     """Loads the catalogue and the queries, mines hard negatives from search's first stages,
     fine-tunes, writes the model directory, registers it."""
-    films = db_films()
-    if len(films) < 2 * request.recipe.batch_size:
-        raise ValueError(
-            f"the catalogue has {len(films)} films: too few to train a retriever "
-            "(import films first: manage.py import_movies)"
-        )
-    queries = []
-    if request.queries:
-        queries, skipped = with_answers(load_queries(request.queries))
-        progress.log(f"{len(queries)} labelled queries, {skipped} skipped (answer not served)")
+    films = training_films(kind="retriever", minimum=2 * request.recipe.batch_size)
+    queries = served_queries(request.queries, progress) if request.queries else []
     result = train_retriever(
         films=films,
         queries=queries,

@@ -6,6 +6,7 @@ their body; the training services register what a run wrote with register_traine
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from jobs.models import Job
 from jobs.services import JobCancelled, job_claim, job_fail, job_finish, job_log, job_start
@@ -34,6 +35,22 @@ def training_job_run(*, job_id: int, train: Callable[[Job, Progress], TrainedMod
     result = {"trained_model_id": model.pk, "version": model.version, **model.metrics}
     job_finish(job_id=job_id, result=result)
     return {"trained_model_id": model.pk, "version": model.version}
+
+
+def recipe_training_job_run(
+    *,
+    job_id: int,
+    training_request: Callable[..., Any],
+    train: Callable[..., TrainedModel],
+) -> dict:
+    """training_job_run for a kind the admin trains by recipe name (the job's params["recipe"],
+    settings' recipe when absent): the reranker, the retriever."""
+
+    def run(job: Job, progress: Progress) -> TrainedModel:
+        request = training_request(recipe_name=job.params.get("recipe"))
+        return train(request=request, progress=progress)
+
+    return training_job_run(job_id=job_id, train=run)
 
 
 def register_trained(*, kind: str, result: TrainingResult, activate: bool) -> TrainedModel:
