@@ -117,10 +117,8 @@ def evaluate_recommenders_task(job_id: int) -> None:
 def train_retriever_task(self, job_id: int) -> dict:
     """Fine-tune a retriever version (recommendations.lab.retriever) as a Job."""
     from recommendations.lab.retriever import retriever_train, training_request
-    from recommendations.lab.training_jobs import training_job_run
+    from recommendations.lab.training_jobs import recipe_training_job_run
 
-    def train(job, progress):
-        request = training_request(recipe_name=job.params.get("recipe"))
-        return retriever_train(request=request, progress=progress)
-
-    return training_job_run(job_id=job_id, train=train)
+    return recipe_training_job_run(
+        job_id=job_id, training_request=training_request, train=retriever_train
+    )

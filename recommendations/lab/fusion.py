@@ -8,9 +8,10 @@ from pathlib import Path
 
 from recommendations.lab.fusion_training import Recipe, train_fusion
 from recommendations.lab.progress import Progress
-from recommendations.lab.queries import load_queries, with_answers
+from recommendations.lab.queries import served_queries
+from recommendations.lab.training_jobs import register_trained
 from recommendations.models import TrainedModel
-from recommendations.trained_models import artifact_path, kind_directory, trained_model_register
+from recommendations.trained_models import kind_directory
 
 
 @dataclass(frozen=True)
@@ -23,8 +24,7 @@ class FusionRequest:
 def fusion_train(*, request: FusionRequest, progress: Progress) -> TrainedModel:
     """Loads the queries whose answer the catalogue serves, trains on the candidates search's
     first stages retrieve, writes the artifact, registers it."""
-    queries, skipped = with_answers(load_queries(request.queries))
-    progress.log(f"{len(queries)} labelled queries, {skipped} skipped (answer not served)")
+    queries = served_queries(request.queries, progress)
     if not queries:
         raise ValueError(f"no query of {request.queries} has its answer in the catalogue")
     result = train_fusion(
@@ -33,12 +33,4 @@ def fusion_train(*, request: FusionRequest, progress: Progress) -> TrainedModel:
         output_root=kind_directory(TrainedModel.Kind.FUSION),
         progress=progress,
     )
-    return trained_model_register(
-        kind=TrainedModel.Kind.FUSION,
-        version=result.version,
-        path=artifact_path(result.directory),
-        config=result.config,
-        metrics=result.metrics,
-        data_hash=result.data_hash,
-        activate=request.activate,
-    )
+    return register_trained(kind=TrainedModel.Kind.FUSION, result=result, activate=request.activate)

@@ -30,6 +30,7 @@ from recommendations.lab.metrics import known_item_metrics
 from recommendations.lab.progress import Progress, SilentProgress, tracked
 from recommendations.lab.queries import LabelledQuery
 from recommendations.lab.split import split_by_query
+from recommendations.lab.versions import TrainingResult, version_directory
 from recommendations.search.learned_fusion import (
     FEATURES,
     MODEL_FILE,
@@ -277,15 +278,6 @@ def compare_on_validation(
 # --- The version --------------------------------------------------------------------------
 
 
-@dataclass
-class TrainingResult:
-    directory: Path
-    version: str
-    config: dict
-    metrics: dict
-    data_hash: str
-
-
 def data_hash(samples: list[Sample], recipe: Recipe) -> str:
     digest = hashlib.sha256(json.dumps(asdict(recipe), sort_keys=True).encode())
     for s in sorted(samples, key=lambda s: s.query_id):
@@ -350,8 +342,7 @@ def train_fusion(
     progress.log(f"validation: {json.dumps(metrics['validation'])}")
     progress.log(f"held out: {json.dumps(metrics['held_out'])}")
 
-    version = version or time.strftime("%Y%m%d-%H%M%S")
-    directory = output_root / version
+    version, directory = version_directory(output_root, version)
     directory.mkdir(parents=True, exist_ok=True)
     ranker.booster_.save_model(str(directory / MODEL_FILE))
     write_config(

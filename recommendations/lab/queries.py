@@ -7,6 +7,10 @@ import json
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from recommendations.lab.progress import Progress
 
 
 @dataclass(frozen=True)
@@ -62,3 +66,11 @@ def with_answers(queries: Iterable[LabelledQuery]) -> tuple[list[LabelledQuery],
         if movie_id := by_tmdb.get(query.tmdb_id) or by_imdb.get(query.imdb_id):
             found.append(replace(query, movie_id=movie_id))
     return found, len(queries) - len(found)
+
+
+def served_queries(path: Path, progress: Progress) -> list[LabelledQuery]:
+    """The labelled queries of path whose answer the catalogue serves (what the lab trains
+    on), how many were skipped logged."""
+    queries, skipped = with_answers(load_queries(path))
+    progress.log(f"{len(queries)} labelled queries, {skipped} skipped (answer not served)")
+    return queries

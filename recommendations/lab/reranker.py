@@ -10,12 +10,13 @@ from pathlib import Path
 from django.conf import settings
 
 from recommendations.lab.progress import Progress
-from recommendations.lab.queries import load_queries, with_answers
-from recommendations.lab.reranker_data import RetrievedCandidates, db_films
+from recommendations.lab.queries import served_queries
+from recommendations.lab.reranker_data import RetrievedCandidates, training_films
 from recommendations.lab.reranker_training import Recipe, train_reranker
+from recommendations.lab.training_jobs import register_trained
 from recommendations.lab_jobs import RERANKER_RECIPES
 from recommendations.models import TrainedModel
-from recommendations.trained_models import artifact_path, kind_directory, trained_model_register
+from recommendations.trained_models import kind_directory
 
 # The fused score is a sum of z-scores: a gap of 1 between two films is a large one, where the
 # dense cosine's gaps are hundredths (its initial weight is 20).
@@ -39,16 +40,8 @@ class TrainingRequest:
 def reranker_train(*, request: TrainingRequest, progress: Progress) -> TrainedModel:
     """Loads the catalogue and the queries, trains on the candidates search's first stages
     retrieve, writes the artifact, registers it."""
-    films = db_films()
-    if len(films) < request.recipe.group_size * 2:
-        raise ValueError(
-            f"the catalogue has {len(films)} films: too few to train a reranker "
-            "(import films first: manage.py movies_import)"
-        )
-    queries = []
-    if request.queries:
-        queries, skipped = with_answers(load_queries(request.queries))
-        progress.log(f"{len(queries)} labelled queries, {skipped} skipped (answer not served)")
+    films = training_films(kind="reranker", minimum=request.recipe.group_size * 2)
+    queries = served_queries(request.queries, progress) if request.queries else []
     # The prior is the first stages' fused score, as search hands it to the served model.
     recipe = replace(request.recipe, prior="fused", prior_scale=FUSED_PRIOR_SCALE)
     result = train_reranker(
@@ -59,14 +52,8 @@ def reranker_train(*, request: TrainingRequest, progress: Progress) -> TrainedMo
         output_root=kind_directory(TrainedModel.Kind.RERANKER),
         progress=progress,
     )
-    return trained_model_register(
-        kind=TrainedModel.Kind.RERANKER,
-        version=result.version,
-        path=artifact_path(result.directory),
-        config=result.config,
-        metrics=result.metrics,
-        data_hash=result.data_hash,
-        activate=request.activate,
+    return register_trained(
+        kind=TrainedModel.Kind.RERANKER, result=result, activate=request.activate
     )
 
 

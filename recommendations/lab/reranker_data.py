@@ -47,6 +47,17 @@ def db_films() -> list[Film]:
     ]
 
 
+def training_films(*, kind: str, minimum: int) -> list[Film]:
+    """db_films(), refused (ValueError) when there are too few to train a model of kind."""
+    films = db_films()
+    if len(films) < minimum:
+        raise ValueError(
+            f"the catalogue has {len(films)} films: too few to train a {kind} "
+            "(import films first: manage.py import_movies)"
+        )
+    return films
+
+
 def sentences(text: str) -> list[str]:
     """The sentences of a synopsis long enough to ask for the film with."""
     return [s for s in split_sentences(text) if len(s.split()) >= MIN_QUERY_WORDS]

@@ -38,6 +38,7 @@ from recommendations.lab.queries import LabelledQuery
 from recommendations.lab.reranker_data import CandidateSource, Film, candidates_many, sentences
 from recommendations.lab.reranker_evaluation import evaluate
 from recommendations.lab.split import split_by_query
+from recommendations.lab.versions import TrainingResult, version_directory
 from recommendations.rerank.base import Candidate
 from recommendations.rerank.cross_encoder import (
     CONFIG_FILE,
@@ -441,15 +442,6 @@ def variant_scorer(reranker: CrossEncoderReranker):
     return score
 
 
-@dataclass
-class TrainingResult:
-    directory: Path
-    version: str
-    config: dict
-    metrics: dict
-    data_hash: str
-
-
 def train_reranker(
     *,
     films: list[Film],
@@ -515,8 +507,7 @@ def train_reranker(
     results["ndcg@10 ratio"] = round(ce / base, 3) if base else None
     progress.log(f"held-out: {json.dumps(results)}")
 
-    version = version or time.strftime("%Y%m%d-%H%M%S")
-    directory = output_root / version
+    version, directory = version_directory(output_root, version)
     hashed = data_hash(groups, recipe)
     metrics = {
         "held_out": results,

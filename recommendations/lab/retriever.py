@@ -11,12 +11,13 @@ from pathlib import Path
 from django.conf import settings
 
 from recommendations.lab.progress import Progress
-from recommendations.lab.queries import load_queries, with_answers
-from recommendations.lab.reranker_data import RetrievedCandidates, db_films
+from recommendations.lab.queries import served_queries
+from recommendations.lab.reranker_data import RetrievedCandidates, training_films
 from recommendations.lab.retriever_training import Recipe, train_retriever
+from recommendations.lab.training_jobs import register_trained
 from recommendations.lab_jobs import RETRIEVER_RECIPES
 from recommendations.models import TrainedModel
-from recommendations.trained_models import artifact_path, kind_directory, trained_model_register
+from recommendations.trained_models import kind_directory
 
 RECIPES = dict(zip(RETRIEVER_RECIPES, (Recipe, Recipe.tiny), strict=True))
 
@@ -34,16 +35,8 @@ class TrainingRequest:
 def retriever_train(*, request: TrainingRequest, progress: Progress) -> TrainedModel:
     """Loads the catalogue and the queries, mines hard negatives from search's first stages,
     fine-tunes, writes the model directory, registers it."""
-    films = db_films()
-    if len(films) < 2 * request.recipe.batch_size:
-        raise ValueError(
-            f"the catalogue has {len(films)} films: too few to train a retriever "
-            "(import films first: manage.py import_movies)"
-        )
-    queries = []
-    if request.queries:
-        queries, skipped = with_answers(load_queries(request.queries))
-        progress.log(f"{len(queries)} labelled queries, {skipped} skipped (answer not served)")
+    films = training_films(kind="retriever", minimum=2 * request.recipe.batch_size)
+    queries = served_queries(request.queries, progress) if request.queries else []
     result = train_retriever(
         films=films,
         queries=queries,
@@ -52,14 +45,8 @@ def retriever_train(*, request: TrainingRequest, progress: Progress) -> TrainedM
         output_root=kind_directory(TrainedModel.Kind.RETRIEVER),
         progress=progress,
     )
-    return trained_model_register(
-        kind=TrainedModel.Kind.RETRIEVER,
-        version=result.version,
-        path=artifact_path(result.directory),
-        config=result.config,
-        metrics=result.metrics,
-        data_hash=result.data_hash,
-        activate=request.activate,
+    return register_trained(
+        kind=TrainedModel.Kind.RETRIEVER, result=result, activate=request.activate
     )
 
 

@@ -39,6 +39,7 @@ from recommendations.lab.progress import Progress, SilentProgress
 from recommendations.lab.queries import LabelledQuery
 from recommendations.lab.reranker_data import CandidateSource, Film, sentences
 from recommendations.lab.split import split_by_query
+from recommendations.lab.versions import TrainingResult, version_directory
 
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
@@ -295,15 +296,6 @@ def _without_duplicate_films(batch: list[Example]) -> list[Example]:
     return kept
 
 
-@dataclass
-class TrainingResult:
-    directory: Path
-    version: str
-    config: dict
-    metrics: dict
-    data_hash: str
-
-
 def data_hash(examples: list[Example], recipe: Recipe) -> str:
     digest = hashlib.sha256(json.dumps(asdict(recipe), sort_keys=True).encode())
     for e in sorted(examples, key=lambda e: (e.query_id, e.query)):
@@ -372,8 +364,7 @@ def train_retriever(
         model.load_state_dict(best["state"])
     progress.log(f"kept epoch {best['epoch']}; losses by epoch {losses}")
 
-    version = version or time.strftime("%Y%m%d-%H%M%S")
-    directory = output_root / version
+    version, directory = version_directory(output_root, version)
     hashed = data_hash(examples, recipe)
     metrics = {
         "validation": validation_by_epoch[best["epoch"]],

@@ -10,10 +10,8 @@ from celery import shared_task
 @shared_task(bind=True, acks_late=True, max_retries=0)
 def train_reranker_task(self, job_id: int) -> dict:
     from recommendations.lab.reranker import reranker_train, training_request
-    from recommendations.lab.training_jobs import training_job_run
+    from recommendations.lab.training_jobs import recipe_training_job_run
 
-    def train(job, progress):
-        request = training_request(recipe_name=job.params.get("recipe"))
-        return reranker_train(request=request, progress=progress)
-
-    return training_job_run(job_id=job_id, train=train)
+    return recipe_training_job_run(
+        job_id=job_id, training_request=training_request, train=reranker_train
+    )

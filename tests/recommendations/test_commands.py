@@ -1,4 +1,5 @@
-"""The management commands: sync_index, check_index, bootstrap_demo, runstack."""
+"""The management commands: sync_index, check_index, bootstrap_demo, runstack, and the train_*
+commands' errors."""
 
 import os
 import re
@@ -44,6 +45,21 @@ def test_sync_index_then_check_index_agree_and_check_fails_on_drift(chroma, cata
     call_command("check_index")
     out = capsys.readouterr().out
     assert "12 films, 12 vectors" in out and "The index matches the catalogue." in out
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("command", ["train_reranker", "train_retriever"])
+def test_train_commands_report_a_missing_file_and_an_empty_catalogue_as_errors(
+    command, settings, tmp_path
+):
+    from recommendations.models import TrainedModel
+
+    settings.RECSYS_MODELS_DIR = tmp_path / "models"
+    with pytest.raises(CommandError, match=r"--queries: .*missing\.jsonl is not a file"):
+        call_command(command, "--tiny", "--queries", str(tmp_path / "missing.jsonl"))
+    with pytest.raises(CommandError, match="the catalogue has 0 films: too few to train"):
+        call_command(command, "--tiny", "--epochs", "1")
+    assert not TrainedModel.objects.exists()
 
 
 @pytest.mark.django_db

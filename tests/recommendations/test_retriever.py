@@ -101,7 +101,7 @@ def test_train_retriever_command_trains_and_registers_an_inactive_version(
     assert f"retriever {model.version}" in out.getvalue()
 
 
-def test_the_admin_queues_retriever_training_as_a_job(client, db, settings):
+def test_the_admin_queues_retriever_training_as_a_job_the_task_runs(client, db, settings):
     from django.contrib.auth.models import User
     from django.urls import reverse
 
@@ -118,6 +118,14 @@ def test_the_admin_queues_retriever_training_as_a_job(client, db, settings):
     job = Job.objects.get(kind=Job.Kind.TRAIN_RETRIEVER)
     assert response.status_code == 302 and response.url.endswith(f"/{job.pk}/change/")
     assert job.params["recipe"] == settings.RECSYS_RETRIEVER_RECIPE
+
+    from recommendations.tasks import train_retriever_task
+
+    # The task's body, run here on an empty catalogue: the job's recipe is trained, and fails.
+    with pytest.raises(ValueError, match="too few to train a retriever"):
+        train_retriever_task(job.pk)
+    job.refresh_from_db()
+    assert job.status == Job.Status.FAILED and "too few to train a retriever" in job.log
 
 
 def test_activating_a_retriever_in_the_admin_queues_a_rebuild(client, db):

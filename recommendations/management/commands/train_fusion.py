@@ -7,6 +7,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
+from recommendations.lab import training_command as command
 from recommendations.lab.fusion import FusionRequest, fusion_train
 from recommendations.lab.fusion_training import Recipe, compare_on_validation
 from recommendations.lab.progress import TqdmProgress
@@ -35,36 +36,33 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         if not options["queries"].is_file():
             raise CommandError(f"{options['queries']}: no such file")
-        recipe = Recipe.tiny() if options["tiny"] else Recipe()
-        overrides = {
-            "depth": options["depth"],
-            "n_estimators": options["trees"],
-            "min_query_words": options["min_query_words"],
-            "max_queries": options["max_queries"],
-        }
-        recipe = replace(recipe, **{k: v for k, v in overrides.items() if v is not None})
+        recipe = command.recipe_from_options(
+            Recipe,
+            options,
+            {
+                "depth": "depth",
+                "n_estimators": "trees",
+                "min_query_words": "min_query_words",
+                "max_queries": "max_queries",
+            },
+        )
         recipe = replace(recipe, collect_depth=max(recipe.collect_depth, recipe.depth))
-        limit_torch_threads()
-        progress = TqdmProgress(self.stdout)
         if options["compare"]:
-            self._compare(options["queries"], progress)
+            limit_torch_threads()
+            self._compare(options["queries"], TqdmProgress(self.stdout))
             return
-        try:
-            model = fusion_train(
-                request=FusionRequest(
-                    recipe=recipe, queries=options["queries"], activate=options["activate"]
-                ),
-                progress=progress,
-            )
-        except ValueError as error:
-            raise CommandError(str(error)) from error
-        finally:
-            progress.close()
-        active = " (active)" if model.is_active else ""
-        self.stdout.write(self.style.SUCCESS(f"fusion {model.version}{active} -> {model.path}"))
-        for part in ("validation", "held_out"):
-            for ranker, figures in model.metrics[part].items():
-                self.stdout.write(f"  {part}, {ranker}: {figures}")
+        request = FusionRequest(
+            recipe=recipe, queries=options["queries"], activate=options["activate"]
+        )
+        model = command.train_in_command(self.stdout, fusion_train, request)
+        figures = [
+            (f"{part}, {ranker}", ranker_figures)
+            for part in ("validation", "held_out")
+            for ranker, ranker_figures in model.metrics[part].items()
+        ]
+        command.write_version(
+            self, "fusion", model, figures, note=" (active)" if model.is_active else ""
+        )
 
     def _compare(self, path: Path, progress: TqdmProgress) -> None:
         queries, _ = with_answers(load_queries(path))

@@ -4,11 +4,10 @@ write the artifact under RECSYS_MODELS_DIR/reranker/<version>/ and register it."
 from dataclasses import replace
 from pathlib import Path
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand
 
-from recommendations.lab.progress import TqdmProgress
+from recommendations.lab import training_command as command
 from recommendations.lab.reranker import TrainingRequest, reranker_train
-from recommendations.lab.reranker_data import limit_torch_threads
 from recommendations.lab.reranker_training import Recipe
 
 
@@ -29,37 +28,25 @@ class Command(BaseCommand):
         parser.add_argument("--activate", action="store_true", help="make it the active one")
 
     def handle(self, *args, **options):
-        recipe = Recipe.tiny() if options["tiny"] else Recipe()
-        overrides = {
-            "epochs": options["epochs"],
-            "max_pairs": options["max_pairs"],
-            "num_layers": options["layers"],
-            "synthetic_queries": options["synthetic"],
-            "max_query_tokens": options["max_query_tokens"],
-            "max_doc_tokens": options["max_doc_tokens"],
-            "max_validation_queries": options["max_validation_queries"],
-        }
-        recipe = replace(recipe, **{k: v for k, v in overrides.items() if v is not None})
+        recipe = command.recipe_from_options(
+            Recipe,
+            options,
+            {
+                "epochs": "epochs",
+                "max_pairs": "max_pairs",
+                "num_layers": "layers",
+                "synthetic_queries": "synthetic",
+                "max_query_tokens": "max_query_tokens",
+                "max_doc_tokens": "max_doc_tokens",
+                "max_validation_queries": "max_validation_queries",
+            },
+        )
         if options["no_dense_prior"]:
             recipe = replace(recipe, use_dense_prior=False)
-        if options["queries"] and not options["queries"].is_file():
-            raise CommandError(f"--queries: {options['queries']} is not a file")
-        limit_torch_threads()
-        progress = TqdmProgress(self.stdout)
-        try:
-            model = reranker_train(
-                request=TrainingRequest(
-                    recipe=recipe,
-                    queries=options["queries"],
-                    activate=options["activate"],
-                ),
-                progress=progress,
-            )
-        except ValueError as error:
-            raise CommandError(str(error)) from error
-        finally:
-            progress.close()
-        held_out = model.metrics["held_out"]
-        self.stdout.write(self.style.SUCCESS(f"reranker {model.version} -> {model.path}"))
-        for variant, figures in held_out.items():
-            self.stdout.write(f"  {variant}: {figures}")
+        request = TrainingRequest(
+            recipe=recipe,
+            queries=command.queries_option(options["queries"]),
+            activate=options["activate"],
+        )
+        model = command.train_in_command(self.stdout, reranker_train, request)
+        command.write_version(self, "reranker", model, list(model.metrics["held_out"].items()))

@@ -7,10 +7,9 @@ list's action) makes the next sync rebuild the index with it."""
 from dataclasses import replace
 from pathlib import Path
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand
 
-from recommendations.lab.progress import TqdmProgress
-from recommendations.lab.reranker_data import limit_torch_threads
+from recommendations.lab import training_command as command
 from recommendations.lab.retriever import TrainingRequest, retriever_train
 from recommendations.lab.retriever_training import Recipe
 
@@ -30,37 +29,29 @@ class Command(BaseCommand):
         parser.add_argument("--activate", action="store_true", help="make it the active one")
 
     def handle(self, *args, **options):
-        recipe = Recipe.tiny() if options["tiny"] else Recipe()
-        overrides = {
-            "epochs": options["epochs"],
-            "batch_size": options["batch_size"],
-            "lr": options["lr"],
-            "max_seq_length": options["max_seq_length"],
-            "pseudo_queries": options["pseudo_queries"],
-        }
-        recipe = replace(recipe, **{k: v for k, v in overrides.items() if v is not None})
+        recipe = command.recipe_from_options(
+            Recipe,
+            options,
+            {
+                "epochs": "epochs",
+                "batch_size": "batch_size",
+                "lr": "lr",
+                "max_seq_length": "max_seq_length",
+                "pseudo_queries": "pseudo_queries",
+            },
+        )
         if options["no_hard_negatives"]:
             recipe = replace(recipe, hard_negatives=False)
-        if options["queries"] and not options["queries"].is_file():
-            raise CommandError(f"--queries: {options['queries']} is not a file")
-        # One torch thread: on the shared 2-core machine two threads wait on each other
-        # (measured: 22 s a tiny step with two at load average 13).
-        limit_torch_threads()
-        progress = TqdmProgress(self.stdout)
-        try:
-            model = retriever_train(
-                request=TrainingRequest(
-                    recipe=recipe, queries=options["queries"], activate=options["activate"]
-                ),
-                progress=progress,
-            )
-        except ValueError as error:
-            raise CommandError(str(error)) from error
-        finally:
-            progress.close()
-        self.stdout.write(self.style.SUCCESS(f"retriever {model.version} -> {model.path}"))
+        request = TrainingRequest(
+            recipe=recipe,
+            queries=command.queries_option(options["queries"]),
+            activate=options["activate"],
+        )
+        model = command.train_in_command(self.stdout, retriever_train, request)
         metrics = model.metrics
-        self.stdout.write(f"  validation, pretrained: {metrics['validation_pretrained']}")
-        kept = metrics["kept_epoch"]
-        self.stdout.write(f"  validation, kept epoch {kept}: {metrics['validation']}")
-        self.stdout.write(f"  timings (s): {metrics['timings_s']}")
+        figures = [
+            ("validation, pretrained", metrics["validation_pretrained"]),
+            (f"validation, kept epoch {metrics['kept_epoch']}", metrics["validation"]),
+            ("timings (s)", metrics["timings_s"]),
+        ]
+        command.write_version(self, "retriever", model, figures)

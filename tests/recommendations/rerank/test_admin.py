@@ -5,8 +5,8 @@ import pytest
 from django.contrib.auth.models import User
 from django.urls import reverse
 
-from recommendations.lab.reranker import trained_model_register
 from recommendations.models import TrainedModel
+from recommendations.trained_models import trained_model_register
 
 pytestmark = pytest.mark.django_db
 
