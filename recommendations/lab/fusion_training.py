@@ -6,11 +6,12 @@ the dense and lexical top `collect_depth`, the hand-set fusion on), with their r
 no list retrieved teaches nothing (LambdaRank needs a relevant row) but still counts, as a
 miss, in every figure.
 
-Splits, fixed in code: the held-out quarter of recommendations.lab.split (the reranker's) is
-never trained on nor used for a choice; the training queries split again by VALIDATION_SALT
-into a fitting part and a validation quarter, on which every choice of the recipe was made
-(`compare`; docs/benchmarks.md). The version trains on the fitting part, is scored on
-validation, then on the held-out queries once.
+Splits, fixed in code (recommendations.lab.split): the held-out quarter (the reranker's) is
+never trained on nor used for a choice; the training queries split again into a fitting part
+and the validation queries every lab model shares (`training_split`, the retriever's too). The
+recipe was chosen on validation (`compare`; docs/benchmarks.md: on an earlier carve of its
+own, with the pretrained model's features). The version trains on the fitting part, is scored
+on validation, then on the held-out queries once.
 
 `train_fusion()` does it all and writes the versioned artifact.
 """
@@ -29,7 +30,7 @@ import numpy as np
 from recommendations.lab.metrics import known_item_metrics
 from recommendations.lab.progress import Progress, SilentProgress, tracked
 from recommendations.lab.queries import LabelledQuery
-from recommendations.lab.split import split_by_query
+from recommendations.lab.split import HELD_OUT_FRACTION, split_by_query, training_split
 from recommendations.lab.versions import TrainingResult, version_directory
 from recommendations.search.learned_fusion import (
     FEATURES,
@@ -39,10 +40,6 @@ from recommendations.search.learned_fusion import (
     write_config,
 )
 from recommendations.search.pipeline import DEFAULT_CONFIG, PipelineConfig, candidates_of, retrieve
-
-VALIDATION_SALT = "fusion-validation-v1"
-HELD_OUT_FRACTION = 0.25  # the reranker's held-out quarter (recommendations.lab.split)
-VALIDATION_FRACTION = 0.25  # of the training queries
 
 
 @dataclass(frozen=True)
@@ -96,10 +93,10 @@ class Splits:
 
 
 def splits(queries: list[LabelledQuery]) -> Splits:
-    train, held_out = split_by_query(queries, held_out_fraction=HELD_OUT_FRACTION)
-    fit_part, validation = split_by_query(
-        train, held_out_fraction=VALIDATION_FRACTION, salt=VALIDATION_SALT
-    )
+    """split.py's parts: the same validation queries as the retriever's, so a fusion stacked on
+    a fine-tuned retriever is chosen on queries the retriever did not train on."""
+    fit_part, validation = training_split(queries)
+    _, held_out = split_by_query(queries, held_out_fraction=HELD_OUT_FRACTION)
     return Splits(fit_part, validation, held_out)
 
 

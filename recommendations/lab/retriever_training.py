@@ -3,9 +3,10 @@
 Data, each example a (query, right film's text, hard negative's text) triplet:
 
 * labelled queries (tomt-dev): only the TRAINING part of split.py's split; the held-out
-  quarter is never read here. The training part is split again, by query id with a salt of its
-  own (VALIDATION_SALT), into the queries trained on and the validation queries every choice
-  is made on (the epoch kept, and the recipe's figures in docs/benchmarks.md);
+  quarter is never read here. The training part is split again by query id
+  (split.training_split, the one validation carve every lab model shares) into the queries
+  trained on and the validation queries every choice is made on (the epoch kept, and the
+  recipe's figures in docs/benchmarks.md);
 * pseudo-queries from the catalogue: one or two consecutive sentences of a film's synopsis
   ask for that film, and are cut out of the film's text the model reads (else the model only
   learns to match copied words);
@@ -38,15 +39,12 @@ from recommendations.lab.metrics import known_item_metrics
 from recommendations.lab.progress import Progress, SilentProgress
 from recommendations.lab.queries import LabelledQuery
 from recommendations.lab.reranker_data import CandidateSource, Film, sentences
-from recommendations.lab.split import split_by_query
+from recommendations.lab.split import training_split
 from recommendations.lab.versions import TrainingResult, version_directory
 
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
 
-HELD_OUT_FRACTION = 0.25  # split.py's held-out quarter (the reranker's, the same queries)
-VALIDATION_SALT = "retriever-validation-v1"
-VALIDATION_FRACTION = 0.2  # of the training part
 TRAINING_FILE = "training.json"  # what it trained on; the evaluation leaves those queries out
 METRICS_FILE = "metrics.json"
 
@@ -98,17 +96,6 @@ class Example:
     text: str  # the right film's text (with a pseudo-query cut out of it)
     negative: str = ""  # a hard negative's text; "" when none was mined
     source: str = "labelled"
-
-
-def training_split(
-    queries: list[LabelledQuery],
-) -> tuple[list[LabelledQuery], list[LabelledQuery]]:
-    """(queries to train on, validation queries): both from the training part of split.py's
-    split. The held-out quarter is dropped here, before anything else sees it."""
-    training_part, _held_out = split_by_query(queries, held_out_fraction=HELD_OUT_FRACTION)
-    return split_by_query(
-        training_part, held_out_fraction=VALIDATION_FRACTION, salt=VALIDATION_SALT
-    )
 
 
 def pseudo_queries(films: list[Film], *, count: int, rng: random.Random) -> list[Example]:

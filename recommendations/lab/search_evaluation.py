@@ -90,8 +90,7 @@ SPLITS = ("held-out", "validation")
 
 def in_split(queries: list[LabelledQuery], split: str | None) -> list[LabelledQuery]:
     """The queries of one part of the fixed split (None: all of them)."""
-    from recommendations.lab.retriever_training import HELD_OUT_FRACTION, training_split
-    from recommendations.lab.split import is_held_out
+    from recommendations.lab.split import HELD_OUT_FRACTION, is_held_out, training_split
 
     if split is None:
         return queries
