@@ -44,3 +44,21 @@ class CreditFactory(factory.django.DjangoModelFactory):
     person = factory.SubFactory(PersonFactory)
     role = Credit.Role.CAST
     order = 0
+
+
+def registered_reranker(
+    version: str, *, activate: bool = False, metrics: dict | None = None, data_hash: str = "x"
+):
+    """A reranker version's row (no files): the registry's side of a trained model."""
+    from recommendations.models import TrainedModel
+    from recommendations.trained_models import trained_model_register
+
+    return trained_model_register(
+        kind=TrainedModel.Kind.RERANKER,
+        version=version,
+        path=f"reranker/{version}",
+        config={},
+        metrics=metrics or {},
+        data_hash=data_hash,
+        activate=activate,
+    )

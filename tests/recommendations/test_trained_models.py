@@ -12,8 +12,8 @@ from recommendations.trained_models import (
     ActiveModel,
     active_models_stamp,
     trained_model_activate,
-    trained_model_register,
 )
+from tests.factories import registered_reranker
 
 pytestmark = pytest.mark.django_db
 
@@ -54,15 +54,7 @@ def notes(settings, tmp_path):
 
 
 def register(version: str, *, activate: bool = False) -> TrainedModel:
-    return trained_model_register(
-        kind=TrainedModel.Kind.RERANKER,
-        version=version,
-        path=f"reranker/{version}",
-        config={},
-        metrics={},
-        data_hash="x",
-        activate=activate,
-    )
+    return registered_reranker(version, activate=activate)
 
 
 def test_between_registry_reads_a_model_costs_no_query(notes, clock, django_assert_num_queries):

@@ -6,7 +6,7 @@ from django.contrib.auth.models import User
 from django.urls import reverse
 
 from recommendations.models import TrainedModel
-from recommendations.trained_models import trained_model_register
+from tests.factories import registered_reranker
 
 pytestmark = pytest.mark.django_db
 
@@ -23,13 +23,8 @@ def curator(client):
 
 
 def register(version: str) -> TrainedModel:
-    return trained_model_register(
-        kind=TrainedModel.Kind.RERANKER,
-        version=version,
-        path=f"reranker/{version}",
-        config={},
-        metrics={"held_out": HELD_OUT},
-        data_hash="abc123def4567890",
+    return registered_reranker(
+        version, metrics={"held_out": HELD_OUT}, data_hash="abc123def4567890"
     )
 
 

@@ -10,7 +10,8 @@ import pytest
 
 from recommendations.models import TrainedModel
 from recommendations.rerank.serving import active_reranker, forget_active_reranker
-from recommendations.trained_models import trained_model_activate, trained_model_register
+from recommendations.trained_models import trained_model_activate
+from tests.factories import registered_reranker
 
 pytestmark = pytest.mark.django_db
 
@@ -26,15 +27,7 @@ def models_dir(settings, trained, tmp_path):
 
 
 def register(version: str, *, activate: bool = False) -> TrainedModel:
-    return trained_model_register(
-        kind=TrainedModel.Kind.RERANKER,
-        version=version,
-        path=f"reranker/{version}",
-        config={},
-        metrics={},
-        data_hash="x",
-        activate=activate,
-    )
+    return registered_reranker(version, activate=activate)
 
 
 def test_none_is_active_so_there_is_no_reranker(models_dir):
