@@ -41,9 +41,13 @@ def admin_page(live_server, transactional_db):
 
 
 def _fields(driver) -> dict[str, str]:
+    # Every field is read through one panel element: htmx swaps the whole panel (outerHTML),
+    # so a read that straddles a swap meets a detached panel and raises, instead of pairing
+    # the old heading with the new status.
     try:
+        panel = driver.find_element(By.ID, "job-panel")
         return {
-            name: driver.find_element(By.CSS_SELECTOR, f'[data-field="{name}"]').text
+            name: panel.find_element(By.CSS_SELECTOR, f'[data-field="{name}"]').text
             for name in FIELDS
         }
     except Exception:  # the panel was being swapped: read it on the next poll
