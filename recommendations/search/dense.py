@@ -320,6 +320,10 @@ class _DenseCache:
         self._index: DenseIndex | None = None
         self._snapshot_stamp: tuple | None = None
         self._checked_at = 0.0
+        # The last failed load, before any index: (snapshot stamp, when, why). Until the next
+        # check is due it is the answer, so that a search (which asks twice: its result
+        # cache's stamp, then the pipeline) or a burst of them waits on a down Chroma once.
+        self._failed: tuple[tuple, float, str] | None = None
 
     def get(self, snapshot: CatalogueSnapshot) -> DenseIndex:
         """The dense index for this snapshot; a stale one if Chroma stops answering after a
@@ -331,13 +335,17 @@ class _DenseCache:
             and now - self._checked_at < STAMP_TTL
         ):
             return self._index
+        if (failed := self._failed) and failed[0] == snapshot.stamp and now - failed[1] < STAMP_TTL:
+            raise DenseUnavailable(failed[2])
         with self._lock:
             try:
                 stamp = _dense_stamp(snapshot)
                 if self._index is None or self._index.stamp != stamp:
                     self._index = _load(snapshot, stamp)
+                self._failed = None
             except Exception as error:
                 if self._index is None:
+                    self._failed = (snapshot.stamp, time.monotonic(), str(error))
                     raise DenseUnavailable(str(error)) from error
                 logger.warning("vector store unreachable, using vectors loaded before: %s", error)
                 self._index.positions = snapshot.positions(self._index.ids)
@@ -354,6 +362,7 @@ class _DenseCache:
         with self._lock:
             self._index = None
             self._snapshot_stamp = None
+            self._failed = None
 
 
 _cache = _DenseCache()

@@ -133,6 +133,33 @@ def test_without_chroma_search_falls_back_to_words_with_a_notice(films, settings
     assert response.results[0].stages["dense"].rank is None
 
 
+def test_with_chroma_down_a_search_asks_it_once_until_the_next_check(films, settings, monkeypatch):
+    from recommendations.search import dense
+
+    asked = []
+    get_collection = dense.get_collection
+
+    def counted(*args, **kwargs):
+        asked.append(args)
+        return get_collection(*args, **kwargs)
+
+    monkeypatch.setattr(dense, "get_collection", counted)
+    settings.RECSYS_CHROMA_URL = "http://127.0.0.1:9"  # discard port: nothing answers
+    reset_search_caches()
+    try:
+        first = movie_search("shark beach", top_k=3)
+        assert len(asked) == 1 and first.notices  # the result cache's stamp and the pipeline
+        movie_search("swimmers", top_k=3)
+        assert len(asked) == 1  # a second search before the next check: not asked again
+        monkeypatch.setattr(dense, "STAMP_TTL", 0.0)  # the check is due
+        movie_search("a shark at the beach", top_k=3)
+        assert len(asked) > 1  # asked again
+    finally:
+        settings.RECSYS_CHROMA_URL = ""
+        reset_search_caches()
+    assert not movie_search("shark beach swimmers", top_k=3).notices  # back once it answers
+
+
 def test_the_reranker_trains_on_the_pipelines_own_fused_candidates(films):
     from recommendations.embedding import film_text
     from recommendations.lab.reranker_data import RetrievedCandidates, db_films
