@@ -28,6 +28,7 @@ _STOPWORDS_TEXT = """
 """
 STOPWORDS = frozenset(_STOPWORDS_TEXT.split())
 _TOKEN = re.compile(r"\w\w+")
+_NON_ASCII = re.compile(r"[^\x00-\x7f]")
 
 
 def tokenize(text: str) -> list[str]:
@@ -38,7 +39,10 @@ def _normalized(text: str) -> str:
     text = text.replace("'", "").replace("\u2019", "")
     if not text.isascii():  # strip accents ("café" -> "cafe"); ASCII has none to strip
         text = unicodedata.normalize("NFKD", text)
-        text = "".join(ch for ch in text if not unicodedata.combining(ch))
+        # Each combining mark the text holds, removed by one replace (a text has a few kinds
+        # at most): not a Python step per character (a synopsis with one dash is long)
+        for mark in {ch for ch in set(_NON_ASCII.findall(text)) if unicodedata.combining(ch)}:
+            text = text.replace(mark, "")
     return text.lower()
 
 
@@ -49,11 +53,21 @@ def _tokens(normalized: str) -> list[str]:
 def tokens_in(text: str, tokens: set[str]) -> list[str]:
     """Those of `tokens` (tokenize's) that tokenize(text) gives too, sorted. A token is a
     word or the word less its plural "s", so it is a substring of the text as tokenize reads
-    it: a text containing none of them is not tokenized (most fields of a result's card)."""
+    it: a text containing none of them is not tokenized (most fields of a result's card).
+    Otherwise only the two words that can give each token are looked up among the text's
+    words, instead of stemming every word (a synopsis has a hundred; the query a few)."""
     normalized = _normalized(text)
     if not any(token in normalized for token in tokens):
         return []
-    return sorted(tokens.intersection(_tokens(normalized)))
+    words = set(_TOKEN.findall(normalized))
+    return sorted(t for t in tokens if _gives(t, words) or _gives(t, words, plural=True))
+
+
+def _gives(token: str, words: set[str], *, plural: bool = False) -> bool:
+    """Whether a word among `words` is tokenized as `token`: the token itself, or with
+    plural, the token and an "s" (the only words _stem maps to it)."""
+    word = f"{token}s" if plural else token
+    return word in words and word not in STOPWORDS and _stem(word) == token
 
 
 def _stem(token: str) -> str:

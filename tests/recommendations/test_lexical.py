@@ -39,3 +39,22 @@ def test_plurals_accents_and_apostrophes_match_as_tokenize_reads_them():
         "robber",
     ]
     assert tokens_in("a bank job", {"heist"}) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "query"),
+    [
+        ("He thinks of buses, boss", "thinks buses bosses boss"),  # a stopword's plural stems
+        ("I think the bus is his", "think thinks bus buses his"),  # stopwords give no token
+        ("glass glasses virus viruses", "glass virus glasses"),  # -ss and -us keep their s
+        ("Cats and dogs", "cat dog cats"),
+    ],
+)
+def test_words_that_stem_to_a_token_match_it_as_tokenize_reads_them(text, query):
+    tokens = set(tokenize(query))
+    assert tokens_in(text, tokens) == sorted(tokens & set(tokenize(text)))
+
+
+def test_accents_of_several_kinds_are_stripped_as_before():
+    text = "Ångström's naïve Zoë\u0301 in 東京: crème brûlée, x\u0301\u0308y"
+    assert tokenize(text) == ["angstrom", "naive", "zoe", "東京", "creme", "brulee", "xy"]
