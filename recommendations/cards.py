@@ -14,7 +14,6 @@ from urllib.parse import quote
 
 from django.template import Context
 from django.template.defaultfilters import title as title_case
-from django.template.defaultfilters import truncatewords
 from django.template.loader import get_template
 from django.urls import reverse
 from django.utils.safestring import SafeString, mark_safe
@@ -47,6 +46,16 @@ def _h(value: object) -> str:
     the standard library's escape, without the lazy-string checks of Django's (a card writes a
     dozen values, 20 cards a page)."""
     return value.__html__() if hasattr(value, "__html__") else escape_html(str(value))
+
+
+def first_words(text: str, count: int) -> str:
+    """What the `truncatewords` filter writes (runs of white space made one space, " …" after
+    the `count`th word), without its lazy-string and translation machinery (20 cards a page)."""
+    words = text.split()
+    if len(words) <= count:
+        return " ".join(words)
+    kept = " ".join(words[:count])
+    return kept if kept.endswith(" …") else f"{kept} …"
 
 
 @lru_cache(maxsize=64)
@@ -144,7 +153,7 @@ def card(
         '  <div class="card-body">\n'
         f'    <h3 class="card-title"><a href="{url}">{title}</a>{year}</h3>\n'
         f"    {body}\n"
-        f'    <p class="synopsis">{_h(truncatewords(movie.synopsis, SYNOPSIS_WORDS))}</p>\n'
+        f'    <p class="synopsis">{_h(first_words(movie.synopsis, SYNOPSIS_WORDS))}</p>\n'
         f"    {_h(actions)}\n    {why_slot(pk, query)}\n"
         "  </div>\n</article>\n"
     )

@@ -73,3 +73,20 @@ def test_a_card_without_a_query_a_year_or_a_result_has_none_of_their_lines():
     assert 'class="year"' not in html and 'class="genres"' not in html
     assert 'class="badge"' not in html and "why--loading" not in html
     assert "poster-placeholder" in html and "javascript" not in html
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "One   short\nsynopsis.",
+        " ".join(f"word{i}" for i in range(40)),
+        " ".join(f"w{i}" for i in range(31)) + " …  and more words after",
+        " ".join(["…"] * 40),
+        "Exactly " + " ".join(["x"] * 31),
+    ],
+)
+def test_a_cards_first_words_are_what_truncatewords_writes(text):
+    from django.template.defaultfilters import truncatewords
+
+    assert cards.first_words(text, cards.SYNOPSIS_WORDS) == truncatewords(text, 32)
