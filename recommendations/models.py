@@ -65,10 +65,14 @@ class Evaluation(models.Model):
 class SearchLatencyBatch(models.Model):
     """Search response times, written by each web process at most once per
     RECSYS_SEARCH_LATENCY_FLUSH_EVERY searches (recommendations/latency.py): the dashboard's
-    percentiles of the last hour, at the cost of one INSERT per batch on the search path."""
+    percentiles of the last hour, at the cost of one INSERT per batch on the search path.
+    Searches answered from the result cache are counted apart, not sampled."""
 
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     samples_ms = models.JSONField(default=list)
+    cache_hits = models.PositiveIntegerField(
+        default=0, help_text="Searches of the batch answered from the result cache (no sample)."
+    )
 
     def __str__(self) -> str:
         return f"{len(self.samples_ms)} searches before {self.created_at:%H:%M:%S}"

@@ -142,3 +142,24 @@ def test_the_why_panels_get_their_evidence_when_the_api_ranked_the_query_first(f
     assert results.hits == 2
     evidence = evidence_recall(query=query, movie_id=jaws.pk)
     assert evidence is not None and "shark" in evidence["matched_fields"]["keywords"]
+
+
+def test_the_dashboards_latency_counts_cache_hits_apart_from_its_percentiles(
+    films, settings, admin_client
+):
+    from recommendations.latency import search_latency_flush, search_latency_percentiles
+    from recommendations.models import SearchLatencyBatch
+
+    settings.RECSYS_SEARCH_LATENCY_FLUSH_SECONDS = 3600
+    search_latency_flush()  # what earlier searches in this process left
+    SearchLatencyBatch.objects.all().delete()
+    ran = movie_search("a shark kills swimmers at the beach", top_k=5)
+    hits = [movie_search("a shark kills swimmers at the beach", top_k=5) for _ in range(3)]
+    assert not ran.from_cache and all(hit.from_cache for hit in hits)
+    assert search_latency_flush() == 4
+
+    latency = search_latency_percentiles()
+    assert latency["overall"]["count"] == 1 and latency["cache_hits"] == 3
+    assert latency["overall"]["p50"] == round(ran.took_ms, 1)
+    page = admin_client.get(reverse("admin:recommendations_dashboard")).content.decode()
+    assert "1 search · p50" in page and "3 more answered from the result cache" in page
