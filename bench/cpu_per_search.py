@@ -199,11 +199,17 @@ def thread_modes(before: dict[str, int]) -> dict[str, Callable[[], None]]:
 
 
 def forget_searches() -> None:
-    """Empty the caches a search fills: the query vectors, the results (where the tree has
-    them)."""
+    """Empty the caches a search fills: the query vectors, the results and the cards' films
+    (where the tree has them)."""
     from recommendations.search.dense import clear_query_cache
 
     clear_query_cache()
+    try:
+        from recommendations.selectors import film_cache
+    except ImportError:
+        pass
+    else:
+        film_cache.clear()
     try:
         from recommendations.search.result_cache import clear_search_results
     except ImportError:

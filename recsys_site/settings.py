@@ -340,6 +340,12 @@ RECSYS_SEARCH_CACHE_SIZE = env.int(
 RECSYS_SEARCH_CACHE_SECONDS = env.float(
     "RECSYS_SEARCH_CACHE_SECONDS", 300.0, "...and for at most this many seconds each"
 )
+RECSYS_FILM_CACHE_SIZE = env.int(
+    "RECSYS_FILM_CACHE_SIZE",
+    2000,
+    "films a web process keeps for result cards after reading them once, dropped when the "
+    "catalogue changes: most cards of a new search are films shown before (0: none)",
+)
 RECSYS_DENSE_SEARCH = env.choice(
     "RECSYS_DENSE_SEARCH",
     ("auto", "exact", "mmap", "approximate"),

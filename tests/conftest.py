@@ -23,10 +23,12 @@ def isolated_test_state():
     from django.core.cache import cache
 
     from recommendations.search.result_cache import clear_search_results
+    from recommendations.selectors import film_cache
     from recommendations.trained_models import expire_active_models
 
     cache.clear()
     clear_search_results()  # the results of a search are kept per process, not in `cache`
+    film_cache.clear()  # so are the films of its cards
     # A rolled-back test's registry rows, which this process may have read in the last seconds
     expire_active_models()
 

@@ -163,3 +163,40 @@ def test_the_dashboards_latency_counts_cache_hits_apart_from_its_percentiles(
     assert latency["overall"]["p50"] == round(ran.took_ms, 1)
     page = admin_client.get(reverse("admin:recommendations_dashboard")).content.decode()
     assert "1 search · p50" in page and "3 more answered from the result cache" in page
+
+
+def test_films_shown_before_skip_the_cards_query_until_a_film_is_edited(
+    films, fresh_stamps, django_assert_num_queries
+):
+    from recommendations.search.catalogue import get_snapshot
+    from recommendations.selectors import film_cache
+
+    stamp = get_snapshot().stamp
+    jaws, heat = Movie.objects.get(title="Jaws"), Movie.objects.get(title="Heat")
+    with django_assert_num_queries(1):
+        first = film_cache.films(stamp, [jaws.pk])
+    with django_assert_num_queries(1):  # only the film not read before
+        second = film_cache.films(stamp, [heat.pk, jaws.pk])
+    with django_assert_num_queries(0):
+        third = film_cache.films(stamp, [jaws.pk, heat.pk])
+    assert second[jaws.pk] is first[jaws.pk] and set(third) == {jaws.pk, heat.pk}
+    assert third[heat.pk].title == "Heat" and third[heat.pk].synopsis == heat.synopsis
+
+    jaws.title = "Jaws (restored)"
+    jaws.save()  # a new snapshot stamp: every film is read again
+    assert movie_search("a shark kills swimmers at the beach").results[0].movie.title == (
+        "Jaws (restored)"
+    )
+    again = film_cache.films(get_snapshot().stamp, [heat.pk])
+    assert again[heat.pk] is not third[heat.pk]  # read again (by that search's cards)
+
+
+def test_without_a_film_cache_every_search_reads_its_films(films, settings):
+    from recommendations.search.catalogue import get_snapshot
+    from recommendations.selectors import film_cache
+
+    settings.RECSYS_FILM_CACHE_SIZE = 0
+    jaws = Movie.objects.get(title="Jaws")
+    film_cache.films(get_snapshot().stamp, [jaws.pk])
+    assert film_cache.films(get_snapshot().stamp, [jaws.pk])[jaws.pk] is not None
+    assert not film_cache._films
