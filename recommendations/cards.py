@@ -98,18 +98,24 @@ def film_actions(actions: dict) -> SafeString:
     """What `{% film_actions movie %}` renders (its context: viewers.templatetags), from the
     template's stamp for the viewer's state."""
     token = str(actions.get("csrf_token") or "")
-    reaction = actions["reaction"] or 0
-    html = _actions_stamp(reaction, bool(actions["in_list"]))
+    html = _stamp_with_token(actions["reaction"] or 0, bool(actions["in_list"]), token)
     for placeholder, value in (
         (_STAMP["reaction"], actions["urls"].reaction),
         (_STAMP["my_list"], actions["urls"].my_list),
         (_STAMP["pk"], actions["movie"].pk),
-        (_STAMP_TOKEN, token),
     ):
         html = html.replace(placeholder, _h(value))
+    return mark_safe(html)
+
+
+@lru_cache(maxsize=16)
+def _stamp_with_token(reaction: int, in_list: bool, token: str) -> str:
+    """The stamp for a state with the page's form token in (one token a page: the cards of a
+    page after the first find it here)."""
+    html = _actions_stamp(reaction, in_list).replace(_STAMP_TOKEN, _h(token))
     if not token or token == "NOTPROVIDED":  # the template writes no token field then
         html = _without_token_fields(html)
-    return mark_safe(html)
+    return html
 
 
 def _without_token_fields(html: str) -> str:
