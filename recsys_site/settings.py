@@ -309,7 +309,8 @@ RECSYS_QUERY_ENCODER_PRECISION = env.choice(
     ("fp32", "int8"),
     "fp32",
     "weights of the ONNX query encoder: as exported, or quantized to int8 (2.3x less CPU a "
-    "query; tomt-dev nDCG@10 fused and final about 0.001 lower on validation; docs/benchmarks.md)",
+    "query, a results partial about a third less; tomt-dev nDCG@10 fused and final 0.001-0.004 "
+    "lower on validation, 0.005 held out: not the default; docs/benchmarks.md)",
 )
 RECSYS_INDEX_ENCODER_PRECISION = env.choice(
     "RECSYS_INDEX_ENCODER_PRECISION",
