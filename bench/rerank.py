@@ -44,7 +44,7 @@ from recommendations.lab.reranker_data import (  # noqa: E402
 )
 from recommendations.lab.reranker_evaluation import rerank_order  # noqa: E402
 from recommendations.lab.reranker_training import Recipe, new_model  # noqa: E402
-from recommendations.lab.split import split_by_query  # noqa: E402
+from recommendations.lab.split import HELD_OUT_FRACTION, split_by_query  # noqa: E402
 from recommendations.rerank.cross_encoder import (  # noqa: E402
     CrossEncoderModel,
     CrossEncoderReranker,
@@ -210,7 +210,7 @@ def main() -> None:
 
     films = db_films()
     queries, _ = with_answers(load_queries(SHARED_DATA / "queries" / "tomt-dev.jsonl"))
-    _, held_out = split_by_query(queries, held_out_fraction=Recipe().validation_fraction)
+    _, held_out = split_by_query(queries, held_out_fraction=HELD_OUT_FRACTION)
     if args.model:
         from recommendations.rerank.cross_encoder import training_query_ids
 

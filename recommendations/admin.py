@@ -5,6 +5,8 @@ from django.urls import path
 from recommendations.admin_console import dashboard_view, heavy_action_view
 from recommendations.models import Evaluation, TrainedModel
 from recommendations.recommenders.admin_actions import may_retrain, retrain_recommender
+from recommendations.rerank.gate import gate_of
+from recommendations.trained_models import model_serves
 
 
 @admin.register(TrainedModel)
@@ -14,6 +16,7 @@ class TrainedModelAdmin(admin.ModelAdmin):
         "kind",
         "is_active",
         "held_out_ndcg",
+        "serves",
         "data_hash_short",
         "created_at",
     ]
@@ -42,8 +45,12 @@ class TrainedModelAdmin(admin.ModelAdmin):
         if "baseline" not in held_out:
             return "—"
         base = held_out["baseline"]["ndcg@10"]
-        reranked = held_out.get("cross-encoder", {}).get("ndcg@10")
-        return f"{base:.3f} → {reranked:.3f} (n={held_out['baseline']['queries']})"
+        served = held_out.get("cross-encoder, gated") or held_out.get("cross-encoder", {})
+        return f"{base:.3f} → {served.get('ndcg@10'):.3f} (n={held_out['baseline']['queries']})"
+
+    @admin.display(description="serves")
+    def serves(self, obj: TrainedModel) -> str:
+        return model_serves(obj)
 
     @admin.display(description="data hash")
     def data_hash_short(self, obj: TrainedModel) -> str:
@@ -60,6 +67,9 @@ class TrainedModelAdmin(admin.ModelAdmin):
 
         model = trained_model_activate(model_id=queryset.get().pk)
         self.message_user(request, f"{model} is now active.", messages.SUCCESS)
+        if model.kind == TrainedModel.Kind.RERANKER:
+            level = messages.INFO if gate_of(model).serves_any else messages.WARNING
+            self.message_user(request, f"It reorders: {model_serves(model)}.", level)
         if model.kind == TrainedModel.Kind.RETRIEVER:
             # Its vectors are not comparable with the index's: a shadow copy is built with it,
             # and search keeps the current index (and its model) until the copy replaces it.

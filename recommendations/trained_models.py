@@ -22,7 +22,9 @@ The lab registers and activates; serving only calls `ActiveModel.get()`.
 
 from __future__ import annotations
 
+import json
 import logging
+import shutil
 import threading
 import time
 from collections.abc import Callable
@@ -55,6 +57,20 @@ def artifact_path(directory: Path) -> str:
     return str(Path(directory).relative_to(settings.RECSYS_MODELS_DIR))
 
 
+def model_serves(model: TrainedModel) -> str:
+    """Which searches a version of any kind changes, for the model list."""
+    from recommendations.rerank.gate import gate_of
+
+    if model.kind == TrainedModel.Kind.RERANKER:
+        return gate_of(model).describe()
+    if model.kind == TrainedModel.Kind.FUSION:
+        words = (model.config.get("recipe") or {}).get("min_query_words")
+        return f"queries of {words}+ words" if words else "every query"
+    if model.kind == TrainedModel.Kind.RETRIEVER:
+        return "every query (once the index is rebuilt with it)"
+    return "—"
+
+
 @transaction.atomic
 def trained_model_register(
     *,
@@ -72,6 +88,37 @@ def trained_model_register(
     if activate:
         model = trained_model_activate(model_id=model.pk)
     return model
+
+
+def trained_model_import(*, kind: str, source: Path, activate: bool = False) -> TrainedModel:
+    """Registers a version trained in another install: its directory (as that install's
+    RECSYS_MODELS_DIR/<kind>/<version>/ holds it, metrics.json and training.json included) is
+    copied under this install's RECSYS_MODELS_DIR and registered under the same version, with
+    the figures and data hash it was trained with. Refused (ValueError) when the kind is
+    unknown, the directory is not a version's, or this install already has that version."""
+    if kind not in TrainedModel.Kind.values:
+        raise ValueError(f"unknown kind {kind!r}: use one of {sorted(TrainedModel.Kind.values)}")
+    source = Path(source)
+    training_file, metrics_file = source / "training.json", source / "metrics.json"
+    if not training_file.is_file():
+        raise ValueError(f"{source}: not a trained version's directory (no training.json)")
+    version = source.name
+    target = artifact_directory(kind, version)
+    if target.exists() or TrainedModel.objects.filter(kind=kind, version=version).exists():
+        raise ValueError(f"{kind} {version} is already in this install")
+    training = json.loads(training_file.read_text())
+    metrics = json.loads(metrics_file.read_text()) if metrics_file.is_file() else {}
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copytree(source, target)
+    return trained_model_register(
+        kind=kind,
+        version=version,
+        path=artifact_path(target),
+        config={"recipe": training.get("recipe", {}), "imported_from": str(source.resolve())},
+        metrics=metrics,
+        data_hash=training.get("data_hash", ""),
+        activate=activate,
+    )
 
 
 @transaction.atomic

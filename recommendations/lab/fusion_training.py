@@ -232,6 +232,8 @@ def comparison_recipes() -> dict[str, Recipe]:
 
 
 LENGTHS = ((13, 40), (40, 60), (60, 90), (90, 130), (130, 200), (200, 100_000))
+# The shortest query the learned order serves, tried on validation (1: every query).
+GATES = (1, 20, 30, 40, 50, 60, 90)
 
 
 def compare(
@@ -239,10 +241,13 @@ def compare(
     validation: list[Sample],
     recipes: dict[str, Recipe],
     progress: Progress | None = None,
+    chosen: Recipe | None = None,
 ) -> dict[str, dict[str, float]]:
     """Validation figures of the hand-set fusion (depth 200, today's), a logistic model at
-    each depth, each LightGBM recipe, and the default recipe per query length against the
-    hand-set fusion (the length gate): how the recipe's choices were made."""
+    each depth, each LightGBM recipe, then for `chosen` (default: the default recipe) its
+    figures per query length against the hand-set fusion and with each length gate (GATES:
+    the hand-set fusion below it): how the recipe's choices were made."""
+    chosen = chosen or Recipe()
     progress = progress or SilentProgress()
     hand = answer_ranks(validation, hand_set, 200)
     out = {"hand-set z-score fusion": figures(hand)}
@@ -252,24 +257,31 @@ def compare(
     for name, recipe in tracked(recipes.items(), progress, "recipes"):
         ranker, keep = fit_lightgbm(fit_samples, recipe)
         out[name] = figures(answer_ranks(validation, lightgbm_scorer(ranker, keep), recipe.depth))
-    ranker, keep = fit_lightgbm(fit_samples, Recipe())
-    learned = answer_ranks(validation, lightgbm_scorer(ranker, keep), Recipe().depth)
+    ranker, keep = fit_lightgbm(fit_samples, chosen)
+    learned = answer_ranks(validation, lightgbm_scorer(ranker, keep), chosen.depth)
     for low, high in LENGTHS:
         picked = [i for i, s in enumerate(validation) if low <= s.words < high]
         for label, ranks in (("hand-set", hand), ("lightgbm", learned)):
             out[f"{low}-{high} words, {label}"] = figures([ranks[i] for i in picked])
+    for gate in GATES:
+        out[f"gate: learned for {gate}+ words"] = figures(
+            gated_ranks(validation, learned, hand, gate)
+        )
     return out
 
 
 def compare_on_validation(
-    queries: list[LabelledQuery], progress: Progress, config: PipelineConfig = DEFAULT_CONFIG
+    queries: list[LabelledQuery],
+    progress: Progress,
+    config: PipelineConfig = DEFAULT_CONFIG,
+    chosen: Recipe | None = None,
 ) -> dict[str, dict[str, float]]:
     """Mines the fitting and validation queries (never the held-out ones) at depth 400 and
-    runs `compare` with `comparison_recipes()`."""
+    runs `compare` with `comparison_recipes()` (lengths and gates for `chosen`)."""
     parts = splits(queries)
     fit_samples = collect(parts.fit, 400, progress, config=config)
     validation = collect(parts.validation, 400, progress, config=config, description="validation")
-    return compare(fit_samples, validation, comparison_recipes(), progress)
+    return compare(fit_samples, validation, comparison_recipes(), progress, chosen)
 
 
 # --- The version --------------------------------------------------------------------------

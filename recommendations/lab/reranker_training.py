@@ -36,8 +36,9 @@ import numpy as np
 from recommendations.lab.progress import Progress, SilentProgress
 from recommendations.lab.queries import LabelledQuery
 from recommendations.lab.reranker_data import CandidateSource, Film, candidates_many, sentences
-from recommendations.lab.reranker_evaluation import evaluate
-from recommendations.lab.split import split_by_query
+from recommendations.lab.reranker_evaluation import summaries, variant_ranks
+from recommendations.lab.reranker_gate import gated_ranks, validation_gate
+from recommendations.lab.split import HELD_OUT_FRACTION, split_by_query, training_split
 from recommendations.lab.versions import TrainingResult, version_directory
 from recommendations.rerank.base import Candidate
 from recommendations.rerank.cross_encoder import (
@@ -57,6 +58,7 @@ from recommendations.rerank.encoder import (
     pretrained_weights,
     token_ids,
 )
+from recommendations.rerank.gate import write_gate
 
 logger = logging.getLogger(__name__)
 
@@ -84,10 +86,12 @@ class Recipe:
     # Labelled queries whose right film the first stages did not retrieve: train the logit on
     # them without a prior (True), or leave them out.
     train_unretrieved: bool = True
-    validation_fraction: float = 0.25  # labelled queries held out (recommendations.lab.split)
     rerank_depth: int = 20
     candidate_pool: int = 100
-    max_validation_queries: int = 0  # 0 = every held-out query
+    max_validation_queries: int = 0  # 0 = every validation and every held-out query
+    # The gate (lab/reranker_gate.py): a query-length band is served only where the version
+    # beat the stage before it on at least this many validation queries of that length.
+    gate_min_queries: int = 20
     max_train_queries: int = 0  # 0 = every labelled training query
     encoder_lr: float = 6e-5
     head_lr: float = 1e-3
@@ -120,6 +124,7 @@ class Recipe:
             "rerank_depth": 10,
             "candidate_pool": 20,
             "max_validation_queries": 20,
+            "gate_min_queries": 3,
             "max_train_queries": 40,
             "encoder_lr": 1e-4,
             "head_lr": 3e-3,
@@ -442,6 +447,13 @@ def variant_scorer(reranker: CrossEncoderReranker):
     return score
 
 
+def _words(text: str) -> int:
+    """A query's length as search's gate counts it (the parsed query's words)."""
+    from recommendations.search.query import parse_query
+
+    return len(parse_query(text).text.split())
+
+
 def train_reranker(
     *,
     films: list[Film],
@@ -452,20 +464,27 @@ def train_reranker(
     progress: Progress | None = None,
     version: str | None = None,
 ) -> TrainingResult:
-    """Mine, train, evaluate on held-out queries, and write the artifact directory."""
+    """Mine, train, decide the gate on validation queries, evaluate once on held-out queries,
+    and write the artifact directory.
+
+    The labelled queries split as every lab model's do (lab/split.py): the held-out quarter,
+    and of the rest the shared validation carve (which the retriever and the learned fusion
+    did not train on either) and the queries trained on."""
     import keras
 
     progress = progress or SilentProgress()
     started = time.monotonic()
     keras.utils.set_random_seed(recipe.seed)
-    train_queries, held_out = split_by_query(queries, held_out_fraction=recipe.validation_fraction)
+    train_queries, validation = training_split(queries)
+    _, held_out = split_by_query(queries, held_out_fraction=HELD_OUT_FRACTION)
     if recipe.max_validation_queries:
+        validation = validation[: recipe.max_validation_queries]
         held_out = held_out[: recipe.max_validation_queries]
     if recipe.max_train_queries:
         train_queries = train_queries[: recipe.max_train_queries]
     progress.log(
         f"{len(films)} films; {len(queries)} labelled queries: {len(train_queries)} to train, "
-        f"{len(held_out)} held out; "
+        f"{len(validation)} for validation, {len(held_out)} held out; "
         f"{recipe.catalogue_query_count(train_queries)} catalogue queries asked"
     )
     groups = build_groups(train_queries, films, candidates_for, recipe, progress)
@@ -492,24 +511,48 @@ def train_reranker(
     progress.log(f"trained {len(losses)} loss points in {fit_s:.0f} s; loss {losses}")
 
     reranker = CrossEncoderReranker(model)
-    progress.start(len(held_out), "evaluating on held-out queries")
     eval_started = time.monotonic()
-    results = evaluate(
-        held_out,
-        candidates_for,
-        variant_scorer(reranker),
-        depth=recipe.rerank_depth,
-        pool=recipe.candidate_pool,
-        on_query=progress.advance,
+
+    def ranked(part: list[LabelledQuery], description: str) -> dict[str, list[int | None]]:
+        progress.start(len(part), description)
+        return variant_ranks(
+            part,
+            candidates_for,
+            variant_scorer(reranker),
+            depth=recipe.rerank_depth,
+            pool=recipe.candidate_pool,
+            on_query=progress.advance,
+        )
+
+    on_validation = ranked(validation, "validation queries (the gate)")
+    gate = validation_gate(
+        [_words(q.text) for q in validation],
+        on_validation["baseline"],
+        on_validation["cross-encoder"],
+        min_queries=recipe.gate_min_queries,
+    )
+    progress.log(f"serves: {gate.describe()}; by length: {json.dumps(gate.to_dict())}")
+    on_held_out = ranked(held_out, "evaluating on held-out queries")
+    on_held_out["cross-encoder, gated"] = gated_ranks(
+        gate,
+        [_words(q.text) for q in held_out],
+        on_held_out["baseline"],
+        on_held_out["cross-encoder"],
     )
     eval_s = time.monotonic() - eval_started
+    validation_results = summaries(on_validation)
+    results = summaries(on_held_out)
     base, ce = results["baseline"]["ndcg@10"], results["cross-encoder"]["ndcg@10"]
     results["ndcg@10 ratio"] = round(ce / base, 3) if base else None
+    gated = results["cross-encoder, gated"]["ndcg@10"]
+    results["gated ndcg@10 ratio"] = round(gated / base, 3) if base else None
     progress.log(f"held-out: {json.dumps(results)}")
 
     version, directory = version_directory(output_root, version)
     hashed = data_hash(groups, recipe)
     metrics = {
+        "validation": validation_results,
+        "gate": gate.to_dict(),
         "held_out": results,
         "rerank_depth": recipe.rerank_depth,
         "candidate_pool": recipe.candidate_pool,
@@ -531,9 +574,11 @@ def train_reranker(
             "data_hash": hashed,
             "recipe": asdict(recipe),
             "train_query_ids": sorted({q.id for q in train_queries}),
+            "validation_query_ids": sorted({q.id for q in validation}),
             "held_out_query_ids": sorted({q.id for q in held_out}),
         },
     )
+    write_gate(directory, gate)
     return TrainingResult(
         directory=directory,
         version=version,

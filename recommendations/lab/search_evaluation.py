@@ -32,6 +32,7 @@ class EvaluationReport:
     fusion: str = HAND_SET_FUSION  # what ordered the fused stage
     retriever: str = ""  # the embedding model of the live index (the dense stage's)
     retriever_trained_on: int = 0  # queries left out because that retriever trained on them
+    reranker_serves: str = ""  # the queries the reranker serves (its gate); "": none active
 
     def as_dict(self) -> dict:
         return self.stages
@@ -43,7 +44,7 @@ def evaluate(
     config: PipelineConfig = DEFAULT_CONFIG,
     progress: Progress | None = None,
 ) -> EvaluationReport:
-    reranker, trained_on = _active_reranker()
+    reranker, serves, trained_on = _active_reranker()
     fusion, fusion_trained_on = _active_fusion()
     retriever, retriever_trained_on = _live_retriever()
     seen = trained_on | fusion_trained_on
@@ -67,7 +68,15 @@ def evaluate(
     left_out = sum(q.id in seen for q in queries)
     left_out_retriever = sum(q.id in retriever_trained_on for q in queries)
     return EvaluationReport(
-        stages, evaluated, skipped, reranker, left_out, fusion, retriever, left_out_retriever
+        stages,
+        evaluated,
+        skipped,
+        reranker,
+        left_out,
+        fusion,
+        retriever,
+        left_out_retriever,
+        reranker_serves=serves,
     )
 
 
@@ -101,16 +110,17 @@ def in_split(queries: list[LabelledQuery], split: str | None) -> list[LabelledQu
     raise ValueError(f"unknown split {split!r}: use one of {SPLITS}")
 
 
-def _active_reranker() -> tuple[str, frozenset[str]]:
-    """The trained reranker search uses, if any, and the ids of the queries it trained on:
-    its figures must come from queries it has not seen."""
+def _active_reranker() -> tuple[str, str, frozenset[str]]:
+    """The trained reranker search uses, if any, with the queries it serves (its gate), and
+    the ids of the queries it trained or chose its gate on: its figures must come from
+    queries it has not seen."""
     from recommendations.rerank.serving import active_reranker
 
     reranker = active_reranker()
     if reranker is None:
-        return NO_RERANKER, frozenset()
+        return NO_RERANKER, "", frozenset()
     name = f"cross-encoder {reranker.version} ({reranker.runtime})"
-    return name, reranker.training_query_ids
+    return name, reranker.gate.describe(), reranker.training_query_ids
 
 
 def _active_fusion() -> tuple[str, frozenset[str]]:

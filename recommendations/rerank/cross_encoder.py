@@ -11,7 +11,9 @@ recommendations.lab.reranker_training):
     config.json        model and tokenization settings (CrossEncoderConfig)
     model.weights.h5   Keras weights
     metrics.json       validation figures from training
-    training.json      the data hash and the ids of the queries it trained on
+    training.json      the data hash and the ids of the queries it trained on and was
+                       validated on
+    gate.json          the query lengths it serves (recommendations.rerank.gate)
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from recommendations.rerank.encoder import (
     mean_pool,
     ops,
 )
+from recommendations.rerank.gate import UNGATED, RerankGate, load_gate
 
 logger = logging.getLogger(__name__)
 
@@ -108,9 +111,13 @@ def load_model(directory: Path, *, dtype_policy: str | None = None) -> CrossEnco
 
 
 def training_query_ids(directory: Path) -> set[str]:
-    """Ids of the queries a model trained on: evaluation must leave them out."""
+    """Ids of the queries a model trained on or chose its gate on (rerank/gate.py): evaluation
+    must leave them out."""
     path = directory / TRAINING_FILE
-    return set(json.loads(path.read_text()).get("train_query_ids", [])) if path.exists() else set()
+    if not path.exists():
+        return set()
+    recorded = json.loads(path.read_text())
+    return set(recorded.get("train_query_ids", [])) | set(recorded.get("validation_query_ids", []))
 
 
 class CrossEncoderReranker:
@@ -134,6 +141,7 @@ class CrossEncoderReranker:
         self.version = version
         self.runtime = "tensorflow" if forward is None else getattr(forward, "runtime", "onnx")
         self.training_query_ids: frozenset[str] = frozenset()  # evaluation leaves them out
+        self.gate: RerankGate = UNGATED  # which queries it serves (rerank/gate.py)
         self._lock = threading.Lock()
         if forward is not None:
             self._forward = forward
@@ -171,6 +179,7 @@ class CrossEncoderReranker:
                 logger.exception("ONNX inference unavailable for %s; using TensorFlow", directory)
         reranker = cls(model, version=version, forward=forward, **options)
         reranker.training_query_ids = frozenset(training_query_ids(directory))
+        reranker.gate = load_gate(directory)
         return reranker
 
     def prior(self, query: str, candidates: list[Candidate]) -> np.ndarray:

@@ -253,15 +253,17 @@ def _strong_count(result: PipelineResult, config: PipelineConfig) -> int:
 
 def _rerank(result: PipelineResult, config: PipelineConfig) -> np.ndarray:
     """The fused list with its head reordered by the active cross-encoder; unchanged without
-    one. Its score already blends in the fused score (rerank/cross_encoder.py: the prior)."""
+    one, or where its gate (rerank/gate.py: the query lengths it helped on validation) has it
+    step aside. Its score already blends in the fused score (rerank/cross_encoder.py: the
+    prior)."""
     fused = result.rankings["fused"]
     head, tail = fused[: config.rerank_depth], fused[config.rerank_depth :]
     result.scores["reranked"] = {}
     if not len(head) or result.dense is None:
         return fused
     reranker = active_reranker()
-    if reranker is None:
-        return fused
+    if reranker is None or not reranker.gate.serves(len(result.parsed.text.split())):
+        return fused  # none active, or one that did not help queries of this length
     candidates = [
         Candidate(
             movie_id=int(movie_id),

@@ -143,4 +143,28 @@ def test_the_command_compares_on_validation_and_trains_nothing(films, tmp_path, 
     out = capsys.readouterr().out
     assert "hand-set z-score fusion" in out and "logistic, depth 200" in out
     assert "lightgbm, depth 200, 7 leaves, 300 trees" in out
+    assert "gate: learned for 1+ words" in out and "gate: learned for 40+ words" in out
     assert not TrainedModel.objects.filter(kind=TrainedModel.Kind.FUSION).exists()
+
+
+def test_each_gate_compared_keeps_the_hand_set_order_below_it_and_the_learned_one_above(
+    films, tmp_path
+):
+    from recommendations.lab.fusion_training import GATES, compare, fit_lightgbm, lightgbm_scorer
+
+    path = labelled_queries(tmp_path / "q.jsonl", films)
+    queries, _ = with_answers(load_queries(path))
+    recipe = Recipe.tiny()
+    samples = collect(queries, recipe.depth, SilentProgress())
+    table = compare(samples, samples, {}, chosen=recipe)
+
+    hand = table["hand-set z-score fusion"]
+    assert {f"gate: learned for {g}+ words" for g in GATES} <= set(table)
+    longest = max(s.words for s in samples)
+    for gate in GATES:
+        if gate > longest:  # no query is that long: every one keeps the hand-set order
+            assert table[f"gate: learned for {gate}+ words"] == hand
+    # Gate 1: the learned order for every query.
+    ranker, keep = fit_lightgbm(samples, recipe)
+    learned = figures(answer_ranks(samples, lightgbm_scorer(ranker, keep), recipe.depth))
+    assert table["gate: learned for 1+ words"] == learned

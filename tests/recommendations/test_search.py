@@ -257,3 +257,49 @@ def test_the_cards_films_are_the_films_the_orm_reads(films, compiled, monkeypatc
         for field in Movie._meta.concrete_fields:
             assert getattr(ours[pk], field.attname) == getattr(movie, field.attname), field
         assert not ours[pk]._state.adding and ours[pk]._state.db == movie._state.db
+
+
+@pytest.fixture
+def gated_reranker(settings, tmp_path):
+    """An active cross-encoder version (untrained: it keeps the fused order, with the fused
+    prior) whose gate the test writes: which query lengths it reorders."""
+    from recommendations.lab.reranker_training import new_model, save_artifact
+    from recommendations.rerank.gate import RerankGate, write_gate
+    from recommendations.rerank.serving import forget_active_reranker
+    from tests.factories import registered_reranker
+
+    settings.RECSYS_MODELS_DIR = tmp_path
+    settings.RECSYS_RERANKER_RUNTIME = "tensorflow"
+    directory = tmp_path / "reranker" / "gated"
+    model = new_model(num_layers=1, prior="fused", prior_scale=1.0)
+    save_artifact(model, directory, metrics={}, training={})
+    forget_active_reranker()
+
+    def serving(gate: RerankGate) -> None:
+        write_gate(directory, gate)
+        forget_active_reranker()
+
+    registered_reranker("gated", activate=True)
+    yield serving
+    forget_active_reranker()
+
+
+def test_the_cross_encoder_reorders_only_the_query_lengths_its_gate_serves(films, gated_reranker):
+    from recommendations.rerank.gate import Band, RerankGate
+    from recommendations.search.pipeline import run_pipeline
+
+    short = "a shark kills swimmers at the beach"  # 7 words
+    long = " ".join([short, "and the police chief wants to close the beaches before summer"])
+
+    def band(low, high, serves):
+        return Band(low, high, 30, 0.3, 0.33 if serves else 0.29, serves)
+
+    gated_reranker(RerankGate((band(1, 13, True), band(13, None, False))))
+    served = run_pipeline(short)
+    assert served.scores["reranked"]  # it scored the head
+    aside = run_pipeline(long)
+    assert aside.scores["reranked"] == {}  # it stepped aside: the fused order, untouched
+    assert aside.rankings["reranked"].tolist() == aside.rankings["fused"].tolist()
+
+    gated_reranker(RerankGate((band(1, 13, False), band(13, None, False))))  # helped nowhere
+    assert run_pipeline(short).scores["reranked"] == {}

@@ -93,6 +93,8 @@ class Command(BaseCommand):
         )
         self.stdout.write(f"fused stage: {report.fusion}")
         self.stdout.write(f"reranked stage: {report.reranker}")
+        if report.reranker_serves:
+            self.stdout.write(f"  it reorders: {report.reranker_serves}")
         self.stdout.write(f"dense stage: {report.retriever}")
         if n := report.retriever_trained_on:
             self.stdout.write(f"{n} queries left out: the retriever trained on them")

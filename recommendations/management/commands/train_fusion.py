@@ -24,13 +24,16 @@ class Command(BaseCommand):
         parser.add_argument("--tiny", action="store_true", help="a tiny model (CI, smoke)")
         parser.add_argument("--depth", type=int, help="each list's top N are the candidates")
         parser.add_argument("--trees", type=int, help="boosting rounds")
+        parser.add_argument("--leaves", type=int, help="leaves a tree")
+        parser.add_argument("--rate", type=float, help="learning rate")
         parser.add_argument("--min-query-words", type=int, help="shorter queries keep z-scores")
         parser.add_argument("--max-queries", type=int, help="the first N queries only")
         parser.add_argument("--activate", action="store_true", help="make it the active one")
         parser.add_argument(
             "--compare",
             action="store_true",
-            help="train nothing: the validation figures the recipe was chosen on",
+            help="train nothing: the validation figures the recipe and its length gate are chosen "
+            "on (lengths and gates for the recipe the other options give)",
         )
 
     def handle(self, *args, **options):
@@ -42,6 +45,8 @@ class Command(BaseCommand):
             {
                 "depth": "depth",
                 "n_estimators": "trees",
+                "num_leaves": "leaves",
+                "learning_rate": "rate",
                 "min_query_words": "min_query_words",
                 "max_queries": "max_queries",
             },
@@ -49,7 +54,7 @@ class Command(BaseCommand):
         recipe = replace(recipe, collect_depth=max(recipe.collect_depth, recipe.depth))
         if options["compare"]:
             limit_torch_threads()
-            self._compare(options["queries"], TqdmProgress(self.stdout))
+            self._compare(options["queries"], TqdmProgress(self.stdout), recipe)
             return
         request = FusionRequest(
             recipe=recipe, queries=options["queries"], activate=options["activate"]
@@ -64,10 +69,10 @@ class Command(BaseCommand):
             self, "fusion", model, figures, note=" (active)" if model.is_active else ""
         )
 
-    def _compare(self, path: Path, progress: TqdmProgress) -> None:
+    def _compare(self, path: Path, progress: TqdmProgress, recipe: Recipe) -> None:
         queries, _ = with_answers(load_queries(path))
         try:
-            table = compare_on_validation(queries, progress)
+            table = compare_on_validation(queries, progress, chosen=recipe)
         finally:
             progress.close()
         self.stdout.write(f"{'validation':<58}" + "".join(f"{m:>12}" for m in METRICS))

@@ -1,5 +1,6 @@
-"""Train a cross-encoder reranker version: mine, fine-tune, evaluate on held-out queries,
-write the artifact under RECSYS_MODELS_DIR/reranker/<version>/ and register it."""
+"""Train a cross-encoder reranker version: mine, fine-tune, choose the query lengths it serves
+on validation queries (its gate), evaluate once on held-out queries, write the artifact under
+RECSYS_MODELS_DIR/reranker/<version>/ and register it."""
 
 from dataclasses import replace
 from pathlib import Path
@@ -9,6 +10,7 @@ from django.core.management.base import BaseCommand
 from recommendations.lab import training_command as command
 from recommendations.lab.reranker import TrainingRequest, reranker_train
 from recommendations.lab.reranker_training import Recipe
+from recommendations.trained_models import model_serves
 
 
 class Command(BaseCommand):
@@ -24,6 +26,7 @@ class Command(BaseCommand):
         parser.add_argument("--max-query-tokens", type=int)
         parser.add_argument("--max-doc-tokens", type=int)
         parser.add_argument("--max-validation-queries", type=int)
+        parser.add_argument("--seed", type=int)
         parser.add_argument("--no-dense-prior", action="store_true")
         parser.add_argument("--activate", action="store_true", help="make it the active one")
 
@@ -39,6 +42,7 @@ class Command(BaseCommand):
                 "max_query_tokens": "max_query_tokens",
                 "max_doc_tokens": "max_doc_tokens",
                 "max_validation_queries": "max_validation_queries",
+                "seed": "seed",
             },
         )
         if options["no_dense_prior"]:
@@ -49,4 +53,10 @@ class Command(BaseCommand):
             activate=options["activate"],
         )
         model = command.train_in_command(self.stdout, reranker_train, request)
-        command.write_version(self, "reranker", model, list(model.metrics["held_out"].items()))
+        metrics = model.metrics
+        figures = [
+            *((f"validation, {name}", value) for name, value in metrics["validation"].items()),
+            ("serves", model_serves(model)),
+            *((f"held out, {name}", value) for name, value in metrics["held_out"].items()),
+        ]
+        command.write_version(self, "reranker", model, figures)

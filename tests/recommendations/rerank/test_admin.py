@@ -84,3 +84,28 @@ def test_training_progress_times_each_phase_and_stops_when_cancelled(curator):
     progress.cancel_check_seconds = 0
     with pytest.raises(JobCancelled):
         progress.advance(1)
+
+
+def test_the_list_says_which_queries_each_version_reorders_and_activation_says_it_too(curator):
+    from recommendations.rerank.gate import Band, RerankGate
+
+    def gated(version: str, serves: bool) -> TrainedModel:
+        gate = RerankGate((Band(13, 40, 60, 0.30, 0.33 if serves else 0.29, serves),))
+        return registered_reranker(version, metrics={"held_out": HELD_OUT, "gate": gate.to_dict()})
+
+    helps, does_not = gated("helps", True), gated("does-not", False)
+    register("old")  # trained before gates: serves every query, as it did
+    url = reverse("admin:recommendations_trainedmodel_changelist")
+    page = curator.get(url).content.decode()
+    assert "13-39 words" in page
+    assert "every query (no validation gate recorded)" in page
+
+    response = curator.post(
+        url, {"action": "activate", "_selected_action": [does_not.pk]}, follow=True
+    )
+    said = response.content.decode()
+    assert "It reorders: no query: it did not beat the stage before it on validation" in said
+    response = curator.post(
+        url, {"action": "activate", "_selected_action": [helps.pk]}, follow=True
+    )
+    assert "It reorders: 13-39 words." in response.content.decode()
