@@ -4,6 +4,7 @@
     python -m bench.catalogues wikipedia   # the 36k Wikipedia films, full texts
     python -m bench.catalogues movielens   # MovieLens ml-latest-small (9,742 films)
     python -m bench.catalogues netflix     # Netflix titles (8,807 films and shows)
+    RECSYS_INDEX_ENCODER_PRECISION=int8 python -m bench.catalogues wikipedia --into DIR
 
 Every bench script runs as `python -m bench.NAME` from the repository root; the ones that need
 a catalogue call `setup_django(name)`, which builds it first when it is missing.
@@ -145,15 +146,18 @@ def _point_at(name: str, directory: Path) -> None:
     link.symlink_to(directory.name)
 
 
-def build(name: str) -> Path:
-    """Imports and indexes catalogue `name` into its own data dir, unless already built."""
+def build(name: str, into: Path | None = None) -> Path:
+    """Imports and indexes catalogue `name` into its own data dir, unless already built.
+    `into`: a directory outside the cache instead (a build with other settings, such as
+    RECSYS_INDEX_ENCODER_PRECISION=int8, which the cache's key does not cover)."""
     source = sources()[name]
     missing = [str(p) for p in source.paths if not p.exists()] or ([] if source.paths else [name])
     if missing:
         raise SystemExit(f"{name}: source data missing ({', '.join(missing)}); see {SHARED_DATA}")
-    directory = _built_dir(name)
+    directory = into or _built_dir(name)
     if (directory / BUILT).exists():
-        _point_at(name, directory)
+        if into is None:
+            _point_at(name, directory)
         print(f"{name}: already built in {directory}")
         return directory
     shutil.rmtree(directory, ignore_errors=True)  # a build that stopped half-way
@@ -179,7 +183,8 @@ def build(name: str) -> Path:
     )
     (directory / "build.json").write_text(json.dumps(timings, indent=2) + "\n")
     (directory / BUILT).write_text(f"{catalogue_key(name)}\n")
-    _point_at(name, directory)
+    if into is None:
+        _point_at(name, directory)
     return directory
 
 
@@ -205,4 +210,6 @@ def _children_cpu() -> float:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("name", choices=NAMES)
-    build(parser.parse_args().name)
+    parser.add_argument("--into", type=Path, help="build here instead of under var/bench/")
+    args = parser.parse_args()
+    build(args.name, args.into)
