@@ -1,9 +1,10 @@
 """Benchmark catalogues, built through the project's own import and index, cached on disk.
 
     python -m bench.catalogues tmdb        # TMDB 5000 (4,803 films)
-    python -m bench.catalogues wikipedia   # the 36k Wikipedia films (hours on 2 cores)
+    python -m bench.catalogues wikipedia   # the 36k Wikipedia films, full texts
     python -m bench.catalogues movielens   # MovieLens ml-latest-small (9,742 films)
     python -m bench.catalogues netflix     # Netflix titles (8,807 films and shows)
+    RECSYS_INDEX_ENCODER_PRECISION=int8 python -m bench.catalogues wikipedia --into DIR
 
 Every bench script runs as `python -m bench.NAME` from the repository root; the ones that need
 a catalogue call `setup_django(name)`, which builds it first when it is missing.
@@ -14,15 +15,20 @@ the catalogue holds (importers, the import service, the film text, the index). v
 links to the one the current code builds, so `manage.py` commands reach it with
 `RECSYS_DATA_DIR=var/bench/<name>`; a rerun with nothing changed costs nothing.
 
-The build is what a curator's import does: `import_movies --format <name>` (movies_import with
-the project's importer), then `sync_index` (index_sync, its batches run inline here: a worker
-is not what these benches measure).
+The build is what a curator runs, each step a `manage.py` process of its own: `import_movies
+--format <name>` (movies_import with the project's importer), then `sync_index` (index_sync,
+its batches run inline by the command: no worker needed). Each step's wall and CPU time is
+printed and kept in the catalogue's build.json (the 36k films' indexing time is issue 20's
+figure, docs/benchmarks.md).
 """
 
 import argparse
 import hashlib
+import json
 import os
+import resource
 import shutil
+import subprocess
 import sys
 import time
 from dataclasses import dataclass
@@ -32,19 +38,15 @@ ROOT = Path(__file__).resolve().parent.parent
 SHARED_DATA = ROOT.parent / "shared" / "data"
 BENCH_DIR = ROOT / "var" / "bench"
 BUILT = "built"  # marker written last: a catalogue without it is rebuilt from scratch
-# The Wikipedia catalogue serves latency benches, whose cost does not depend on what the
-# vectors say; this 2-core machine embeds 3-12 full-length films a second (hours for 36k), so
-# its films are embedded from the first word pieces of their text, and without sentence
-# vectors (Wikipedia plots run to dozens of sentences). Quality is measured on TMDB.
-WIKIPEDIA_MAX_SEQ_LENGTH = 24
+# Every catalogue is embedded as the project embeds films: full texts at the model's own cap,
+# sentence vectors made when a film is first explained. (The Wikipedia films were once embedded
+# from 24-token truncations, when indexing 36k full texts took hours.)
 
 
 @dataclass(frozen=True)
 class Source:
     format: str  # an import_movies --format
     paths: tuple[Path, ...]
-    max_seq_length: int | None = None  # None: the model's own
-    stored_sentences: int | None = None  # None: settings.RECSYS_INDEX_STORED_SENTENCES
 
 
 def sources() -> dict[str, Source]:
@@ -52,9 +54,7 @@ def sources() -> dict[str, Source]:
     movielens = SHARED_DATA / "movielens"
     return {
         "tmdb": Source("tmdb", (SHARED_DATA / "catalogues" / "tmdb_5000_movies.csv",)),
-        "wikipedia": Source(
-            "wikipedia", wikipedia, max_seq_length=WIKIPEDIA_MAX_SEQ_LENGTH, stored_sentences=0
-        ),
+        "wikipedia": Source("wikipedia", wikipedia),
         "movielens": Source("movielens", (movielens / "movies.csv", movielens / "links.csv")),
         "netflix": Source("netflix", (SHARED_DATA / "catalogues" / "netflix_titles.csv",)),
     }
@@ -74,7 +74,7 @@ CODE = (
     "recommendations/indexing",
     "recommendations/vector_store.py",
 )
-BUILD_VERSION = 1  # bump when build() below changes what it makes
+BUILD_VERSION = 2  # bump when build() below changes what it makes
 
 
 def catalogue_key(name: str) -> str:
@@ -121,10 +121,11 @@ def copy_catalogue(name: str, directory: Path) -> None:
     shutil.copytree(built / "chroma", directory / "chroma", dirs_exist_ok=True)
 
 
-def setup_django(name: str) -> None:
-    """Points settings at the catalogue (built first if missing) and sets Django up. Call
-    before anything imports Django."""
-    os.environ["RECSYS_DATA_DIR"] = str(ensure_built(name))
+def setup_django(name: str, directory: Path | None = None) -> None:
+    """Points settings at the catalogue (built first if missing), or at `directory` (a copy of
+    it: copy_catalogue, with models trained into it, say), and sets Django up. Call before
+    anything imports Django."""
+    os.environ["RECSYS_DATA_DIR"] = str(directory or ensure_built(name))
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "recsys_site.settings")
     import django
 
@@ -132,10 +133,7 @@ def setup_django(name: str) -> None:
 
 
 def _run_build(name: str) -> None:
-    """A build in a process of its own: it changes the embedding model's settings, which the
-    calling bench must not inherit."""
-    import subprocess
-
+    """A build in a process of its own (the calling bench may have set Django up already)."""
     subprocess.run([sys.executable, "-m", "bench.catalogues", name], cwd=ROOT, check=True)
 
 
@@ -148,50 +146,70 @@ def _point_at(name: str, directory: Path) -> None:
     link.symlink_to(directory.name)
 
 
-def build(name: str) -> Path:
-    """Imports and indexes catalogue `name` into its own data dir, unless already built."""
+def build(name: str, into: Path | None = None) -> Path:
+    """Imports and indexes catalogue `name` into its own data dir, unless already built.
+    `into`: a directory outside the cache instead (a build with other settings, such as
+    RECSYS_INDEX_ENCODER_PRECISION=int8, which the cache's key does not cover)."""
     source = sources()[name]
     missing = [str(p) for p in source.paths if not p.exists()] or ([] if source.paths else [name])
     if missing:
         raise SystemExit(f"{name}: source data missing ({', '.join(missing)}); see {SHARED_DATA}")
-    directory = _built_dir(name)
+    directory = into or _built_dir(name)
     if (directory / BUILT).exists():
-        _point_at(name, directory)
+        if into is None:
+            _point_at(name, directory)
         print(f"{name}: already built in {directory}")
         return directory
     shutil.rmtree(directory, ignore_errors=True)  # a build that stopped half-way
     directory.mkdir(parents=True)
-    os.environ["RECSYS_DATA_DIR"] = str(directory)
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "recsys_site.settings")
-    os.environ["REDIS_URL"] = ""  # the catalogue's own file cache and SQLite broker
-    os.environ.setdefault("DJANGO_DEBUG", "true")  # a private data dir, no server: dev settings
-    import django
-
-    django.setup()
-    from django.conf import settings
-    from django.core.management import call_command
-
-    from recommendations.embedding import get_model
-
-    if source.max_seq_length is not None:
-        get_model().max_seq_length = source.max_seq_length
-    if source.stored_sentences is not None:
-        settings.RECSYS_INDEX_STORED_SENTENCES = source.stored_sentences
-    started = time.monotonic()
-    call_command("migrate", verbosity=0)
-    call_command("import_movies", "--format", source.format, *map(str, source.paths))
-    imported = time.monotonic()
-    call_command("sync_index")
+    env = {
+        **os.environ,
+        "RECSYS_DATA_DIR": str(directory),
+        "REDIS_URL": "",  # the catalogue's own file cache and SQLite broker
+        "DJANGO_DEBUG": os.environ.get("DJANGO_DEBUG", "true"),  # a private data dir, no server
+    }
+    steps = {
+        "migrate": ["migrate", "--verbosity", "0"],
+        "import": ["import_movies", "--format", source.format, *map(str, source.paths)],
+        "index": ["sync_index"],
+    }
+    timings = {step: _manage(command, env) for step, command in steps.items()}
     print(
-        f"{name}: imported in {imported - started:.0f} s, "
-        f"indexed in {time.monotonic() - imported:.0f} s, into {directory}"
+        f"{name}: into {directory}\n"
+        + "\n".join(
+            f"  {step:<8}{t['wall_s']:8.1f} s wall {t['cpu_s']:8.1f} s CPU"
+            for step, t in timings.items()
+        )
     )
+    (directory / "build.json").write_text(json.dumps(timings, indent=2) + "\n")
     (directory / BUILT).write_text(f"{catalogue_key(name)}\n")
-    _point_at(name, directory)
+    if into is None:
+        _point_at(name, directory)
     return directory
+
+
+def _manage(command: list[str], env: dict[str, str]) -> dict[str, float]:
+    """Runs `manage.py <command>` as a curator would; its wall time and CPU time (user +
+    system, the process and anything it waited for), with the load average before and after."""
+    before_load, before_cpu = os.getloadavg()[0], _children_cpu()
+    started = time.perf_counter()
+    subprocess.run([sys.executable, "manage.py", *command], cwd=ROOT, env=env, check=True)
+    return {
+        "wall_s": round(time.perf_counter() - started, 1),
+        "cpu_s": round(_children_cpu() - before_cpu, 1),
+        "load_before": round(before_load, 2),
+        "load_after": round(os.getloadavg()[0], 2),
+    }
+
+
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("name", choices=NAMES)
-    build(parser.parse_args().name)
+    parser.add_argument("--into", type=Path, help="build here instead of under var/bench/")
+    args = parser.parse_args()
+    build(args.name, args.into)

@@ -1,9 +1,9 @@
-"""Load on a production-like server: gunicorn with several workers on the TMDB benchmark
-catalogue, N concurrent clients for T seconds, next to the same request mix from one client
-in the same run.
+"""Load on a production-like server: gunicorn with several workers on a benchmark catalogue
+(TMDB 5000 by default, `--catalogue wikipedia` for the 36k films), N concurrent clients for T
+seconds, next to the same request mix from one client in the same run.
 
     python -m bench.catalogues tmdb             # once, cached under var/bench/
-    python -m bench.load [--clients 32] [--seconds 60] [--workers 4]
+    python -m bench.load [--clients 32] [--seconds 60] [--workers 4] [--catalogue tmdb]
 
 The server runs as in production (`gunicorn -c gunicorn.conf.py recsys_site.wsgi`, DEBUG off, a
 secret key, ALLOWED_HOSTS=127.0.0.1, manifest static files, Redis as the cache, a Chroma
@@ -45,12 +45,11 @@ from urllib.parse import urlencode
 
 import httpx
 
-from bench.catalogues import SHARED_DATA, data_dir, setup_django
+from bench.catalogues import NAMES, SHARED_DATA, data_dir, setup_django
 from bench.processes import ChildProcess, ChromaServer, children_of, free_port, wait_until
 from bench.search import MOODS
 
 ROOT = Path(__file__).resolve().parent.parent
-CATALOGUE = "tmdb"
 CLIENT_TIMEOUT = 60.0  # seconds; gunicorn's own worker timeout is 30
 STOP_TIMEOUT = 40.0  # gunicorn.conf.py gives its workers 20 s to finish
 KNEE_P95_MS = 150.0
@@ -320,7 +319,9 @@ def open_loop_report(rows: list[tuple[float, Phase, float]]) -> None:
     )
 
 
-def server_env(*, port: int, workers: int, threads: int, chroma_url: str, redis_url: str):
+def server_env(
+    *, catalogue: Path, port: int, workers: int, threads: int, chroma_url: str, redis_url: str
+):
     """Production settings (see recsys_site/settings.py), the request limit off."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "GUNICORN_"))}
     env.pop("DATABASE_URL", None)  # the catalogue's own SQLite file
@@ -329,7 +330,7 @@ def server_env(*, port: int, workers: int, threads: int, chroma_url: str, redis_
         DJANGO_SECRET_KEY=secrets.token_urlsafe(50),
         DJANGO_ALLOWED_HOSTS="127.0.0.1",
         DJANGO_SECURE_SSL_REDIRECT="false",  # no TLS proxy in front of this loopback server
-        RECSYS_DATA_DIR=str(data_dir(CATALOGUE)),
+        RECSYS_DATA_DIR=str(catalogue),
         RECSYS_RATELIMIT_PER_MINUTE="0",  # one IP sends everything here
         RECSYS_READYZ_TOKEN=secrets.token_urlsafe(16),  # /readyz details for wait_ready
         RECSYS_CHROMA_URL=chroma_url,
@@ -455,19 +456,22 @@ def main() -> int:
         metavar="RATES",
         help="arrival rates a second, comma-separated (10,20,40,80,120,160): each for --seconds",
     )
+    parser.add_argument("--catalogue", choices=NAMES, default="tmdb", help="bench catalogue")
     args = parser.parse_args()
-    if not (data_dir(CATALOGUE) / "built").exists():
-        print("No catalogue: run `python -m bench.catalogues tmdb` first.")
+    catalogue = data_dir(args.catalogue)
+    if not (catalogue / "built").exists():
+        print(f"No catalogue: run `python -m bench.catalogues {args.catalogue}` first.")
         return 2
-    setup_django(CATALOGUE)  # this process only reads the query titles
+    setup_django(args.catalogue)  # this process only reads the query titles
     mix = request_mix(query_pool())
 
     run_dir = Path(tempfile.mkdtemp(prefix="recsys-load-"))
     chroma = ChromaServer(
-        path=data_dir(CATALOGUE) / "chroma", port=free_port(), log_path=run_dir / "chroma.log"
+        path=catalogue / "chroma", port=free_port(), log_path=run_dir / "chroma.log"
     )
     port = free_port()
     env = server_env(
+        catalogue=catalogue,
         port=port,
         workers=args.workers,
         threads=args.threads,

@@ -1,12 +1,10 @@
 """How long a sync takes when nothing changed: TMDB 5000 (target <= 2 s) or the 36k
 Wikipedia films (target <= 5 s).
 
-TMDB: a copy of the TMDB bench catalogue (imported and indexed by bench/catalogues.py, built
-first if missing) in a temporary data dir, its index served by a Chroma server started here.
-Wikipedia: the 36k films imported by `import_movies` and indexed without encoding, with random
-unit vectors (a no-change sync never reads a vector's values). Then `index_sync()` (what the
-sweep and the `sync_index` command run) is timed, beside the thorough variants that rebuild
-every film's text.
+A copy of the bench catalogue (imported and indexed by bench/catalogues.py, built first if
+missing: `tmdb`, or `wikipedia` with --wikipedia) in a temporary data dir, its index served by a
+Chroma server started here. Then `index_sync()` (what the sweep and the `sync_index` command
+run) is timed, beside the thorough variants that rebuild every film's text.
 
     python -m bench.resync
     python -m bench.resync --wikipedia
@@ -26,36 +24,11 @@ def timed(fn) -> tuple[float, object]:
     return time.perf_counter() - started, value
 
 
-def import_wikipedia() -> int:
-    from django.core.management import call_command
-
-    from movies.models import Movie
-
-    files = sorted((_support.TMDB_CSV.parent.parent / "wikipedia-movies").glob("movies-*.json"))
-    call_command("import_movies", "--format", "wikipedia", *map(str, files), "--skip-invalid")
-    return Movie.objects.count()
-
-
-def index_without_encoding() -> None:
-    """Indexes every film with random unit vectors: a no-change sync never reads their values."""
-    import numpy as np
-    from django.utils import timezone
-
-    from recommendations.indexing import services
-
-    loaded_at = timezone.now()
-    texts = services.film_texts(None)
-    rows = len(services.embedding_inputs(texts))
-    vectors = np.random.default_rng(0).standard_normal((rows, 384)).astype(np.float32)
-    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
-    services.index_store_vectors(texts, vectors, loaded_at=loaded_at)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--wikipedia", action="store_true", help="the 36k Wikipedia films")
     args = parser.parse_args()
-    catalogue = None if args.wikipedia else "tmdb"
+    catalogue = "wikipedia" if args.wikipedia else "tmdb"
     stack = _support.isolated_environment(broker="embedded", catalogue=catalogue)
 
     import django
@@ -67,10 +40,6 @@ def main() -> None:
     from recommendations.indexing import services
 
     try:
-        if args.wikipedia:
-            call_command("migrate", verbosity=0)
-            import_wikipedia()
-            index_without_encoding()
         films = Movie.objects.count()
         assert services.index_check().ok, "the bench catalogue's index is not in line"
         rows = []

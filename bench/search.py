@@ -7,6 +7,9 @@ warm, over 200+ varied queries, next to the seed's pipeline in the same run.
 
 --typos adds the 40 titles misspelled (two letters of the longest word swapped: the typo
 tolerance path); --seed-sample N times the seed's pipeline on N queries (0: not at all).
+--full-tomt asks the 130 tomt-dev posts whole instead of their first lines (long stories: the
+learned fusion serves queries of 40 words and more); --data-dir runs on a copy of the catalogue
+(with trained models registered in it, say) instead of the built one.
 
 Requests go through Django's test Client in this process (URL routing, middleware, view,
 pipeline, database, template), no network. The seed's pipeline: embed the query, Chroma's
@@ -18,6 +21,7 @@ import json
 import os
 import statistics
 import time
+from pathlib import Path
 
 from bench.catalogues import SHARED_DATA, setup_django
 
@@ -65,11 +69,11 @@ MOODS = [
 ]
 
 
-def queries(titles: list[str]) -> list[str]:
+def queries(titles: list[str], *, full_tomt: bool = False) -> list[str]:
     lines = (SHARED_DATA / "queries" / "tomt-dev.jsonl").read_text().splitlines()
     rows = [json.loads(line) for line in lines]
-    first_lines = [r["query"].split("\n", 1)[0][:200] for r in rows[:130]]
-    return first_lines + MOODS + titles
+    posts = [r["query"] if full_tomt else r["query"].split("\n", 1)[0][:200] for r in rows[:130]]
+    return posts + MOODS + titles
 
 
 def misspelled(title: str) -> str:
@@ -87,8 +91,14 @@ def percentile(values: list[float], q: float) -> float:
     return statistics.quantiles(values, n=100, method="inclusive")[int(q) - 1]
 
 
-def main(name: str, seed_sample: int = 20, typos: bool = False) -> None:
-    setup_django(name)
+def main(
+    name: str,
+    seed_sample: int = 20,
+    typos: bool = False,
+    full_tomt: bool = False,
+    directory: Path | None = None,
+) -> None:
+    setup_django(name, directory)
     from django.test import Client
 
     from movies.models import Movie
@@ -101,7 +111,9 @@ def main(name: str, seed_sample: int = 20, typos: bool = False) -> None:
     client = Client(REMOTE_ADDR=f"127.{os.getpid() % 250}.{int(time.time()) % 250}.1")
     films = Movie.objects.count()
     titles = list(Movie.objects.order_by("-popularity", "pk").values_list("title", flat=True)[:40])
-    sample = queries(titles) + ([misspelled(t) for t in titles] if typos else [])
+    sample = queries(titles, full_tomt=full_tomt) + (
+        [misspelled(t) for t in titles] if typos else []
+    )
     warmup = ["warm up query", "a film about a bank robbery", "comedy", "the 90s", "paris"]
 
     cpu: list[float] = []
@@ -158,5 +170,7 @@ if __name__ == "__main__":
     parser.add_argument("catalogue", nargs="?", default="tmdb")
     parser.add_argument("--seed-sample", type=int, default=20)
     parser.add_argument("--typos", action="store_true")
+    parser.add_argument("--full-tomt", action="store_true", help="whole posts, not first lines")
+    parser.add_argument("--data-dir", type=Path, help="a copy of the catalogue to run on")
     args = parser.parse_args()
-    main(args.catalogue, args.seed_sample, args.typos)
+    main(args.catalogue, args.seed_sample, args.typos, args.full_tomt, args.data_dir)
