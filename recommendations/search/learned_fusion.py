@@ -7,7 +7,9 @@ whether the query names one of its people) and the query's length.
 A trained version is the registry's "fusion" kind (recommendations.trained_models); the lab
 trains it (recommendations.lab.fusion_training). It serves only queries at least
 `min_query_words` long: the kind of query it learned from (tomt-dev's stories); a short
-descriptive query keeps the hand-set fusion. Without an active version search is unchanged.
+descriptive query keeps the hand-set fusion, at the dense and lexical weights the version
+chose for such queries on validation (`short_query_weights`; none recorded: the pipeline's).
+Without an active version search is unchanged.
 
 `candidate_table` gathers the raw values once per query (the lab stores them), `features`
 turns a table into the model's rows for a candidate depth: serving and training share both.
@@ -208,13 +210,16 @@ def features(
 @dataclass
 class FusionModel:
     """A trained fusion version: the booster, the candidate depth it was trained for, and the
-    shortest query it serves."""
+    shortest query it serves. `weights`: the hand-set fusion's (dense, lexical) weights its
+    `zsum` feature was mined with; `short_query_weights`: those the hand-set fusion uses for
+    the queries it does not serve while it is active (None: the pipeline's own)."""
 
     version: str
     booster: object  # lightgbm.Booster
     depth: int
     min_query_words: int
     weights: tuple[float, float] = (1.0, 1.0)
+    short_query_weights: tuple[float, float] | None = None
     training_query_ids: frozenset[str] = field(default_factory=frozenset)
 
     def serves(self, parsed: ParsedQuery) -> bool:
@@ -232,13 +237,22 @@ class FusionModel:
         return table.positions[order], scores[order], zsum[order]
 
 
-def write_config(directory: Path, *, depth: int, min_query_words: int, weights) -> None:
+def write_config(
+    directory: Path,
+    *,
+    depth: int,
+    min_query_words: int,
+    weights,
+    short_query_weights: tuple[float, float] | None = None,
+) -> None:
     config = {
         "features": list(FEATURES),
         "depth": depth,
         "min_query_words": min_query_words,
-        "weights": list(weights),
+        "weights": list(weights),  # the zsum feature's
     }
+    if short_query_weights is not None:
+        config["short_query_weights"] = list(short_query_weights)
     (directory / CONFIG_FILE).write_text(json.dumps(config, indent=2))
 
 
@@ -248,6 +262,7 @@ def load_model(directory: Path, version: str) -> FusionModel:
     config = json.loads((directory / CONFIG_FILE).read_text())
     if tuple(config["features"]) != FEATURES:
         raise ValueError(f"fusion {version} was trained on other features: {config['features']}")
+    short = config.get("short_query_weights")  # versions before it: None
     training = directory / "training.json"
     trained_on = json.loads(training.read_text()) if training.is_file() else {}
     return FusionModel(
@@ -256,6 +271,7 @@ def load_model(directory: Path, version: str) -> FusionModel:
         depth=int(config["depth"]),
         min_query_words=int(config["min_query_words"]),
         weights=tuple(config.get("weights", (1.0, 1.0))),
+        short_query_weights=(float(short[0]), float(short[1])) if short else None,
         # Its figures must come from queries that neither trained it nor chose its recipe.
         training_query_ids=frozenset(
             trained_on.get("train_query_ids", []) + trained_on.get("validation_query_ids", [])

@@ -66,7 +66,9 @@ class PipelineConfig:
     # films, even for "qwzx blorf"
     strong_dense: float = 0.4
     # The active learned fusion (search.learned_fusion) orders the fused stage of the queries
-    # it serves; off: the hand-set z-score fusion for every query (the lab mines with it off).
+    # it serves, and sets the hand-set fusion's weights for the others (its
+    # short_query_weights, when recorded: they replace dense_weight and lexical_weight);
+    # off: the hand-set z-score fusion at these weights for every query (the lab mines so).
     learned_fusion: bool = True
     # BM25 field weights: a title word matters little in a described plot (exact titles are
     # matched apart, first)
@@ -146,8 +148,8 @@ def retrieve(
         result.strong = len(result.final)  # each passes the filters: nothing to tell apart
         return result
 
-    learned = active_fusion() if config.learned_fusion else None
-    learned = learned if learned is not None and learned.serves(parsed) else None
+    active = active_fusion() if config.learned_fusion else None
+    learned = active if active is not None and active.serves(parsed) else None
     # The learned fusion may read deeper lists than the stages hand on.
     depth = max(config.depth, learned.depth) if learned else config.depth
     deep = result.deep
@@ -178,7 +180,7 @@ def retrieve(
         logger.warning("dense search unavailable: %s", error)
         result.notices.append(DENSE_UNAVAILABLE)
 
-    weights = {"dense": config.dense_weight, "lexical": config.lexical_weight}
+    weights = _hand_set_weights(config, active if learned is None else None, result)
     lists = {"dense": result.rankings["dense"], "lexical": result.rankings["lexical"]}
     fused, fused_scores = weighted_zscore(full_scores, lists, weights)
     result.rankings["fused"] = fused
@@ -187,6 +189,18 @@ def retrieve(
         _learned_fusion(result, learned)
     result.final = result.rankings["fused"]
     return result
+
+
+def _hand_set_weights(
+    config: PipelineConfig, stepped_aside: FusionModel | None, result: PipelineResult
+) -> dict[str, float]:
+    """The hand-set fusion's weights: the config's, or, for a query the active learned fusion
+    does not serve (`stepped_aside`), the ones that version chose for such queries on
+    validation (recommendations.lab.fusion_training.choose_short_query_weights)."""
+    chosen = stepped_aside.short_query_weights if stepped_aside is not None else None
+    if chosen is None or result.dense is None:
+        return {"dense": config.dense_weight, "lexical": config.lexical_weight}
+    return {"dense": chosen[0], "lexical": chosen[1]}
 
 
 def candidates_of(result: PipelineResult, depth: int) -> CandidateTable:

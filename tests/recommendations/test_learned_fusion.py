@@ -15,6 +15,7 @@ from jobs.models import Job
 from recommendations.fusion_tasks import train_fusion_task
 from recommendations.lab.fusion import FusionRequest, fusion_train
 from recommendations.lab.fusion_training import (
+    SHORT_QUERY_WEIGHTS,
     Recipe,
     answer_ranks,
     collect,
@@ -168,3 +169,48 @@ def test_each_gate_compared_keeps_the_hand_set_order_below_it_and_the_learned_on
     ranker, keep = fit_lightgbm(samples, recipe)
     learned = figures(answer_ranks(samples, lightgbm_scorer(ranker, keep), recipe.depth))
     assert table["gate: learned for 1+ words"] == learned
+
+
+def test_a_version_chooses_the_hand_set_weights_for_the_queries_it_does_not_serve(
+    films, tmp_path, models_dir, fresh_stamps
+):
+    path = labelled_queries(tmp_path / "q.jsonl", films)
+    recipe = Recipe.tiny(min_query_words=8)
+    model = fusion_train(request=FusionRequest(recipe, path), progress=SilentProgress())
+
+    # Chosen on validation (the queries' first lines): the best of the pairs tried, recorded
+    # in the version's config beside the zsum feature's weights, which stay the pipeline's.
+    chosen = model.metrics["short_query_weights"]["chosen"]
+    grid = model.metrics["short_query_weights"]["first lines"]
+    assert len(grid) == len(SHORT_QUERY_WEIGHTS) and tuple(chosen) in SHORT_QUERY_WEIGHTS
+    assert grid[f"{chosen[0]:g}/{chosen[1]:g}"]["ndcg@10"] == max(
+        figures["ndcg@10"] for figures in grid.values()
+    )
+    config = json.loads((models_dir / model.path / "fusion.json").read_text())
+    assert config["short_query_weights"] == chosen and config["weights"] == [1.0, 1.0]
+
+    trained_model_activate(model_id=model.pk)
+    served = active_fusion()
+    assert list(served.short_query_weights) == chosen and served.weights == (1.0, 1.0)
+
+    # A query under the gate: the hand-set fusion at the version's weights (forced far from
+    # 1:1 so that they must show), and at the pipeline's without the learned fusion.
+    served.short_query_weights = (1.6, 0.4)
+    changed = 0
+    for query in ("shark attacks swimmers", "a man stranded on an island", "toys come alive"):
+        result = retrieve(query)
+        lists = {s: result.rankings[s] for s in ("dense", "lexical")}
+        expected, _ = weighted_zscore(result.full_scores, lists, {"dense": 1.6, "lexical": 0.4})
+        assert result.rankings["fused"].tolist() == expected.tolist()
+        even, _ = weighted_zscore(result.full_scores, lists, {})
+        off = retrieve(query, config=replace(DEFAULT_CONFIG, learned_fusion=False))
+        assert off.rankings["fused"].tolist() == even.tolist()
+        changed += expected.tolist() != even.tolist()
+    assert changed  # the weights changed some order: the checks above could fail
+
+    # A query it serves: the learned order, its zsum feature still at weight 1.
+    query = "a crew of thieves plans one last bank robbery"
+    result = retrieve(query)
+    assert served.serves(result.parsed)
+    expected, _, _ = served.rank(candidates_of(result, served.depth))
+    assert result.rankings["fused"].tolist() == expected.tolist()
