@@ -9,7 +9,10 @@ warm, over 200+ varied queries, next to the seed's pipeline in the same run.
 tolerance path); --seed-sample N times the seed's pipeline on N queries (0: not at all).
 --full-tomt asks the 130 tomt-dev posts whole instead of their first lines (long stories: the
 learned fusion serves queries of 40 words and more); --data-dir runs on a copy of the catalogue
-(with trained models registered in it, say) instead of the built one.
+(with trained models registered in it, say) instead of the built one. --serving-threads N caps
+the numeric thread pools (BLAS) while our searches run, as a web worker does
+(RECSYS_SERVING_THREADS, 1, by default; 0 leaves the libraries' own pools: the figures before
+2026-12-05's last session were measured so, the process's CPU about twice the wall time).
 
 Requests go through Django's test Client in this process (URL routing, middleware, view,
 pipeline, database, template), no network. The seed's pipeline: embed the query, Chroma's
@@ -17,6 +20,7 @@ top 50, re-embed those 50 films' texts, sort by cosine.
 """
 
 import argparse
+import contextlib
 import json
 import os
 import statistics
@@ -97,8 +101,10 @@ def main(
     typos: bool = False,
     full_tomt: bool = False,
     directory: Path | None = None,
+    serving_threads: int | None = None,
 ) -> None:
     setup_django(name, directory)
+    from django.conf import settings
     from django.test import Client
 
     from movies.models import Movie
@@ -130,7 +136,10 @@ def main(
     for q in warmup:
         partial(q)
     cpu.clear()
-    ours = [partial(q) for q in sample]
+    if serving_threads is None:
+        serving_threads = settings.RECSYS_SERVING_THREADS
+    with serving_pools(serving_threads):
+        ours = [partial(q) for q in sample]
 
     collection = get_collection()
 
@@ -165,6 +174,16 @@ def main(
         print(f"{'ratio seed / ours':28}{seed_p50 / ours_p50:>10.1f}{seed_p95 / ours_p95:>10.1f}")
 
 
+def serving_pools(threads: int) -> contextlib.AbstractContextManager:
+    """The numeric pools capped as in a web worker while our searches run (the seed's pipeline
+    keeps the libraries' defaults); 0: no cap."""
+    if not threads:
+        return contextlib.nullcontext()
+    from threadpoolctl import threadpool_limits
+
+    return threadpool_limits(limits=threads)
+
+
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("catalogue", nargs="?", default="tmdb")
@@ -172,5 +191,15 @@ if __name__ == "__main__":
     parser.add_argument("--typos", action="store_true")
     parser.add_argument("--full-tomt", action="store_true", help="whole posts, not first lines")
     parser.add_argument("--data-dir", type=Path, help="a copy of the catalogue to run on")
+    parser.add_argument(
+        "--serving-threads", type=int, default=None, help="BLAS threads (default: a worker's)"
+    )
     args = parser.parse_args()
-    main(args.catalogue, args.seed_sample, args.typos, args.full_tomt, args.data_dir)
+    main(
+        args.catalogue,
+        args.seed_sample,
+        args.typos,
+        args.full_tomt,
+        args.data_dir,
+        args.serving_threads,
+    )
