@@ -166,6 +166,13 @@ class DenseIndex:
             rows = np.arange(len(distance))
         return np.sort(rows[distance[rows] < FAR])
 
+    def prepare(self, synopsis_weight: float) -> None:
+        """What a search at this weight reads, made (or mapped) now: the blend, and in
+        binary mode its codes (a worker's warm-up, before traffic)."""
+        self._blended(synopsis_weight)
+        if self.mode == "binary":
+            self.codes(synopsis_weight)
+
     def codes(self, synopsis_weight: float) -> np.ndarray:
         """The blended vectors' sign bits, (words, films) uint64, made once per weight (a
         file of the mapped store, written by the first process that needs it)."""
@@ -408,8 +415,8 @@ def map_blend(directory: Path, synopsis_weight: float) -> np.ndarray:
 
 
 def map_codes(directory: Path, synopsis_weight: float, blend: np.ndarray) -> np.ndarray:
-    """film_codes(blend) as a file of the store (1 bit a dimension: 48 bytes a film), written
-    if missing; read whole (a 32nd of the blend: every search reads all of it)."""
+    """film_codes(blend) as a file of the store (1 bit a dimension: 48 bytes a film, a 32nd
+    of the blend), written if missing."""
     centred = "centred-" if CENTRE_CODES else ""
     path = directory / f"codes-{centred}{synopsis_weight:g}.npy"
     with _store_lock():
