@@ -647,32 +647,33 @@ def main() -> None:
     rows = []
     for films in [int(f) for f in args.films.split(",") if f]:
         rows += run_size(films, args.workers, args.queries, args.chroma_up_to, modes)
-    print(
-        f"\ndense stage, top {DEPTH} of {args.queries} random queries (one worker timing, "
-        f"the others idle); memory per worker after loading and answering them (MB)"
-    )
-    print(
-        f"{'films':>8} {'mode':<20}{'workers':>8}{'p50 ms':>8}{'p95 ms':>8}{'CPU ms':>8}"
-        f"{'+server':>8}{'RSS':>8}{'PSS':>8}{'private':>8}{'load s':>8}{'recall@100':>11}"
-    )
-    for r in rows:
-        m = r["memory_mb"]
-        recall = f"{r['recall']:.4f}" if r["recall"] is not None else ""
-        server = f"{r['server_cpu']:.2f}" if r["mode"] == "approximate" else ""
+    if rows:
         print(
-            f"{r['films']:>8} {LABELS[r['mode']]:<20}{r['workers']:>8}{r['p50']:>8.2f}"
-            f"{r['p95']:>8.2f}{r['cpu']:>8.2f}{server:>8}{m['rss']:>8.0f}{m['pss']:>8.0f}"
-            f"{m['private']:>8.0f}{r['load_s']:>8.2f}{recall:>11}"
+            f"\ndense stage, top {DEPTH} of {args.queries} random queries (one worker timing, "
+            f"the others idle); memory per worker after loading and answering them (MB)"
         )
-    for r in rows:
-        if r["mode"] == "approximate":
+        print(
+            f"{'films':>8} {'mode':<20}{'workers':>8}{'p50 ms':>8}{'p95 ms':>8}{'CPU ms':>8}"
+            f"{'+server':>8}{'RSS':>8}{'PSS':>8}{'private':>8}{'load s':>8}{'recall@100':>11}"
+        )
+        for r in rows:
+            m = r["memory_mb"]
+            recall = f"{r['recall']:.4f}" if r["recall"] is not None else ""
+            server = f"{r['server_cpu']:.2f}" if r["mode"] == "approximate" else ""
             print(
-                f"{r['films']:>8}: Chroma server RSS {r['server_mb']:.0f} MB (once for all "
-                f"workers); Chroma ingest with HNSW {r['build_s']:.0f} s; every vector read "
-                f"from Chroma {r['read_s']:.1f} s"
+                f"{r['films']:>8} {LABELS[r['mode']]:<20}{r['workers']:>8}{r['p50']:>8.2f}"
+                f"{r['p95']:>8.2f}{r['cpu']:>8.2f}{server:>8}{m['rss']:>8.0f}{m['pss']:>8.0f}"
+                f"{m['private']:>8.0f}{r['load_s']:>8.2f}{recall:>11}"
             )
-        elif r["mode"] == "graph":
-            print(f"{r['films']:>8}: hnswlib graph built in {r['build_s']:.0f} s (2 threads)")
+        for r in rows:
+            if r["mode"] == "approximate":
+                print(
+                    f"{r['films']:>8}: Chroma server RSS {r['server_mb']:.0f} MB (once for all "
+                    f"workers); Chroma ingest with HNSW {r['build_s']:.0f} s; every vector read "
+                    f"from Chroma {r['read_s']:.1f} s"
+                )
+            elif r["mode"] == "graph":
+                print(f"{r['films']:>8}: hnswlib graph built in {r['build_s']:.0f} s (2 threads)")
     if args.recall and args.binary_sweep:
         shortlists = [int(x) for x in args.binary_sweep.split(",")]
         print(f"\nbinary dense search vs exact, {args.recall}, real vectors, top 200")

@@ -354,14 +354,8 @@ RECSYS_DENSE_SEARCH = env.choice(
     "how search scores film vectors: `exact` in each web process's memory, `mmap` (exact, over "
     "files every process maps once for all), `approximate` (Chroma's HNSW candidates, scored "
     "from those files), `binary` (a shortlist by Hamming distance between sign bits, scored "
-    "from those files); `auto`: exact below RECSYS_DENSE_BINARY_FROM films, binary below "
-    "RECSYS_DENSE_APPROXIMATE_FROM, else approximate",
-)
-RECSYS_DENSE_BINARY_FROM = env.int(
-    "RECSYS_DENSE_BINARY_FROM",
-    50_000,
-    "films from which `auto` dense search turns binary: where the Hamming shortlist costs less "
-    "CPU per search than exact scoring (docs/benchmarks.md, issue 20)",
+    "from those files; opt-in); `auto`: exact below RECSYS_DENSE_APPROXIMATE_FROM films, else "
+    "approximate",
 )
 RECSYS_DENSE_APPROXIMATE_FROM = env.int(
     "RECSYS_DENSE_APPROXIMATE_FROM",

@@ -11,11 +11,12 @@
   the mapped files; the other films get no dense score (the pipeline only reads the top).
 - binary: every film's blended vector as 384 sign bits (48 bytes, a file beside the mapped
   ones); a query's Hamming distance to every film picks a shortlist, scored exactly from the
-  mapped files: a 32nd of the memory read, in process, no server.
+  mapped files, in process, no server. Opt-in only: on real vectors sign bits rank too coarsely
+  for a shortlist much smaller than the catalogue (docs/benchmarks.md, "Binary codes").
 
 The matrices are reloaded (or another file set mapped) when the catalogue or the collection
-changes. `auto` picks exact below RECSYS_DENSE_BINARY_FROM films, binary below
-RECSYS_DENSE_APPROXIMATE_FROM, approximate from there (bench/dense_scale.py measured where).
+changes. `auto` picks exact below RECSYS_DENSE_APPROXIMATE_FROM films, approximate from there
+(bench/dense_scale.py measured where).
 
 The index knows the embedding model that made its vectors (the live collection's fingerprint):
 queries searched against it are encoded by that model (`encode_query(chunks, index.model)`),
@@ -65,9 +66,11 @@ OVERFETCH = 2
 MAX_FETCH = 4000
 EXACT_SUBSET = 5_000
 # Binary: the shortlist rescored exactly, as a multiple of the depth asked (the films with the
-# smallest Hamming distance to a query chunk's sign bits; bench/dense_scale.py --recall chose
-# it on real vectors). A filter's rejects are out of the shortlist: no overfetch needed.
-SHORTLIST = 10
+# smallest Hamming distance to a query chunk's sign bits). On the 36k Wikipedia films, depth
+# 200: recall@100 0.93 at 10x, 0.995 at 40x (8,000 films, still cheaper than exact), 0.999 at
+# 60x (12,000, dearer than exact): bench/dense_scale.py --binary-sweep. A filter's rejects
+# are out of the shortlist: no overfetch needed.
+SHORTLIST = 40
 # ... and the codes sign each blended vector less the catalogue's mean blended vector: ranking
 # by q . (x - mean) is ranking by q . x (q . mean is the same for every film), and centred
 # vectors spread their signs over both halves of every dimension.
@@ -241,13 +244,14 @@ class DenseIndex:
 
 
 def dense_mode(films: int) -> str:
-    """The way search scores dense candidates for a collection of this many films."""
+    """The way search scores dense candidates for a collection of this many films. `auto`
+    never picks binary: on the real 36k films its shortlist must hold a third of them for
+    recall@100 >= 0.999, and then it costs more than the exact product (docs/benchmarks.md,
+    "Binary codes")."""
     mode = settings.RECSYS_DENSE_SEARCH
-    if mode != "auto":
-        return mode
-    if films >= settings.RECSYS_DENSE_APPROXIMATE_FROM:
-        return "approximate"
-    return "binary" if films >= settings.RECSYS_DENSE_BINARY_FROM else "exact"
+    if mode == "auto":
+        return "approximate" if films >= settings.RECSYS_DENSE_APPROXIMATE_FROM else "exact"
+    return mode
 
 
 # --- Binary codes: 1 bit a dimension, Hamming distance for a shortlist -------------------------

@@ -102,24 +102,17 @@ def test_a_reindex_is_picked_up(films, settings, fresh_stamps, mode):
         vector_store.delete(vector_store.write_targets(), ids=[str(movie.pk)])
 
 
-def test_auto_turns_binary_then_approximate_at_the_switch_points(films, settings):
+def test_auto_turns_approximate_at_the_switch_point_and_never_binary(films, settings):
     settings.RECSYS_DENSE_SEARCH = "auto"
+    settings.RECSYS_DENSE_APPROXIMATE_FROM = 50_000
+    assert {dense.dense_mode(n) for n in (10, 5_000, 36_248, 49_999)} == {"exact"}
     count = len(films)
-    settings.RECSYS_DENSE_BINARY_FROM = count + 1
-    settings.RECSYS_DENSE_APPROXIMATE_FROM = count + 2
+    settings.RECSYS_DENSE_APPROXIMATE_FROM = count + 1
     assert dense.dense_mode(count) == "exact"
-    settings.RECSYS_DENSE_BINARY_FROM = count
-    assert dense.dense_mode(count) == "binary"
-    reset_search_caches()
-    assert retrieve(QUERIES[0]).dense.mode == "binary"
     settings.RECSYS_DENSE_APPROXIMATE_FROM = count
     assert dense.dense_mode(count) == "approximate"
     reset_search_caches()
     assert retrieve(QUERIES[0]).dense.mode == "approximate"
-
-
-def test_the_default_thresholds_are_in_order(settings):
-    assert settings.RECSYS_DENSE_BINARY_FROM <= settings.RECSYS_DENSE_APPROXIMATE_FROM
 
 
 # --- Binary codes: a Hamming shortlist, rescored exactly ----------------------------------
@@ -175,18 +168,16 @@ def test_binary_shortlist_holds_the_exact_top_on_real_vectors(films, settings, m
 def test_binary_under_a_broad_filter_shortlists_only_films_that_pass(films, settings, monkeypatch):
     monkeypatch.setattr(dense, "EXACT_SUBSET", 0)  # no filter is narrow enough to score alone
     monkeypatch.setattr(dense, "MIN_LIST_FOR_OWN_STATS", 0)
-    monkeypatch.setattr(dense, "SHORTLIST", 2)
-    config = PipelineConfig(depth=5, synopsis_weight=0.3)  # a shortlist of 10 films
+    monkeypatch.setattr(dense, "SHORTLIST", 3)
+    config = PipelineConfig(depth=5, synopsis_weight=0.3)  # a shortlist of 15 films
     filters = Filters(year_from=1990, year_to=2009)
     query = "a lonely survivor on an island"
     exact = results("exact", settings, query, filters, config)
     binary = results("binary", settings, query, filters, config)
     assert binary.rankings["dense"].tolist() == exact.rankings["dense"].tolist()
-    scored = np.flatnonzero(np.isfinite(binary.full_scores["dense"]))
-    lexical = set(binary.deep["lexical"].tolist())
-    shortlist = [p for p in scored.tolist() if p not in lexical]
-    assert 0 < len(shortlist) <= 10
-    years = binary.snapshot.years[shortlist]
+    shortlist = binary.dense._hamming_rows(binary.query_vectors, 0.3, 5, binary.mask)
+    assert len(shortlist) == 15 < int(binary.mask.sum())  # ... of the more that pass
+    years = binary.snapshot.years[binary.dense.positions[shortlist]]
     assert ((years >= 1990) & (years <= 2009)).all()
 
 
