@@ -239,7 +239,9 @@ def load_index(mode: str, directory: Path, server: str):
             )
             nearest = dense._chroma_nearest(client.get_collection(COLLECTION))
         kind = "approximate" if mode == "graph" else mode
-        index = dense.DenseIndex((), ids, vectors, positions, synopses, kind, directory, nearest)
+        index = dense.DenseIndex(
+            (), ids, vectors, positions, synopses, mode=kind, directory=directory, nearest=nearest
+        )
     index._blended(SYNOPSIS_WEIGHT)  # made or mapped on load, as by serving's first search
     if mode == "binary":
         index.codes(SYNOPSIS_WEIGHT)
