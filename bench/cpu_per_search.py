@@ -4,7 +4,7 @@ stage by stage.
 
     .venv/bin/python -m bench.catalogues tmdb        # once, cached under var/bench/
     .venv/bin/python -m bench.cpu_per_search [tmdb] [--queries 300] [--profile 25]
-        [--endpoint partial|api|both] [--repeat]
+        [--endpoint partial|api|both] [--repeat] [--data-dir /tmp/COPY]
 
 CPU time is the process's (time.process_time: every thread, so thread pools that spin while
 they wait show up); "other threads" is that less the requesting thread's own CPU time
@@ -26,12 +26,14 @@ import importlib
 import json
 import os
 import pstats
+import shutil
 import statistics
 import time
 from collections import defaultdict
 from collections.abc import Callable
+from pathlib import Path
 
-from bench.catalogues import SHARED_DATA, setup_django
+from bench.catalogues import SHARED_DATA, copy_catalogue, ensure_built, setup_django
 
 # (stage, module, attribute): attribute may be "Class.method". A stage called inside another
 # counts in its own row only (pipeline rest: run_pipeline less the stages it calls).
@@ -40,6 +42,7 @@ STAGES = (
     ("snapshot", "recommendations.search.pipeline", "get_snapshot"),
     ("bm25", "recommendations.search.lexical", "LexicalIndex.field_scores"),
     ("encode", "recommendations.search.pipeline", "encode_query"),
+    ("dense", "recommendations.search.dense", "DenseIndex.position_scores"),
     ("dense", "recommendations.search.dense", "DenseIndex.scores"),
     ("dense", "recommendations.search.dense", "DenseIndex.snapshot_scores"),
     ("dense", "recommendations.search.pipeline", "get_dense_index"),
@@ -222,6 +225,12 @@ def main() -> None:
     parser.add_argument("catalogue", nargs="?", default="tmdb")
     parser.add_argument("--queries", type=int, default=300)
     parser.add_argument("--profile", type=int, default=0, metavar="N")
+    parser.add_argument(
+        "--data-dir",
+        type=Path,
+        help="a copy of the catalogue to run on (made if missing): for settings that write "
+        "beside it (RECSYS_DENSE_SEARCH=mmap|binary write their files under dense/)",
+    )
     parser.add_argument("--repeat", action="store_true")
     parser.add_argument("--endpoint", choices=("partial", "api", "both"), default="partial")
     parser.add_argument(
@@ -236,7 +245,12 @@ def main() -> None:
     args = parser.parse_args()
     # The request limit runs as in production, with a budget no run of this bench reaches.
     os.environ.setdefault("RECSYS_RATELIMIT_PER_MINUTE", str(10**9))
-    setup_django(args.catalogue)
+    if args.data_dir and not (args.data_dir / "db.sqlite3").exists():
+        copy_catalogue(args.catalogue, args.data_dir)
+        models = ensure_built(args.catalogue) / "models"  # the ONNX export: not made again
+        if models.is_dir():
+            shutil.copytree(models, args.data_dir / "models", dirs_exist_ok=True)
+    setup_django(args.catalogue, args.data_dir)
     from django.conf import settings
     from django.test import Client
     from threadpoolctl import threadpool_info

@@ -1,8 +1,10 @@
-"""Dense search past one machine: exact in-process scoring, a shared memory-mapped matrix and
-HNSW (approximate), side by side, at catalogue sizes made of synthetic films.
+"""Dense search past one machine: exact in-process scoring, a shared memory-mapped matrix,
+HNSW (approximate) and binary codes with exact rescoring, side by side, at catalogue sizes
+made of synthetic films.
 
     python -m bench.dense_scale [--films 36000,500000] [--queries 200] [--workers 4] \
-        [--recall tmdb]
+        [--recall tmdb] [--modes exact,mmap,graph,approximate,binary] [--store DIR]
+    python -m bench.dense_scale --films '' --recall wikipedia --binary-sweep 5,10,20
 
 Synthetic films are random unit vectors (384-d, a film vector and a synopsis view each,
 seeded): enough for time and memory, whose cost does not depend on what the vectors say.
@@ -24,7 +26,9 @@ and `fusion.top_positions`: the top 100 of the blended score, synopsis weight 0.
   the mapped files; the server's CPU per search is its own column;
 - approx, hnswlib: the same with the graph searched inside the worker (as embedded Chroma
   does: each worker holds the graph), the only approximate row at sizes Chroma cannot ingest
-  here.
+  here;
+- binary: serving's binary mode: the blend's sign bits (a mapped file, 48 bytes a film), a
+  shortlist by Hamming distance, scored exactly from the mapped blend.
 
 `--workers` processes are started per mode (gunicorn's workers; exact starts fewer when
 memory is short, each holding the same private matrices); each loads, runs the queries once
@@ -36,8 +40,11 @@ is by the film vector alone (random synopsis views are unrelated to the film vec
 real ones are not), and random points are HNSW's worst case. Real recall, through the
 blended score as served (`--recall NAME`): a bench catalogue's film vectors and synopsis
 views through get_dense_index, with the first 300 tomt-dev queries encoded by the project's
-model (bench.hnsw_recall's cache). The 36k Wikipedia catalogue could not be embedded on this
-machine in the time (its build takes hours here), so TMDB 5000 it is for now.
+model (bench.hnsw_recall's cache). `--binary-sweep` measures the binary mode instead, on real
+vectors as served (each query's chunks encoded by encode_query, several chunks max-pooled):
+recall@100/@200 of its top against exact for each shortlist multiple given and each way to
+make the codes (the blend centred on its mean, the blend, the film vector alone), with no
+filter and a broad one, and the dense stage's mean time (one thread) beside exact's.
 """
 
 import argparse
@@ -67,7 +74,9 @@ LABELS = {
     "mmap": "mmap",
     "graph": "approx, hnswlib",  # the graph in the worker, as embedded Chroma holds it
     "approximate": "approx, Chroma srv",
+    "binary": "binary",
 }
+MODES = tuple(LABELS)
 
 
 def unit_rows(path: Path, count: int, seed: int) -> None:
@@ -217,7 +226,7 @@ def load_index(mode: str, directory: Path, server: str):
         index = dense.DenseIndex((), ids, vectors, positions, synopses)
     else:
         _, vectors, synopses = dense.map_store(directory)
-        nearest = None
+        nearest = None  # mmap, binary
         if mode == "graph":
             nearest = _graph_nearest(directory / "hnsw.bin", len(ids))
         elif mode == "approximate":
@@ -230,8 +239,12 @@ def load_index(mode: str, directory: Path, server: str):
             )
             nearest = dense._chroma_nearest(client.get_collection(COLLECTION))
         kind = "approximate" if mode == "graph" else mode
-        index = dense.DenseIndex((), ids, vectors, positions, synopses, kind, directory, nearest)
+        index = dense.DenseIndex(
+            (), ids, vectors, positions, synopses, mode=kind, directory=directory, nearest=nearest
+        )
     index._blended(SYNOPSIS_WEIGHT)  # made or mapped on load, as by serving's first search
+    if mode == "binary":
+        index.codes(SYNOPSIS_WEIGHT)
     return index
 
 
@@ -273,7 +286,14 @@ def worker(mode: str, directory: str, server: str, queries: np.ndarray, conn) ->
                 cpu.append((time.thread_time() - thread) * 1000)
                 times.append((time.perf_counter() - started) * 1000)
             conn.send((times, cpu))
-        elif command == "recall":  # HNSW vs the exact top by the film vector, same files
+        elif command == "recall":  # binary: by the blend, as it is served
+            found = []
+            for query in queries:
+                exact = index.scores(query[None, :], SYNOPSIS_WEIGHT)
+                truth = set(np.argsort(-exact)[:DEPTH].tolist())
+                found.append(len(truth & set(search(index, query).tolist())) / DEPTH)
+            conn.send(float(np.mean(found)))
+        elif command == "graph recall":  # HNSW vs the exact top by the film vector, same files
             found = []
             for query in queries:
                 exact = index.scores(query[None, :])
@@ -351,8 +371,8 @@ def measure(
         times, cpu = pipes[0].recv()
         server_cpu = (_cpu_s(server_pid) - server_cpu) if server_pid else 0.0
         recall = None
-        if mode in ("approximate", "graph"):
-            pipes[0].send("recall")
+        if mode in ("approximate", "graph", "binary"):
+            pipes[0].send("recall" if mode == "binary" else "graph recall")
             recall = pipes[0].recv()
     finally:
         for pipe in pipes:
@@ -401,11 +421,15 @@ def _chroma_read_in_child(directory: str, conn) -> None:
     conn.send(chroma_read_s(Path(directory)))
 
 
-def run_size(films: int, workers: int, count: int, chroma_up_to: int) -> list[dict]:
+def run_size(
+    films: int, workers: int, count: int, chroma_up_to: int, modes: tuple[str, ...] = MODES
+) -> list[dict]:
     """Every mode at one size; the Chroma server's approximate path where Chroma can build the
     collection here (up to `chroma_up_to` films), the same graph in hnswlib everywhere."""
     directory = STORE / str(films)
-    chroma = films <= chroma_up_to or (directory / "built.json").exists()
+    chroma = "approximate" in modes and (
+        films <= chroma_up_to or (directory / "built.json").exists()
+    )
     if chroma:
         build_store(films)
     elif not (directory / "synopses.npy").exists():
@@ -413,7 +437,8 @@ def run_size(films: int, workers: int, count: int, chroma_up_to: int) -> list[di
         np.save(directory / "ids.npy", np.arange(1, films + 1, dtype=np.int64))
         unit_rows(directory / "vectors.npy", films, seed=1)
         unit_rows(directory / "synopses.npy", films, seed=2)
-    build_graph(films)
+    if "graph" in modes:
+        build_graph(films)
     context = multiprocessing.get_context("spawn")
     read_s = math.nan
     if chroma:
@@ -426,9 +451,11 @@ def run_size(films: int, workers: int, count: int, chroma_up_to: int) -> list[di
     queries = rng.standard_normal((count, DIMENSIONS), dtype=np.float32)
     queries /= np.linalg.norm(queries, axis=1, keepdims=True)
     rows = []
-    for mode in ("exact", "mmap", "graph"):
-        rows.append(measure(mode, directory, workers, queries))
-    rows[-1]["build_s"] = json.loads((directory / "graph.json").read_text())["build_s"]
+    for mode in ("exact", "mmap", "graph", "binary"):
+        if mode in modes:
+            rows.append(measure(mode, directory, workers, queries))
+        if mode == "graph" and mode in modes:
+            rows[-1]["build_s"] = json.loads((directory / "graph.json").read_text())["build_s"]
     if chroma:
         build = json.loads((directory / "built.json").read_text())
         server, address = start_server(directory)
@@ -495,13 +522,120 @@ def real_recall(name: str, count: int) -> list[tuple[str, int, float, float]]:
     return out
 
 
+CODINGS = ("centred blend", "blend", "film vector")
+
+
+def _served_query_vectors(count: int, model: str) -> list[np.ndarray]:
+    """The first `count` tomt-dev queries as search encodes them: each query's chunks."""
+    from bench.hnsw_recall import queries
+    from recommendations.search.dense import encode_query
+    from recommendations.search.query import parse_query
+
+    return [encode_query(parse_query(q).chunks, model) for q in queries()[:count]]
+
+
+def _binary_codes(index, coding: str) -> np.ndarray:
+    from recommendations.search import dense
+
+    dense.CENTRE_CODES = coding == "centred blend"
+    try:
+        if coding == "film vector":
+            return dense.film_codes(index.vectors)
+        return dense.film_codes(index._blended(SYNOPSIS_WEIGHT))
+    finally:
+        dense.CENTRE_CODES = True
+
+
+def binary_recall(name: str, count: int, shortlists: list[int]) -> list[tuple]:
+    """Recall@100 and @200 of binary dense search's top 200 against exact's (the pipeline's
+    depth, blended score), for each shortlist multiple and way to make the codes, on a bench
+    catalogue's real vectors through get_dense_index, with no filter and a broad one; and the
+    dense stage's mean ms a query (position_scores + top_positions, one thread) for each."""
+    from bench.catalogues import setup_django
+
+    setup_django(name)
+    import threadpoolctl
+    from django.conf import settings
+
+    from recommendations.search import dense
+    from recommendations.search.catalogue import Filters, get_snapshot
+    from recommendations.search.fusion import top_positions
+
+    threadpoolctl.threadpool_limits(1)  # as a web worker
+    settings.RECSYS_DATA_DIR = Path(tempfile.mkdtemp(prefix="dense-binary-"))  # the files here
+    snapshot = get_snapshot()
+    indexes = {}
+    for mode in ("exact", "binary"):
+        settings.RECSYS_DENSE_SEARCH = mode
+        dense.clear_dense_index()
+        indexes[mode] = dense.get_dense_index(snapshot)
+    vectors = _served_query_vectors(count, indexes["exact"].model)
+    chunks = [len(v) for v in vectors]
+    print(f"  {len(vectors)} queries, {sum(c > 1 for c in chunks)} of them several chunks")
+    broad = Filters(year_from=1980) if snapshot.size > 2 * dense.EXACT_SUBSET else Filters()
+    if name == "tmdb":
+        broad = Filters(genres=("Drama",))  # 2,297 films: scored exactly (<= EXACT_SUBSET)
+
+    def run(index, mask) -> tuple[list[np.ndarray], float]:
+        tops, started = [], time.perf_counter()
+        for query in vectors:
+            scores = index.position_scores(
+                query, snapshot.size, synopsis_weight=SYNOPSIS_WEIGHT, depth=200, mask=mask
+            )
+            tops.append(top_positions(scores, 200, mask))
+        return tops, (time.perf_counter() - started) * 1000 / len(vectors)
+
+    out = []
+    binary = indexes["binary"]
+    for label, filters in [("no filter", Filters()), (_filter_label(broad), broad)]:
+        mask = snapshot.mask(filters)
+        kept = int(mask.sum()) if mask is not None else snapshot.size
+        truth, exact_ms = run(indexes["exact"], mask)
+        out.append(("exact", "", label, kept, 1.0, 1.0, exact_ms))
+        for coding in CODINGS:
+            binary._codes[SYNOPSIS_WEIGHT] = _binary_codes(binary, coding)
+            for shortlist in shortlists:
+                dense.SHORTLIST = shortlist
+                tops, ms = run(binary, mask)
+                at = {
+                    k: float(
+                        np.mean(
+                            [
+                                len(set(t[:k].tolist()) & set(b[:k].tolist())) / max(len(t[:k]), 1)
+                                for t, b in zip(truth, tops, strict=True)
+                            ]
+                        )
+                    )
+                    for k in (100, 200)
+                }
+                out.append((coding, shortlist, label, kept, at[100], at[200], ms))
+    return out
+
+
+def _filter_label(filters) -> str:
+    if filters.genres:
+        return f"genre {filters.genres[0]}"
+    if filters.year_from:
+        return f"from {filters.year_from}"
+    return "no filter"
+
+
 def main() -> None:
+    global STORE
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--films", default="36000,500000", help="synthetic sizes, comma-separated")
     parser.add_argument("--queries", type=int, default=200)
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--recall", default="tmdb", help="a bench catalogue, or '' for none")
     parser.add_argument("--recall-queries", type=int, default=300)
+    parser.add_argument("--modes", default=",".join(MODES), help="of " + ",".join(MODES))
+    parser.add_argument("--store", default=str(STORE), help="where the synthetic stores are kept")
+    parser.add_argument(
+        "--binary-sweep",
+        default="",
+        help="shortlist multiples (comma-separated): measure binary recall on --recall's "
+        "catalogue instead of approximate's",
+    )
     parser.add_argument(
         "--chroma-up-to",
         type=int,
@@ -509,37 +643,55 @@ def main() -> None:
         help="sizes up to this get a Chroma collection and the Chroma server's row",
     )
     args = parser.parse_args()
+    STORE = Path(args.store)
+    modes = tuple(m for m in args.modes.split(",") if m)
     print(f"load average {os.getloadavg()[0]:.1f} at start")
     rows = []
     for films in [int(f) for f in args.films.split(",") if f]:
-        rows += run_size(films, args.workers, args.queries, args.chroma_up_to)
-    print(
-        f"\ndense stage, top {DEPTH} of {args.queries} random queries (one worker timing, "
-        f"the others idle); memory per worker after loading and answering them (MB)"
-    )
-    print(
-        f"{'films':>8} {'mode':<20}{'workers':>8}{'p50 ms':>8}{'p95 ms':>8}{'CPU ms':>8}"
-        f"{'+server':>8}{'RSS':>8}{'PSS':>8}{'private':>8}{'load s':>8}{'recall@100':>11}"
-    )
-    for r in rows:
-        m = r["memory_mb"]
-        recall = f"{r['recall']:.4f}" if r["recall"] is not None else ""
-        server = f"{r['server_cpu']:.2f}" if r["mode"] == "approximate" else ""
+        rows += run_size(films, args.workers, args.queries, args.chroma_up_to, modes)
+    if rows:
         print(
-            f"{r['films']:>8} {LABELS[r['mode']]:<20}{r['workers']:>8}{r['p50']:>8.2f}"
-            f"{r['p95']:>8.2f}{r['cpu']:>8.2f}{server:>8}{m['rss']:>8.0f}{m['pss']:>8.0f}"
-            f"{m['private']:>8.0f}{r['load_s']:>8.2f}{recall:>11}"
+            f"\ndense stage, top {DEPTH} of {args.queries} random queries (one worker timing, "
+            f"the others idle); memory per worker after loading and answering them (MB)"
         )
-    for r in rows:
-        if r["mode"] == "approximate":
+        print(
+            f"{'films':>8} {'mode':<20}{'workers':>8}{'p50 ms':>8}{'p95 ms':>8}{'CPU ms':>8}"
+            f"{'+server':>8}{'RSS':>8}{'PSS':>8}{'private':>8}{'load s':>8}{'recall@100':>11}"
+        )
+        for r in rows:
+            m = r["memory_mb"]
+            recall = f"{r['recall']:.4f}" if r["recall"] is not None else ""
+            server = f"{r['server_cpu']:.2f}" if r["mode"] == "approximate" else ""
             print(
-                f"{r['films']:>8}: Chroma server RSS {r['server_mb']:.0f} MB (once for all "
-                f"workers); Chroma ingest with HNSW {r['build_s']:.0f} s; every vector read "
-                f"from Chroma {r['read_s']:.1f} s"
+                f"{r['films']:>8} {LABELS[r['mode']]:<20}{r['workers']:>8}{r['p50']:>8.2f}"
+                f"{r['p95']:>8.2f}{r['cpu']:>8.2f}{server:>8}{m['rss']:>8.0f}{m['pss']:>8.0f}"
+                f"{m['private']:>8.0f}{r['load_s']:>8.2f}{recall:>11}"
             )
-        elif r["mode"] == "graph":
-            print(f"{r['films']:>8}: hnswlib graph built in {r['build_s']:.0f} s (2 threads)")
-    if args.recall:
+        for r in rows:
+            if r["mode"] == "approximate":
+                print(
+                    f"{r['films']:>8}: Chroma server RSS {r['server_mb']:.0f} MB (once for all "
+                    f"workers); Chroma ingest with HNSW {r['build_s']:.0f} s; every vector read "
+                    f"from Chroma {r['read_s']:.1f} s"
+                )
+            elif r["mode"] == "graph":
+                print(f"{r['films']:>8}: hnswlib graph built in {r['build_s']:.0f} s (2 threads)")
+    if args.recall and args.binary_sweep:
+        shortlists = [int(x) for x in args.binary_sweep.split(",")]
+        print(f"\nbinary dense search vs exact, {args.recall}, real vectors, top 200")
+        print(
+            f"{'codes':<15}{'shortlist':>10}  {'filter':<12}{'films':>8}{'recall@100':>12}"
+            f"{'recall@200':>12}{'ms/query':>10}"
+        )
+        for coding, shortlist, label, kept, at100, at200, ms in binary_recall(
+            args.recall, args.recall_queries, shortlists
+        ):
+            listed = f"{shortlist}x200" if shortlist else ""
+            print(
+                f"{coding:<15}{listed:>10}  {label:<12}{kept:>8}{at100:>12.4f}{at200:>12.4f}"
+                f"{ms:>10.3f}"
+            )
+    elif args.recall:
         print(f"\nrecall of approximate dense search vs exact, {args.recall}, real vectors")
         print(f"{'filter':<14}{'films':>8}{'recall@100':>12}{'recall@200':>12}")
         for label, kept, at100, at200 in real_recall(args.recall, args.recall_queries):

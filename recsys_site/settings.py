@@ -349,11 +349,13 @@ RECSYS_FILM_CACHE_SIZE = env.int(
 )
 RECSYS_DENSE_SEARCH = env.choice(
     "RECSYS_DENSE_SEARCH",
-    ("auto", "exact", "mmap", "approximate"),
+    ("auto", "exact", "mmap", "approximate", "binary"),
     "auto",
     "how search scores film vectors: `exact` in each web process's memory, `mmap` (exact, over "
     "files every process maps once for all), `approximate` (Chroma's HNSW candidates, scored "
-    "from those files); `auto`: exact below RECSYS_DENSE_APPROXIMATE_FROM films, else approximate",
+    "from those files), `binary` (a shortlist by Hamming distance between sign bits, scored "
+    "from those files; opt-in); `auto`: exact below RECSYS_DENSE_APPROXIMATE_FROM films, else "
+    "approximate",
 )
 RECSYS_DENSE_APPROXIMATE_FROM = env.int(
     "RECSYS_DENSE_APPROXIMATE_FROM",

@@ -1,4 +1,4 @@
-"""Dense candidates: cosine search over every film's vector, in one of three ways
+"""Dense candidates: cosine search over every film's vector, in one of four ways
 (`RECSYS_DENSE_SEARCH`, docs/architecture.md "Dense search past one machine"):
 
 - exact: each process holds the matrix (read from Chroma, the index of record, kept by the
@@ -9,6 +9,10 @@
   RECSYS_DATA_DIR/dense/ and every process maps: the page cache holds one copy for all workers.
 - approximate: candidates from Chroma's HNSW index over the film vectors, scored exactly from
   the mapped files; the other films get no dense score (the pipeline only reads the top).
+- binary: every film's blended vector as 384 sign bits (48 bytes, a file beside the mapped
+  ones); a query's Hamming distance to every film picks a shortlist, scored exactly from the
+  mapped files, in process, no server. Opt-in only: on real vectors sign bits rank too coarsely
+  for a shortlist much smaller than the catalogue (docs/benchmarks.md, "Binary codes").
 
 The matrices are reloaded (or another file set mapped) when the catalogue or the collection
 changes. `auto` picks exact below RECSYS_DENSE_APPROXIMATE_FROM films, approximate from there
@@ -51,7 +55,8 @@ from recommendations.vector_store import (
 
 logger = logging.getLogger(__name__)
 
-MODES = ("auto", "exact", "mmap", "approximate")
+MODES = ("auto", "exact", "mmap", "approximate", "binary")
+CANDIDATE_MODES = ("approximate", "binary")  # dense scores for a shortlist only
 # Approximate search: HNSW candidates per query chunk, as a multiple of the depth asked (the
 # graph ranks by the film vector alone; the exact rescoring adds the synopsis view) ...
 OVERFETCH = 2
@@ -60,6 +65,16 @@ OVERFETCH = 2
 # gathered from the files: 5,000 films are 15 MB, about what one HNSW query costs in time).
 MAX_FETCH = 4000
 EXACT_SUBSET = 5_000
+# Binary: the shortlist rescored exactly, as a multiple of the depth asked (the films with the
+# smallest Hamming distance to a query chunk's sign bits). On the 36k Wikipedia films, depth
+# 200: recall@100 0.93 at 10x, 0.995 at 40x (8,000 films, still cheaper than exact), 0.999 at
+# 60x (12,000, dearer than exact): bench/dense_scale.py --binary-sweep. A filter's rejects
+# are out of the shortlist: no overfetch needed.
+SHORTLIST = 40
+# ... and the codes sign each blended vector less the catalogue's mean blended vector: ranking
+# by q . (x - mean) is ranking by q . x (q . mean is the same for every film), and centred
+# vectors spread their signs over both halves of every dimension.
+CENTRE_CODES = True
 
 
 class DenseUnavailable(Exception):
@@ -79,6 +94,7 @@ class DenseIndex:
     # approximate: (query vectors, k) -> the ids of the k films nearest each query vector
     nearest: Callable[[np.ndarray, int], np.ndarray] | None = field(default=None, repr=False)
     _blends: dict[float, np.ndarray] = field(default_factory=dict, repr=False)
+    _codes: dict[float, np.ndarray] = field(default_factory=dict, repr=False)  # binary
     _by_position: np.ndarray | None = field(default=None, repr=False)
 
     def scores(self, query_vectors: np.ndarray, synopsis_weight: float = 0.0) -> np.ndarray:
@@ -94,11 +110,13 @@ class DenseIndex:
         synopsis_weight: float = 0.0,
         depth: int = 200,
         mask: np.ndarray | None = None,
+        also: np.ndarray | None = None,
     ) -> np.ndarray:
         """`scores` laid out by catalogue position (-inf for a film without one): every
-        film's, or in approximate mode the candidates' only, enough for a caller that reads
-        the `depth` best films passing `mask` (those a filter keeps)."""
-        if self.nearest is None:
+        film's, or in approximate and binary modes the candidates' only, enough for a caller
+        that reads the `depth` best films passing `mask` (those a filter keeps), and the
+        films at positions `also` (the lexical list's, whose dense scores fusion reads)."""
+        if self.mode not in CANDIDATE_MODES:
             return self.snapshot_scores(self.scores(query_vectors, synopsis_weight), size)
         kept = None
         if mask is not None:
@@ -109,18 +127,65 @@ class DenseIndex:
             return self.snapshot_scores(self.scores(query_vectors, synopsis_weight), size)
         if kept is not None and len(kept) <= EXACT_SUBSET:
             rows = np.sort(kept)  # a narrow filter: each film it keeps
+        elif self.mode == "binary":
+            rows = self._hamming_rows(query_vectors, synopsis_weight, depth, mask)
         else:
             try:
                 rows = self._nearest_rows(query_vectors, depth, mask, size, kept)
             except Exception as error:  # the Chroma server went away
                 raise DenseUnavailable(str(error)) from error
+        if also is not None and len(also):
+            extra = self._rows_by_position(size)[also]
+            rows = np.union1d(rows, extra[extra >= 0])
         out = np.full(size, -np.inf, dtype=np.float32)
         if len(rows):
-            vectors = self.vectors[rows]
-            if synopsis_weight and self.synopses is not None:
-                vectors = vectors + np.float32(synopsis_weight) * self.synopses[rows]
+            if self.mode == "binary":  # the blend is mapped already: one gather
+                vectors = self._blended(synopsis_weight)[rows]
+            else:
+                vectors = self.vectors[rows]
+                if synopsis_weight and self.synopses is not None:
+                    vectors = vectors + np.float32(synopsis_weight) * self.synopses[rows]
             out[self.positions[rows]] = (vectors @ query_vectors.T).max(axis=1)
         return out
+
+    def _hamming_rows(
+        self,
+        query_vectors: np.ndarray,
+        synopsis_weight: float,
+        depth: int,
+        mask: np.ndarray | None,
+    ) -> np.ndarray:
+        """Rows (ascending) of the SHORTLIST x depth films in the snapshot that pass the
+        filter whose sign bits are nearest a query chunk's (each film's nearest chunk)."""
+        distance = hamming(self.codes(synopsis_weight), sign_codes(query_vectors))
+        outside = self.positions < 0
+        if mask is not None:
+            outside |= ~mask[self.positions]  # -1 reads the last film's: outside already
+        distance[outside] = FAR
+        count = min(SHORTLIST * depth, len(distance))
+        if count < len(distance):
+            rows = np.argpartition(distance, count - 1)[:count]
+        else:
+            rows = np.arange(len(distance))
+        return np.sort(rows[distance[rows] < FAR])
+
+    def prepare(self, synopsis_weight: float) -> None:
+        """What a search at this weight reads, made (or mapped) now: the blend, and in
+        binary mode its codes (a worker's warm-up, before traffic)."""
+        self._blended(synopsis_weight)
+        if self.mode == "binary":
+            self.codes(synopsis_weight)
+
+    def codes(self, synopsis_weight: float) -> np.ndarray:
+        """The blended vectors' sign bits, (words, films) uint64, made once per weight (a
+        file of the mapped store, written by the first process that needs it)."""
+        if synopsis_weight not in self._codes:
+            blend = self._blended(synopsis_weight)
+            if self.directory is not None and self.directory.exists():
+                self._codes[synopsis_weight] = map_codes(self.directory, synopsis_weight, blend)
+            else:
+                self._codes[synopsis_weight] = film_codes(blend)
+        return self._codes[synopsis_weight]
 
     def _nearest_rows(
         self,
@@ -179,11 +244,58 @@ class DenseIndex:
 
 
 def dense_mode(films: int) -> str:
-    """The way search scores dense candidates for a collection of this many films."""
+    """The way search scores dense candidates for a collection of this many films. `auto`
+    never picks binary: on the real 36k films its shortlist must hold a third of them for
+    recall@100 >= 0.999, and then it costs more than the exact product (docs/benchmarks.md,
+    "Binary codes")."""
     mode = settings.RECSYS_DENSE_SEARCH
     if mode == "auto":
         return "approximate" if films >= settings.RECSYS_DENSE_APPROXIMATE_FROM else "exact"
     return mode
+
+
+# --- Binary codes: 1 bit a dimension, Hamming distance for a shortlist -------------------------
+
+FAR = np.iinfo(np.uint16).max  # the distance of a film the shortlist must not take
+
+
+def sign_codes(matrix: np.ndarray) -> np.ndarray:
+    """Each row's signs (1 where > 0) packed 64 to a word: (rows, words) uint64."""
+    bits = np.packbits(np.asarray(matrix) > 0, axis=1)
+    pad = -bits.shape[1] % 8
+    if pad:
+        bits = np.pad(bits, ((0, 0), (0, pad)))
+    return np.ascontiguousarray(bits).view(np.uint64)
+
+
+def film_codes(matrix: np.ndarray) -> np.ndarray:
+    """The films' codes, word-major ((words, films): one contiguous pass per word), signed
+    around the catalogue's mean row where CENTRE_CODES. Made a chunk of rows at a time, so a
+    mapped matrix is read once and never copied whole."""
+    mean = np.zeros(matrix.shape[1], dtype=np.float64)
+    if CENTRE_CODES and len(matrix):
+        for start in range(0, len(matrix), BLEND_CHUNK):
+            mean += np.asarray(matrix[start : start + BLEND_CHUNK]).sum(axis=0, dtype=np.float64)
+        mean /= len(matrix)
+    words = math.ceil(matrix.shape[1] / 64)
+    out = np.empty((words, len(matrix)), dtype=np.uint64)
+    centre = mean.astype(np.float32)
+    for start in range(0, len(matrix), BLEND_CHUNK):
+        chunk = np.asarray(matrix[start : start + BLEND_CHUNK]) - centre
+        out[:, start : start + len(chunk)] = sign_codes(chunk).T
+    return out
+
+
+def hamming(codes: np.ndarray, query_codes: np.ndarray) -> np.ndarray:
+    """Each film's Hamming distance (uint16) to its nearest query code: `codes` word-major
+    (film_codes), `query_codes` one row a query chunk (sign_codes)."""
+    nearest = None
+    for query in query_codes:
+        distance = np.zeros(codes.shape[1], dtype=np.uint16)
+        for word, bits in zip(codes, query, strict=True):
+            distance += np.bitwise_count(word ^ bits)
+        nearest = distance if nearest is None else np.minimum(nearest, distance, out=nearest)
+    return nearest if nearest is not None else np.zeros(codes.shape[1], dtype=np.uint16)
 
 
 def _dense_stamp(snapshot: CatalogueSnapshot) -> tuple:
@@ -304,6 +416,20 @@ def map_blend(directory: Path, synopsis_weight: float) -> np.ndarray:
             del out
             partial.rename(path)
     return np.load(path, mmap_mode="r")
+
+
+def map_codes(directory: Path, synopsis_weight: float, blend: np.ndarray) -> np.ndarray:
+    """film_codes(blend) as a file of the store (1 bit a dimension: 48 bytes a film, a 32nd
+    of the blend), written if missing."""
+    centred = "centred-" if CENTRE_CODES else ""
+    path = directory / f"codes-{centred}{synopsis_weight:g}.npy"
+    with _store_lock():
+        if not path.exists():
+            partial = path.with_name(f".{path.name}.partial")
+            with partial.open("wb") as handle:
+                np.save(handle, film_codes(blend))
+            partial.rename(path)
+    return np.asarray(np.load(path, mmap_mode="r"))  # mapped: one copy for every worker
 
 
 def _sweep(keep: Path) -> None:

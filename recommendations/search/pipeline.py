@@ -172,6 +172,7 @@ def retrieve(
             synopsis_weight=config.synopsis_weight,
             depth=depth,
             mask=mask,
+            also=deep["lexical"],  # fusion reads their dense scores: exact in every mode
         )
         deep["dense"] = top_positions(dense, depth, mask)
         result.rankings["dense"] = deep["dense"][: config.depth]

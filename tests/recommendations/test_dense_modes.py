@@ -1,6 +1,6 @@
-"""Dense search's three ways (RECSYS_DENSE_SEARCH) on the bundled catalogue, real Chroma: the
-mapped files and Chroma's HNSW give the exact in-process results wherever the graph finds the
-true nearest films (always, on a catalogue this small)."""
+"""Dense search's four ways (RECSYS_DENSE_SEARCH) on the bundled catalogue, real Chroma: the
+mapped files, Chroma's HNSW and the binary codes' shortlist give the exact in-process results
+wherever the graph or the shortlist holds the true nearest films."""
 
 import numpy as np
 import pytest
@@ -8,6 +8,7 @@ import pytest
 from recommendations import vector_store
 from recommendations.search import dense
 from recommendations.search.catalogue import Filters
+from recommendations.search.fusion import top_positions
 from recommendations.search.pipeline import PipelineConfig, retrieve
 from tests.factories import MovieFactory
 from tests.recommendations.catalogue_fixtures import index_inline
@@ -33,7 +34,7 @@ def results(mode: str, settings, query: str, filters: Filters, config: PipelineC
     return result
 
 
-@pytest.mark.parametrize("mode", ["mmap", "approximate"])
+@pytest.mark.parametrize("mode", ["mmap", "approximate", "binary"])
 @pytest.mark.parametrize("depth", [200, 20])
 def test_the_alternatives_rank_and_score_as_exact_does(films, settings, monkeypatch, mode, depth):
     monkeypatch.setattr(dense, "OVERFETCH", 1)  # at depth 20, HNSW finds 20 films of the 30 ...
@@ -101,8 +102,10 @@ def test_a_reindex_is_picked_up(films, settings, fresh_stamps, mode):
         vector_store.delete(vector_store.write_targets(), ids=[str(movie.pk)])
 
 
-def test_auto_turns_approximate_at_the_switch_point(films, settings):
+def test_auto_turns_approximate_at_the_switch_point_and_never_binary(films, settings):
     settings.RECSYS_DENSE_SEARCH = "auto"
+    settings.RECSYS_DENSE_APPROXIMATE_FROM = 50_000
+    assert {dense.dense_mode(n) for n in (10, 5_000, 36_248, 49_999)} == {"exact"}
     count = len(films)
     settings.RECSYS_DENSE_APPROXIMATE_FROM = count + 1
     assert dense.dense_mode(count) == "exact"
@@ -110,6 +113,106 @@ def test_auto_turns_approximate_at_the_switch_point(films, settings):
     assert dense.dense_mode(count) == "approximate"
     reset_search_caches()
     assert retrieve(QUERIES[0]).dense.mode == "approximate"
+
+
+# --- Binary codes: a Hamming shortlist, rescored exactly ----------------------------------
+
+
+def test_hamming_distance_counts_the_dimensions_whose_signs_differ():
+    rng = np.random.default_rng(0)
+    films = rng.standard_normal((50, 384)).astype(np.float32)
+    query = rng.standard_normal((2, 384)).astype(np.float32)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(dense, "CENTRE_CODES", False)
+        distance = dense.hamming(dense.film_codes(films), dense.sign_codes(query))
+    differ = ((films[None, :, :] > 0) != (query[:, None, :] > 0)).sum(axis=2)
+    assert distance.tolist() == differ.min(axis=0).tolist()  # each film's nearer chunk
+
+
+def test_centred_codes_sign_each_row_less_the_mean_row():
+    rng = np.random.default_rng(1)
+    films = rng.standard_normal((40, 100)).astype(np.float32) + 0.5  # off centre, odd width
+    codes = dense.film_codes(films)  # CENTRE_CODES: the default
+    assert codes.shape == (2, 40)
+    query = rng.standard_normal((1, 100)).astype(np.float32)
+    differ = ((films - films.mean(axis=0) > 0) != (query > 0)).sum(axis=1)
+    assert dense.hamming(codes, dense.sign_codes(query)).tolist() == differ.tolist()
+
+
+def _short_shortlist(monkeypatch) -> PipelineConfig:
+    """A shortlist of 20 of the 30 films (depth 20): the codes must hold the true top."""
+    monkeypatch.setattr(dense, "SHORTLIST", 1)
+    return PipelineConfig(depth=20, synopsis_weight=0.3)
+
+
+def test_binary_shortlist_holds_the_exact_top_on_real_vectors(films, settings, monkeypatch):
+    config = _short_shortlist(monkeypatch)
+    for query in QUERIES:
+        for filters in FILTERS:
+            exact = results("exact", settings, query, filters, config)
+            binary = results("binary", settings, query, filters, config)
+            if not filters.active:  # 20 films shortlisted of the 30
+                shortlist = binary.dense._hamming_rows(binary.query_vectors, 0.3, 20, None)
+                assert len(shortlist) == 20
+            head = exact.rankings["dense"][:5].tolist()
+            assert binary.rankings["dense"][:5].tolist() == head
+            assert [binary.scores["dense"][p] for p in head] == pytest.approx(
+                [exact.scores["dense"][p] for p in head], abs=1e-5
+            )
+            assert binary.rankings["fused"][:5].tolist() == exact.rankings["fused"][:5].tolist()
+    codes = binary.dense.codes(config.synopsis_weight)
+    assert codes.shape == (6, len(films))  # 384 bits a film, in a file of the mapped store
+    assert list(binary.dense.directory.glob("codes-*.npy"))
+
+
+def test_binary_under_a_broad_filter_shortlists_only_films_that_pass(films, settings, monkeypatch):
+    monkeypatch.setattr(dense, "EXACT_SUBSET", 0)  # no filter is narrow enough to score alone
+    monkeypatch.setattr(dense, "MIN_LIST_FOR_OWN_STATS", 0)
+    monkeypatch.setattr(dense, "SHORTLIST", 3)
+    config = PipelineConfig(depth=5, synopsis_weight=0.3)  # a shortlist of 15 films
+    filters = Filters(year_from=1990, year_to=2009)
+    query = "a lonely survivor on an island"
+    exact = results("exact", settings, query, filters, config)
+    binary = results("binary", settings, query, filters, config)
+    assert binary.rankings["dense"].tolist() == exact.rankings["dense"].tolist()
+    shortlist = binary.dense._hamming_rows(binary.query_vectors, 0.3, 5, binary.mask)
+    assert len(shortlist) == 15 < int(binary.mask.sum())  # ... of the more that pass
+    years = binary.snapshot.years[binary.dense.positions[shortlist]]
+    assert ((years >= 1990) & (years <= 2009)).all()
+
+
+def test_binary_pools_several_query_chunks_by_their_nearest(films, settings, monkeypatch):
+    _short_shortlist(monkeypatch)
+    settings.RECSYS_DENSE_SEARCH = "binary"
+    reset_search_caches()
+    index = dense.get_dense_index(retrieve(QUERIES[0]).snapshot)
+    exact = dense.DenseIndex((), index.ids, index.vectors, index.positions, index.synopses)
+    chunks = dense.encode_query(
+        ("a shark attacks swimmers at the beach", "a toy cowboy is jealous of a space ranger"),
+        index.model,
+    )
+    size = len(index.ids)
+    top = {}
+    for name, each in (("exact", exact), ("binary", index)):
+        scores = each.position_scores(chunks, size, synopsis_weight=0.3, depth=20)
+        top[name] = top_positions(scores, 5).tolist()
+    assert top["binary"] == top["exact"]
+    found = set(index.ids[np.array(top["binary"][:2])].tolist())
+    assert found == {films["Jaws"].pk, films["Toy Story"].pk}
+
+
+def test_fusion_reads_exact_dense_scores_for_the_lexical_list_in_every_mode(
+    films, settings, monkeypatch
+):
+    config = _short_shortlist(monkeypatch)
+    query = "a toy cowboy is jealous of a space ranger"  # words in a few films' texts
+    exact = results("exact", settings, query, Filters(), config)
+    binary = results("binary", settings, query, Filters(), config)
+    lexical = exact.deep["lexical"]
+    assert len(lexical)
+    assert binary.full_scores["dense"][lexical] == pytest.approx(
+        exact.full_scores["dense"][lexical], abs=1e-5
+    )
 
 
 def test_approximate_search_falls_back_to_words_when_chroma_stops_answering(films, settings):
