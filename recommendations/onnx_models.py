@@ -3,7 +3,9 @@ as an ONNX graph (atomically, so processes racing to export never load half a fi
 copy, and an ONNX Runtime session on the CPU."""
 
 import os
+import re
 import warnings
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -45,10 +47,11 @@ def export_module(
     os.replace(partial, path)
 
 
-def quantize_int8(source: Path, path: Path) -> None:
+def quantize_int8(source: Path, path: Path, *, exclude: Sequence[str] = ()) -> None:
     """Writes `source`'s graph with its MatMul weights in int8, per output channel, and
     activations quantized on the fly (ONNX Runtime's dynamic quantization: no calibration
-    data, so it works for any exported model). Atomic like `export_module`."""
+    data, so it works for any exported model). `exclude`: names of MatMuls left in fp32
+    (`weight_matmuls`). Atomic like `export_module`."""
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -60,11 +63,27 @@ def quantize_int8(source: Path, path: Path) -> None:
             op_types_to_quantize=["MatMul"],  # the transformer's weights; Gather (embeddings) stays
             per_channel=True,
             weight_type=QuantType.QInt8,
+            nodes_to_exclude=list(exclude),
         )
     except BaseException:
         partial.unlink(missing_ok=True)
         raise
     os.replace(partial, path)
+
+
+def weight_matmuls(path: Path, pattern: str = "") -> list[str]:
+    """Names of the graph's MatMuls whose second input is a weight (what `quantize_int8`
+    quantizes), in graph order, those whose name matches the regular expression `pattern`
+    (searched, as `re.search`) where one is given."""
+    import onnx
+
+    graph = onnx.load(str(path), load_external_data=False).graph
+    weights = {w.name for w in graph.initializer}
+    return [
+        node.name
+        for node in graph.node
+        if node.op_type == "MatMul" and node.input[1] in weights and re.search(pattern, node.name)
+    ]
 
 
 def mean_pool(states: "torch.Tensor", attention_mask: "torch.Tensor") -> "torch.Tensor":
