@@ -19,6 +19,9 @@ Variants (written to a temporary folder, never used by the site):
 - static-minmax / static-percentile: static QDQ quantization (int8 weights per channel, uint8
   activations with fixed scales) calibrated on the bundled catalogue's text (data/
   catalogue.jsonl: synopses, titles with taglines, synopses' first words), never on queries;
+- smooth-0.5 / smooth-0.75: SmoothQuant (alpha 0.5 or 0.75) before dynamic int8: each weight
+  MatMul's input scaled down channel by channel and its weights' rows up, by scales from the
+  activations' peaks on the same catalogue text (`smoothed`);
 - fused: ONNX Runtime's transformer optimizer (BERT fusions: SkipLayerNorm, BiasGelu);
 - nbits8 / nbits4: every weight MatMul as MatMulNBits (weights in 8 or 4 bits per block of 32,
   activations quantized per block: accuracy_level 4), to test whether finer activation
@@ -167,6 +170,77 @@ def static(source: Path, path: Path, tokenizer, *, method: str) -> None:
     )
 
 
+def smoothed(source: Path, path: Path, tokenizer, *, alpha: float, then=None) -> None:
+    """SmoothQuant before dynamic int8: each weight MatMul's input divided, channel by
+    channel, by s = peak(|x|)^alpha / peak(|w|)^(1 - alpha) (an fp32 Mul before the MatMuls
+    that read it) and the weights' rows multiplied by s, so that the few input channels with
+    large values no longer stretch the one int8 scale a run gives the whole activation.
+    The same product in exact arithmetic; the peaks are measured on catalogue text
+    (`calibration_texts`), never on queries."""
+    import onnx
+    import onnxruntime
+    from onnx import helper, numpy_helper
+
+    from recommendations.onnx_models import quantize_int8
+
+    model = onnx.load(str(source))
+    graph = model.graph
+    weights = {w.name: w for w in graph.initializer}
+    consumers: dict[str, list] = {}
+    for node in graph.node:
+        if node.op_type == "MatMul" and node.input[1] in weights:
+            consumers.setdefault(node.input[0], []).append(node)
+    activations = list(consumers)
+
+    probe = onnx.load(str(source))
+    for name in activations:
+        probe.graph.output.append(helper.make_tensor_value_info(name, onnx.TensorProto.FLOAT, None))
+    session = onnxruntime.InferenceSession(
+        probe.SerializeToString(), providers=["CPUExecutionProvider"]
+    )
+    peaks: dict[str, np.ndarray] = {}
+    for text in calibration_texts():
+        outputs = session.run(activations, feed_of(tokenizer, text))
+        for name, x in zip(activations, outputs, strict=True):
+            peak = np.abs(x).reshape(-1, x.shape[-1]).max(axis=0)
+            peaks[name] = np.maximum(peaks[name], peak) if name in peaks else peak
+
+    first_use: dict[str, str] = {}
+    for name, nodes in consumers.items():
+        rows = np.max(
+            [np.abs(numpy_helper.to_array(weights[n.input[1]])).max(axis=1) for n in nodes], axis=0
+        )
+        scale = np.power(np.maximum(peaks[name], 1e-5), alpha) / np.power(
+            np.maximum(rows, 1e-5), 1 - alpha
+        )
+        scale = scale.astype(np.float32)
+        for node in nodes:
+            w = numpy_helper.to_array(weights[node.input[1]]) * scale[:, None]
+            weights[node.input[1]].CopyFrom(numpy_helper.from_array(w, node.input[1]))
+            node.input[0] = f"{name}_smoothed"
+        inverse = numpy_helper.from_array((1 / scale).astype(np.float32), f"{name}_inverse_scale")
+        graph.initializer.append(inverse)
+        first_use[nodes[0].name] = name
+    ordered = []
+    for node in graph.node:
+        if node.name in first_use:
+            name = first_use[node.name]
+            ordered.append(
+                helper.make_node(
+                    "Mul", [name, f"{name}_inverse_scale"], [f"{name}_smoothed"], f"{name}_smooth"
+                )
+            )
+        ordered.append(node)
+    del graph.node[:]
+    graph.node.extend(ordered)
+    smooth = path.with_name(f"{path.stem}-smooth.onnx")
+    onnx.save(model, str(smooth))
+    if then is None:
+        quantize_int8(smooth, path)
+    else:
+        then(smooth, path)
+
+
 def excluding(source: Path, path: Path, pattern: str) -> None:
     from recommendations.onnx_models import quantize_int8, weight_matmuls
 
@@ -232,6 +306,13 @@ VARIANTS = (
     "int8-no-last",
     "static-minmax",
     "static-percentile",
+    "smooth-0.5",
+    "smooth-0.75",
+    "token",
+    "token-no-ffn-out",
+    "token-smooth-0.5",
+    "token-smooth-0.75",
+    "token-smooth-0.3",
     "fused",
     "nbits8",
     "nbits4",
@@ -251,7 +332,7 @@ PARTS = {
 def maker(name: str, source: Path, tokenizer) -> Callable[[Path], None] | None:
     from onnxruntime.quantization import QuantType
 
-    from recommendations.onnx_models import quantize_int8
+    from recommendations.onnx_models import quantize_int8, quantize_int8_per_token, weight_matmuls
 
     if name == "fp32":
         return None
@@ -266,6 +347,21 @@ def maker(name: str, source: Path, tokenizer) -> Callable[[Path], None] | None:
         "int8-u8w": lambda path: dynamic(source, path, weight_type=QuantType.QUInt8),
         "static-minmax": lambda path: static(source, path, tokenizer, method="MinMax"),
         "static-percentile": lambda path: static(source, path, tokenizer, method="Percentile"),
+        "smooth-0.5": lambda path: smoothed(source, path, tokenizer, alpha=0.5),
+        "smooth-0.75": lambda path: smoothed(source, path, tokenizer, alpha=0.75),
+        "token": lambda path: quantize_int8_per_token(source, path),
+        "token-no-ffn-out": lambda path: quantize_int8_per_token(
+            source, path, exclude=weight_matmuls(source, PARTS["ffn-out"])
+        ),
+        "token-smooth-0.5": lambda path: smoothed(
+            source, path, tokenizer, alpha=0.5, then=quantize_int8_per_token
+        ),
+        "token-smooth-0.75": lambda path: smoothed(
+            source, path, tokenizer, alpha=0.75, then=quantize_int8_per_token
+        ),
+        "token-smooth-0.3": lambda path: smoothed(
+            source, path, tokenizer, alpha=0.3, then=quantize_int8_per_token
+        ),
         "fused": lambda path: fused(source, path),
         "nbits8": lambda path: nbits(source, path, bits=8),
         "nbits4": lambda path: nbits(source, path, bits=4),
@@ -284,6 +380,13 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--variants", nargs="+", choices=VARIANTS, default=list(VARIANTS))
     parser.add_argument("--exclude", nargs="+", default=[], metavar="REGEX")
+    parser.add_argument(
+        "--folder",
+        type=Path,
+        help="keep the variants' files here, and use those a run before made (a timing run "
+        "under a lock need not make them)",
+    )
+    parser.add_argument("--speed-only", action="store_true", help="no cosines")
     args = parser.parse_args()
     setup_django("tmdb")
     from bench.cpu_per_search import tomt_first_lines
@@ -307,12 +410,14 @@ def main() -> None:
     source = onnx_path()
     names = ["fp32", *[v for v in args.variants if v != "fp32"]]
     names += [f"int8-x:{pattern}" for pattern in args.exclude]
-    with tempfile.TemporaryDirectory() as folder:
+    with tempfile.TemporaryDirectory() as scratch:
+        folder = args.folder or Path(scratch)
+        folder.mkdir(parents=True, exist_ok=True)
         encoders = {}
-        for index, name in enumerate(names):
+        for name in names:
             make = maker(name, source, tokenizer)
-            path = source if make is None else Path(folder) / f"{index}.onnx"
-            if make is not None:
+            path = source if make is None else folder / f"{name.replace('/', '_')}.onnx"
+            if make is not None and not path.is_file():
                 started = time.perf_counter()
                 make(path)
                 print(f"{name}: made in {time.perf_counter() - started:.0f} s", flush=True)
@@ -324,8 +429,14 @@ def main() -> None:
                 np.vstack([e.encode([text]) for text in films]),
             )
             for name, e in encoders.items()
+            if not args.speed_only
         }
         cpu = timed(encoders, feeds, args.rounds)
+    if args.speed_only:
+        print(f"{'variant':28}{'CPU ms/query':>13}")
+        for name, figure in cpu.items():
+            print(f"{name:28}{figure:>13.2f}")
+        return
     print(
         f"{'variant':28}{'CPU ms/query':>13}{'lines mean':>11}{'min':>8}"
         f"{'chunks mean':>12}{'min':>8}{'films mean':>11}{'min':>8}"
