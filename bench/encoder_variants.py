@@ -4,7 +4,7 @@ thread as a web process runs them, and each variant's vectors against the fp32 e
 
     .venv/bin/python -m bench.catalogues tmdb        # once: the fp32 export is made there
     .venv/bin/python -m bench.encoder_variants [--queries 300] [--rounds 3]
-        [--variants fp32 int8 ...] [--exclude REGEX ...]
+        [--variants fp32 int8 ...] [--exclude REGEX ...] [--folder DIR] [--speed-only]
 
 Variants (written to a temporary folder, never used by the site):
 - fp32: the export the site runs (recommendations/query_encoder.py);
@@ -22,6 +22,10 @@ Variants (written to a temporary folder, never used by the site):
 - smooth-0.5 / smooth-0.75: SmoothQuant (alpha 0.5 or 0.75) before dynamic int8: each weight
   MatMul's input scaled down channel by channel and its weights' rows up, by scales from the
   activations' peaks on the same catalogue text (`smoothed`);
+- token: `onnx_models.quantize_int8_per_token` (RECSYS_QUERY_ENCODER_PRECISION=int8-per-token):
+  int8 x int8 with one activation scale per token instead of per run; token-no-ffn-out: the
+  same with the feed-forward output MatMuls in fp32; token-smooth-A: SmoothQuant (alpha A)
+  first, then per token;
 - fused: ONNX Runtime's transformer optimizer (BERT fusions: SkipLayerNorm, BiasGelu);
 - nbits8 / nbits4: every weight MatMul as MatMulNBits (weights in 8 or 4 bits per block of 32,
   activations quantized per block: accuracy_level 4), to test whether finer activation
