@@ -56,7 +56,7 @@ EXPORT_TOLERANCE = 1e-4  # largest difference from torch's vector allowed, per c
 INT8_MIN_COSINE = 0.95
 # How each precision but fp32 is made from the fp32 export, on first use: `int8` with one
 # activation scale a run (ONNX Runtime's dynamic quantization), `int8-per-token` with one a
-# token (closer to fp32's vectors, as fast; docs/benchmarks.md, "int8 per token").
+# token (closer to fp32's vectors, about as fast; docs/benchmarks.md, "int8 per token").
 QUANTIZERS = {"int8": quantize_int8, "int8-per-token": quantize_int8_per_token}
 PRECISIONS = ("fp32", *QUANTIZERS)
 PROBES = (
