@@ -4,7 +4,7 @@ stage by stage.
 
     .venv/bin/python -m bench.catalogues tmdb        # once, cached under var/bench/
     .venv/bin/python -m bench.cpu_per_search [tmdb] [--queries 300] [--profile 25]
-        [--endpoint partial|api|both] [--repeat] [--data-dir COPY]
+        [--endpoint partial|api|both] [--repeat]
 
 CPU time is the process's (time.process_time: every thread, so thread pools that spin while
 they wait show up); "other threads" is that less the requesting thread's own CPU time
@@ -30,7 +30,6 @@ import statistics
 import time
 from collections import defaultdict
 from collections.abc import Callable
-from pathlib import Path
 
 from bench.catalogues import SHARED_DATA, setup_django
 
@@ -226,12 +225,6 @@ def main() -> None:
     parser.add_argument("--repeat", action="store_true")
     parser.add_argument("--endpoint", choices=("partial", "api", "both"), default="partial")
     parser.add_argument(
-        "--data-dir",
-        type=Path,
-        help="a copy of the catalogue to run on (a setting that writes a file of its own, such "
-        "as a quantized query encoder's, writes it there instead of into the shared one)",
-    )
-    parser.add_argument(
         "--whole", action="store_true", help="whole tomt-dev stories instead of first lines"
     )
     parser.add_argument(
@@ -243,7 +236,7 @@ def main() -> None:
     args = parser.parse_args()
     # The request limit runs as in production, with a budget no run of this bench reaches.
     os.environ.setdefault("RECSYS_RATELIMIT_PER_MINUTE", str(10**9))
-    setup_django(args.catalogue, args.data_dir)
+    setup_django(args.catalogue)
     from django.conf import settings
     from django.test import Client
     from threadpoolctl import threadpool_info
