@@ -4,6 +4,7 @@ agreement on the TMDB bench catalogue, and speed on queries and on full Wikipedi
 
     python -m bench.catalogues tmdb                     # once, cached under var/bench/
     python -m bench.encoder_precision quality [--films] [--held-out]
+                                              [--queries-in int8-per-token] [--data-dir COPY]
     python -m bench.encoder_precision speed [--films 2000] [--max-tokens 256 128]
                                             [--batch-size 64 16]
     python -m bench.encoder_precision reindex [--films 400]
@@ -33,6 +34,7 @@ import argparse
 import shutil
 import statistics
 import time
+from pathlib import Path
 
 import numpy as np
 
@@ -52,8 +54,17 @@ def _cosines(a: np.ndarray, b: np.ndarray) -> str:
     return f"mean {cos.mean():.4f}, min {cos.min():.4f}, n {len(cos)}"
 
 
-def quality(*, films: bool, held_out: bool, only_int8: bool = False) -> None:
-    setup_django("tmdb")
+def quality(
+    *,
+    films: bool,
+    held_out: bool,
+    only_int8: bool = False,
+    queries_in: str = "int8",
+    data_dir: Path | None = None,
+) -> None:
+    """queries_in: the quantized query precision set beside fp32 (films stay int8 with
+    --films). data_dir: a copy of the catalogue, where the quantized file is written."""
+    setup_django("tmdb", data_dir)
     from django.conf import settings
 
     from recommendations import query_encoder
@@ -68,11 +79,11 @@ def quality(*, films: bool, held_out: bool, only_int8: bool = False) -> None:
     print(f"{'held-out' if held_out else 'validation'}: {len(part)} queries", flush=True)
 
     chunks = [c for q in part if (c := parse_query(q.text).chunks)]
-    encoders = [_encoder(p, threads=1) for p in PRECISIONS]
+    encoders = [_encoder(p, threads=1) for p in ("fp32", queries_in)]
     fp32, int8 = (np.vstack([e.encode(group) for group in chunks]) for e in encoders)
-    print(f"query chunk cosine int8 vs fp32: {_cosines(fp32, int8)}", flush=True)
+    print(f"query chunk cosine {queries_in} vs fp32: {_cosines(fp32, int8)}", flush=True)
 
-    runs = [("fp32", "fp32"), ("int8", "fp32")] + ([("int8", "int8")] if films else [])
+    runs = [("fp32", "fp32"), (queries_in, "fp32")] + ([(queries_in, "int8")] if films else [])
     if held_out:  # the baseline and the one option chosen on validation
         runs = [runs[0], runs[-1]]
     if only_int8:
@@ -266,6 +277,10 @@ def main() -> None:
     q.add_argument("--films", action="store_true", help="int8 film vectors too")
     q.add_argument("--held-out", action="store_true", help="the held-out quarter, once")
     q.add_argument("--only-int8", action="store_true", help="the int8 row alone")
+    q.add_argument(
+        "--queries-in", default="int8", help="the quantized query precision (int8-per-token)"
+    )
+    q.add_argument("--data-dir", type=Path, help="a copy of the catalogue to run on")
     s = sub.add_parser("speed")
     s.add_argument("--films", type=int, default=2000)
     s.add_argument("--max-tokens", type=int, nargs="+", default=[256])
@@ -276,7 +291,13 @@ def main() -> None:
     if args.what == "reindex":
         reindex(count=args.films)
     elif args.what == "quality":
-        quality(films=args.films, held_out=args.held_out, only_int8=args.only_int8)
+        quality(
+            films=args.films,
+            held_out=args.held_out,
+            only_int8=args.only_int8,
+            queries_in=args.queries_in,
+            data_dir=args.data_dir,
+        )
     else:
         speed(count=args.films, max_tokens=args.max_tokens, batch_sizes=args.batch_size)
 

@@ -3,9 +3,13 @@ as an ONNX graph (atomically, so processes racing to export never load half a fi
 copy, and an ONNX Runtime session on the CPU."""
 
 import os
+import re
 import warnings
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+import numpy as np
 
 if TYPE_CHECKING:
     import onnxruntime
@@ -45,10 +49,11 @@ def export_module(
     os.replace(partial, path)
 
 
-def quantize_int8(source: Path, path: Path) -> None:
+def quantize_int8(source: Path, path: Path, *, exclude: Sequence[str] = ()) -> None:
     """Writes `source`'s graph with its MatMul weights in int8, per output channel, and
     activations quantized on the fly (ONNX Runtime's dynamic quantization: no calibration
-    data, so it works for any exported model). Atomic like `export_module`."""
+    data, so it works for any exported model). `exclude`: names of MatMuls left in fp32
+    (`weight_matmuls`). Atomic like `export_module`."""
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -60,11 +65,113 @@ def quantize_int8(source: Path, path: Path) -> None:
             op_types_to_quantize=["MatMul"],  # the transformer's weights; Gather (embeddings) stays
             per_channel=True,
             weight_type=QuantType.QInt8,
+            nodes_to_exclude=list(exclude),
         )
     except BaseException:
         partial.unlink(missing_ok=True)
         raise
     os.replace(partial, path)
+
+
+def quantize_int8_per_token(source: Path, path: Path, *, exclude: Sequence[str] = ()) -> None:
+    """Writes `source`'s graph with each weight MatMul (but those named in `exclude`) as int8
+    x int8, its activations quantized per token (row) as each run goes instead of with one
+    scale for the whole run as `quantize_int8`'s: a token with a few large values no longer
+    coarsens every other token's. A row's scale is its largest |value| / 127 and every row
+    shares the zero point 128, so ONNX's MatMulInteger (one zero point for its first input)
+    runs it and the row scales multiply its int32 result afterwards, with the weights' own
+    (symmetric int8, one scale per output column). A text's vector depends on its own tokens
+    only, as in fp32, so a batch gives each text what it gets alone. Atomic like
+    `export_module`."""
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+
+    model = onnx.load(str(source))
+    graph = model.graph
+    weights = {w.name: w for w in graph.initializer}
+    left = set(exclude)
+    graph.initializer.extend(
+        [
+            numpy_helper.from_array(np.array(1e-8, dtype=np.float32), "per_token_eps"),
+            numpy_helper.from_array(np.array(127.0, dtype=np.float32), "per_token_127"),
+            numpy_helper.from_array(np.array(1.0, dtype=np.float32), "per_token_one"),
+            numpy_helper.from_array(np.array(128, dtype=np.uint8), "per_token_zero_point"),
+        ]
+    )
+    quantized: dict[str, tuple[str, str]] = {}  # activation: (its uint8 rows, their scales)
+    replacement: dict[str, list] = {}
+    for node in graph.node:
+        if node.op_type != "MatMul" or node.input[1] not in weights or node.name in left:
+            continue
+        x, w_name, out = node.input[0], node.input[1], node.output[0]
+        made = []
+        if x not in quantized:  # once per activation: Q, K and V read the same one
+            made += [
+                helper.make_node("Abs", [x], [f"{x}_abs"]),
+                helper.make_node("ReduceMax", [f"{x}_abs"], [f"{x}_peak"], axes=[-1], keepdims=1),
+                helper.make_node("Max", [f"{x}_peak", "per_token_eps"], [f"{x}_peak_safe"]),
+                helper.make_node("Div", [f"{x}_peak_safe", "per_token_127"], [f"{x}_scale"]),
+                helper.make_node("Div", [x, f"{x}_scale"], [f"{x}_scaled"]),
+                helper.make_node(
+                    "QuantizeLinear",
+                    [f"{x}_scaled", "per_token_one", "per_token_zero_point"],
+                    [f"{x}_uint8"],
+                ),
+            ]
+            quantized[x] = (f"{x}_uint8", f"{x}_scale")
+        rows, row_scales = quantized[x]
+        w = numpy_helper.to_array(weights[w_name]).astype(np.float32)
+        column_scales = np.maximum(np.abs(w).max(axis=0), 1e-8) / 127
+        graph.initializer.extend(
+            [
+                numpy_helper.from_array(
+                    np.clip(np.rint(w / column_scales), -127, 127).astype(np.int8), f"{w_name}_int8"
+                ),
+                numpy_helper.from_array(np.zeros(w.shape[1], np.int8), f"{w_name}_zero_point"),
+                numpy_helper.from_array(column_scales.astype(np.float32), f"{w_name}_scale"),
+            ]
+        )
+        made += [
+            helper.make_node(
+                "MatMulInteger",
+                [rows, f"{w_name}_int8", "per_token_zero_point", f"{w_name}_zero_point"],
+                [f"{out}_int32"],
+            ),
+            helper.make_node("Cast", [f"{out}_int32"], [f"{out}_float"], to=TensorProto.FLOAT),
+            helper.make_node("Mul", [f"{out}_float", row_scales], [f"{out}_by_row"]),
+            helper.make_node("Mul", [f"{out}_by_row", f"{w_name}_scale"], [out]),
+        ]
+        replacement[node.name] = made
+    nodes = [new for node in graph.node for new in replacement.get(node.name, [node])]
+    del graph.node[:]
+    graph.node.extend(nodes)
+    used = {name for node in graph.node for name in node.input}
+    kept = [w for w in graph.initializer if w.name in used]  # the fp32 weights replaced
+    del graph.initializer[:]
+    graph.initializer.extend(kept)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(f"{path.name}.{os.getpid()}.part")
+    try:
+        onnx.save(model, str(partial))
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
+    os.replace(partial, path)
+
+
+def weight_matmuls(path: Path, pattern: str = "") -> list[str]:
+    """Names of the graph's MatMuls whose second input is a weight (what `quantize_int8`
+    quantizes), in graph order, those whose name matches the regular expression `pattern`
+    (searched, as `re.search`) where one is given."""
+    import onnx
+
+    graph = onnx.load(str(path), load_external_data=False).graph
+    weights = {w.name for w in graph.initializer}
+    return [
+        node.name
+        for node in graph.node
+        if node.op_type == "MatMul" and node.input[1] in weights and re.search(pattern, node.name)
+    ]
 
 
 def mean_pool(states: "torch.Tensor", attention_mask: "torch.Tensor") -> "torch.Tensor":

@@ -15,9 +15,10 @@ Every function takes the embedding model (`model`: embedding.MODEL_ID, the defau
 "retriever/<version>", a fine-tuned retriever, exported into its own version directory):
 whoever compares vectors passes the model that made the other side (the live index's).
 
-Precision (`RECSYS_QUERY_ENCODER_PRECISION`, `RECSYS_INDEX_ENCODER_PRECISION`): fp32, or a
-dynamically quantized int8 copy of the fp32 export (`onnx_models.quantize_int8`), made beside it
-and checked against torch by cosine (`INT8_MIN_COSINE`), for any model.
+Precision (`RECSYS_QUERY_ENCODER_PRECISION`, `RECSYS_INDEX_ENCODER_PRECISION`): fp32, or an
+int8 copy of the fp32 export (`QUANTIZERS`: `onnx_models.quantize_int8`, activations with one
+scale a run; for queries also `quantize_int8_per_token`, one scale a token), made beside it and
+checked against torch by cosine (`INT8_MIN_COSINE`), for any model.
 """
 
 import logging
@@ -32,7 +33,13 @@ import numpy as np
 from django.conf import settings
 
 from recommendations.embedding import DIMENSIONS, MODEL_ID, encode, get_model, model_directory
-from recommendations.onnx_models import cpu_session, export_module, mean_pool, quantize_int8
+from recommendations.onnx_models import (
+    cpu_session,
+    export_module,
+    mean_pool,
+    quantize_int8,
+    quantize_int8_per_token,
+)
 
 if TYPE_CHECKING:
     import onnxruntime
@@ -47,7 +54,11 @@ EXPORT_TOLERANCE = 1e-4  # largest difference from torch's vector allowed, per c
 # vector a little (docs/benchmarks.md, "int8 encoder": cosine to fp32 0.994 on average, 0.97 at
 # worst over 1,267 query chunks and 2,000 film texts); a broken quantization lands far below.
 INT8_MIN_COSINE = 0.95
-PRECISIONS = ("fp32", "int8")
+# How each precision but fp32 is made from the fp32 export, on first use: `int8` with one
+# activation scale a run (ONNX Runtime's dynamic quantization), `int8-per-token` with one a
+# token (closer to fp32's vectors, about as fast; docs/benchmarks.md, "int8 per token").
+QUANTIZERS = {"int8": quantize_int8, "int8-per-token": quantize_int8_per_token}
+PRECISIONS = ("fp32", *QUANTIZERS)
 PROBES = (
     "a heist gone wrong",
     "Ein Film über Freundschaft — 東京, café & naïve jokes 🎬",
@@ -165,8 +176,8 @@ def _load(precision: str, *, threads: int, model: str = MODEL_ID) -> QueryEncode
             if precision != "fp32":  # checked to its own tolerance before it is quantized
                 check = QueryEncoder(_tokenizer(model), cpu_session(fp32, threads=1))
                 _verified(check, "fp32", model)
-        if made and precision == "int8":
-            quantize_int8(fp32, path)
+        if made and precision != "fp32":
+            QUANTIZERS[precision](fp32, path)
         encoder = QueryEncoder(_tokenizer(model), cpu_session(path, threads=threads))
         return _verified(encoder, precision, model) if made else encoder
     except Exception:
