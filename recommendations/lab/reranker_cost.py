@@ -47,7 +47,8 @@ def choose(scored: Sequence[ScoredSetting], full: Setting, margin: float) -> Set
     by_setting = {s.setting: s for s in scored}
     floor = by_setting[full].ndcg - margin - 1e-9
     fit = [s for s in scored if s.ndcg >= floor]
-    return min(fit, key=lambda s: (s.tokens, -s.ndcg, tuple(-v for v in vars(s.setting).values())))
+    best = min(fit, key=lambda s: (s.tokens, -s.ndcg, tuple(-v for v in vars(s.setting).values())))
+    return best.setting
 
 
 def validation_cost(
