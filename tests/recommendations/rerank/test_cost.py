@@ -108,3 +108,15 @@ def test_a_generous_margin_serves_the_cheapest_setting_and_serving_reads_it(
     before = CrossEncoderReranker.from_directory(result.directory)
     assert before.rerank_depth(20) == 20 and before.max_doc_tokens == 40
     assert before.serves_at().startswith("as trained")
+
+
+@pytest.mark.django_db
+def test_rechoosing_names_what_it_needs(tmp_path):
+    from django.core.management import CommandError, call_command
+
+    with pytest.raises(CommandError, match="--rechoose needs --queries"):
+        call_command("train_reranker", "--rechoose", "20261205-141320")
+    queries = tmp_path / "queries.jsonl"
+    queries.write_text("")
+    with pytest.raises(CommandError, match="no reranker version 'nope' in this install"):
+        call_command("train_reranker", "--rechoose", "nope", "--queries", str(queries))
