@@ -72,9 +72,7 @@ def training_request(*, recipe_name: str | None = None) -> TrainingRequest:
     )
 
 
-def reranker_rechoose_cost(
-    *, version: str, queries: Path, progress: Progress, runtime: str | None = None
-) -> TrainedModel:
+def reranker_rechoose_cost(*, version: str, queries: Path, progress: Progress) -> TrainedModel:
     """Chooses a trained version's serving cost again (lab/reranker_cost.py), without
     training: on the validation queries it recorded (training.json), over the candidates the
     served catalogue's first stages retrieve now, with the grid and margin of its recipe.
@@ -85,8 +83,6 @@ def reranker_rechoose_cost(
     directory = Path(settings.RECSYS_MODELS_DIR) / model.path
     recorded = json.loads((directory / TRAINING_FILE).read_text())
     recipe = recipe_of(recorded.get("recipe", {}))
-    if runtime:
-        recipe = replace(recipe, cost_runtime=runtime)
     wanted = set(recorded.get("validation_query_ids", []))
     validation = [q for q in served_queries(queries, progress) if q.id in wanted]
     progress.log(f"{len(validation)} of its {len(wanted)} validation queries served here")

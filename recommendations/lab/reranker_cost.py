@@ -16,6 +16,7 @@ from collections import defaultdict
 from collections.abc import Callable, Sequence
 from itertools import product
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from recommendations.lab.metrics import RankingMetrics, rank_of
 from recommendations.lab.queries import LabelledQuery
@@ -24,6 +25,9 @@ from recommendations.lab.reranker_evaluation import rerank_order
 from recommendations.rerank.cost import ScoredSetting, ServingCost, Setting
 from recommendations.rerank.cross_encoder import CrossEncoderReranker
 from recommendations.rerank.encoder import bucket_length
+
+if TYPE_CHECKING:
+    from recommendations.lab.reranker_training import Recipe
 
 
 def setting_grid(
@@ -119,7 +123,7 @@ def padded_tokens(row_lengths: Sequence[int], bucket: int) -> int:
     return len(row_lengths) * bucket_length(int(max(row_lengths)), bucket)
 
 
-def recipe_grid(recipe) -> tuple[Setting, list[Setting]]:
+def recipe_grid(recipe: Recipe) -> tuple[Setting, list[Setting]]:
     """A recipe's full setting (what it trains and validates with) and its grid."""
     full = Setting(recipe.rerank_depth, recipe.max_doc_tokens, recipe.max_query_tokens)
     grid = setting_grid(full, recipe.cost_depths, recipe.cost_doc_tokens, recipe.cost_query_tokens)
@@ -136,7 +140,7 @@ def version_cost(
     queries: list[LabelledQuery],
     candidates_for: CandidateSource,
     *,
-    recipe,
+    recipe: Recipe,
     runtime: str,
     on_query: Callable[[], None] | None = None,
 ) -> ServingCost:
