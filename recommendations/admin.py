@@ -5,6 +5,7 @@ from django.urls import path
 from recommendations.admin_console import dashboard_view, heavy_action_view
 from recommendations.models import Evaluation, TrainedModel
 from recommendations.recommenders.admin_actions import may_retrain, retrain_recommender
+from recommendations.rerank.cost import cost_of
 from recommendations.rerank.gate import gate_of
 from recommendations.trained_models import model_serves
 
@@ -17,6 +18,7 @@ class TrainedModelAdmin(admin.ModelAdmin):
         "is_active",
         "held_out_ndcg",
         "serves",
+        "serves_at",
         "data_hash_short",
         "created_at",
     ]
@@ -51,6 +53,13 @@ class TrainedModelAdmin(admin.ModelAdmin):
     @admin.display(description="serves")
     def serves(self, obj: TrainedModel) -> str:
         return model_serves(obj)
+
+    @admin.display(description="serves at (cost)")
+    def serves_at(self, obj: TrainedModel) -> str:
+        """A reranker version's serving cost: the depth and token lengths it reads."""
+        if obj.kind != TrainedModel.Kind.RERANKER:
+            return "—"
+        return cost_of(obj).describe()
 
     @admin.display(description="data hash")
     def data_hash_short(self, obj: TrainedModel) -> str:

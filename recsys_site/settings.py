@@ -686,6 +686,14 @@ RECSYS_RERANKER_RUNTIME = env.choice(
 RECSYS_RERANKER_THREADS = env.int(
     "RECSYS_RERANKER_THREADS", 0, "ONNX Runtime threads of the reranker (0: one per core)"
 )
+RECSYS_RERANKER_COST = env.choice(
+    "RECSYS_RERANKER_COST",
+    ("chosen", "full"),
+    "chosen",
+    "how much the active cross-encoder reads and reorders: the rerank depth and token lengths "
+    "its version chose on validation (serving.json; as trained without one), or its full "
+    "setting (to measure what the choice saves)",
+)
 
 # --- Admin dashboard and evaluation (recommendations/) -------------------------------------
 RECSYS_SEARCH_LATENCY_FLUSH_EVERY = env.int(

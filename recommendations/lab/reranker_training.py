@@ -35,12 +35,14 @@ import numpy as np
 
 from recommendations.lab.progress import Progress, SilentProgress
 from recommendations.lab.queries import LabelledQuery
+from recommendations.lab.reranker_cost import recipe_grid, scorings, version_cost
 from recommendations.lab.reranker_data import CandidateSource, Film, candidates_many, sentences
 from recommendations.lab.reranker_evaluation import summaries, variant_ranks
 from recommendations.lab.reranker_gate import gated_ranks, validation_gate
 from recommendations.lab.split import HELD_OUT_FRACTION, split_by_query, training_split
 from recommendations.lab.versions import TrainingResult, version_directory
 from recommendations.rerank.base import Candidate
+from recommendations.rerank.cost import ServingCost, write_cost
 from recommendations.rerank.cross_encoder import (
     CONFIG_FILE,
     METRICS_FILE,
@@ -92,6 +94,15 @@ class Recipe:
     # The gate (lab/reranker_gate.py): a query-length band is served only where the version
     # beat the stage before it on at least this many validation queries of that length.
     gate_min_queries: int = 20
+    # The serving cost (lab/reranker_cost.py): every setting of these (at most the full one:
+    # rerank_depth, max_doc_tokens, max_query_tokens) reranks the validation queries, and the
+    # fewest tokens whose nDCG@10 is within cost_margin (about one query of 235 moving from
+    # first to second) of the full setting's serves; scored in cost_runtime, as search serves.
+    cost_depths: tuple[int, ...] = (20, 15, 10)
+    cost_doc_tokens: tuple[int, ...] = (108, 80, 64, 48)
+    cost_query_tokens: tuple[int, ...] = (96, 64)
+    cost_margin: float = 0.002
+    cost_runtime: str = "onnx-int8"
     max_train_queries: int = 0  # 0 = every labelled training query
     encoder_lr: float = 6e-5
     head_lr: float = 1e-3
@@ -125,6 +136,10 @@ class Recipe:
             "candidate_pool": 20,
             "max_validation_queries": 20,
             "gate_min_queries": 3,
+            "cost_depths": (10, 5),
+            "cost_doc_tokens": (40, 16),
+            "cost_query_tokens": (24,),
+            "cost_runtime": "tensorflow",  # seconds: no ONNX export
             "max_train_queries": 40,
             "encoder_lr": 1e-4,
             "head_lr": 3e-3,
@@ -465,7 +480,7 @@ def train_reranker(
     version: str | None = None,
 ) -> TrainingResult:
     """Mine, train, decide the gate on validation queries, evaluate once on held-out queries,
-    and write the artifact directory.
+    write the artifact directory, and choose its serving cost on the validation queries.
 
     The labelled queries split as every lab model's do (lab/split.py): the held-out quarter,
     and of the rest the shared validation carve (which the retriever and the learned fusion
@@ -579,6 +594,9 @@ def train_reranker(
         },
     )
     write_gate(directory, gate)
+    cost = serving_cost(directory, validation, candidates_for, recipe, progress)
+    metrics["serving_cost"] = cost.to_dict()
+    (directory / METRICS_FILE).write_text(json.dumps(metrics, indent=2))
     return TrainingResult(
         directory=directory,
         version=version,
@@ -586,3 +604,28 @@ def train_reranker(
         metrics=metrics,
         data_hash=hashed,
     )
+
+
+def serving_cost(
+    directory: Path,
+    validation: list[LabelledQuery],
+    candidates_for: CandidateSource,
+    recipe: Recipe,
+    progress: Progress,
+) -> ServingCost:
+    """The version's serving cost chosen on its validation queries (lab/reranker_cost.py),
+    written beside its weights (serving.json)."""
+    started = time.monotonic()
+    _, grid = recipe_grid(recipe)
+    progress.start(len(validation) * scorings(grid), "validation queries (the serving cost)")
+    cost = version_cost(
+        directory,
+        validation,
+        candidates_for,
+        recipe=recipe,
+        runtime=recipe.cost_runtime,
+        on_query=progress.advance,
+    )
+    write_cost(directory, cost)
+    progress.log(f"serves at: {cost.describe()} ({time.monotonic() - started:.0f} s)")
+    return cost

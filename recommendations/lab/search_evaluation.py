@@ -120,7 +120,8 @@ def _active_reranker() -> tuple[str, str, frozenset[str]]:
     if reranker is None:
         return NO_RERANKER, "", frozenset()
     name = f"cross-encoder {reranker.version} ({reranker.runtime})"
-    return name, reranker.gate.describe(), reranker.training_query_ids
+    serves = f"{reranker.gate.describe()}; at {reranker.serves_at()}"
+    return name, serves, reranker.training_query_ids
 
 
 def _active_fusion() -> tuple[str, frozenset[str]]:

@@ -14,6 +14,7 @@ recommendations.lab.reranker_training):
     training.json      the data hash and the ids of the queries it trained on and was
                        validated on
     gate.json          the query lengths it serves (recommendations.rerank.gate)
+    serving.json       the rerank depth and token lengths it serves at (rerank/cost.py)
 """
 
 from __future__ import annotations
@@ -27,7 +28,9 @@ from pathlib import Path
 import numpy as np
 
 from recommendations.rerank.base import Candidate
+from recommendations.rerank.cost import AS_TRAINED, ServingCost, Setting, load_cost
 from recommendations.rerank.encoder import (
+    Batch,
     BertEncoder,
     EncoderConfig,
     encode_pairs,
@@ -142,6 +145,11 @@ class CrossEncoderReranker:
         self.runtime = "tensorflow" if forward is None else getattr(forward, "runtime", "onnx")
         self.training_query_ids: frozenset[str] = frozenset()  # evaluation leaves them out
         self.gate: RerankGate = UNGATED  # which queries it serves (rerank/gate.py)
+        self.cost: ServingCost = AS_TRAINED  # the serving cost its version chose (rerank/cost.py)
+        # What it reads and reorders: as trained, until serve_at() cuts it
+        self.max_query_tokens = self.config.max_query_tokens
+        self.max_doc_tokens = self.config.max_doc_tokens
+        self.depth: int | None = None  # None: the pipeline's rerank depth
         self._lock = threading.Lock()
         if forward is not None:
             self._forward = forward
@@ -157,13 +165,40 @@ class CrossEncoderReranker:
             prior_spec = tf.TensorSpec([None], tf.float32)
             self._forward = tf.function(forward, input_signature=[spec, spec, spec, prior_spec])
 
+    def serve_at(self, setting: Setting | None) -> None:
+        """Read and reorder only as much as `setting` says (never more than it trained
+        with); None: as trained, at the pipeline's depth."""
+        query_tokens, doc_tokens = self.config.max_query_tokens, self.config.max_doc_tokens
+        self.max_query_tokens = min(setting.query_tokens, query_tokens) if setting else query_tokens
+        self.max_doc_tokens = min(setting.doc_tokens, doc_tokens) if setting else doc_tokens
+        self.depth = setting.depth if setting else None
+
+    def rerank_depth(self, default: int) -> int:
+        """How many fused candidates to reorder: its serving setting's depth, at most the
+        pipeline's."""
+        return default if self.depth is None else min(self.depth, default)
+
+    def serves_at(self) -> str:
+        """What it reads and reorders, for `evaluate` and the logs."""
+        if self.depth is None:
+            state = "its full setting" if self.cost.recorded else "as trained"
+            return f"{state}: {self.max_doc_tokens} film / {self.max_query_tokens} query tokens"
+        return Setting(self.depth, self.max_doc_tokens, self.max_query_tokens).label
+
     @classmethod
     def from_directory(
-        cls, directory: Path, *, version: str = "", runtime: str = "tensorflow", **options
+        cls,
+        directory: Path,
+        *,
+        version: str = "",
+        runtime: str = "tensorflow",
+        cost: str = "chosen",
+        **options,
     ) -> CrossEncoderReranker:
         """runtime "tensorflow": the Keras model; "onnx": ONNX Runtime inference of its export
         (made on first use); "onnx-int8": the same with int8 weights. If the export fails, the
-        Keras model serves, logged."""
+        Keras model serves, logged. cost "chosen": it serves at the setting its version chose
+        (serving.json; as trained without one); "full": as trained."""
         dtype_policy = options.pop("dtype_policy", None)
         threads = options.pop("threads", 0)
         model = load_model(directory, dtype_policy=dtype_policy)
@@ -180,6 +215,9 @@ class CrossEncoderReranker:
         reranker = cls(model, version=version, forward=forward, **options)
         reranker.training_query_ids = frozenset(training_query_ids(directory))
         reranker.gate = load_gate(directory)
+        reranker.cost = load_cost(directory)
+        if cost == "chosen":
+            reranker.serve_at(reranker.cost.chosen)
         return reranker
 
     def prior(self, query: str, candidates: list[Candidate]) -> np.ndarray:
@@ -202,6 +240,17 @@ class CrossEncoderReranker:
                 doc_vectors[i] = vector
         return (np.stack(doc_vectors) @ query_vector).astype(np.float32)
 
+    def encode(self, query: str, docs: list[str], *, doc_ids=None) -> Batch:
+        """The pairs it scores, cut to the tokens it reads."""
+        return encode_pairs(
+            query,
+            docs,
+            max_query_tokens=self.max_query_tokens,
+            max_doc_tokens=self.max_doc_tokens,
+            bucket=self.config.bucket,
+            doc_ids=doc_ids,
+        )
+
     def score_pairs(
         self,
         query: str,
@@ -210,14 +259,7 @@ class CrossEncoderReranker:
         *,
         doc_ids: list[list[int]] | None = None,
     ) -> np.ndarray:
-        batch = encode_pairs(
-            query,
-            docs,
-            max_query_tokens=self.config.max_query_tokens,
-            max_doc_tokens=self.config.max_doc_tokens,
-            bucket=self.config.bucket,
-            doc_ids=doc_ids,
-        )
+        batch = self.encode(query, docs, doc_ids=doc_ids)
         with self._lock:  # one batch at a time: TF already uses every core for one
             scores = self._forward(
                 batch.input_ids, batch.token_type_ids, batch.attention_mask, prior

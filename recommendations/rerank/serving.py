@@ -2,6 +2,8 @@
 "reranker" kind) in the runtime settings.RECSYS_RERANKER_RUNTIME names ("onnx-int8", "onnx" or
 "tensorflow"), loaded once per process by recommendations.trained_models. Without an active
 version (or when it fails to load) there is no rerank stage: search keeps the fused order.
+It serves at the depth and token lengths its version chose (rerank/cost.py), or at its full
+setting when settings.RECSYS_RERANKER_COST is "full".
 
 TensorFlow and the model code are imported only once a version is active."""
 
@@ -29,6 +31,7 @@ def _load(directory: Path, version: str) -> CrossEncoderReranker:
         version=version,
         runtime=settings.RECSYS_RERANKER_RUNTIME,
         threads=settings.RECSYS_RERANKER_THREADS,
+        cost=settings.RECSYS_RERANKER_COST,
     )
     reranker.warm_up()
     return reranker

@@ -47,7 +47,9 @@ class PipelineConfig:
     depth: int = 200  # candidates each retriever hands to fusion
     dense_weight: float = 1.0
     lexical_weight: float = 1.0
-    rerank_depth: int = 20  # fused candidates the active cross-encoder reorders
+    # Fused candidates the active cross-encoder reorders, at most: its version may choose
+    # fewer (rerank/cost.py)
+    rerank_depth: int = 20
     synopsis_weight: float = 0.3  # weight of the synopsis view's cosine in the dense score
     years_from_text: bool = True  # "from the 90s" in the query filters by year ...
     # ... in a query this short; in a long story "I saw it in the 90s" is not the film's year
@@ -269,16 +271,18 @@ def _strong_count(result: PipelineResult, config: PipelineConfig) -> int:
 def _rerank(result: PipelineResult, config: PipelineConfig) -> np.ndarray:
     """The fused list with its head reordered by the active cross-encoder; unchanged without
     one, or where its gate (rerank/gate.py: the query lengths it helped on validation) has it
-    step aside. Its score already blends in the fused score (rerank/cross_encoder.py: the
-    prior)."""
+    step aside. The head is as deep as its version's serving cost says (rerank/cost.py; the
+    config's rerank_depth at most). Its score already blends in the fused score
+    (rerank/cross_encoder.py: the prior)."""
     fused = result.rankings["fused"]
-    head, tail = fused[: config.rerank_depth], fused[config.rerank_depth :]
     result.scores["reranked"] = {}
-    if not len(head) or result.dense is None:
+    if not len(fused) or result.dense is None:
         return fused
     reranker = active_reranker()
     if reranker is None or not reranker.gate.serves(len(result.parsed.text.split())):
         return fused  # none active, or one that did not help queries of this length
+    depth = reranker.rerank_depth(config.rerank_depth)  # its version's serving cost, if any
+    head, tail = fused[:depth], fused[depth:]
     candidates = [
         Candidate(
             movie_id=int(movie_id),

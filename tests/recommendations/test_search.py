@@ -264,6 +264,7 @@ def gated_reranker(settings, tmp_path):
     """An active cross-encoder version (untrained: it keeps the fused order, with the fused
     prior) whose gate the test writes: which query lengths it reorders."""
     from recommendations.lab.reranker_training import new_model, save_artifact
+    from recommendations.rerank.cost import COST_FILE, ServingCost, write_cost
     from recommendations.rerank.gate import RerankGate, write_gate
     from recommendations.rerank.serving import forget_active_reranker
     from tests.factories import registered_reranker
@@ -275,8 +276,11 @@ def gated_reranker(settings, tmp_path):
     save_artifact(model, directory, metrics={}, training={})
     forget_active_reranker()
 
-    def serving(gate: RerankGate) -> None:
+    def serving(gate: RerankGate, cost: ServingCost | None = None) -> None:
         write_gate(directory, gate)
+        (directory / COST_FILE).unlink(missing_ok=True)
+        if cost is not None:
+            write_cost(directory, cost)
         forget_active_reranker()
 
     registered_reranker("gated", activate=True)
@@ -303,3 +307,35 @@ def test_the_cross_encoder_reorders_only_the_query_lengths_its_gate_serves(films
 
     gated_reranker(RerankGate((band(1, 13, False), band(13, None, False))))  # helped nowhere
     assert run_pipeline(short).scores["reranked"] == {}
+
+
+def test_the_cross_encoder_reorders_as_many_candidates_as_its_version_chose(
+    films, gated_reranker, settings
+):
+    from recommendations.rerank.cost import ServingCost, Setting
+    from recommendations.rerank.gate import Band, RerankGate
+    from recommendations.rerank.serving import active_reranker, forget_active_reranker
+    from recommendations.search.pipeline import DEFAULT_CONFIG, run_pipeline
+
+    query = "a shark kills swimmers at the beach"
+    every_query = RerankGate((Band(1, None, 30, 0.3, 0.33, True),))
+    gated_reranker(every_query)  # no serving cost recorded: as before
+    before = run_pipeline(query)
+    full_depth = min(DEFAULT_CONFIG.rerank_depth, len(before.rankings["fused"]))
+    assert full_depth > 3 and len(before.scores["reranked"]) == full_depth
+    assert active_reranker().serves_at().startswith("as trained")
+
+    full = Setting(20, 108, 48)  # new_model's token lengths
+    gated_reranker(every_query, ServingCost(chosen=Setting(3, 16, 8), full=full, margin=0.002))
+    cheap = run_pipeline(query)
+    head = cheap.rankings["fused"][:3].tolist()
+    assert sorted(cheap.scores["reranked"]) == sorted(head)  # only its top 3 were scored
+    assert cheap.rankings["reranked"][3:].tolist() == cheap.rankings["fused"][3:].tolist()
+    reranker = active_reranker()
+    long_text = "a shark " * 100
+    assert reranker.encode(long_text, [long_text]).attention_mask.sum() == 8 + 16 + 3
+
+    settings.RECSYS_RERANKER_COST = "full"  # measure what the choice saves
+    forget_active_reranker()
+    assert len(run_pipeline(query).scores["reranked"]) == full_depth
+    assert active_reranker().encode(long_text, [long_text]).attention_mask.sum() == 48 + 108 + 3

@@ -109,3 +109,20 @@ def test_the_list_says_which_queries_each_version_reorders_and_activation_says_i
         url, {"action": "activate", "_selected_action": [helps.pk]}, follow=True
     )
     assert "It reorders: 13-39 words." in response.content.decode()
+
+
+def test_the_list_shows_the_serving_cost_each_version_chose(curator):
+    from recommendations.rerank.cost import ScoredSetting, ServingCost, Setting
+
+    full, cheap = Setting(20, 108, 96), Setting(10, 64, 96)
+    cost = ServingCost(
+        cheap,
+        full,
+        0.002,
+        (ScoredSetting(full, 0.381, 4160.0), ScoredSetting(cheap, 0.380, 1600.0)),
+    )
+    registered_reranker("cheap", metrics={"held_out": HELD_OUT, "serving_cost": cost.to_dict()})
+    register("old")  # trained before serving costs: as trained
+    page = curator.get(reverse("admin:recommendations_trainedmodel_changelist")).content.decode()
+    assert "top 10, 64 film / 96 query tokens (38% of the full setting" in page
+    assert "as trained (no serving cost chosen)" in page
