@@ -475,6 +475,24 @@ def run_size(
 # --- Recall on a real catalogue --------------------------------------------------------------
 
 
+def _indexes(modes: tuple[str, ...], prefix: str) -> tuple:
+    """The catalogue's snapshot and its dense index in each mode, as search builds them (the
+    mapped files of each in a temporary data dir)."""
+    from django.conf import settings
+
+    from recommendations.search import dense
+    from recommendations.search.catalogue import get_snapshot
+
+    settings.RECSYS_DATA_DIR = Path(tempfile.mkdtemp(prefix=prefix))
+    snapshot = get_snapshot()
+    indexes = {}
+    for mode in modes:
+        settings.RECSYS_DENSE_SEARCH = mode
+        dense.clear_dense_index()
+        indexes[mode] = dense.get_dense_index(snapshot)
+    return snapshot, indexes
+
+
 def real_recall(name: str, count: int) -> list[tuple[str, int, float, float]]:
     """Recall@100 (and @200, the pipeline's depth) of approximate dense search against exact on
     a bench catalogue's vectors, through get_dense_index as a search builds it, for the first
@@ -482,21 +500,13 @@ def real_recall(name: str, count: int) -> list[tuple[str, int, float, float]]:
     from bench.catalogues import setup_django
 
     setup_django(name)
-    from django.conf import settings
 
     from bench.hnsw_recall import query_vectors
-    from recommendations.search import dense
-    from recommendations.search.catalogue import Filters, get_snapshot
+    from recommendations.search.catalogue import Filters
     from recommendations.search.fusion import top_positions
 
-    settings.RECSYS_DATA_DIR = Path(tempfile.mkdtemp(prefix="dense-scale-"))  # mapped files here
     vectors = query_vectors(count)
-    snapshot = get_snapshot()
-    indexes = {}
-    for mode in ("exact", "approximate"):
-        settings.RECSYS_DENSE_SEARCH = mode
-        dense.clear_dense_index()
-        indexes[mode] = dense.get_dense_index(snapshot)
+    snapshot, indexes = _indexes(("exact", "approximate"), prefix="dense-scale-")
     out = []
     for label, filters in [("no filter", Filters()), ("genre Drama", Filters(genres=("Drama",)))]:
         mask = snapshot.mask(filters)
@@ -555,20 +565,13 @@ def binary_recall(name: str, count: int, shortlists: list[int]) -> list[tuple]:
 
     setup_django(name)
     import threadpoolctl
-    from django.conf import settings
 
     from recommendations.search import dense
-    from recommendations.search.catalogue import Filters, get_snapshot
+    from recommendations.search.catalogue import Filters
     from recommendations.search.fusion import top_positions
 
     threadpoolctl.threadpool_limits(1)  # as a web worker
-    settings.RECSYS_DATA_DIR = Path(tempfile.mkdtemp(prefix="dense-binary-"))  # the files here
-    snapshot = get_snapshot()
-    indexes = {}
-    for mode in ("exact", "binary"):
-        settings.RECSYS_DENSE_SEARCH = mode
-        dense.clear_dense_index()
-        indexes[mode] = dense.get_dense_index(snapshot)
+    snapshot, indexes = _indexes(("exact", "binary"), prefix="dense-binary-")
     vectors = _served_query_vectors(count, indexes["exact"].model)
     chunks = [len(v) for v in vectors]
     print(f"  {len(vectors)} queries, {sum(c > 1 for c in chunks)} of them several chunks")

@@ -79,18 +79,22 @@ def _cosines(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return (a * b).sum(axis=1)
 
 
-def test_int8_queries_run_a_quantized_copy_close_to_torch(fresh_encoder, settings, tmp_path):
+def quantized_encoder(fresh_encoder, settings, tmp_path, precision: str):
+    """The query encoder at an int8 `precision`, made beside the fp32 export and nothing else,
+    the layers' weights in int8 (a quarter of their size; the token embeddings stay fp32)."""
     settings.RECSYS_MODELS_DIR = tmp_path
-    settings.RECSYS_QUERY_ENCODER_PRECISION = "int8"
+    settings.RECSYS_QUERY_ENCODER_PRECISION = precision
     encoder = fresh_encoder.get_query_encoder()
-    assert encoder is not None, "the int8 encoder should load on this machine"
-    fp32, int8 = (
-        fresh_encoder.onnx_path(precision="fp32"),
-        fresh_encoder.onnx_path(precision="int8"),
-    )
-    assert sorted(p.name for p in int8.parent.iterdir()) == sorted([fp32.name, int8.name])
-    # The layers' weights in int8 (a quarter of their size); the token embeddings stay fp32.
-    assert int8.stat().st_size < 0.7 * fp32.stat().st_size
+    assert encoder is not None, f"the {precision} encoder should load on this machine"
+    fp32 = fresh_encoder.onnx_path(precision="fp32")
+    quantized = fresh_encoder.onnx_path(precision=precision)
+    assert sorted(p.name for p in quantized.parent.iterdir()) == sorted([fp32.name, quantized.name])
+    assert quantized.stat().st_size < 0.7 * fp32.stat().st_size
+    return encoder
+
+
+def test_int8_queries_run_a_quantized_copy_close_to_torch(fresh_encoder, settings, tmp_path):
+    encoder = quantized_encoder(fresh_encoder, settings, tmp_path, "int8")
 
     singles = np.vstack([encoder.encode([t]) for t in TEXTS])
     expected = encode(TEXTS)
@@ -118,16 +122,7 @@ def catalogue_texts() -> list[str]:
 def test_int8_per_token_is_close_to_fp32_on_catalogue_text_and_batch_free(
     fresh_encoder, settings, tmp_path
 ):
-    settings.RECSYS_MODELS_DIR = tmp_path
-    settings.RECSYS_QUERY_ENCODER_PRECISION = "int8-per-token"
-    encoder = fresh_encoder.get_query_encoder()
-    assert encoder is not None, "the per-token int8 encoder should load on this machine"
-    fp32, per_token = (
-        fresh_encoder.onnx_path(precision="fp32"),
-        fresh_encoder.onnx_path(precision="int8-per-token"),
-    )
-    assert sorted(p.name for p in per_token.parent.iterdir()) == sorted([fp32.name, per_token.name])
-    assert per_token.stat().st_size < 0.7 * fp32.stat().st_size  # the layers' weights in int8
+    encoder = quantized_encoder(fresh_encoder, settings, tmp_path, "int8-per-token")
 
     texts = catalogue_texts() + TEXTS
     singles = np.vstack([encoder.encode([t]) for t in texts])
