@@ -400,36 +400,41 @@ BLEND_CHUNK = 50_000  # rows blended at a time: a chunk in private memory, not t
 
 def map_blend(directory: Path, synopsis_weight: float) -> np.ndarray:
     """vectors + w x synopses as a mapped file of the store, written if missing."""
-    path = directory / f"blend-{synopsis_weight:g}.npy"
-    with _store_lock():
-        if not path.exists():
-            vectors = np.load(directory / "vectors.npy", mmap_mode="r")
-            synopses = np.load(directory / "synopses.npy", mmap_mode="r")
-            partial = path.with_name(f".{path.name}.partial")
-            out = np.lib.format.open_memmap(
-                partial, mode="w+", dtype=np.float32, shape=vectors.shape
-            )
-            for start in range(0, len(vectors), BLEND_CHUNK):
-                rows = slice(start, start + BLEND_CHUNK)
-                out[rows] = vectors[rows] + np.float32(synopsis_weight) * synopses[rows]
-            out.flush()
-            del out
-            partial.rename(path)
-    return np.load(path, mmap_mode="r")
+
+    def write(partial: Path) -> None:
+        vectors = np.load(directory / "vectors.npy", mmap_mode="r")
+        synopses = np.load(directory / "synopses.npy", mmap_mode="r")
+        out = np.lib.format.open_memmap(partial, mode="w+", dtype=np.float32, shape=vectors.shape)
+        for start in range(0, len(vectors), BLEND_CHUNK):
+            rows = slice(start, start + BLEND_CHUNK)
+            out[rows] = vectors[rows] + np.float32(synopsis_weight) * synopses[rows]
+        out.flush()
+
+    return _mapped_once(directory / f"blend-{synopsis_weight:g}.npy", write)
 
 
 def map_codes(directory: Path, synopsis_weight: float, blend: np.ndarray) -> np.ndarray:
     """film_codes(blend) as a file of the store (1 bit a dimension: 48 bytes a film, a 32nd
     of the blend), written if missing."""
+
+    def write(partial: Path) -> None:
+        with partial.open("wb") as handle:  # a handle: np.save would add ".npy" to a path
+            np.save(handle, film_codes(blend))
+
     centred = "centred-" if CENTRE_CODES else ""
     path = directory / f"codes-{centred}{synopsis_weight:g}.npy"
+    return np.asarray(_mapped_once(path, write))  # mapped: one copy for every worker
+
+
+def _mapped_once(path: Path, write: Callable[[Path], None]) -> np.ndarray:
+    """The .npy file at `path`, mapped; if missing, `write` makes it first under the store's
+    lock, at a partial name renamed into place, so that no process maps half a file."""
     with _store_lock():
         if not path.exists():
             partial = path.with_name(f".{path.name}.partial")
-            with partial.open("wb") as handle:
-                np.save(handle, film_codes(blend))
+            write(partial)
             partial.rename(path)
-    return np.asarray(np.load(path, mmap_mode="r"))  # mapped: one copy for every worker
+    return np.load(path, mmap_mode="r")
 
 
 def _sweep(keep: Path) -> None:
