@@ -8,6 +8,9 @@ agreement on the TMDB bench catalogue, and speed on queries and on full Wikipedi
     python -m bench.encoder_precision speed [--films 2000] [--max-tokens 256 128]
                                             [--batch-size 64 16]
     python -m bench.encoder_precision reindex [--films 400]
+    python -m bench.encoder_precision paired [--queries-in int8-per-token]
+                                             [--part validation|retriever-validation|all]
+                                             [--data-dir COPY]
 
 quality: tomt-dev nDCG@10 per stage with fp32 queries, then int8 queries (and, with --films,
 int8 film and synopsis vectors too: every film's texts re-encoded in int8 in this process and
@@ -23,6 +26,13 @@ film text and the synopsis view, as indexing sends them; spread evenly over the 
 core, CPU time of the process and films per CPU second, for each precision, token cap and batch
 size given. The film text is built from the importer's record as `film_text` builds it for a
 Wikipedia film (title, year, genres, cast, synopsis; the source has no director or keywords).
+
+paired: fp32 queries against the quantized ones query by query, on one part of tomt-dev
+(validation: the lab's 1,073 outside the held-out quarter; retriever-validation: the 235 the
+learned stages choose on; all: the 1,445): nDCG@10 per stage for each, the mean per-query
+difference with a 95% bootstrap interval (10,000 resamples of the queries, fixed seed), and how
+many answers moved up, down, or in or out of the top 10. Whether a difference is more than
+the noise of near-ties is what the interval says.
 
 reindex: the indexing path itself, in fp32 then in int8: `index_reembed` of N TMDB films spread
 over the catalogue, batches run inline as `sync_index` runs them, on a copy of the TMDB bench
@@ -105,6 +115,60 @@ def quality(
             f"({report.evaluated} evaluated, {report.skipped} skipped, {seconds:.0f} s)",
             flush=True,
         )
+
+
+def paired(*, queries_in: str, part_name: str, data_dir: Path | None = None) -> None:
+    setup_django("tmdb", data_dir)
+    from django.conf import settings
+
+    from recommendations import query_encoder
+    from recommendations.lab.queries import with_answers
+    from recommendations.lab.search_evaluation import answer_ranks, in_split, load_queries
+    from recommendations.lab.split import split_by_query
+    from recommendations.search import dense
+
+    queries = load_queries(SHARED_DATA / "queries" / "tomt-dev.jsonl")
+    part = {
+        "validation": lambda: split_by_query(queries, held_out_fraction=0.25)[0],
+        "retriever-validation": lambda: in_split(queries, "validation"),
+        "all": lambda: queries,
+    }[part_name]()
+    part, _ = with_answers(part)
+    ranks = {}
+    for precision in ("fp32", queries_in):
+        settings.RECSYS_QUERY_ENCODER_PRECISION = precision
+        query_encoder.get_query_encoder.cache_clear()
+        dense.clear_query_cache()
+        ranks[precision] = [answer_ranks(q) for q in part]
+    print(f"{part_name}: {len(part)} queries with an answer in the catalogue, fp32 vs {queries_in}")
+    for stage in ranks["fp32"][0]:
+        before, after = ([r[stage] for r in ranks[p]] for p in ("fp32", queries_in))
+        _print_paired(stage, before, after)
+
+
+def _print_paired(stage: str, before: list[int | None], after: list[int | None]) -> None:
+    from recommendations.lab.metrics import known_item_metrics
+
+    def ndcg(rank: int | None) -> float:
+        return known_item_metrics(rank)["ndcg@10"]
+
+    a, b = np.array([ndcg(r) for r in before]), np.array([ndcg(r) for r in after])
+    differences = b - a
+    rng = np.random.default_rng(20)
+    samples = rng.integers(0, len(differences), size=(10_000, len(differences)))
+    low, high = np.percentile(differences[samples].mean(axis=1), [2.5, 97.5])
+    far = len(before) + 1000  # an answer outside the top 100 ranks below every one inside
+    up = sum((y or far) < (x or far) for x, y in zip(before, after, strict=True))
+    down = sum((y or far) > (x or far) for x, y in zip(before, after, strict=True))
+    top10 = sum(
+        x != y and min(x or far, y or far) <= 10 for x, y in zip(before, after, strict=True)
+    )
+    print(
+        f"  {stage:9} nDCG@10 {a.mean():.4f} -> {b.mean():.4f}  difference "
+        f"{differences.mean():+.4f} (95% {low:+.4f} .. {high:+.4f})  answers up {up}, "
+        f"down {down}, moved within or across the top 10: {top10}",
+        flush=True,
+    )
 
 
 def _int8_films(load):
@@ -285,10 +349,18 @@ def main() -> None:
     s.add_argument("--films", type=int, default=2000)
     s.add_argument("--max-tokens", type=int, nargs="+", default=[256])
     s.add_argument("--batch-size", type=int, nargs="+", default=[64])
+    pq = sub.add_parser("paired")
+    pq.add_argument("--queries-in", default="int8-per-token")
+    pq.add_argument(
+        "--part", default="validation", choices=["validation", "retriever-validation", "all"]
+    )
+    pq.add_argument("--data-dir", type=Path, help="a copy of the catalogue to run on")
     r = sub.add_parser("reindex")
     r.add_argument("--films", type=int, default=400)
     args = parser.parse_args()
-    if args.what == "reindex":
+    if args.what == "paired":
+        paired(queries_in=args.queries_in, part_name=args.part, data_dir=args.data_dir)
+    elif args.what == "reindex":
         reindex(count=args.films)
     elif args.what == "quality":
         quality(

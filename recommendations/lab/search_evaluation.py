@@ -15,7 +15,15 @@ from recommendations.search.pipeline import (
     run_pipeline,
 )
 
-__all__ = ["METRICS", "SPLITS", "EvaluationReport", "evaluate", "in_split", "load_queries"]
+__all__ = [
+    "METRICS",
+    "SPLITS",
+    "EvaluationReport",
+    "answer_ranks",
+    "evaluate",
+    "in_split",
+    "load_queries",
+]
 
 METRICS = ("mrr@10", "ndcg@10", "recall@10", "recall@100")
 NO_RERANKER = "none (the fused order)"
@@ -53,11 +61,7 @@ def evaluate(
     totals = {stage: dict.fromkeys(METRICS, 0.0) for stage in STAGES}
     evaluated = 0
     for query in tracked(answered, progress or SilentProgress(), "queries"):
-        result = run_pipeline(query.text, config=config)
-        position = result.snapshot.positions_of(query.movie_id)
-        for stage in STAGES:
-            ranking = result.final if stage == "reranked" else result.rankings[stage]
-            rank = _rank(ranking, position)
+        for stage, rank in answer_ranks(query, config=config).items():
             for name, value in known_item_metrics(rank).items():
                 totals[stage][name] += value
         evaluated += 1
@@ -78,6 +82,18 @@ def evaluate(
         left_out_retriever,
         reranker_serves=serves,
     )
+
+
+def answer_ranks(
+    query: LabelledQuery, *, config: PipelineConfig = DEFAULT_CONFIG
+) -> dict[str, int | None]:
+    """The answer's 1-based rank in each stage's top 100 for this query (None: not there)."""
+    result = run_pipeline(query.text, config=config)
+    position = result.snapshot.positions_of(query.movie_id)
+    return {
+        stage: _rank(result.final if stage == "reranked" else result.rankings[stage], position)
+        for stage in STAGES
+    }
 
 
 def _live_retriever() -> tuple[str, frozenset[str]]:
