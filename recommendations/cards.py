@@ -51,7 +51,7 @@ def _h(value: object) -> str:
 def first_words(text: str, count: int) -> str:
     """What the `truncatewords` filter writes (runs of white space made one space, " …" after
     the `count`th word), without its lazy-string and translation machinery (20 cards a page)."""
-    words = text.split()
+    words = text.split(maxsplit=count)  # the rest in one piece: a synopsis is long
     if len(words) <= count:
         return " ".join(words)
     kept = " ".join(words[:count])
@@ -99,22 +99,26 @@ def film_actions(actions: dict) -> SafeString:
     template's stamp for the viewer's state."""
     token = str(actions.get("csrf_token") or "")
     html = _stamp_with_token(actions["reaction"] or 0, bool(actions["in_list"]), token)
-    for placeholder, value in (
-        (_STAMP["reaction"], actions["urls"].reaction),
-        (_STAMP["my_list"], actions["urls"].my_list),
-        (_STAMP["pk"], actions["movie"].pk),
-    ):
-        html = html.replace(placeholder, _h(value))
-    return mark_safe(html)
+    return mark_safe(
+        html.format(
+            reaction=_h(actions["urls"].reaction),
+            my_list=_h(actions["urls"].my_list),
+            pk=_h(actions["movie"].pk),
+        )
+    )
 
 
 @lru_cache(maxsize=16)
 def _stamp_with_token(reaction: int, in_list: bool, token: str) -> str:
     """The stamp for a state with the page's form token in (one token a page: the cards of a
-    page after the first find it here)."""
+    page after the first find it here), as a format string of the film's values (one pass a
+    card instead of a replace of each placeholder)."""
     html = _actions_stamp(reaction, in_list).replace(_STAMP_TOKEN, _h(token))
     if not token or token == "NOTPROVIDED":  # the template writes no token field then
         html = _without_token_fields(html)
+    html = html.replace("{", "{{").replace("}", "}}")
+    for name, placeholder in _STAMP.items():
+        html = html.replace(placeholder, f"{{{name}}}")
     return html
 
 
@@ -135,31 +139,50 @@ def card(
 ) -> SafeString:
     """One film's card: poster, title and year, a note (a role, a reason), genres, the badge
     of a title or person match, the synopsis' first words, the buttons and the "why" slot."""
-    pk, title = int(movie.pk), _h(movie.title)
-    url = _h(url_pattern("recommendations:movie").format(pk))
-    if src := movie.poster_src:
-        poster = f'<img class="poster" src="{_h(src)}" alt="Poster of {title}" loading="lazy">'
-    else:
-        poster = (
-            f'<div class="poster poster-placeholder" style="--hue: {poster_hue(movie.title):d}" '
-            f'aria-hidden="true">{_h(initials(movie.title))}</div>'
-        )
-    year = f' <span class="year">{int(movie.year):d}</span>' if movie.year else ""
+    pk = int(movie.pk)
+    head, synopsis = _film_parts(pk, movie.title, movie.year, movie.poster_src, movie.synopsis)
     lines = [f'<p class="card-note">{_h(note)}</p>'] if note else []
     if genres:
-        lines.append(f'<p class="genres">{_h(" · ".join(genres))}</p>')
+        lines.append(_genres_line(genres))
     if title_match:
         lines.append('<p class="badge">Title match</p>')
     elif people:
         lines.append(f'<p class="badge">With {_h(title_case(", ".join(people)))}</p>')
     body = "\n    ".join(lines)
     return SafeString(
+        f"{head}    {body}\n{synopsis}    {_h(actions)}\n    {why_slot(pk, query)}\n"
+        "  </div>\n</article>\n"
+    )
+
+
+@lru_cache(maxsize=2048)
+def _film_parts(
+    pk: int, title: str, year: int | None, poster_src: str, synopsis: str
+) -> tuple[str, str]:
+    """What a film's card shows of the film alone, up to its title line, and its synopsis
+    line: written once per process and content (the key is the values shown, so an edited
+    film is written anew), since most cards of a search are films shown before."""
+    safe_title, url = _h(title), _h(url_pattern("recommendations:movie").format(pk))
+    if poster_src:
+        poster = (
+            f'<img class="poster" src="{_h(poster_src)}" alt="Poster of {safe_title}" '
+            'loading="lazy">'
+        )
+    else:
+        poster = (
+            f'<div class="poster poster-placeholder" style="--hue: {poster_hue(title):d}" '
+            f'aria-hidden="true">{_h(initials(title))}</div>'
+        )
+    year_html = f' <span class="year">{int(year):d}</span>' if year else ""
+    head = (
         f'<article class="card" id="movie-{pk:d}" data-movie-id="{pk:d}">\n'
         f'  <a class="card-link" href="{url}">\n    {poster}\n  </a>\n'
         '  <div class="card-body">\n'
-        f'    <h3 class="card-title"><a href="{url}">{title}</a>{year}</h3>\n'
-        f"    {body}\n"
-        f'    <p class="synopsis">{_h(first_words(movie.synopsis, SYNOPSIS_WORDS))}</p>\n'
-        f"    {_h(actions)}\n    {why_slot(pk, query)}\n"
-        "  </div>\n</article>\n"
+        f'    <h3 class="card-title"><a href="{url}">{safe_title}</a>{year_html}</h3>\n'
     )
+    return head, f'    <p class="synopsis">{_h(first_words(synopsis, SYNOPSIS_WORDS))}</p>\n'
+
+
+@lru_cache(maxsize=1024)
+def _genres_line(genres: tuple[str, ...]) -> str:
+    return f'<p class="genres">{_h(" · ".join(genres))}</p>'

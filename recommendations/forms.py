@@ -1,5 +1,8 @@
 """The search form: the query and its filters, read from a GET (page and HTMX alike)."""
 
+import copy
+from functools import lru_cache
+
 from django import forms
 
 from movies.models import Movie
@@ -8,6 +11,25 @@ from recommendations.search.catalogue import Filters
 DECADES = [(str(d), f"{d}s") for d in range(2020, 1890, -10)]
 PAGE_SIZE = 20
 MAX_QUERY_CHARS = 20_000
+
+
+class _PreparedFields(dict):
+    """A form's fields with the catalogue's genres set, made once per genre list. Django
+    deep-copies a form's fields for each form (every search), choice lists included: here each
+    form gets its own copy of each field and widget, as Django's copy makes them, sharing only
+    the choice lists (assigning choices gives a form its own; none is changed in place)."""
+
+    def __deepcopy__(self, memo: dict) -> dict:
+        return {name: _own_copy(field) for name, field in self.items()}
+
+
+def _own_copy(field: forms.Field) -> forms.Field:
+    copied = copy.copy(field)
+    copied.widget = copy.copy(field.widget)
+    copied.widget.attrs = field.widget.attrs.copy()
+    copied.error_messages = field.error_messages.copy()
+    copied.validators = field.validators[:]
+    return copied
 
 
 class SearchForm(forms.Form):
@@ -20,11 +42,11 @@ class SearchForm(forms.Form):
     offset = forms.IntegerField(required=False, min_value=0, max_value=10_000)
 
     def __init__(self, data=None, *, genres: list[str], **kwargs) -> None:
-        if data is not None:  # the form's "All genres" option sends genre=""
+        if data is not None and "" in data.getlist("genre"):  # "All genres" sends genre=""
             data = data.copy()
             data.setlist("genre", [g for g in data.getlist("genre") if g])
+        self.base_fields = _fields_with_genres(tuple(genres))
         super().__init__(data, **kwargs)
-        self.fields["genre"].choices = [(g, g) for g in genres]
 
     def filters(self) -> Filters:
         data = self.cleaned_data
@@ -38,3 +60,10 @@ class SearchForm(forms.Form):
             year_from=year_from,
             year_to=year_to,
         )
+
+
+@lru_cache(maxsize=4)
+def _fields_with_genres(genres: tuple[str, ...]) -> _PreparedFields:
+    fields = copy.deepcopy(SearchForm.base_fields)
+    fields["genre"].choices = [(g, g) for g in genres]
+    return _PreparedFields(fields)

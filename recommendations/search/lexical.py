@@ -4,6 +4,7 @@
 import re
 import unicodedata
 from dataclasses import dataclass
+from functools import lru_cache
 
 import bm25s
 import numpy as np
@@ -54,20 +55,26 @@ def tokens_in(text: str, tokens: set[str]) -> list[str]:
     """Those of `tokens` (tokenize's) that tokenize(text) gives too, sorted. A token is a
     word or the word less its plural "s", so it is a substring of the text as tokenize reads
     it: a text containing none of them is not tokenized (most fields of a result's card).
-    Otherwise only the two words that can give each token are looked up among the text's
-    words, instead of stemming every word (a synopsis has a hundred; the query a few)."""
+    Otherwise the text's words are matched against the two words that can give each token,
+    instead of stemming every word (a synopsis has a hundred; the query a few)."""
     normalized = _normalized(text)
     if not any(token in normalized for token in tokens):
         return []
-    words = set(_TOKEN.findall(normalized))
-    return sorted(t for t in tokens if _gives(t, words) or _gives(t, words, plural=True))
+    token_of = _words_giving(frozenset(tokens))
+    return sorted({token_of[word] for word in token_of.keys() & set(_TOKEN.findall(normalized))})
 
 
-def _gives(token: str, words: set[str], *, plural: bool = False) -> bool:
-    """Whether a word among `words` is tokenized as `token`: the token itself, or with
-    plural, the token and an "s" (the only words _stem maps to it)."""
-    word = f"{token}s" if plural else token
-    return word in words and word not in STOPWORDS and _stem(word) == token
+@lru_cache(maxsize=64)
+def _words_giving(tokens: frozenset[str]) -> dict[str, str]:
+    """The words tokenize reads as one of `tokens`, each with its token: the token itself and
+    the token + "s", where not stop words (made once a query: a page asks for each card's
+    fields)."""
+    return {
+        word: token
+        for token in tokens
+        for word in (token, f"{token}s")
+        if word not in STOPWORDS and _stem(word) == token
+    }
 
 
 def _stem(token: str) -> str:

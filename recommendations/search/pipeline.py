@@ -106,10 +106,18 @@ class PipelineResult:
     deep: dict[str, np.ndarray] = field(default_factory=dict)
 
     def rank_of(self, stage: str, position: int) -> int | None:
+        """A position's rank (from 1) in a stage's ranking; None where it is not in it. Each
+        stage's ranks are made once, an array by position (a page asks for each of its films'
+        rank in each stage; a ranking can hold the whole catalogue)."""
         ranks = self.__dict__.setdefault("_ranks", {})
-        if stage not in ranks:
-            ranks[stage] = {p: r for r, p in enumerate(self.rankings[stage].tolist(), start=1)}
-        return ranks[stage].get(position)
+        if (by_position := ranks.get(stage)) is None:
+            ranking = self.rankings[stage]
+            by_position = np.zeros(int(ranking.max()) + 1 if len(ranking) else 0, dtype=np.int64)
+            by_position[ranking] = np.arange(1, len(ranking) + 1)
+            ranks[stage] = by_position
+        if not 0 <= position < len(by_position):
+            return None
+        return int(by_position[position]) or None
 
 
 def effective_filters(

@@ -2,7 +2,7 @@ from django import template
 from django.utils.safestring import SafeString
 
 from recommendations import cards
-from viewers.templatetags.viewer_extras import film_actions
+from viewers.templatetags.viewer_extras import context_taste, film_actions, film_actions_context
 
 register = template.Library()
 
@@ -32,6 +32,8 @@ def search_cards(context: template.Context, response) -> SafeString:
     what `{% for %}` over `{% include "recommendations/_card.html" %}` wrote, without the
     template machinery around each of the 20 cards."""
     query, loose = context.get("query") or "", response.first_loose_rank
+    # The viewer and the form token, looked up once a page (the token is a lazy value)
+    taste, token = context_taste(context), str(context.get("csrf_token") or "")
     parts = []
     for result in response.results:
         if result.rank == loose:
@@ -40,7 +42,7 @@ def search_cards(context: template.Context, response) -> SafeString:
         parts.append(
             cards.card(
                 movie,
-                actions=cards.film_actions(film_actions(context, movie)),
+                actions=cards.film_actions(film_actions_context(taste, movie, token)),
                 query=query,
                 genres=result.genres,
                 title_match=result.title_match,

@@ -90,3 +90,40 @@ def test_a_cards_first_words_are_what_truncatewords_writes(text):
     from django.template.defaultfilters import truncatewords
 
     assert cards.first_words(text, cards.SYNOPSIS_WORDS) == truncatewords(text, 32)
+
+
+def _card_of(movie) -> str:
+    return cards.card(movie, actions=cards.film_actions(_anonymous_actions(movie)), query="heat")
+
+
+def _anonymous_actions(movie) -> dict:
+    urls = film_action_urls(movie.pk)
+    return {"movie": movie, "reaction": None, "in_list": False, "urls": urls, "csrf_token": "T0k"}
+
+
+def test_a_card_kept_per_process_is_written_anew_when_its_film_is_edited():
+    movie = MovieFactory(title="Heat", year=1995, synopsis="A thief.", poster_url="")
+    first = _card_of(movie)
+    assert _card_of(movie) == first  # the second time from what the process kept
+
+    movie.title, movie.year, movie.synopsis = "Heat <2>", 1996, "A cop & a thief."
+    movie.poster_url = "https://image.example/heat.jpg"
+    movie.save()
+    edited = _card_of(type(movie).objects.get(pk=movie.pk))
+
+    assert "Heat &lt;2&gt;" in edited and '<span class="year">1996</span>' in edited
+    assert "A cop &amp; a thief." in edited and 'src="https://image.example/heat.jpg"' in edited
+    assert "A thief." not in edited and "1995" not in edited
+
+
+def test_a_kept_card_still_shows_each_viewer_their_own_buttons_and_each_search_its_slot():
+    movie = MovieFactory(title="Heat")
+    liked = {**_anonymous_actions(movie), "reaction": 1, "in_list": True}
+
+    plain = _card_of(movie)
+    theirs = cards.card(movie, actions=cards.film_actions(liked), query="casino")
+
+    assert "is-on" not in plain and theirs.count("is-on") == 2
+    assert "why?q=heat" in plain and "why?q=casino" in theirs
+    actions = '<div class="film-actions"'
+    assert plain.split(actions)[0] == theirs.split(actions)[0]

@@ -1,4 +1,9 @@
-"""The laptop cache culls its folder on one write in CULL_EVERY, not on every write."""
+"""The laptop cache culls its folder on one write in CULL_EVERY, not on every write, and writes
+an entry whole with fewer system calls than Django's."""
+
+import shutil
+
+import pytest
 
 from recsys_site import file_cache
 from recsys_site.file_cache import CULL_EVERY, FileCache
@@ -25,3 +30,31 @@ def test_the_cache_overshoots_by_less_than_cull_every_then_culls_back(tmp_path, 
     assert len(listings) == 2  # the cull's listing, and entries()'s
     assert entries(cache) == CULL_EVERY // 2 + 1
     assert cache.get("one-more") == 0
+
+
+class Unpicklable:
+    def __reduce__(self):
+        raise TypeError("not today")
+
+
+def test_a_write_replaces_the_entry_whole_and_leaves_no_temporary_file(tmp_path):
+    cache = FileCache(str(tmp_path), {})
+    cache.set("key", {"films": [1, 2]}, 60)
+    cache.set("key", {"films": [3]}, 60)
+
+    with pytest.raises(TypeError):
+        cache.set("key", Unpicklable(), 60)
+
+    assert cache.get("key") == {"films": [3]}  # the failed write left the entry as it was
+    assert [p.suffix for p in tmp_path.iterdir()] == [".djcache"]
+    assert cache.add("new", 1, 60) and cache.incr("new", 2) == 3
+
+
+def test_a_write_after_the_folder_was_deleted_makes_it_again(tmp_path):
+    folder = tmp_path / "cache"
+    cache = FileCache(str(folder), {})
+    shutil.rmtree(folder)
+
+    cache.set("key", "value", 60)
+
+    assert cache.get("key") == "value"
