@@ -352,7 +352,7 @@ RECSYS_FILM_CACHE_SIZE = env.int(
 )
 RECSYS_DENSE_SEARCH = env.choice(
     "RECSYS_DENSE_SEARCH",
-    ("auto", "exact", "mmap", "approximate", "binary"),
+    ("auto", "exact", "mmap", "approximate", "binary", "int8"),
     "auto",
     "how search scores film vectors: `exact` in each web process's memory, `mmap` (exact, over "
     "files every process maps once for all), `approximate` (Chroma's HNSW candidates, scored "
