@@ -575,15 +575,18 @@ def _use_codes(index, mode: str, coding: str) -> None:
         index._int8[SYNOPSIS_WEIGHT] = dense.Int8Codes.of(index._blended(SYNOPSIS_WEIGHT), coding)
 
 
-def shortlist_recall(name: str, count: int, mode: str, shortlists: list[float]) -> list[tuple]:
+def shortlist_recall(
+    name: str, count: int, mode: str, shortlists: list[float], directory: Path | None = None
+) -> list[tuple]:
     """Recall@100 and @200 of a shortlist mode's (binary, int8) top 200 against exact's (the
     pipeline's depth, blended score), and the share of queries whose top 100 is exact's in
     exact's order, for each shortlist multiple and way to make the codes, on a bench
     catalogue's real vectors through get_dense_index, with no filter and a broad one; and the
-    dense stage's mean ms a query (position_scores + top_positions, one thread) for each."""
+    dense stage's mean ms a query (position_scores + top_positions, one thread) for each.
+    `directory`: a copy of the catalogue to read instead (copy_catalogue)."""
     from bench.catalogues import setup_django
 
-    setup_django(name)
+    setup_django(name, directory)
     import threadpoolctl
 
     from recommendations.search import dense
@@ -656,6 +659,9 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--recall", default="tmdb", help="a bench catalogue, or '' for none")
     parser.add_argument("--recall-queries", type=int, default=300)
+    parser.add_argument(
+        "--recall-dir", type=Path, default=None, help="a copy of --recall's catalogue to read"
+    )
     parser.add_argument("--modes", default=",".join(MODES), help="of " + ",".join(MODES))
     parser.add_argument("--store", default=str(STORE), help="where the synthetic stores are kept")
     parser.add_argument(
@@ -719,7 +725,7 @@ def main() -> None:
             f"{'recall@200':>12}{'same top100':>12}{'ms/query':>10}"
         )
         for coding, shortlist, label, kept, at100, at200, same, ms in shortlist_recall(
-            args.recall, args.recall_queries, mode, shortlists
+            args.recall, args.recall_queries, mode, shortlists, args.recall_dir
         ):
             listed = f"{shortlist:g}x200" if shortlist else ""
             print(

@@ -29,7 +29,6 @@ whichever retriever is active, so that a search never compares vectors of two mo
 
 import contextlib
 import fcntl
-import functools
 import hashlib
 import logging
 import math
@@ -336,10 +335,13 @@ def hamming(codes: np.ndarray, query_codes: np.ndarray) -> np.ndarray:
 
 # --- int8 codes: a quarter of the blend's bytes, an approximate cosine for a shortlist -------
 
-ZERO_POINT = 128  # codes are stored as uint8 (int8 + 128): ONNX Runtime's fast u8 x s8 product
-# A query's codes span +-63, not +-127: without VNNI, MLAS multiplies u8 x s8 pairs into int16
-# sums that saturate past 32,767 (2 x 255 x 127 would; 2 x 255 x 64 does not), and a
-# saturated product is silently wrong (tests/recommendations/test_dense_modes.py).
+# The product is ONNX Runtime's MatMulInteger: a query's codes (uint8, less ZERO_POINT) times
+# the films' (int8), which MLAS packs once when the session is made (numpy's integer matmul is
+# no BLAS; with the films as the streamed operand MLAS was slower than the float product:
+# docs/benchmarks.md, "int8 dense codes"). Without VNNI, MLAS sums pairs of u8 x s8 products
+# in int16, which saturates past 32,767 and gives a silently wrong product: query codes span
+# +-QUERY_LEVELS around ZERO_POINT (uint8 1..127), so that a pair stays within 2 x 127 x 127.
+ZERO_POINT = 64
 QUERY_LEVELS = 63
 
 
@@ -349,18 +351,25 @@ class Int8Codes:
     (its largest |component| / 127) or per dimension. Ranking by q . (x - mean) is ranking by
     q . x; the mean's share (q . mean) is added back so several query chunks compare."""
 
-    codes: np.ndarray  # (films, dims) uint8: code + ZERO_POINT (mapped where the store is)
+    codes: np.ndarray  # (dims, films) int8: film-minor, as the product reads them (mapped)
     scales: np.ndarray  # (films,) per film, or (dims,) per dimension, float32
     mean: np.ndarray  # (dims,) float32
     by_dimension: bool
+    session: object = field(repr=False, compare=False)  # int8_session(codes)
+
+    @classmethod
+    def over(
+        cls, codes: np.ndarray, scales: np.ndarray, mean: np.ndarray, by_dimension: bool
+    ) -> "Int8Codes":
+        return cls(codes, scales, mean, by_dimension, int8_session(codes))
 
     @classmethod
     def of(cls, matrix: np.ndarray, scale: str) -> "Int8Codes":
         """The codes of a matrix (mapped or not), a chunk of rows at a time."""
         mean, scales = int8_scales(matrix, scale)
-        codes = np.empty(matrix.shape, dtype=np.uint8)
+        codes = np.empty(matrix.shape[::-1], dtype=np.int8)
         fill_int8_codes(codes, matrix, mean, scales, scale == "dimension")
-        return cls(codes, scales, mean, scale == "dimension")
+        return cls.over(codes, scales, mean, scale == "dimension")
 
     def scores(self, query_vectors: np.ndarray) -> np.ndarray:
         """Each film's approximate cosine to its nearest query chunk (float32): the query
@@ -371,12 +380,12 @@ class Int8Codes:
         step = np.abs(folded).max(axis=1) / QUERY_LEVELS
         step[step == 0] = 1
         query_codes = np.rint(folded / step[:, None]).astype(np.int8)
-        scores = int8_product(self.codes, query_codes).astype(np.float32)
-        scores *= step
+        scores = int8_product(self.session, query_codes).astype(np.float32)
+        scores *= step[:, None]
         if not self.by_dimension:
-            scores *= self.scales[:, None]
-        scores += queries @ self.mean
-        return scores.max(axis=1)
+            scores *= self.scales
+        scores += (queries @ self.mean)[:, None]
+        return scores.max(axis=0)
 
 
 def int8_scales(matrix: np.ndarray, scale: str) -> tuple[np.ndarray, np.ndarray]:
@@ -400,43 +409,45 @@ def int8_scales(matrix: np.ndarray, scale: str) -> tuple[np.ndarray, np.ndarray]
 def fill_int8_codes(
     out: np.ndarray, matrix: np.ndarray, mean: np.ndarray, scales: np.ndarray, by_dimension: bool
 ) -> None:
-    """`out` (uint8, matrix's shape) = round((row - mean) / scale) + ZERO_POINT."""
+    """`out` ((dims, films) int8) = round((row - mean) / scale), each film a column."""
     for start in range(0, len(matrix), BLEND_CHUNK):
         rows = slice(start, start + BLEND_CHUNK)
         chunk = np.asarray(matrix[rows]) - mean
         chunk /= scales if by_dimension else scales[rows, None]
-        out[rows] = np.clip(np.rint(chunk), -127, 127).astype(np.int16) + ZERO_POINT
+        out[:, rows] = np.clip(np.rint(chunk), -127, 127).astype(np.int8).T
 
 
-@functools.cache
-def _int8_session():
-    """An ONNX Runtime session of one MatMulInteger: (films, dims) uint8 with zero point
-    ZERO_POINT times (dims, chunks) int8 -> int32, in MLAS's integer kernels (numpy's integer
-    matmul is no BLAS: docs/benchmarks.md, "int8 dense codes"). One thread: the product is
-    bound by memory, and a web process gives a request one numeric thread."""
+def int8_session(codes: np.ndarray):
+    """An ONNX Runtime session of one MatMulInteger: (chunks, dims) uint8 query codes with
+    zero point ZERO_POINT times `codes` ((dims, films) int8) -> int32. The codes are handed
+    over as an initializer without a copy (a mapped file stays mapped); the session packs them
+    once for MLAS's kernels (private memory, the codes' size). One thread: a web process
+    gives a request one numeric thread."""
+    import onnxruntime
     from onnx import TensorProto, helper
 
     from recommendations.onnx_models import OPSET, cpu_session
 
+    films = TensorProto(name="films", data_type=TensorProto.INT8, dims=codes.shape)
+    films.data_location = TensorProto.EXTERNAL  # supplied below, as an OrtValue
+    films.external_data.add(key="location", value="supplied")
     graph = helper.make_graph(
-        [helper.make_node("MatMulInteger", ["films", "queries", "zero"], ["scores"])],
+        [helper.make_node("MatMulInteger", ["queries", "films", "zero"], ["scores"])],
         "int8_dense",
-        [
-            helper.make_tensor_value_info("films", TensorProto.UINT8, ["n", "d"]),
-            helper.make_tensor_value_info("queries", TensorProto.INT8, ["d", "m"]),
-        ],
-        [helper.make_tensor_value_info("scores", TensorProto.INT32, ["n", "m"])],
-        [helper.make_tensor("zero", TensorProto.UINT8, [], [ZERO_POINT])],
+        [helper.make_tensor_value_info("queries", TensorProto.UINT8, ["m", codes.shape[0]])],
+        [helper.make_tensor_value_info("scores", TensorProto.INT32, ["m", codes.shape[1]])],
+        [films, helper.make_tensor("zero", TensorProto.UINT8, [], [ZERO_POINT])],
     )
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)])
-    return cpu_session(model.SerializeToString(), threads=1)
+    supplied = onnxruntime.OrtValue.ortvalue_from_numpy(np.asarray(codes))
+    return cpu_session(model.SerializeToString(), threads=1, initializers={"films": supplied})
 
 
-def int8_product(codes: np.ndarray, query_codes: np.ndarray) -> np.ndarray:
-    """(codes - ZERO_POINT) @ query_codes.T as int32 (films, chunks), exact for query codes
+def int8_product(session, query_codes: np.ndarray) -> np.ndarray:
+    """query_codes @ the session's codes as int32 (chunks, films), exact for query codes
     within +-QUERY_LEVELS."""
-    feed = {"films": np.asarray(codes), "queries": np.ascontiguousarray(query_codes.T)}
-    return _int8_session().run(None, feed)[0]
+    queries = (query_codes.astype(np.int16) + ZERO_POINT).astype(np.uint8)
+    return session.run(None, {"queries": queries})[0]
 
 
 def _dense_stamp(snapshot: CatalogueSnapshot) -> tuple:
@@ -582,12 +593,13 @@ def map_int8(directory: Path, synopsis_weight: float, blend: np.ndarray) -> Int8
     by_dimension = INT8_SCALE == "dimension"
 
     def write_codes(partial: Path) -> None:
-        out = np.lib.format.open_memmap(partial, mode="w+", dtype=np.uint8, shape=blend.shape)
+        shape = blend.shape[::-1]
+        out = np.lib.format.open_memmap(partial, mode="w+", dtype=np.int8, shape=shape)
         fill_int8_codes(out, blend, mean, scales, by_dimension)
         out.flush()
 
     codes = _mapped_once(directory / f"{name}.npy", write_codes)
-    return Int8Codes(codes, scales, mean, by_dimension)
+    return Int8Codes.over(codes, scales, mean, by_dimension)
 
 
 def _mapped_once(path: Path, write: Callable[[Path], None]) -> np.ndarray:

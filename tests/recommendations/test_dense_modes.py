@@ -99,7 +99,7 @@ def test_a_reindex_is_picked_up(films, settings, fresh_stamps, mode):
         top = new.rankings["dense"][0]
         assert new.snapshot.ids[top] == movie.pk
         if mode == "int8":  # the new film's codes: in the new files, which it tops
-            assert len(new.dense.int8_codes(0.3).codes) == len(films) + 1
+            assert new.dense.int8_codes(0.3).codes.shape == (384, len(films) + 1)
             assert list(new.dense.directory.glob("int8-*.npy"))
     finally:
         vector_store.delete(vector_store.write_targets(), ids=[str(movie.pk)])
@@ -175,7 +175,7 @@ def test_the_shortlist_holds_the_exact_top_on_real_vectors(films, settings, monk
         assert list(other.dense.directory.glob("codes-*.npy"))
     else:
         codes = other.dense.int8_codes(config.synopsis_weight).codes
-        assert codes.shape == (len(films), 384) and codes.dtype == np.uint8
+        assert codes.shape == (384, len(films)) and codes.dtype == np.int8
         assert isinstance(codes, np.memmap)  # a byte a dimension, a file of the mapped store
 
 
@@ -239,16 +239,17 @@ def test_fusion_reads_exact_dense_scores_for_the_lexical_list_in_every_mode(
 
 
 def test_the_int8_product_is_the_exact_integer_product():
-    """Every film code, query codes to +-QUERY_LEVELS: no int16 sum saturates (at +-127 the
-    product came out wrong on this machine's AVX2 without VNNI)."""
+    """Every film code, query codes to +-QUERY_LEVELS: no int16 sum saturates (query codes
+    past that came out wrong on this machine's AVX2 without VNNI)."""
     rng = np.random.default_rng(2)
-    codes = rng.integers(1, 256, size=(300, 384), dtype=np.uint8)
+    codes = rng.integers(-127, 128, size=(384, 300), dtype=np.int8)
+    codes[:, :2] = [[127, -127]]  # the extremes, against query codes at both ends
     levels = dense.QUERY_LEVELS
     query_codes = rng.integers(-levels, levels + 1, size=(3, 384), dtype=np.int8)
-    query_codes[0] = levels  # the extremes, against films at both ends
-    codes[:2] = [[255], [1]]
-    expected = (codes.astype(np.int32) - dense.ZERO_POINT) @ query_codes.T.astype(np.int32)
-    assert np.array_equal(dense.int8_product(codes, query_codes), expected)
+    query_codes[0], query_codes[1] = levels, -levels
+    expected = query_codes.astype(np.int32) @ codes.astype(np.int32)
+    product = dense.int8_product(dense.int8_session(codes), query_codes)
+    assert np.array_equal(product, expected)
 
 
 @pytest.mark.parametrize("scale", ["film", "dimension"])
