@@ -6,6 +6,7 @@ sizes made of synthetic films.
         [--recall tmdb] [--modes exact,mmap,graph,approximate,binary,int8] [--store DIR]
     python -m bench.dense_scale --films '' --recall wikipedia --binary-sweep 5,10,20
     python -m bench.dense_scale --films '' --recall wikipedia --int8-sweep 1,1.5,2,3
+    python -m bench.dense_scale --films '' --recall '' --kernels 36248
 
 Synthetic films are random unit vectors (384-d, a film vector and a synopsis view each,
 seeded): enough for time and memory, whose cost does not depend on what the vectors say.
@@ -50,7 +51,9 @@ recall@100/@200 of its top against exact for each shortlist multiple given and e
 make the codes (the blend centred on its mean, the blend, the film vector alone), with no
 filter and a broad one, and the dense stage's mean time (one thread) beside exact's.
 `--int8-sweep` does the same for the int8 mode, its codes scaled per film or per dimension,
-and counts the queries whose top 100 is exact's, in exact's order.
+and counts the queries whose top 100 is exact's, in exact's order. `--kernels N` times ways
+to compute one query's int8 product with N random films in one thread, beside the float32
+product the exact mode computes.
 """
 
 import argparse
@@ -643,6 +646,80 @@ def shortlist_recall(
     return out
 
 
+def kernels(films: int, count: int = 200) -> list[tuple[str, float, float]]:
+    """Mean and p95 ms of one query chunk's product with `films` random codes, one thread, each
+    way: the float32 product (exact's), numpy's integer matmul, int8 widened to float32 a
+    block at a time, ONNX Runtime's MatMulInteger with the films streamed (a uint8 input) and
+    with them packed once (int8_session, as served); each checked against the exact integers."""
+    import threadpoolctl
+
+    _django(Path(tempfile.mkdtemp(prefix="dense-kernels-")))
+    threadpoolctl.threadpool_limits(1)
+    from recommendations.onnx_models import cpu_session
+    from recommendations.search import dense
+
+    rng = np.random.default_rng(4)
+    matrix = rng.standard_normal((films, DIMENSIONS), dtype=np.float32)
+    codes = np.ascontiguousarray(rng.integers(-127, 128, (films, DIMENSIONS), dtype=np.int8))
+    query = rng.integers(-dense.QUERY_LEVELS, dense.QUERY_LEVELS + 1, (1, DIMENSIONS))
+    query_codes, query_floats = query.astype(np.int8), query.astype(np.float32)
+    truth = codes.astype(np.int32) @ query.T.astype(np.int32)
+    block = np.empty((4096, DIMENSIONS), dtype=np.float32)
+
+    def widened() -> np.ndarray:
+        out = np.empty((films, 1), dtype=np.float32)
+        for start in range(0, films, len(block)):
+            rows = codes[start : start + len(block)]
+            np.copyto(block[: len(rows)], rows, casting="unsafe")
+            np.matmul(block[: len(rows)], query_floats.T, out=out[start : start + len(rows)])
+        return out
+
+    from onnx import TensorProto, helper
+
+    streamed_graph = helper.make_graph(
+        [helper.make_node("MatMulInteger", ["films", "query", "zero"], ["scores"])],
+        "streamed",
+        [
+            helper.make_tensor_value_info("films", TensorProto.UINT8, ["n", DIMENSIONS]),
+            helper.make_tensor_value_info("query", TensorProto.INT8, [DIMENSIONS, 1]),
+        ],
+        [helper.make_tensor_value_info("scores", TensorProto.INT32, ["n", 1])],
+        [helper.make_tensor("zero", TensorProto.UINT8, [], [128])],
+    )
+    streamed = cpu_session(
+        helper.make_model(
+            streamed_graph, opset_imports=[helper.make_opsetid("", 17)]
+        ).SerializeToString(),
+        threads=1,
+    )
+    shifted = (codes.astype(np.int16) + 128).astype(np.uint8)
+    packed = dense.int8_session(np.ascontiguousarray(codes.T))
+    ways = {
+        "float32 product (exact)": (lambda: matrix @ query_floats.T, None),
+        "numpy integer matmul": (lambda: codes @ query_codes.T.astype(np.int32), truth),
+        "int8 -> float32 blocks": (widened, truth),
+        "ORT MatMulInteger, films streamed": (
+            lambda: streamed.run(None, {"films": shifted, "query": query_codes.T.copy()})[0],
+            truth,
+        ),
+        "ORT MatMulInteger, films packed (served)": (
+            lambda: dense.int8_product(packed, query_codes).T,
+            truth,
+        ),
+    }
+    out = []
+    for name, (run, expected) in ways.items():
+        if expected is not None and not np.array_equal(run(), expected):
+            raise SystemExit(f"{name}: the product is wrong")
+        times = []
+        for _ in range(count if name != "numpy integer matmul" else 10):
+            started = time.perf_counter()
+            run()
+            times.append((time.perf_counter() - started) * 1000)
+        out.append((name, statistics.mean(times), float(np.percentile(times, 95))))
+    return out
+
+
 def _filter_label(filters) -> str:
     if filters.genres:
         return f"genre {filters.genres[0]}"
@@ -671,6 +748,9 @@ def main() -> None:
         "catalogue instead of approximate's",
     )
     parser.add_argument(
+        "--kernels", type=int, default=0, help="time the int8 product's kernels at N films"
+    )
+    parser.add_argument(
         "--int8-sweep",
         default="",
         help="shortlist multiples (comma-separated): measure int8 recall on --recall's "
@@ -686,6 +766,11 @@ def main() -> None:
     STORE = Path(args.store)
     modes = tuple(m for m in args.modes.split(",") if m)
     print(f"load average {os.getloadavg()[0]:.1f} at start")
+    if args.kernels:
+        print(f"\none query chunk's product with {args.kernels} films, one thread (ms)")
+        print(f"{'way':<42}{'mean':>8}{'p95':>8}")
+        for name, mean, p95 in kernels(args.kernels):
+            print(f"{name:<42}{mean:>8.3f}{p95:>8.3f}")
     rows = []
     for films in [int(f) for f in args.films.split(",") if f]:
         rows += run_size(films, args.workers, args.queries, args.chroma_up_to, modes)

@@ -19,8 +19,8 @@
   scored exactly from the mapped files as in binary.
 
 The matrices are reloaded (or another file set mapped) when the catalogue or the collection
-changes. `auto` picks exact below RECSYS_DENSE_APPROXIMATE_FROM films, approximate from there
-(bench/dense_scale.py measured where).
+changes. `auto` picks exact below RECSYS_DENSE_INT8_FROM films, int8 from there, approximate
+from RECSYS_DENSE_APPROXIMATE_FROM (bench/dense_scale.py measured where).
 
 The index knows the embedding model that made its vectors (the live collection's fingerprint):
 queries searched against it are encoded by that model (`encode_query(chunks, index.model)`),
@@ -280,9 +280,11 @@ def dense_mode(films: int) -> str:
     recall@100 >= 0.999, and then it costs more than the exact product (docs/benchmarks.md,
     "Binary codes")."""
     mode = settings.RECSYS_DENSE_SEARCH
-    if mode == "auto":
-        return "approximate" if films >= settings.RECSYS_DENSE_APPROXIMATE_FROM else "exact"
-    return mode
+    if mode != "auto":
+        return mode
+    if films >= settings.RECSYS_DENSE_APPROXIMATE_FROM:
+        return "approximate"
+    return "int8" if films >= settings.RECSYS_DENSE_INT8_FROM else "exact"
 
 
 # --- Binary codes: 1 bit a dimension, Hamming distance for a shortlist -------------------------

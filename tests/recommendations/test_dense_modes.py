@@ -105,14 +105,20 @@ def test_a_reindex_is_picked_up(films, settings, fresh_stamps, mode):
         vector_store.delete(vector_store.write_targets(), ids=[str(movie.pk)])
 
 
-def test_auto_turns_approximate_at_the_switch_point_and_never_binary(films, settings):
+def test_auto_turns_int8_then_approximate_at_the_switch_points_and_never_binary(films, settings):
     settings.RECSYS_DENSE_SEARCH = "auto"
+    settings.RECSYS_DENSE_INT8_FROM = 20_000
     settings.RECSYS_DENSE_APPROXIMATE_FROM = 50_000
-    assert {dense.dense_mode(n) for n in (10, 5_000, 36_248, 49_999)} == {"exact"}
+    assert {dense.dense_mode(n) for n in (10, 5_000, 19_999)} == {"exact"}
+    assert {dense.dense_mode(n) for n in (20_000, 36_248, 49_999)} == {"int8"}
+    assert dense.dense_mode(50_000) == "approximate"
     count = len(films)
-    settings.RECSYS_DENSE_APPROXIMATE_FROM = count + 1
+    settings.RECSYS_DENSE_INT8_FROM = count + 1
     assert dense.dense_mode(count) == "exact"
-    settings.RECSYS_DENSE_APPROXIMATE_FROM = count
+    settings.RECSYS_DENSE_INT8_FROM = count
+    reset_search_caches()
+    assert retrieve(QUERIES[0]).dense.mode == "int8"
+    settings.RECSYS_DENSE_APPROXIMATE_FROM = count  # approximate first, where both apply
     assert dense.dense_mode(count) == "approximate"
     reset_search_caches()
     assert retrieve(QUERIES[0]).dense.mode == "approximate"
