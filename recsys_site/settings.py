@@ -363,7 +363,7 @@ RECSYS_DENSE_SEARCH = env.choice(
 )
 RECSYS_DENSE_INT8_FROM = env.int(
     "RECSYS_DENSE_INT8_FROM",
-    20_000,
+    50_000,
     "films from which `auto` dense search scores int8 codes for a shortlist instead of every "
     "film's float vector: where the int8 stage costs less CPU per search than the exact product "
     '(docs/benchmarks.md, issue 20, "int8 dense codes")',
