@@ -1,10 +1,12 @@
 """Dense search past one machine: exact in-process scoring, a shared memory-mapped matrix,
-HNSW (approximate) and binary codes with exact rescoring, side by side, at catalogue sizes
-made of synthetic films.
+HNSW (approximate), binary and int8 codes with exact rescoring, side by side, at catalogue
+sizes made of synthetic films.
 
     python -m bench.dense_scale [--films 36000,500000] [--queries 200] [--workers 4] \
-        [--recall tmdb] [--modes exact,mmap,graph,approximate,binary] [--store DIR]
+        [--recall tmdb] [--modes exact,mmap,graph,approximate,binary,int8] [--store DIR]
     python -m bench.dense_scale --films '' --recall wikipedia --binary-sweep 5,10,20
+    python -m bench.dense_scale --films '' --recall wikipedia --int8-sweep 1,1.5,2,3
+    python -m bench.dense_scale --films '' --recall '' --kernels 36248
 
 Synthetic films are random unit vectors (384-d, a film vector and a synopsis view each,
 seeded): enough for time and memory, whose cost does not depend on what the vectors say.
@@ -28,7 +30,10 @@ and `fusion.top_positions`: the top 100 of the blended score, synopsis weight 0.
   does: each worker holds the graph), the only approximate row at sizes Chroma cannot ingest
   here;
 - binary: serving's binary mode: the blend's sign bits (a mapped file, 48 bytes a film), a
-  shortlist by Hamming distance, scored exactly from the mapped blend.
+  shortlist by Hamming distance, scored exactly from the mapped blend;
+- int8: serving's int8 mode: the centred blend as int8 codes and scales (mapped files, 384
+  bytes a film), a shortlist by ONNX Runtime's integer product, scored exactly from the
+  mapped blend.
 
 `--workers` processes are started per mode (gunicorn's workers; exact starts fewer when
 memory is short, each holding the same private matrices); each loads, runs the queries once
@@ -45,6 +50,10 @@ vectors as served (each query's chunks encoded by encode_query, several chunks m
 recall@100/@200 of its top against exact for each shortlist multiple given and each way to
 make the codes (the blend centred on its mean, the blend, the film vector alone), with no
 filter and a broad one, and the dense stage's mean time (one thread) beside exact's.
+`--int8-sweep` does the same for the int8 mode, its codes scaled per film or per dimension,
+and counts the queries whose top 100 is exact's, in exact's order. `--kernels N` times ways
+to compute one query's int8 product with N random films in one thread, beside the float32
+product the exact mode computes.
 """
 
 import argparse
@@ -75,7 +84,9 @@ LABELS = {
     "graph": "approx, hnswlib",  # the graph in the worker, as embedded Chroma holds it
     "approximate": "approx, Chroma srv",
     "binary": "binary",
+    "int8": "int8",
 }
+SHORTLIST_MODES = ("binary", "int8")
 MODES = tuple(LABELS)
 
 
@@ -226,7 +237,7 @@ def load_index(mode: str, directory: Path, server: str):
         index = dense.DenseIndex((), ids, vectors, positions, synopses)
     else:
         _, vectors, synopses = dense.map_store(directory)
-        nearest = None  # mmap, binary
+        nearest = None  # mmap, binary, int8
         if mode == "graph":
             nearest = _graph_nearest(directory / "hnsw.bin", len(ids))
         elif mode == "approximate":
@@ -242,9 +253,7 @@ def load_index(mode: str, directory: Path, server: str):
         index = dense.DenseIndex(
             (), ids, vectors, positions, synopses, mode=kind, directory=directory, nearest=nearest
         )
-    index._blended(SYNOPSIS_WEIGHT)  # made or mapped on load, as by serving's first search
-    if mode == "binary":
-        index.codes(SYNOPSIS_WEIGHT)
+    index.prepare(SYNOPSIS_WEIGHT)  # made or mapped on load, as by a worker's warm-up
     return index
 
 
@@ -286,7 +295,7 @@ def worker(mode: str, directory: str, server: str, queries: np.ndarray, conn) ->
                 cpu.append((time.thread_time() - thread) * 1000)
                 times.append((time.perf_counter() - started) * 1000)
             conn.send((times, cpu))
-        elif command == "recall":  # binary: by the blend, as it is served
+        elif command == "recall":  # binary, int8: by the blend, as it is served
             found = []
             for query in queries:
                 exact = index.scores(query[None, :], SYNOPSIS_WEIGHT)
@@ -371,8 +380,8 @@ def measure(
         times, cpu = pipes[0].recv()
         server_cpu = (_cpu_s(server_pid) - server_cpu) if server_pid else 0.0
         recall = None
-        if mode in ("approximate", "graph", "binary"):
-            pipes[0].send("recall" if mode == "binary" else "graph recall")
+        if mode in ("approximate", "graph", *SHORTLIST_MODES):
+            pipes[0].send("recall" if mode in SHORTLIST_MODES else "graph recall")
             recall = pipes[0].recv()
     finally:
         for pipe in pipes:
@@ -451,7 +460,7 @@ def run_size(
     queries = rng.standard_normal((count, DIMENSIONS), dtype=np.float32)
     queries /= np.linalg.norm(queries, axis=1, keepdims=True)
     rows = []
-    for mode in ("exact", "mmap", "graph", "binary"):
+    for mode in ("exact", "mmap", "graph", "binary", "int8"):
         if mode in modes:
             rows.append(measure(mode, directory, workers, queries))
         if mode == "graph" and mode in modes:
@@ -556,14 +565,31 @@ def _binary_codes(index, coding: str) -> np.ndarray:
         dense.CENTRE_CODES = True
 
 
-def binary_recall(name: str, count: int, shortlists: list[int]) -> list[tuple]:
-    """Recall@100 and @200 of binary dense search's top 200 against exact's (the pipeline's
-    depth, blended score), for each shortlist multiple and way to make the codes, on a bench
+INT8_SCALES = ("film", "dimension")
+
+
+def _use_codes(index, mode: str, coding: str) -> None:
+    """The index's codes made `coding`'s way (CODINGS for binary, INT8_SCALES for int8)."""
+    from recommendations.search import dense
+
+    if mode == "binary":
+        index._codes[SYNOPSIS_WEIGHT] = _binary_codes(index, coding)
+    else:
+        index._int8[SYNOPSIS_WEIGHT] = dense.Int8Codes.of(index._blended(SYNOPSIS_WEIGHT), coding)
+
+
+def shortlist_recall(
+    name: str, count: int, mode: str, shortlists: list[float], directory: Path | None = None
+) -> list[tuple]:
+    """Recall@100 and @200 of a shortlist mode's (binary, int8) top 200 against exact's (the
+    pipeline's depth, blended score), and the share of queries whose top 100 is exact's in
+    exact's order, for each shortlist multiple and way to make the codes, on a bench
     catalogue's real vectors through get_dense_index, with no filter and a broad one; and the
-    dense stage's mean ms a query (position_scores + top_positions, one thread) for each."""
+    dense stage's mean ms a query (position_scores + top_positions, one thread) for each.
+    `directory`: a copy of the catalogue to read instead (copy_catalogue)."""
     from bench.catalogues import setup_django
 
-    setup_django(name)
+    setup_django(name, directory)
     import threadpoolctl
 
     from recommendations.search import dense
@@ -571,7 +597,7 @@ def binary_recall(name: str, count: int, shortlists: list[int]) -> list[tuple]:
     from recommendations.search.fusion import top_positions
 
     threadpoolctl.threadpool_limits(1)  # as a web worker
-    snapshot, indexes = _indexes(("exact", "binary"), prefix="dense-binary-")
+    snapshot, indexes = _indexes(("exact", mode), prefix=f"dense-{mode}-")
     vectors = _served_query_vectors(count, indexes["exact"].model)
     chunks = [len(v) for v in vectors]
     print(f"  {len(vectors)} queries, {sum(c > 1 for c in chunks)} of them several chunks")
@@ -580,6 +606,8 @@ def binary_recall(name: str, count: int, shortlists: list[int]) -> list[tuple]:
         broad = Filters(genres=("Drama",))  # 2,297 films: scored exactly (<= EXACT_SUBSET)
 
     def run(index, mask) -> tuple[list[np.ndarray], float]:
+        for query in vectors[:20]:  # the codes' pages and the session are in before timing
+            index.position_scores(query, snapshot.size, synopsis_weight=SYNOPSIS_WEIGHT)
         tops, started = [], time.perf_counter()
         for query in vectors:
             scores = index.position_scores(
@@ -589,29 +617,106 @@ def binary_recall(name: str, count: int, shortlists: list[int]) -> list[tuple]:
         return tops, (time.perf_counter() - started) * 1000 / len(vectors)
 
     out = []
-    binary = indexes["binary"]
+    shortlisted = indexes[mode]
+    multiple = "SHORTLIST" if mode == "binary" else "INT8_SHORTLIST"
     for label, filters in [("no filter", Filters()), (_filter_label(broad), broad)]:
         mask = snapshot.mask(filters)
         kept = int(mask.sum()) if mask is not None else snapshot.size
         truth, exact_ms = run(indexes["exact"], mask)
-        out.append(("exact", "", label, kept, 1.0, 1.0, exact_ms))
-        for coding in CODINGS:
-            binary._codes[SYNOPSIS_WEIGHT] = _binary_codes(binary, coding)
+        out.append(("exact", "", label, kept, 1.0, 1.0, 1.0, exact_ms))
+        for coding in CODINGS if mode == "binary" else INT8_SCALES:
+            _use_codes(shortlisted, mode, coding)
             for shortlist in shortlists:
-                dense.SHORTLIST = shortlist
-                tops, ms = run(binary, mask)
+                setattr(dense, multiple, shortlist)
+                tops, ms = run(shortlisted, mask)
+                pairs = list(zip(truth, tops, strict=True))
                 at = {
                     k: float(
                         np.mean(
                             [
                                 len(set(t[:k].tolist()) & set(b[:k].tolist())) / max(len(t[:k]), 1)
-                                for t, b in zip(truth, tops, strict=True)
+                                for t, b in pairs
                             ]
                         )
                     )
                     for k in (100, 200)
                 }
-                out.append((coding, shortlist, label, kept, at[100], at[200], ms))
+                same = float(np.mean([np.array_equal(t[:100], b[:100]) for t, b in pairs]))
+                out.append((coding, shortlist, label, kept, at[100], at[200], same, ms))
+    return out
+
+
+def kernels(films: int, count: int = 200) -> list[tuple[str, float, float]]:
+    """Mean and p95 ms of one query chunk's product with `films` random codes, one thread, each
+    way: the float32 product (exact's), numpy's integer matmul, int8 widened to float32 a
+    block at a time, ONNX Runtime's MatMulInteger with the films streamed (a uint8 input) and
+    with them packed once (int8_session, as served); each checked against the exact integers."""
+    import threadpoolctl
+
+    _django(Path(tempfile.mkdtemp(prefix="dense-kernels-")))
+    threadpoolctl.threadpool_limits(1)
+    from recommendations.onnx_models import cpu_session
+    from recommendations.search import dense
+
+    rng = np.random.default_rng(4)
+    matrix = rng.standard_normal((films, DIMENSIONS), dtype=np.float32)
+    codes = np.ascontiguousarray(rng.integers(-127, 128, (films, DIMENSIONS), dtype=np.int8))
+    query = rng.integers(-dense.QUERY_LEVELS, dense.QUERY_LEVELS + 1, (1, DIMENSIONS))
+    query_codes, query_floats = query.astype(np.int8), query.astype(np.float32)
+    truth = codes.astype(np.int32) @ query.T.astype(np.int32)
+    block = np.empty((4096, DIMENSIONS), dtype=np.float32)
+
+    def widened() -> np.ndarray:
+        out = np.empty((films, 1), dtype=np.float32)
+        for start in range(0, films, len(block)):
+            rows = codes[start : start + len(block)]
+            np.copyto(block[: len(rows)], rows, casting="unsafe")
+            np.matmul(block[: len(rows)], query_floats.T, out=out[start : start + len(rows)])
+        return out
+
+    from onnx import TensorProto, helper
+
+    streamed_graph = helper.make_graph(
+        [helper.make_node("MatMulInteger", ["films", "query", "zero"], ["scores"])],
+        "streamed",
+        [
+            helper.make_tensor_value_info("films", TensorProto.UINT8, ["n", DIMENSIONS]),
+            helper.make_tensor_value_info("query", TensorProto.INT8, [DIMENSIONS, 1]),
+        ],
+        [helper.make_tensor_value_info("scores", TensorProto.INT32, ["n", 1])],
+        [helper.make_tensor("zero", TensorProto.UINT8, [], [128])],
+    )
+    streamed = cpu_session(
+        helper.make_model(
+            streamed_graph, opset_imports=[helper.make_opsetid("", 17)]
+        ).SerializeToString(),
+        threads=1,
+    )
+    shifted = (codes.astype(np.int16) + 128).astype(np.uint8)
+    packed = dense.int8_session(np.ascontiguousarray(codes.T))
+    ways = {
+        "float32 product (exact)": (lambda: matrix @ query_floats.T, None),
+        "numpy integer matmul": (lambda: codes @ query_codes.T.astype(np.int32), truth),
+        "int8 -> float32 blocks": (widened, truth),
+        "ORT MatMulInteger, films streamed": (
+            lambda: streamed.run(None, {"films": shifted, "query": query_codes.T.copy()})[0],
+            truth,
+        ),
+        "ORT MatMulInteger, films packed (served)": (
+            lambda: dense.int8_product(packed, query_codes).T,
+            truth,
+        ),
+    }
+    out = []
+    for name, (run, expected) in ways.items():
+        if expected is not None and not np.array_equal(run(), expected):
+            raise SystemExit(f"{name}: the product is wrong")
+        times = []
+        for _ in range(count if name != "numpy integer matmul" else 10):
+            started = time.perf_counter()
+            run()
+            times.append((time.perf_counter() - started) * 1000)
+        out.append((name, statistics.mean(times), float(np.percentile(times, 95))))
     return out
 
 
@@ -631,12 +736,24 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--recall", default="tmdb", help="a bench catalogue, or '' for none")
     parser.add_argument("--recall-queries", type=int, default=300)
+    parser.add_argument(
+        "--recall-dir", type=Path, default=None, help="a copy of --recall's catalogue to read"
+    )
     parser.add_argument("--modes", default=",".join(MODES), help="of " + ",".join(MODES))
     parser.add_argument("--store", default=str(STORE), help="where the synthetic stores are kept")
     parser.add_argument(
         "--binary-sweep",
         default="",
         help="shortlist multiples (comma-separated): measure binary recall on --recall's "
+        "catalogue instead of approximate's",
+    )
+    parser.add_argument(
+        "--kernels", type=int, default=0, help="time the int8 product's kernels at N films"
+    )
+    parser.add_argument(
+        "--int8-sweep",
+        default="",
+        help="shortlist multiples (comma-separated): measure int8 recall on --recall's "
         "catalogue instead of approximate's",
     )
     parser.add_argument(
@@ -649,6 +766,11 @@ def main() -> None:
     STORE = Path(args.store)
     modes = tuple(m for m in args.modes.split(",") if m)
     print(f"load average {os.getloadavg()[0]:.1f} at start")
+    if args.kernels:
+        print(f"\none query chunk's product with {args.kernels} films, one thread (ms)")
+        print(f"{'way':<42}{'mean':>8}{'p95':>8}")
+        for name, mean, p95 in kernels(args.kernels):
+            print(f"{name:<42}{mean:>8.3f}{p95:>8.3f}")
     rows = []
     for films in [int(f) for f in args.films.split(",") if f]:
         rows += run_size(films, args.workers, args.queries, args.chroma_up_to, modes)
@@ -679,20 +801,21 @@ def main() -> None:
                 )
             elif r["mode"] == "graph":
                 print(f"{r['films']:>8}: hnswlib graph built in {r['build_s']:.0f} s (2 threads)")
-    if args.recall and args.binary_sweep:
-        shortlists = [int(x) for x in args.binary_sweep.split(",")]
-        print(f"\nbinary dense search vs exact, {args.recall}, real vectors, top 200")
+    sweep = ("binary", args.binary_sweep) if args.binary_sweep else ("int8", args.int8_sweep)
+    if args.recall and sweep[1]:
+        mode, shortlists = sweep[0], [float(x) for x in sweep[1].split(",")]
+        print(f"\n{mode} dense search vs exact, {args.recall}, real vectors, top 200")
         print(
             f"{'codes':<15}{'shortlist':>10}  {'filter':<12}{'films':>8}{'recall@100':>12}"
-            f"{'recall@200':>12}{'ms/query':>10}"
+            f"{'recall@200':>12}{'same top100':>12}{'ms/query':>10}"
         )
-        for coding, shortlist, label, kept, at100, at200, ms in binary_recall(
-            args.recall, args.recall_queries, shortlists
+        for coding, shortlist, label, kept, at100, at200, same, ms in shortlist_recall(
+            args.recall, args.recall_queries, mode, shortlists, args.recall_dir
         ):
-            listed = f"{shortlist}x200" if shortlist else ""
+            listed = f"{shortlist:g}x200" if shortlist else ""
             print(
                 f"{coding:<15}{listed:>10}  {label:<12}{kept:>8}{at100:>12.4f}{at200:>12.4f}"
-                f"{ms:>10.3f}"
+                f"{same:>12.4f}{ms:>10.3f}"
             )
     elif args.recall:
         print(f"\nrecall of approximate dense search vs exact, {args.recall}, real vectors")

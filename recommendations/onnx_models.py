@@ -180,10 +180,17 @@ def mean_pool(states: "torch.Tensor", attention_mask: "torch.Tensor") -> "torch.
     return (states * weights).sum(1) / weights.sum(1).clamp(min=1e-9)
 
 
-def cpu_session(path: Path, *, threads: int) -> "onnxruntime.InferenceSession":
-    """threads: ONNX Runtime's intra-op threads; 0 is one per core. Idle threads sleep
-    instead of spinning: a web process runs one small request after another, and a spinning
-    pool keeps the cores busy between them (docs/benchmarks.md, "Throughput")."""
+def cpu_session(
+    path: Path | bytes,
+    *,
+    threads: int,
+    initializers: dict[str, "onnxruntime.OrtValue"] | None = None,
+) -> "onnxruntime.InferenceSession":
+    """A session of the model at `path` (or serialized: bytes). threads: ONNX Runtime's
+    intra-op threads; 0 is one per core. Idle threads sleep instead of spinning: a web process
+    runs one small request after another, and a spinning pool keeps the cores busy between them
+    (docs/benchmarks.md, "Throughput"). initializers: the values of the model's initializers
+    declared as external data, by name (memory the caller holds, not copied)."""
     import onnxruntime
 
     options = onnxruntime.SessionOptions()
@@ -192,4 +199,7 @@ def cpu_session(path: Path, *, threads: int) -> "onnxruntime.InferenceSession":
     options.add_session_config_entry("session.intra_op.allow_spinning", "0")
     options.add_session_config_entry("session.inter_op.allow_spinning", "0")
     options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_ENABLE_ALL
-    return onnxruntime.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+    if initializers:
+        options.add_external_initializers(list(initializers), list(initializers.values()))
+    model = path if isinstance(path, bytes) else str(path)
+    return onnxruntime.InferenceSession(model, options, providers=["CPUExecutionProvider"])

@@ -352,13 +352,22 @@ RECSYS_FILM_CACHE_SIZE = env.int(
 )
 RECSYS_DENSE_SEARCH = env.choice(
     "RECSYS_DENSE_SEARCH",
-    ("auto", "exact", "mmap", "approximate", "binary"),
+    ("auto", "exact", "mmap", "approximate", "binary", "int8"),
     "auto",
     "how search scores film vectors: `exact` in each web process's memory, `mmap` (exact, over "
     "files every process maps once for all), `approximate` (Chroma's HNSW candidates, scored "
     "from those files), `binary` (a shortlist by Hamming distance between sign bits, scored "
-    "from those files; opt-in); `auto`: exact below RECSYS_DENSE_APPROXIMATE_FROM films, else "
-    "approximate",
+    "from those files; opt-in), `int8` (a shortlist by an int8 product, scored from those "
+    "files); `auto`: exact below RECSYS_DENSE_INT8_FROM films, int8 from there, approximate "
+    "from RECSYS_DENSE_APPROXIMATE_FROM",
+)
+RECSYS_DENSE_INT8_FROM = env.int(
+    "RECSYS_DENSE_INT8_FROM",
+    36_000,
+    "films from which `auto` dense search scores int8 codes for a shortlist instead of every "
+    "film's float vector: at 36,248 real films the int8 stage cost 2.6 ms of CPU against exact's "
+    "7.1 with the same top 200; at 4,803 it was no cheaper; sizes between were not measured "
+    '(docs/benchmarks.md, issue 20, "int8 dense codes")',
 )
 RECSYS_DENSE_APPROXIMATE_FROM = env.int(
     "RECSYS_DENSE_APPROXIMATE_FROM",

@@ -1,4 +1,4 @@
-"""Dense candidates: cosine search over every film's vector, in one of four ways
+"""Dense candidates: cosine search over every film's vector, in one of five ways
 (`RECSYS_DENSE_SEARCH`, docs/architecture.md "Dense search past one machine"):
 
 - exact: each process holds the matrix (read from Chroma, the index of record, kept by the
@@ -13,10 +13,14 @@
   ones); a query's Hamming distance to every film picks a shortlist, scored exactly from the
   mapped files, in process, no server. Opt-in only: on real vectors sign bits rank too coarsely
   for a shortlist much smaller than the catalogue (docs/benchmarks.md, "Binary codes").
+- int8: every film's blended vector less the catalogue's mean as 384 int8 codes and a scale
+  (a quarter of the blend's bytes, a file beside the mapped ones); a query's approximate
+  cosine to every film (ONNX Runtime's integer product) picks a shortlist of a few hundred,
+  scored exactly from the mapped files as in binary.
 
 The matrices are reloaded (or another file set mapped) when the catalogue or the collection
-changes. `auto` picks exact below RECSYS_DENSE_APPROXIMATE_FROM films, approximate from there
-(bench/dense_scale.py measured where).
+changes. `auto` picks exact below RECSYS_DENSE_INT8_FROM films, int8 from there, approximate
+from RECSYS_DENSE_APPROXIMATE_FROM (bench/dense_scale.py measured where).
 
 The index knows the embedding model that made its vectors (the live collection's fingerprint):
 queries searched against it are encoded by that model (`encode_query(chunks, index.model)`),
@@ -55,8 +59,9 @@ from recommendations.vector_store import (
 
 logger = logging.getLogger(__name__)
 
-MODES = ("auto", "exact", "mmap", "approximate", "binary")
-CANDIDATE_MODES = ("approximate", "binary")  # dense scores for a shortlist only
+MODES = ("auto", "exact", "mmap", "approximate", "binary", "int8")
+CANDIDATE_MODES = ("approximate", "binary", "int8")  # dense scores for a shortlist only
+SHORTLIST_MODES = ("binary", "int8")  # the shortlist by codes, scored from the mapped blend
 # Approximate search: HNSW candidates per query chunk, as a multiple of the depth asked (the
 # graph ranks by the film vector alone; the exact rescoring adds the synopsis view) ...
 OVERFETCH = 2
@@ -75,6 +80,12 @@ SHORTLIST = 40
 # by q . (x - mean) is ranking by q . x (q . mean is the same for every film), and centred
 # vectors spread their signs over both halves of every dimension.
 CENTRE_CODES = True
+# int8: the shortlist rescored exactly, as a multiple of the depth asked (the films with the
+# highest approximate cosine to a query chunk) ...
+INT8_SHORTLIST = 2
+# ... and each code's scale: "film" (each film's largest |component| / 127) or "dimension"
+# (each dimension's largest over the catalogue, folded into the query before the product).
+INT8_SCALE = "film"
 
 
 class DenseUnavailable(Exception):
@@ -95,6 +106,7 @@ class DenseIndex:
     nearest: Callable[[np.ndarray, int], np.ndarray] | None = field(default=None, repr=False)
     _blends: dict[float, np.ndarray] = field(default_factory=dict, repr=False)
     _codes: dict[float, np.ndarray] = field(default_factory=dict, repr=False)  # binary
+    _int8: dict[float, "Int8Codes"] = field(default_factory=dict, repr=False)
     _by_position: np.ndarray | None = field(default=None, repr=False)
 
     def scores(self, query_vectors: np.ndarray, synopsis_weight: float = 0.0) -> np.ndarray:
@@ -127,8 +139,8 @@ class DenseIndex:
             return self.snapshot_scores(self.scores(query_vectors, synopsis_weight), size)
         if kept is not None and len(kept) <= EXACT_SUBSET:
             rows = np.sort(kept)  # a narrow filter: each film it keeps
-        elif self.mode == "binary":
-            rows = self._hamming_rows(query_vectors, synopsis_weight, depth, mask)
+        elif self.mode in SHORTLIST_MODES:
+            rows = self._shortlist_rows(query_vectors, synopsis_weight, depth, mask)
         else:
             try:
                 rows = self._nearest_rows(query_vectors, depth, mask, size, kept)
@@ -139,7 +151,7 @@ class DenseIndex:
             rows = np.union1d(rows, extra[extra >= 0])
         out = np.full(size, -np.inf, dtype=np.float32)
         if len(rows):
-            if self.mode == "binary":  # the blend is mapped already: one gather
+            if self.mode in SHORTLIST_MODES:  # the blend is mapped already: one gather
                 vectors = self._blended(synopsis_weight)[rows]
             else:
                 vectors = self.vectors[rows]
@@ -148,33 +160,41 @@ class DenseIndex:
             out[self.positions[rows]] = (vectors @ query_vectors.T).max(axis=1)
         return out
 
-    def _hamming_rows(
+    def _shortlist_rows(
         self,
         query_vectors: np.ndarray,
         synopsis_weight: float,
         depth: int,
         mask: np.ndarray | None,
     ) -> np.ndarray:
-        """Rows (ascending) of the SHORTLIST x depth films in the snapshot that pass the
-        filter whose sign bits are nearest a query chunk's (each film's nearest chunk)."""
-        distance = hamming(self.codes(synopsis_weight), sign_codes(query_vectors))
+        """Rows (ascending) of the films in the snapshot that pass the filter nearest a query
+        chunk by the mode's codes (each film's nearest chunk): binary's SHORTLIST x depth by
+        Hamming distance, int8's INT8_SHORTLIST x depth by approximate cosine."""
+        if self.mode == "binary":
+            distance = hamming(self.codes(synopsis_weight), sign_codes(query_vectors))
+            far, count = FAR, SHORTLIST * depth
+        else:
+            distance = -self.int8_codes(synopsis_weight).scores(query_vectors)
+            far, count = np.inf, math.ceil(INT8_SHORTLIST * depth)
         outside = self.positions < 0
         if mask is not None:
             outside |= ~mask[self.positions]  # -1 reads the last film's: outside already
-        distance[outside] = FAR
-        count = min(SHORTLIST * depth, len(distance))
+        distance[outside] = far
+        count = min(count, len(distance))
         if count < len(distance):
             rows = np.argpartition(distance, count - 1)[:count]
         else:
             rows = np.arange(len(distance))
-        return np.sort(rows[distance[rows] < FAR])
+        return np.sort(rows[distance[rows] < far])
 
     def prepare(self, synopsis_weight: float) -> None:
         """What a search at this weight reads, made (or mapped) now: the blend, and in
-        binary mode its codes (a worker's warm-up, before traffic)."""
+        binary and int8 modes its codes (a worker's warm-up, before traffic)."""
         self._blended(synopsis_weight)
         if self.mode == "binary":
             self.codes(synopsis_weight)
+        elif self.mode == "int8":
+            self.int8_codes(synopsis_weight).scores(np.zeros((1, self.vectors.shape[1])))
 
     def codes(self, synopsis_weight: float) -> np.ndarray:
         """The blended vectors' sign bits, (words, films) uint64, made once per weight (a
@@ -186,6 +206,17 @@ class DenseIndex:
             else:
                 self._codes[synopsis_weight] = film_codes(blend)
         return self._codes[synopsis_weight]
+
+    def int8_codes(self, synopsis_weight: float) -> "Int8Codes":
+        """The blended vectors as int8 codes, made once per weight (files of the mapped
+        store, written by the first process that needs them)."""
+        if synopsis_weight not in self._int8:
+            blend = self._blended(synopsis_weight)
+            if self.directory is not None and self.directory.exists():
+                self._int8[synopsis_weight] = map_int8(self.directory, synopsis_weight, blend)
+            else:
+                self._int8[synopsis_weight] = Int8Codes.of(blend, INT8_SCALE)
+        return self._int8[synopsis_weight]
 
     def _nearest_rows(
         self,
@@ -249,9 +280,11 @@ def dense_mode(films: int) -> str:
     recall@100 >= 0.999, and then it costs more than the exact product (docs/benchmarks.md,
     "Binary codes")."""
     mode = settings.RECSYS_DENSE_SEARCH
-    if mode == "auto":
-        return "approximate" if films >= settings.RECSYS_DENSE_APPROXIMATE_FROM else "exact"
-    return mode
+    if mode != "auto":
+        return mode
+    if films >= settings.RECSYS_DENSE_APPROXIMATE_FROM:
+        return "approximate"
+    return "int8" if films >= settings.RECSYS_DENSE_INT8_FROM else "exact"
 
 
 # --- Binary codes: 1 bit a dimension, Hamming distance for a shortlist -------------------------
@@ -272,18 +305,22 @@ def film_codes(matrix: np.ndarray) -> np.ndarray:
     """The films' codes, word-major ((words, films): one contiguous pass per word), signed
     around the catalogue's mean row where CENTRE_CODES. Made a chunk of rows at a time, so a
     mapped matrix is read once and never copied whole."""
-    mean = np.zeros(matrix.shape[1], dtype=np.float64)
-    if CENTRE_CODES and len(matrix):
-        for start in range(0, len(matrix), BLEND_CHUNK):
-            mean += np.asarray(matrix[start : start + BLEND_CHUNK]).sum(axis=0, dtype=np.float64)
-        mean /= len(matrix)
+    centre = mean_row(matrix) if CENTRE_CODES else np.zeros(matrix.shape[1], np.float32)
     words = math.ceil(matrix.shape[1] / 64)
     out = np.empty((words, len(matrix)), dtype=np.uint64)
-    centre = mean.astype(np.float32)
     for start in range(0, len(matrix), BLEND_CHUNK):
         chunk = np.asarray(matrix[start : start + BLEND_CHUNK]) - centre
         out[:, start : start + len(chunk)] = sign_codes(chunk).T
     return out
+
+
+def mean_row(matrix: np.ndarray) -> np.ndarray:
+    """The matrix's mean row (float32), summed a chunk of rows at a time (a mapped matrix is
+    read once, never copied whole)."""
+    total = np.zeros(matrix.shape[1], dtype=np.float64)
+    for start in range(0, len(matrix), BLEND_CHUNK):
+        total += np.asarray(matrix[start : start + BLEND_CHUNK]).sum(axis=0, dtype=np.float64)
+    return (total / max(len(matrix), 1)).astype(np.float32)
 
 
 def hamming(codes: np.ndarray, query_codes: np.ndarray) -> np.ndarray:
@@ -296,6 +333,123 @@ def hamming(codes: np.ndarray, query_codes: np.ndarray) -> np.ndarray:
             distance += np.bitwise_count(word ^ bits)
         nearest = distance if nearest is None else np.minimum(nearest, distance, out=nearest)
     return nearest if nearest is not None else np.zeros(codes.shape[1], dtype=np.uint16)
+
+
+# --- int8 codes: a quarter of the blend's bytes, an approximate cosine for a shortlist -------
+
+# The product is ONNX Runtime's MatMulInteger: a query's codes (uint8, less ZERO_POINT) times
+# the films' (int8), which MLAS packs once when the session is made (numpy's integer matmul is
+# no BLAS; with the films as the streamed operand MLAS was slower than the float product:
+# docs/benchmarks.md, "int8 dense codes"). Without VNNI, MLAS sums pairs of u8 x s8 products
+# in int16, which saturates past 32,767 and gives a silently wrong product: query codes span
+# +-QUERY_LEVELS around ZERO_POINT (uint8 1..127), so that a pair stays within 2 x 127 x 127.
+ZERO_POINT = 64
+QUERY_LEVELS = 63
+
+
+@dataclass(frozen=True)
+class Int8Codes:
+    """Each film's blend less the catalogue's mean row as int8 codes times a scale, per film
+    (its largest |component| / 127) or per dimension. Ranking by q . (x - mean) is ranking by
+    q . x; the mean's share (q . mean) is added back so several query chunks compare."""
+
+    codes: np.ndarray  # (dims, films) int8: film-minor, as the product reads them (mapped)
+    scales: np.ndarray  # (films,) per film, or (dims,) per dimension, float32
+    mean: np.ndarray  # (dims,) float32
+    by_dimension: bool
+    session: object = field(repr=False, compare=False)  # int8_session(codes)
+
+    @classmethod
+    def over(
+        cls, codes: np.ndarray, scales: np.ndarray, mean: np.ndarray, by_dimension: bool
+    ) -> "Int8Codes":
+        return cls(codes, scales, mean, by_dimension, int8_session(codes))
+
+    @classmethod
+    def of(cls, matrix: np.ndarray, scale: str) -> "Int8Codes":
+        """The codes of a matrix (mapped or not), a chunk of rows at a time."""
+        mean, scales = int8_scales(matrix, scale)
+        codes = np.empty(matrix.shape[::-1], dtype=np.int8)
+        fill_int8_codes(codes, matrix, mean, scales, scale == "dimension")
+        return cls.over(codes, scales, mean, scale == "dimension")
+
+    def scores(self, query_vectors: np.ndarray) -> np.ndarray:
+        """Each film's approximate cosine to its nearest query chunk (float32): the query
+        quantized to +-QUERY_LEVELS with one scale a chunk, one integer product with every
+        film."""
+        queries = np.asarray(query_vectors, dtype=np.float32)
+        folded = queries * self.scales if self.by_dimension else queries
+        step = np.abs(folded).max(axis=1) / QUERY_LEVELS
+        step[step == 0] = 1
+        query_codes = np.rint(folded / step[:, None]).astype(np.int8)
+        scores = int8_product(self.session, query_codes).astype(np.float32)
+        scores *= step[:, None]
+        if not self.by_dimension:
+            scores *= self.scales
+        scores += (queries @ self.mean)[:, None]
+        return scores.max(axis=0)
+
+
+def int8_scales(matrix: np.ndarray, scale: str) -> tuple[np.ndarray, np.ndarray]:
+    """The mean row and the codes' scales (see Int8Codes), a chunk of rows at a time."""
+    if scale not in ("film", "dimension"):
+        raise ValueError(f"int8 scale {scale!r}: film or dimension")
+    mean = mean_row(matrix)
+    spans = []
+    for start in range(0, len(matrix), BLEND_CHUNK):
+        spread = np.abs(np.asarray(matrix[start : start + BLEND_CHUNK]) - mean)
+        spans.append(spread.max(axis=1 if scale == "film" else 0, initial=0.0))
+    if scale == "film":
+        largest = np.concatenate(spans) if spans else np.zeros(0, np.float32)
+    else:
+        largest = np.max(spans, axis=0) if spans else np.zeros(matrix.shape[1], np.float32)
+    scales = (largest / 127).astype(np.float32)
+    scales[scales == 0] = 1  # a film (or dimension) at the mean: any scale codes it as 0
+    return mean, scales
+
+
+def fill_int8_codes(
+    out: np.ndarray, matrix: np.ndarray, mean: np.ndarray, scales: np.ndarray, by_dimension: bool
+) -> None:
+    """`out` ((dims, films) int8) = round((row - mean) / scale), each film a column."""
+    for start in range(0, len(matrix), BLEND_CHUNK):
+        rows = slice(start, start + BLEND_CHUNK)
+        chunk = np.asarray(matrix[rows]) - mean
+        chunk /= scales if by_dimension else scales[rows, None]
+        out[:, rows] = np.clip(np.rint(chunk), -127, 127).astype(np.int8).T
+
+
+def int8_session(codes: np.ndarray):
+    """An ONNX Runtime session of one MatMulInteger: (chunks, dims) uint8 query codes with
+    zero point ZERO_POINT times `codes` ((dims, films) int8) -> int32. The codes are handed
+    over as an initializer without a copy (a mapped file stays mapped); the session packs them
+    once for MLAS's kernels (private memory, the codes' size). One thread: a web process
+    gives a request one numeric thread."""
+    import onnxruntime
+    from onnx import TensorProto, helper
+
+    from recommendations.onnx_models import OPSET, cpu_session
+
+    films = TensorProto(name="films", data_type=TensorProto.INT8, dims=codes.shape)
+    films.data_location = TensorProto.EXTERNAL  # supplied below, as an OrtValue
+    films.external_data.add(key="location", value="supplied")
+    graph = helper.make_graph(
+        [helper.make_node("MatMulInteger", ["queries", "films", "zero"], ["scores"])],
+        "int8_dense",
+        [helper.make_tensor_value_info("queries", TensorProto.UINT8, ["m", codes.shape[0]])],
+        [helper.make_tensor_value_info("scores", TensorProto.INT32, ["m", codes.shape[1]])],
+        [films, helper.make_tensor("zero", TensorProto.UINT8, [], [ZERO_POINT])],
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)])
+    supplied = onnxruntime.OrtValue.ortvalue_from_numpy(np.asarray(codes))
+    return cpu_session(model.SerializeToString(), threads=1, initializers={"films": supplied})
+
+
+def int8_product(session, query_codes: np.ndarray) -> np.ndarray:
+    """query_codes @ the session's codes as int32 (chunks, films), exact for query codes
+    within +-QUERY_LEVELS."""
+    queries = (query_codes.astype(np.int16) + ZERO_POINT).astype(np.uint8)
+    return session.run(None, {"queries": queries})[0]
 
 
 def _dense_stamp(snapshot: CatalogueSnapshot) -> tuple:
@@ -424,6 +578,30 @@ def map_codes(directory: Path, synopsis_weight: float, blend: np.ndarray) -> np.
     centred = "centred-" if CENTRE_CODES else ""
     path = directory / f"codes-{centred}{synopsis_weight:g}.npy"
     return np.asarray(_mapped_once(path, write))  # mapped: one copy for every worker
+
+
+def map_int8(directory: Path, synopsis_weight: float, blend: np.ndarray) -> Int8Codes:
+    """Int8Codes of the blend as two files of the store (the mean row and the scales, then
+    the codes: 384 bytes a film, a quarter of the blend), written if missing."""
+    name = f"int8-{INT8_SCALE}-{synopsis_weight:g}"
+    dims = blend.shape[1]
+
+    def write_scales(partial: Path) -> None:
+        with partial.open("wb") as handle:
+            np.save(handle, np.concatenate(int8_scales(blend, INT8_SCALE)))
+
+    header = np.asarray(_mapped_once(directory / f"{name}-scales.npy", write_scales))
+    mean, scales = header[:dims], header[dims:]
+    by_dimension = INT8_SCALE == "dimension"
+
+    def write_codes(partial: Path) -> None:
+        shape = blend.shape[::-1]
+        out = np.lib.format.open_memmap(partial, mode="w+", dtype=np.int8, shape=shape)
+        fill_int8_codes(out, blend, mean, scales, by_dimension)
+        out.flush()
+
+    codes = _mapped_once(directory / f"{name}.npy", write_codes)
+    return Int8Codes.over(codes, scales, mean, by_dimension)
 
 
 def _mapped_once(path: Path, write: Callable[[Path], None]) -> np.ndarray:
