@@ -80,9 +80,9 @@ def quantize_int8_per_token(source: Path, path: Path, *, exclude: Sequence[str] 
     coarsens every other token's. A row's scale is its largest |value| / 127 and every row
     shares the zero point 128, so ONNX's MatMulInteger (one zero point for its first input)
     runs it and the row scales multiply its int32 result afterwards, with the weights' own
-    (symmetric int8, one scale per output column). A text's vector depends on its own tokens
-    only, as in fp32, so a batch gives each text what it gets alone. Atomic like
-    `export_module`."""
+    (symmetric 8-bit levels, one scale per output column, stored as uint8 around 128). A
+    text's vector depends on its own tokens only, as in fp32, so a batch gives each text what
+    it gets alone. Atomic like `export_module`."""
     import onnx
     from onnx import TensorProto, helper, numpy_helper
 
@@ -122,12 +122,14 @@ def quantize_int8_per_token(source: Path, path: Path, *, exclude: Sequence[str] 
         rows, row_scales = quantized[x]
         w = numpy_helper.to_array(weights[w_name]).astype(np.float32)
         column_scales = np.maximum(np.abs(w).max(axis=0), 1e-8) / 127
+        levels = np.clip(np.rint(w / column_scales), -127, 127)
+        # Stored as uint8 around 128, not int8: without VNNI, ONNX Runtime's u8 x s8 kernel
+        # adds pairs of products in int16 and saturates silently (a wrong vector on an AVX2
+        # CPU); its u8 x u8 kernel widens first and is exact on every CPU.
         graph.initializer.extend(
             [
-                numpy_helper.from_array(
-                    np.clip(np.rint(w / column_scales), -127, 127).astype(np.int8), f"{w_name}_int8"
-                ),
-                numpy_helper.from_array(np.zeros(w.shape[1], np.int8), f"{w_name}_zero_point"),
+                numpy_helper.from_array((levels + 128).astype(np.uint8), f"{w_name}_int8"),
+                numpy_helper.from_array(np.full(w.shape[1], 128, np.uint8), f"{w_name}_zero_point"),
                 numpy_helper.from_array(column_scales.astype(np.float32), f"{w_name}_scale"),
             ]
         )

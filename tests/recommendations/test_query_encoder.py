@@ -195,3 +195,37 @@ def test_index_precision_switches_the_batch_encoder_and_the_index_fingerprint(se
         assert index_fingerprint() == fp32_fingerprint
     finally:
         query_encoder.get_batch_encoder.cache_clear()
+
+
+def test_int8_per_token_products_are_exact_at_the_extreme_codes(tmp_path):
+    """A MatMul quantized per token gives what its own quantization gives, computed in exact
+    integers, even where every activation and weight takes its largest code: the kernel that
+    adds u8 x s8 pairs in int16 (an AVX2 CPU without VNNI) would saturate there."""
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+
+    from recommendations.onnx_models import cpu_session, quantize_int8_per_token
+
+    rng = np.random.default_rng(3)
+    weights = rng.uniform(-1, 1, (384, 8)).astype(np.float32)
+    weights[:, 0] = 1.0  # every weight of a column at its largest code
+    graph = helper.make_graph(
+        [helper.make_node("MatMul", ["x", "w"], ["y"], name="projection")],
+        "one_matmul",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["rows", 384])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["rows", 8])],
+        initializer=[numpy_helper.from_array(weights, "w")],
+    )
+    source, quantized = tmp_path / "fp32.onnx", tmp_path / "per-token.onnx"
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), source)
+    quantize_int8_per_token(source, quantized)
+
+    x = np.vstack([np.ones((1, 384)), rng.uniform(-1, 1, (3, 384))]).astype(np.float32)
+    (served,) = cpu_session(quantized, threads=1).run(None, {"x": x})
+
+    row_scales = np.abs(x).max(axis=1, keepdims=True) / 127
+    column_scales = np.abs(weights).max(axis=0) / 127
+    x_levels = np.clip(np.rint(x / row_scales), -128, 127).astype(np.int64)
+    w_levels = np.clip(np.rint(weights / column_scales), -127, 127).astype(np.int64)
+    expected = (x_levels @ w_levels) * row_scales * column_scales
+    np.testing.assert_allclose(served, expected, rtol=1e-5, atol=1e-4)
