@@ -75,9 +75,7 @@ def quality(
     """queries_in: the quantized query precision set beside fp32 (films stay int8 with
     --films). data_dir: a copy of the catalogue, where the quantized file is written."""
     setup_django("tmdb", data_dir)
-    from django.conf import settings
 
-    from recommendations import query_encoder
     from recommendations.lab.search_evaluation import evaluate, load_queries
     from recommendations.lab.split import split_by_query
     from recommendations.search import dense
@@ -100,9 +98,7 @@ def quality(
         runs = [runs[-1]]
     original_load = dense._load
     for query_precision, film_precision in runs:
-        settings.RECSYS_QUERY_ENCODER_PRECISION = query_precision
-        query_encoder.get_query_encoder.cache_clear()
-        dense.clear_query_cache()
+        _encode_queries_in(query_precision)
         if film_precision == "int8":
             dense._load = _int8_films(original_load)
         dense.clear_dense_index()
@@ -119,13 +115,10 @@ def quality(
 
 def paired(*, queries_in: str, part_name: str, data_dir: Path | None = None) -> None:
     setup_django("tmdb", data_dir)
-    from django.conf import settings
 
-    from recommendations import query_encoder
     from recommendations.lab.queries import with_answers
     from recommendations.lab.search_evaluation import answer_ranks, in_split, load_queries
     from recommendations.lab.split import split_by_query
-    from recommendations.search import dense
 
     queries = load_queries(SHARED_DATA / "queries" / "tomt-dev.jsonl")
     part = {
@@ -136,14 +129,24 @@ def paired(*, queries_in: str, part_name: str, data_dir: Path | None = None) -> 
     part, _ = with_answers(part)
     ranks = {}
     for precision in ("fp32", queries_in):
-        settings.RECSYS_QUERY_ENCODER_PRECISION = precision
-        query_encoder.get_query_encoder.cache_clear()
-        dense.clear_query_cache()
+        _encode_queries_in(precision)
         ranks[precision] = [answer_ranks(q) for q in part]
     print(f"{part_name}: {len(part)} queries with an answer in the catalogue, fp32 vs {queries_in}")
     for stage in ranks["fp32"][0]:
         before, after = ([r[stage] for r in ranks[p]] for p in ("fp32", queries_in))
         _print_paired(stage, before, after)
+
+
+def _encode_queries_in(precision: str) -> None:
+    """Search's query vectors from now on in this precision, none remembered from before."""
+    from django.conf import settings
+
+    from recommendations import query_encoder
+    from recommendations.search import dense
+
+    settings.RECSYS_QUERY_ENCODER_PRECISION = precision
+    query_encoder.get_query_encoder.cache_clear()
+    dense.clear_query_cache()
 
 
 def _print_paired(stage: str, before: list[int | None], after: list[int | None]) -> None:
