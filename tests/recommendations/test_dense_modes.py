@@ -174,7 +174,11 @@ def test_the_shortlist_holds_the_exact_top_on_real_vectors(films, settings, monk
             assert [other.scores["dense"][p] for p in head] == pytest.approx(
                 [exact.scores["dense"][p] for p in head], abs=1e-5
             )
-            assert other.rankings["fused"][:5].tolist() == exact.rankings["fused"][:5].tolist()
+            # The same five films fused first. Their order may differ at a near tie: here the
+            # dense list is the 10 or 20 films shortlisted, exact's all 20, and fusion scales
+            # each list by its own spread (at serving depth the lists are the same films).
+            fused = set(other.rankings["fused"][:5].tolist())
+            assert fused == set(exact.rankings["fused"][:5].tolist())
     if mode == "binary":
         codes = other.dense.codes(config.synopsis_weight)
         assert codes.shape == (6, len(films))  # 384 bits a film, in a file of the mapped store
