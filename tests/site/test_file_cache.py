@@ -1,5 +1,5 @@
 """The laptop cache culls its folder on one write in CULL_EVERY, not on every write, and writes
-an entry whole with fewer system calls than Django's."""
+an entry whole with fewer system calls than Django's, stored rather than deflated."""
 
 import shutil
 
@@ -58,3 +58,15 @@ def test_a_write_after_the_folder_was_deleted_makes_it_again(tmp_path):
     cache.set("key", "value", 60)
 
     assert cache.get("key") == "value"
+
+
+def test_an_entry_is_stored_not_deflated_and_django_s_own_file_cache_reads_it(tmp_path):
+    from django.core.cache.backends.filebased import FileBasedCache
+
+    value = {"query_vector": bytes(range(256)) * 4, "films": {1: {"matched_fields": {}}}}
+    FileCache(str(tmp_path), {}).set("key", value, 60)
+
+    (path,) = tmp_path.glob("*.djcache")
+    assert bytes(range(256)) * 4 in path.read_bytes()  # stored as it is: no deflate pass
+    assert FileBasedCache(str(tmp_path), {}).get("key") == value
+    assert FileCache(str(tmp_path), {}).get("key") == value
