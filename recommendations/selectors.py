@@ -68,12 +68,25 @@ class MatchedWords:
     def field(self, name: str) -> list[str]:
         """The query's words found in one of EVIDENCE_FIELDS, sorted."""
         if (words := self._found.get(name)) is None:
+            if name in ("genres", "keywords"):  # the film's tokens kept (the "why" hand-off)
+                names = self._genres if name == "genres" else self._keywords
+                words = sorted(self._tokens & _tokens_of_names(names))
+            else:
+                words = tokens_in(self._text(name), self._tokens)
             # Shared by the threads a cached result reaches: the same words either way
-            words = self._found[name] = tokens_in(self._text(name), self._tokens)
+            self._found[name] = words
         return words
 
     def all(self) -> dict[str, list[str]]:
         return {name: words for name in EVIDENCE_FIELDS if (words := self.field(name))}
+
+
+@lru_cache(maxsize=4096)
+def _tokens_of_names(names: tuple[str, ...]) -> frozenset[str]:
+    """tokenize's tokens of a film's genre or keyword names, kept per process by the names
+    (a film edited is a new key): tokens_in's words are the query's tokens among them, and
+    every first results page hands each of its films' keywords' to the "why" panels."""
+    return frozenset(tokenize(" ".join(names)))
 
 
 @dataclass
