@@ -54,6 +54,7 @@ STAGES = (
     ("pipeline rest", "recommendations.selectors", "run_pipeline"),
     ("cards query", "recommendations.selectors", "_films_in_order"),
     ("evidence", "recommendations.selectors", "_evidence"),
+    ("evidence", "recommendations.selectors", "MatchedWords.field"),
     ("result cache", "recommendations.selectors", "search_stamp"),
     ("result cache", "recommendations.selectors", "cached_results.get"),
     ("result cache", "recommendations.selectors", "cached_results.put"),

@@ -19,6 +19,7 @@ from django.urls import reverse
 from django.utils.safestring import SafeString, mark_safe
 
 from movies.models import Movie
+from viewers.actions import film_action_urls
 
 SYNOPSIS_WORDS = 32
 _STAMP = {"pk": "987654321", "reaction": "/@stamp-reaction@/", "my_list": "/@stamp-list@/"}
@@ -69,7 +70,8 @@ def why_slot(movie_id: int, query: str) -> SafeString:
     without JavaScript the link opens the explanation as a page. Nothing without a query."""
     if not query:
         return SafeString("")
-    url = _h(f"{url_pattern('explain:why').format(movie_id)}?q={_quoted(query)}")
+    before, after = _why_url(query)
+    url = f"{before}{int(movie_id):d}{after}"
     return SafeString(
         f'<div class="why why--loading" data-why-movie="{movie_id:d}"\n'
         f'     hx-get="{url}" hx-trigger="revealed" hx-swap="outerHTML">\n'
@@ -79,6 +81,14 @@ def why_slot(movie_id: int, query: str) -> SafeString:
         '  <span class="why__failure">No explanation right now.</span>\n'
         "</div>\n"
     )
+
+
+@lru_cache(maxsize=64)
+def _why_url(query: str) -> tuple[str, str]:
+    """The query's "why this?" URL, escaped, before and after the film id: escaped once a page
+    (escaping goes character by character and leaves an id's digits as they are)."""
+    before, after = url_pattern("explain:why").split("{}")
+    return _h(before), f"{_h(after)}?q={_h(_quoted(query))}"
 
 
 @lru_cache(maxsize=16)
@@ -106,6 +116,20 @@ def film_actions(actions: dict) -> SafeString:
             pk=_h(actions["movie"].pk),
         )
     )
+
+
+def film_actions_of(pk: int, reaction: int | None, in_list: bool, token: str) -> SafeString:
+    """`film_actions` for a film's own buttons (the URLs of viewers.actions.film_action_urls),
+    from the film's escaped URLs kept per process: a page of cards escapes none of them."""
+    reaction_url, list_url = _action_urls(int(pk))
+    html = _stamp_with_token(reaction or 0, bool(in_list), token)
+    return mark_safe(html.format(reaction=reaction_url, my_list=list_url, pk=int(pk)))
+
+
+@lru_cache(maxsize=4096)
+def _action_urls(pk: int) -> tuple[str, str]:
+    urls = film_action_urls(pk)
+    return _h(urls.reaction), _h(urls.my_list)
 
 
 @lru_cache(maxsize=16)

@@ -35,6 +35,60 @@ class StageScore:
     score: float | None
 
 
+EVIDENCE_FIELDS = ("title", "genres", "keywords", "synopsis")
+
+
+class MatchedWords:
+    """The query's words (tokenize's) found in each field of a result's film, each field read
+    on first asking: a results page shows none of them, the "why" panels read the keywords'
+    (explain.evidence), the API all four. Tokenizing every field of every card was a tenth
+    of a results partial's CPU (docs/benchmarks.md, "round 5")."""
+
+    __slots__ = ("_found", "_genres", "_keywords", "_movie", "_tokens")
+
+    def __init__(
+        self,
+        movie: Movie,
+        genres: tuple[str, ...],
+        keywords: tuple[str, ...],
+        tokens: frozenset[str],
+    ) -> None:
+        self._movie, self._genres, self._keywords, self._tokens = movie, genres, keywords, tokens
+        self._found: dict[str, list[str]] = {}
+
+    def _text(self, name: str) -> str:
+        if name == "title":
+            return self._movie.title
+        if name == "genres":
+            return " ".join(self._genres)
+        if name == "keywords":
+            return " ".join(self._keywords)
+        return f"{self._movie.tagline} {self._movie.synopsis}"
+
+    def field(self, name: str) -> list[str]:
+        """The query's words found in one of EVIDENCE_FIELDS, sorted."""
+        if (words := self._found.get(name)) is None:
+            if name in ("genres", "keywords"):  # the film's tokens kept (the "why" hand-off)
+                names = self._genres if name == "genres" else self._keywords
+                words = sorted(self._tokens & _tokens_of_names(names))
+            else:
+                words = tokens_in(self._text(name), self._tokens)
+            # Shared by the threads a cached result reaches: the same words either way
+            self._found[name] = words
+        return words
+
+    def all(self) -> dict[str, list[str]]:
+        return {name: words for name in EVIDENCE_FIELDS if (words := self.field(name))}
+
+
+@lru_cache(maxsize=4096)
+def _tokens_of_names(names: tuple[str, ...]) -> frozenset[str]:
+    """tokenize's tokens of a film's genre or keyword names, kept per process by the names
+    (a film edited is a new key): tokens_in's words are the query's tokens among them, and
+    every first results page hands each of its films' keywords' to the "why" panels."""
+    return frozenset(tokenize(" ".join(names)))
+
+
 @dataclass
 class SearchResult:
     movie: Movie
@@ -42,11 +96,20 @@ class SearchResult:
     score: float  # the final stage's score (reranked, else fused, else lexical)
     stages: dict[str, StageScore]
     genres: tuple[str, ...] = ()  # from the catalogue snapshot, by name
-    matched: dict[str, list[str]] = field(default_factory=dict)  # field -> query words found
     title_match: bool = False
     people: list[str] = field(default_factory=list)  # people the query names, in this film
     strong: bool = True  # a strong match, not one "loosely related" (PipelineConfig)
     reason: str = ""  # why it is there, in words ("more like this": "Same director: ...")
+    # The query's words in the film's fields, read when asked (a search's results only)
+    matches: MatchedWords | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def matched(self) -> dict[str, list[str]]:
+        """Field -> the query's words found there (EVIDENCE_FIELDS, those with any)."""
+        return self.matches.all() if self.matches is not None else {}
+
+    def matched_in(self, name: str) -> list[str]:
+        return self.matches.field(name) if self.matches is not None else []
 
 
 @dataclass
@@ -177,22 +240,6 @@ def films_by_id(movie_ids: list[int]) -> dict[int, Movie]:
     return {movie.pk: movie for movie in films}
 
 
-def _evidence(
-    snapshot: CatalogueSnapshot, position: int, movie: Movie, query_tokens: set[str]
-) -> dict[str, list[str]]:
-    fields = {
-        "title": movie.title,
-        "genres": " ".join(snapshot.genres_at[position]),
-        "keywords": " ".join(snapshot.keywords_at[position]),
-        "synopsis": f"{movie.tagline} {movie.synopsis}",
-    }
-    matched = {}
-    for name, text in fields.items():
-        if words := tokens_in(text, query_tokens):
-            matched[name] = words
-    return matched
-
-
 def _final_score(result: PipelineResult, position: int) -> float:
     for stage in ("reranked", "fused", "lexical", "dense"):
         if (score := result.scores.get(stage, {}).get(position)) is not None:
@@ -228,7 +275,7 @@ def _search(query: str, filters: Filters, top_k: int, offset: int) -> SearchResp
     result = run_pipeline(query, filters=filters)
     snapshot = result.snapshot
     films = _films_in_order(snapshot, result.final[offset : offset + top_k].tolist())
-    query_tokens = set(tokenize(result.parsed.text))
+    query_tokens = frozenset(tokenize(result.parsed.text))
     people = set(result.people)
     results = []
     for rank, (position, movie) in enumerate(films, start=offset + 1):
@@ -245,10 +292,15 @@ def _search(query: str, filters: Filters, top_k: int, offset: int) -> SearchResp
                     for stage in STAGES
                 },
                 genres=snapshot.genres_at[position],
-                matched=_evidence(snapshot, position, movie, query_tokens),
                 title_match=position in result.title_matches,
                 people=sorted(people) if position in result.person_matches else [],
                 strong=rank <= result.strong,
+                matches=MatchedWords(
+                    movie,
+                    snapshot.genres_at[position],
+                    snapshot.keywords_at[position],
+                    query_tokens,
+                ),
             )
         )
     return SearchResponse(

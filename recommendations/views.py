@@ -1,3 +1,5 @@
+from urllib.parse import urlencode
+
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.cache import patch_vary_headers
@@ -59,14 +61,12 @@ def search_page(request: HttpRequest) -> HttpResponse:
 
 
 def _shareable_url(request: HttpRequest) -> str:
-    params = request.GET.copy()
-    for key in list(params):
-        values = [v for v in params.getlist(key) if v and key != "offset"]
-        if values:
-            params.setlist(key, values)
-        else:
-            del params[key]
-    query = params.urlencode()
+    lists = {
+        key: kept
+        for key, values in request.GET.lists()
+        if key != "offset" and (kept := [v for v in values if v])
+    }
+    query = _urlencode(lists)
     return f"{request.path}?{query}" if query else request.path
 
 
@@ -75,18 +75,24 @@ def _suggestion_url(request: HttpRequest, response) -> str:
     box shows what it runs)."""
     if response is None or not response.suggestion:
         return ""
-    params = request.GET.copy()
-    params["q"] = response.suggestion
-    params.pop("offset", None)
-    return f"{request.path}?{params.urlencode()}"
+    lists = dict(request.GET.lists())
+    lists["q"] = [response.suggestion]
+    lists.pop("offset", None)
+    return f"{request.path}?{_urlencode(lists)}"
 
 
 def _more_url(request: HttpRequest, response) -> str:
     if response is None or not response.has_more:
         return ""
-    params = request.GET.copy()
-    params["offset"] = str(response.next_offset)
-    return f"?{params.urlencode()}"
+    lists = dict(request.GET.lists())
+    lists["offset"] = [str(response.next_offset)]
+    return f"?{_urlencode(lists)}"
+
+
+def _urlencode(lists: dict[str, list[str]]) -> str:
+    """What QueryDict.urlencode writes for these keys and values, without the deep copy of the
+    request's QueryDict that editing one needs (two or three a search)."""
+    return urlencode([(key, value) for key, values in lists.items() for value in values])
 
 
 @require_GET

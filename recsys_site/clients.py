@@ -15,6 +15,8 @@ from django.core.cache.backends.redis import RedisCache
 from django.core.exceptions import ImproperlyConfigured
 from django.http import HttpRequest
 
+from recsys_site.file_cache import FileCache
+
 WINDOW_SECONDS = 60
 IpNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 IpAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
@@ -82,6 +84,8 @@ def spend(key_base: str, cost: int) -> int:
     key = f"ratelimit:{key_base}:{current_window()}"
     if isinstance(backend := caches["default"], RedisCache):
         return _spend_in_redis(backend, key, cost)
+    if isinstance(backend, FileCache):  # one read and one write, in place, under a lock
+        return backend.add_to(key, cost, timeout=WINDOW_SECONDS * 2)
     if cache.add(key, cost, timeout=WINDOW_SECONDS * 2):
         return cost
     try:

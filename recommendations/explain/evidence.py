@@ -63,7 +63,9 @@ def evidence_recall(*, query: str, movie_id: int) -> dict[str, Any] | None:
 
 
 def search_evidence(results: "Iterable[SearchResult]") -> dict[int, dict[str, Any]]:
-    """What the search pipeline knows about each result, in the shape explainers read."""
+    """What the search pipeline knows about each result, in the shape explainers read: the
+    stage scores, and of the query's words found in the film's fields, the keywords' (all an
+    explainer reads: explain.grounded; the other fields' are not worked out for it)."""
     return {
         result.movie.pk: {
             "stage_scores": {
@@ -71,7 +73,9 @@ def search_evidence(results: "Iterable[SearchResult]") -> dict[int, dict[str, An
                 for stage, score in result.stages.items()
                 if score.score is not None
             },
-            "matched_fields": result.matched,
+            "matched_fields": {"keywords": words}
+            if (words := result.matched_in("keywords"))
+            else {},
         }
         for result in results
     }

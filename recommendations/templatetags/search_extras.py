@@ -2,7 +2,7 @@ from django import template
 from django.utils.safestring import SafeString
 
 from recommendations import cards
-from viewers.templatetags.viewer_extras import context_taste, film_actions, film_actions_context
+from viewers.templatetags.viewer_extras import context_taste, film_actions
 
 register = template.Library()
 
@@ -42,7 +42,9 @@ def search_cards(context: template.Context, response) -> SafeString:
         parts.append(
             cards.card(
                 movie,
-                actions=cards.film_actions(film_actions_context(taste, movie, token)),
+                actions=cards.film_actions_of(
+                    movie.pk, taste.reaction_of(movie.pk), movie.pk in taste.my_list, token
+                ),
                 query=query,
                 genres=result.genres,
                 title_match=result.title_match,

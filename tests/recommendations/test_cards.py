@@ -32,6 +32,19 @@ def test_film_actions_are_the_viewers_template_for_every_state(reaction, in_list
     stamped = cards.film_actions(context)
 
     assert stamped == render_to_string("viewers/_film_actions.html", context)
+    # A search page's cards: the same buttons from the film's id and the viewer's state
+    assert cards.film_actions_of(movie.pk, reaction, in_list, token) == stamped
+
+
+@pytest.mark.parametrize("query", ["heat", 'a "cop" & <b>', "{} {0} 100% ü'", "x" * 300])
+def test_the_why_slot_links_the_film_s_panel_for_the_query_escaped(query):
+    from html import escape
+    from urllib.parse import quote
+
+    html = cards.why_slot(4321, query)
+
+    url = escape(f"/movies/4321/why?q={quote(query, safe='')}")
+    assert f'hx-get="{url}"' in html and f'href="{url}"' in html
 
 
 def test_a_search_card_shows_the_film_its_matches_and_the_why_slot():

@@ -39,6 +39,26 @@ def test_every_result_carries_per_stage_ranks_and_evidence(films):
     assert "shark" in top.matched["keywords"]
 
 
+@pytest.mark.parametrize("query", ["shark beach police chief", "crew robs casinos in las vegas"])
+def test_a_result_s_matched_words_are_the_query_s_tokens_in_each_field(films, query):
+    from recommendations.search.catalogue import get_snapshot
+    from recommendations.search.lexical import tokenize, tokens_in
+
+    snapshot, tokens = get_snapshot(), set(tokenize(query))
+    for result in movie_search(query, top_k=8).results:
+        position = int((snapshot.ids == result.movie.pk).nonzero()[0][0])
+        movie = result.movie
+        fields = {
+            "title": movie.title,
+            "genres": " ".join(snapshot.genres_at[position]),
+            "keywords": " ".join(snapshot.keywords_at[position]),
+            "synopsis": f"{movie.tagline} {movie.synopsis}",
+        }
+        expected = {name: w for name, text in fields.items() if (w := tokens_in(text, tokens))}
+        assert result.matched_in("keywords") == expected.get("keywords", [])
+        assert list(result.matched.items()) == list(expected.items())  # fields in this order
+
+
 def test_an_exact_title_ranks_first_even_when_the_words_say_little(films):
     assert titles(movie_search("up", top_k=3), 1) == ["Up"]
     assert titles(movie_search("Heat", top_k=3), 1) == ["Heat"]

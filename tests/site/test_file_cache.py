@@ -1,7 +1,9 @@
 """The laptop cache culls its folder on one write in CULL_EVERY, not on every write, and writes
-an entry whole with fewer system calls than Django's."""
+an entry whole with fewer system calls than Django's, stored rather than deflated."""
 
 import shutil
+import threading
+import time
 
 import pytest
 
@@ -58,3 +60,65 @@ def test_a_write_after_the_folder_was_deleted_makes_it_again(tmp_path):
     cache.set("key", "value", 60)
 
     assert cache.get("key") == "value"
+
+
+def test_an_entry_is_stored_not_deflated_and_django_s_own_file_cache_reads_it(tmp_path):
+    from django.core.cache.backends.filebased import FileBasedCache
+
+    value = {"query_vector": bytes(range(256)) * 4, "films": {1: {"matched_fields": {}}}}
+    FileCache(str(tmp_path), {}).set("key", value, 60)
+
+    (path,) = tmp_path.glob("*.djcache")
+    assert bytes(range(256)) * 4 in path.read_bytes()  # stored as it is: no deflate pass
+    assert FileBasedCache(str(tmp_path), {}).get("key") == value
+    assert FileCache(str(tmp_path), {}).get("key") == value
+
+
+def test_counters_add_up_across_processes_and_threads_and_start_again_when_they_expire(
+    tmp_path, monkeypatch
+):
+    from recsys_site.file_cache import COUNTER_SUFFIX
+
+    # Two caches on one folder stand for two processes; each thread adds 1, 100 times
+    caches = [FileCache(str(tmp_path), {}), FileCache(str(tmp_path), {})]
+    totals: list[int] = []
+
+    def spend(cache: FileCache) -> None:
+        totals.extend(
+            cache.add_to("ratelimit:search:10.0.0.1:7", 1, timeout=120) for _ in range(100)
+        )
+
+    threads = [threading.Thread(target=spend, args=(caches[i % 2],)) for i in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert sorted(totals) == list(range(1, 601))  # no addition lost, no total given twice
+    assert caches[0].add_to("ratelimit:search:10.0.0.1:7", 5, timeout=120) == 605
+    assert caches[1].add_to("ratelimit:search:10.0.0.2:7", 2, timeout=120) == 2
+    assert entries(caches[0]) == 0  # not entries: Django's get, listing and cull skip them
+    assert caches[0].get("ratelimit:search:10.0.0.1:7") is None
+
+    later = time.time() + 121
+    monkeypatch.setattr(file_cache.time, "time", lambda: later)
+    assert caches[0].add_to("ratelimit:search:10.0.0.1:7", 3, timeout=120) == 3  # expired
+
+    caches[0].clear()
+    assert not list(tmp_path.glob(f"*{COUNTER_SUFFIX}"))
+    assert caches[1].add_to("ratelimit:search:10.0.0.1:7", 1, timeout=120) == 1
+
+
+def test_expired_counters_are_dropped_as_new_ones_start(tmp_path, monkeypatch):
+    cache = FileCache(str(tmp_path), {})
+    for window in range(3):
+        cache.add_to(f"ratelimit:pages:10.0.0.1:{window}", 1, timeout=120)
+    later = time.time() + 121
+    monkeypatch.setattr(file_cache.time, "time", lambda: later)
+
+    live = [
+        cache.add_to(f"ratelimit:pages:10.0.0.9:{i}", 1, timeout=120) for i in range(CULL_EVERY)
+    ]
+
+    assert live == [1] * CULL_EVERY
+    assert len(list(tmp_path.glob("*.count"))) == CULL_EVERY  # the 3 expired ones dropped
