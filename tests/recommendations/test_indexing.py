@@ -6,11 +6,12 @@ import pytest
 from jobs.models import Job
 from jobs.selectors import job_rate_and_eta
 from movies.models import Movie
-from recommendations import embedding
+from recommendations import embedding, query_encoder
 from recommendations.embedding import film_text, text_hash
 from recommendations.explain.facts import FilmFacts
 from recommendations.explain.selectors import explanation_for, facts_queryset
 from recommendations.indexing import services
+from recommendations.query_encoder import encode_queries
 
 pytestmark = pytest.mark.django_db
 
@@ -70,7 +71,11 @@ def test_films_are_searchable_without_sentence_vectors_kept_ones_go_with_their_t
     sentences = FilmFacts.from_movie(film).sentences
     kept = chroma.sentence_vectors_of(film.pk)
     assert sorted(kept) == sorted(sentences) and sentences
-    np.testing.assert_allclose(kept[sentences[0]], embedding.encode(sentences[:1])[0], atol=1e-5)
+    # Encoded as the queries they are compared with are (the query encoder's precision: int8
+    # per token where `auto` picks it), each within int8's distance of torch's fp32 vector.
+    np.testing.assert_allclose(kept[sentences[0]], encode_queries(sentences[:1])[0], atol=1e-5)
+    fp32 = embedding.encode(sentences[:1])[0]
+    assert float(kept[sentences[0]] @ fp32) >= query_encoder.INT8_MIN_COSINE
 
     film.synopsis = "A lighthouse keeper befriends a shipwrecked octopus."
     film.save()

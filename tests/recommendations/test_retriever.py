@@ -185,8 +185,21 @@ def _stored_vector(collection, movie: Movie) -> np.ndarray:
     return np.asarray(got["embeddings"][0], dtype=np.float32)
 
 
+@pytest.fixture
+def fp32_queries(settings):
+    """Queries in fp32 whatever this CPU's `auto` picks: the test below tells the two models'
+    query vectors apart by their distance to torch's, which int8 per token (about 1e-2 a
+    component away) would blur."""
+    from recommendations.query_encoder import get_query_encoder
+
+    settings.RECSYS_QUERY_ENCODER_PRECISION = "fp32"
+    get_query_encoder.cache_clear()
+    yield
+    get_query_encoder.cache_clear()
+
+
 def test_activating_a_retriever_rebuilds_with_it_and_queries_follow_the_live_index(
-    films, retriever, fresh_stamps
+    films, retriever, fresh_stamps, fp32_queries
 ):
     heat = films["Heat"]
     query = "a detective hunts a crew of bank robbers"

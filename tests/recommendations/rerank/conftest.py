@@ -58,9 +58,11 @@ class ExactDenseCandidates:
         return None if row is None else self.vectors[row]
 
     def __call__(self, query: str, k: int) -> list[Candidate]:
-        from recommendations.query_encoder import encode_queries
+        from recommendations.embedding import encode
 
-        similarities = self.vectors @ encode_queries([query])[0]
+        # torch's fp32 vector, as the films': the same candidates on every CPU (the query
+        # encoder's `auto` precision is int8 per token on some), so the same tiny training run.
+        similarities = self.vectors @ encode([query])[0]
         top = np.argsort(-similarities, kind="stable")[:k]
         return [
             Candidate(
