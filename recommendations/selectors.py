@@ -81,11 +81,22 @@ class MatchedWords:
         return {name: words for name in EVIDENCE_FIELDS if (words := self.field(name))}
 
 
+def keywords_matching(movie_id: int, tokens: frozenset[str]) -> list[str]:
+    """What MatchedWords.field("keywords") finds for a film of the current catalogue snapshot
+    (none for a film not in it): the "why" panel's one film, matched when it is asked for
+    (explain.evidence), not every film of every results page."""
+    snapshot = get_snapshot()
+    position = snapshot.positions_of(movie_id)
+    if position < 0 or not tokens:
+        return []
+    return sorted(tokens & _tokens_of_names(snapshot.keywords_at[position]))
+
+
 @lru_cache(maxsize=4096)
 def _tokens_of_names(names: tuple[str, ...]) -> frozenset[str]:
     """tokenize's tokens of a film's genre or keyword names, kept per process by the names
     (a film edited is a new key): tokens_in's words are the query's tokens among them, and
-    every first results page hands each of its films' keywords' to the "why" panels."""
+    every "why" panel asks for its film's keywords' (keywords_matching)."""
     return frozenset(tokenize(" ".join(names)))
 
 
@@ -131,6 +142,8 @@ class SearchResponse:
     # What requests did once for this ranking, shared with its cached copies: "evidence" once
     # the search page handed its evidence to the "why this?" panels
     done: set[str] = field(default_factory=set, repr=False, compare=False)
+    # tokenize's tokens of the query, those MatchedWords look for (a search's results only)
+    query_tokens: frozenset[str] = field(default=frozenset(), repr=False, compare=False)
 
     @property
     def loose(self) -> int:
@@ -315,6 +328,7 @@ def _search(query: str, filters: Filters, top_k: int, offset: int) -> SearchResp
         strong=min(result.strong, len(result.final)),
         suggestion=result.suggestion.label if result.suggestion else "",
         stamp=snapshot.stamp,
+        query_tokens=query_tokens,
     )
 
 

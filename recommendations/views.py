@@ -37,6 +37,7 @@ def search_page(request: HttpRequest) -> HttpResponse:
                     query=query,
                     evidence_by_movie=search_evidence(response.results),
                     query_vector=response.query_vector,
+                    query_tokens=response.query_tokens,
                     merge=response.offset > 0,
                 )
     context = {

@@ -13,6 +13,7 @@ from django.core.cache import cache
 from redis.exceptions import RedisError
 
 from recommendations.explain.facts import clean_text
+from recommendations.selectors import keywords_matching
 
 if TYPE_CHECKING:
     from recommendations.selectors import SearchResult
@@ -31,18 +32,22 @@ def evidence_remember(
     query: str,
     evidence_by_movie: dict[int, dict[str, Any]],
     query_vector: "np.ndarray | None" = None,
+    query_tokens: "Iterable[str] | None" = None,
     merge: bool = True,
 ) -> None:
-    """Called by the search request with each result's evidence (JSON-like values) and the
-    query's vector, which the panels would otherwise encode again. One cache entry a query
-    (each write costs the file cache a scan of its folder): a further page merges into it
-    (merge), a first page starts it afresh, one write and no read."""
+    """Called by the search request with each result's evidence (JSON-like values), the
+    query's vector, which the panels would otherwise encode again, and the query's tokens
+    (tokenize's), from which a panel finds the words of its film's keywords. One cache entry a
+    query (each write costs the file cache a scan of its folder): a further page merges into
+    it (merge), a first page starts it afresh, one write and no read."""
     key = _evidence_key(query)
     try:
         entry = (cache.get(key) if merge else None) or {"films": {}}
         entry["films"].update(evidence_by_movie)
         if query_vector is not None:
             entry["query_vector"] = np.asarray(query_vector, dtype=np.float32).tobytes()
+        if query_tokens is not None:
+            entry["query_tokens"] = sorted(query_tokens)
         cache.set(key, entry, EVIDENCE_SECONDS)
     except (RedisError, OSError) as error:
         logger.warning("evidence not kept, cache unavailable: %s", error)
@@ -57,6 +62,9 @@ def evidence_recall(*, query: str, movie_id: int) -> dict[str, Any] | None:
     if not entry or movie_id not in entry["films"]:
         return None
     evidence = dict(entry["films"][movie_id])
+    if "matched_fields" not in evidence:  # matched now, for this film only
+        words = keywords_matching(movie_id, frozenset(entry.get("query_tokens") or ()))
+        evidence["matched_fields"] = {"keywords": words} if words else {}
     if vector := entry.get("query_vector"):
         evidence["query_vector"] = np.frombuffer(vector, dtype=np.float32)
     return evidence
@@ -64,8 +72,10 @@ def evidence_recall(*, query: str, movie_id: int) -> dict[str, Any] | None:
 
 def search_evidence(results: "Iterable[SearchResult]") -> dict[int, dict[str, Any]]:
     """What the search pipeline knows about each result, in the shape explainers read: the
-    stage scores, and of the query's words found in the film's fields, the keywords' (all an
-    explainer reads: explain.grounded; the other fields' are not worked out for it)."""
+    stage scores. The query's words found in the film's keywords (all of `matched_fields` an
+    explainer reads: explain.grounded) are matched by evidence_recall, for the one film a
+    panel asks about, from the query's tokens the entry keeps: matching them for each film of
+    each page was a third of this hand-off's CPU (docs/benchmarks.md, "round 6")."""
     return {
         result.movie.pk: {
             "stage_scores": {
@@ -73,9 +83,6 @@ def search_evidence(results: "Iterable[SearchResult]") -> dict[int, dict[str, An
                 for stage, score in result.stages.items()
                 if score.score is not None
             },
-            "matched_fields": {"keywords": words}
-            if (words := result.matched_in("keywords"))
-            else {},
         }
         for result in results
     }

@@ -99,6 +99,31 @@ def test_a_search_hands_its_evidence_to_the_why_panels(client, films):
     assert "shark" in {word for words in evidence["matched_fields"].values() for word in words}
 
 
+def test_each_why_panel_gets_the_keywords_its_card_matched(client, films):
+    """The hand-off keeps the query's tokens once; a panel's film is matched on reading: the
+    same words as the search's own result, for every film of the page; none for a film not in
+    the catalogue."""
+    from django.core.cache import cache
+
+    from recommendations.explain.evidence import _evidence_key, evidence_recall
+    from recommendations.forms import PAGE_SIZE
+    from recommendations.selectors import keywords_matching, movie_search
+
+    query = "a shark attacks swimmers at the beach"
+    client.get("/", {"q": query}, **HTMX)
+    results = movie_search(query, top_k=PAGE_SIZE).results
+    assert any(r.matched_in("keywords") for r in results)
+    for result in results:
+        evidence = evidence_recall(query=query, movie_id=result.movie.pk)
+        words = result.matched_in("keywords")
+        assert evidence["matched_fields"] == ({"keywords": words} if words else {})
+    jaws = films["Jaws"].pk
+    assert "matched_fields" not in cache.get(_evidence_key(query))["films"][jaws]
+    assert "shark" in evidence_recall(query=query, movie_id=jaws)["matched_fields"]["keywords"]
+    assert keywords_matching(jaws, frozenset({"shark"})) == ["shark"]
+    assert keywords_matching(max(f.pk for f in films.values()) + 1, frozenset({"shark"})) == []
+
+
 def test_the_empty_search_page_loads_the_home_rows(client, films):
     html = client.get("/").content.decode()
     assert 'hx-get="/home/rows/"' in html and 'hx-trigger="load"' in html
