@@ -4,13 +4,15 @@ stage by stage.
 
     .venv/bin/python -m bench.catalogues tmdb        # once, cached under var/bench/
     .venv/bin/python -m bench.cpu_per_search [tmdb] [--queries 300] [--profile 25]
-        [--endpoint partial|api|both] [--repeat] [--data-dir /tmp/COPY]
+        [--endpoint partial|api|both] [--repeat] [--no-stages] [--data-dir /tmp/COPY]
 
 CPU time is the process's (time.process_time: every thread, so thread pools that spin while
 they wait show up); "other threads" is that less the requesting thread's own CPU time
 (time.thread_time). The stages are the functions each request passes through, timed by
 wrapping them in this process only (nested stages are counted in the innermost); "outside" is
-the rest: URL routing, middleware, the form, the test client. --profile N adds cProfile's N
+the rest: URL routing, middleware, the form, the test client. The wrappers cost CPU of their
+own, counted in the figures; --no-stages leaves them out and reports the whole request only
+(the figure to hold against a target). --profile N adds cProfile's N
 costliest functions by their own time. Before and after figures: docs/benchmarks.md,
 "Throughput (issue 20)". --repeat times the same queries a second time (what a
 repeated query costs: the result cache's hits, the cache made big enough to hold them all),
@@ -233,6 +235,12 @@ def main() -> None:
         "beside it (RECSYS_DENSE_SEARCH=mmap|binary write their files under dense/)",
     )
     parser.add_argument("--repeat", action="store_true")
+    parser.add_argument(
+        "--no-stages",
+        action="store_true",
+        help="the whole request only, without the stage clock's wrappers (their CPU counts in "
+        "the figures otherwise: about 0.2 ms a partial)",
+    )
     parser.add_argument("--endpoint", choices=("partial", "api", "both"), default="partial")
     parser.add_argument(
         "--whole", action="store_true", help="whole tomt-dev stories instead of first lines"
@@ -262,7 +270,8 @@ def main() -> None:
     before = {pool["prefix"]: pool["num_threads"] for pool in threadpool_info()}
     warm_up()  # as gunicorn's post_worker_init: models, indexes, thread pools
     clock = StageClock()
-    clock.install()
+    if not args.no_stages:
+        clock.install()
     client = Client(REMOTE_ADDR=f"127.{os.getpid() % 250}.{int(time.time()) % 250}.2")
     modes = thread_modes(before) if args.compare_threads else None
     queries = tomt_first_lines(args.queries * (2 if modes else 1), whole=args.whole)
@@ -287,13 +296,14 @@ def main() -> None:
             profiler.disable()
         for mode, figures in by_mode.items():
             report(f"{endpoint}, distinct queries{', ' + mode if mode else ''}", figures, what)
-        if not modes:
+        if not modes and not args.no_stages:
             report_stages(clock, by_mode[""])
         if args.repeat:
             clock.reset()
             figures = measure(client, queries, request=request)[""]
             report(f"{endpoint}, the same queries again", figures, what)
-            report_stages(clock, figures)
+            if not args.no_stages:
+                report_stages(clock, figures)
         if profiler:
             print()
             pstats.Stats(profiler).sort_stats("tottime").print_stats(args.profile)
