@@ -104,7 +104,7 @@ def main(
     serving_threads: int | None = None,
 ) -> None:
     # The request limit as in production, with a budget no run reaches: 200+ searches a
-    # minute from the test client's one address would be refused from the 31st otherwise.
+    # minute from the test client's one address would spend the shipped budget otherwise.
     os.environ.setdefault("RECSYS_RATELIMIT_PER_MINUTE", str(10**9))
     setup_django(name, directory)
     from django.conf import settings
