@@ -85,27 +85,33 @@ class FileCache(FileBasedCache):
         process's writers take the file's lock, so no addition is lost."""
         entry = self._key_to_file(key, version)
         path = entry.removesuffix(self.cache_suffix) + COUNTER_SUFFIX
+        while (added := self._add_to_file(path, delta, timeout)) is None:
+            pass  # the file was dropped while this writer waited for its lock: a new one
+        total, started = added
+        if started and next(self._new_counters) % CULL_EVERY == 0:
+            self._drop_expired_counters()
+        return total
+
+    def _add_to_file(self, path: str, delta: int, timeout: float) -> tuple[int, bool] | None:
+        """(the total, whether the counter started anew), or None where the file was removed
+        (`_drop_expired_counters`) before this writer held its lock."""
         try:
             descriptor = os.open(path, _COUNTER_FILE, 0o600)
         except FileNotFoundError:  # the folder was deleted: made again, as Django does
             self._createdir()
             descriptor = os.open(path, _COUNTER_FILE, 0o600)
-        with open(descriptor, "r+b", buffering=0) as file:
-            locks.lock(file, locks.LOCK_EX)
-            try:
-                expires, total = _counter(file.read())
-                started = expires <= time.time()
-                if started:
-                    expires, total = time.time() + timeout, 0
-                total += delta
-                file.seek(0)
-                file.write(f"{expires!r} {total:d}".encode())
-                file.truncate()
-            finally:
-                locks.unlock(file)
-        if started and next(self._new_counters) % CULL_EVERY == 0:
-            self._drop_expired_counters()
-        return total
+        with open(descriptor, "r+b", buffering=0) as file, _locked(file):
+            if os.fstat(file.fileno()).st_nlink == 0:
+                return None
+            expires, total = _counter(file.read())
+            started = expires <= time.time()
+            if started:
+                expires, total = time.time() + timeout, 0
+            total += delta
+            file.seek(0)
+            file.write(f"{expires!r} {total:d}".encode())
+            file.truncate()
+        return total, started
 
     def _counter_files(self) -> list[str]:
         return glob.glob(os.path.join(glob.escape(self._dir), f"*{COUNTER_SUFFIX}"))
@@ -114,10 +120,9 @@ class FileCache(FileBasedCache):
         """Counters past their time (a request limit's make one a client a minute)."""
         now = time.time()
         for path in self._counter_files():
-            with contextlib.suppress(OSError):
-                with open(path, "rb") as file:
-                    expired = _counter(file.read())[0] <= now
-                if expired:
+            with contextlib.suppress(OSError), open(path, "rb") as file, _locked(file):
+                # Removed under the lock: a writer waiting on it then sees the file gone
+                if _counter(file.read())[0] <= now:
                     os.remove(path)
 
     def clear(self) -> None:
@@ -125,6 +130,15 @@ class FileCache(FileBasedCache):
         for path in self._counter_files():
             with contextlib.suppress(FileNotFoundError):
                 os.remove(path)
+
+
+@contextlib.contextmanager
+def _locked(file):
+    locks.lock(file, locks.LOCK_EX)
+    try:
+        yield
+    finally:
+        locks.unlock(file)
 
 
 def _counter(content: bytes) -> tuple[float, int]:

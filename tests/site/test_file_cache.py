@@ -122,3 +122,26 @@ def test_expired_counters_are_dropped_as_new_ones_start(tmp_path, monkeypatch):
 
     assert live == [1] * CULL_EVERY
     assert len(list(tmp_path.glob("*.count"))) == CULL_EVERY  # the 3 expired ones dropped
+
+
+def test_a_writer_waiting_on_a_counter_dropped_meanwhile_counts_in_a_new_file(tmp_path):
+    """_drop_expired_counters removes a file under its lock; a writer that opened the file
+    before and waited for the lock must not add to the removed file (its addition lost)."""
+    from django.core.files import locks
+
+    cache = FileCache(str(tmp_path), {})
+    key = "ratelimit:search:10.0.0.1:7"
+    assert cache.add_to(key, 1, timeout=120) == 1
+    (path,) = tmp_path.glob("*.count")
+    totals: list[int] = []
+    with open(path, "rb") as held:
+        locks.lock(held, locks.LOCK_EX)  # as the dropper holds it
+        writer = threading.Thread(target=lambda: totals.append(cache.add_to(key, 2, 120)))
+        writer.start()
+        time.sleep(0.3)  # the writer has opened the file and waits for the lock
+        path.unlink()  # dropped as expired, under the lock
+        locks.unlock(held)
+    writer.join(timeout=10)
+
+    assert totals == [2]  # a new counter, started by this addition
+    assert path.read_bytes().split()[1] == b"2"  # and kept in the file that is there
