@@ -106,21 +106,15 @@ def _actions_stamp(reaction: int, in_list: bool) -> str:
 
 
 def film_actions(actions: dict) -> SafeString:
-    """What `{% film_actions movie %}` renders (its context: viewers.templatetags), from the
-    template's stamp for the viewer's state."""
+    """What `{% film_actions movie %}` renders (its context: viewers.templatetags, whose URLs
+    are viewers.actions.film_action_urls'), from the template's stamp for the viewer's state."""
     token = str(actions.get("csrf_token") or "")
-    pieces = _stamp_with_token(actions["reaction"] or 0, bool(actions["in_list"]), token)
-    values = {
-        "reaction": _h(actions["urls"].reaction),
-        "my_list": _h(actions["urls"].my_list),
-        "pk": _h(actions["movie"].pk),
-    }
-    return mark_safe(_stamped(pieces, values))
+    return film_actions_of(actions["movie"].pk, actions["reaction"], actions["in_list"], token)
 
 
 def film_actions_of(pk: int, reaction: int | None, in_list: bool, token: str) -> SafeString:
-    """`film_actions` for a film's own buttons (the URLs of viewers.actions.film_action_urls),
-    from the film's escaped URLs kept per process: a page of cards escapes none of them."""
+    """`film_actions` for a film's id and the viewer's state, from the film's escaped URLs kept
+    per process: a page of cards escapes none of them."""
     reaction_url, list_url = _action_urls(int(pk))
     pieces = _stamp_with_token(reaction or 0, bool(in_list), token)
     return mark_safe(

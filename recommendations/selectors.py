@@ -57,20 +57,18 @@ class MatchedWords:
         self._found: dict[str, list[str]] = {}
 
     def _text(self, name: str) -> str:
+        """The title's or the synopsis' text (genres and keywords are matched as names)."""
         if name == "title":
             return self._movie.title
-        if name == "genres":
-            return " ".join(self._genres)
-        if name == "keywords":
-            return " ".join(self._keywords)
         return f"{self._movie.tagline} {self._movie.synopsis}"
 
     def field(self, name: str) -> list[str]:
         """The query's words found in one of EVIDENCE_FIELDS, sorted."""
         if (words := self._found.get(name)) is None:
             if name in ("genres", "keywords"):  # the film's tokens kept (the "why" hand-off)
-                names = self._genres if name == "genres" else self._keywords
-                words = sorted(self._tokens & _tokens_of_names(names))
+                words = _found_in_names(
+                    self._tokens, self._genres if name == "genres" else self._keywords
+                )
             else:
                 words = tokens_in(self._text(name), self._tokens)
             # Shared by the threads a cached result reaches: the same words either way
@@ -89,7 +87,12 @@ def keywords_matching(movie_id: int, tokens: frozenset[str]) -> list[str]:
     position = snapshot.positions_of(movie_id)
     if position < 0 or not tokens:
         return []
-    return sorted(tokens & _tokens_of_names(snapshot.keywords_at[position]))
+    return _found_in_names(tokens, snapshot.keywords_at[position])
+
+
+def _found_in_names(tokens: frozenset[str], names: tuple[str, ...]) -> list[str]:
+    """The query's tokens among a film's genre or keyword names' (tokens_in's words), sorted."""
+    return sorted(tokens & _tokens_of_names(names))
 
 
 @lru_cache(maxsize=4096)
