@@ -70,10 +70,11 @@ def quality(
     held_out: bool,
     only_int8: bool = False,
     queries_in: str = "int8",
+    films_in: str = "int8",
     data_dir: Path | None = None,
 ) -> None:
-    """queries_in: the quantized query precision set beside fp32 (films stay int8 with
-    --films). data_dir: a copy of the catalogue, where the quantized file is written."""
+    """queries_in: the quantized query precision set beside fp32; films_in: the film vectors'
+    with --films. data_dir: a copy of the catalogue, where the quantized file is written."""
     setup_django("tmdb", data_dir)
 
     from recommendations.lab.search_evaluation import evaluate, load_queries
@@ -91,7 +92,7 @@ def quality(
     fp32, int8 = (np.vstack([e.encode(group) for group in chunks]) for e in encoders)
     print(f"query chunk cosine {queries_in} vs fp32: {_cosines(fp32, int8)}", flush=True)
 
-    runs = [("fp32", "fp32"), (queries_in, "fp32")] + ([(queries_in, "int8")] if films else [])
+    runs = [("fp32", "fp32"), (queries_in, "fp32")] + ([(queries_in, films_in)] if films else [])
     if held_out:  # the baseline and the one option chosen on validation
         runs = [runs[0], runs[-1]]
     if only_int8:
@@ -99,8 +100,8 @@ def quality(
     original_load = dense._load
     for query_precision, film_precision in runs:
         _encode_queries_in(query_precision)
-        if film_precision == "int8":
-            dense._load = _int8_films(original_load)
+        if film_precision != "fp32":
+            dense._load = _films_in(film_precision, original_load)
         dense.clear_dense_index()
         started = time.perf_counter()
         report = evaluate(part)
@@ -113,7 +114,16 @@ def quality(
         )
 
 
-def paired(*, queries_in: str, part_name: str, data_dir: Path | None = None) -> None:
+def paired(
+    *,
+    queries_in: str,
+    part_name: str,
+    films_in: str = "fp32",
+    baseline_queries: str = "fp32",
+    data_dir: Path | None = None,
+) -> None:
+    """The baseline (queries in baseline_queries, the stored fp32 film vectors) against
+    queries in queries_in and film vectors re-encoded in films_in (stored ones for fp32)."""
     setup_django("tmdb", data_dir)
 
     from recommendations.lab.queries import with_answers
@@ -127,13 +137,25 @@ def paired(*, queries_in: str, part_name: str, data_dir: Path | None = None) -> 
         "all": lambda: queries,
     }[part_name]()
     part, _ = with_answers(part)
+    from recommendations.search import dense
+
+    runs = {"before": (baseline_queries, "fp32"), "after": (queries_in, films_in)}
     ranks = {}
-    for precision in ("fp32", queries_in):
-        _encode_queries_in(precision)
-        ranks[precision] = [answer_ranks(q) for q in part]
-    print(f"{part_name}: {len(part)} queries with an answer in the catalogue, fp32 vs {queries_in}")
-    for stage in ranks["fp32"][0]:
-        before, after = ([r[stage] for r in ranks[p]] for p in ("fp32", queries_in))
+    original_load = dense._load
+    for run, (query_precision, film_precision) in runs.items():
+        _encode_queries_in(query_precision)
+        dense._load = original_load
+        if film_precision != "fp32":
+            dense._load = _films_in(film_precision, original_load)
+        dense.clear_dense_index()
+        ranks[run] = [answer_ranks(q) for q in part]
+    dense._load = original_load
+    print(
+        f"{part_name}: {len(part)} queries with an answer in the catalogue; before: queries "
+        f"{baseline_queries}, films fp32; after: queries {queries_in}, films {films_in}"
+    )
+    for stage in ranks["before"][0]:
+        before, after = ([r[stage] for r in ranks[run]] for run in runs)
         _print_paired(stage, before, after)
 
 
@@ -174,20 +196,20 @@ def _print_paired(stage: str, before: list[int | None], after: list[int | None])
     )
 
 
-def _int8_films(load):
-    """dense._load, with every film's vector and synopsis view re-encoded in int8."""
+def _films_in(precision: str, load):
+    """dense._load, with every film's vector and synopsis view re-encoded in `precision`."""
+    from recommendations import query_encoder
     from recommendations.indexing.services import embedding_inputs, film_texts, film_vectors
 
     def loaded(snapshot, stamp):
         index = load(snapshot, stamp)
         texts = film_texts([int(i) for i in index.ids])
         started, cpu = time.perf_counter(), time.process_time()
-        encoded = _encoder("int8", threads=0).encode_by_length(
-            embedding_inputs(texts),
-            batch_size=1,  # as query_encoder.encode_batch runs int8
+        encoded = _encoder(precision, threads=0).encode_by_length(
+            embedding_inputs(texts), batch_size=query_encoder.index_batch_size(precision)
         )
         print(
-            f"{len(texts)} films re-encoded in int8: {time.perf_counter() - started:.0f} s, "
+            f"{len(texts)} films re-encoded in {precision}: {time.perf_counter() - started:.0f} s, "
             f"{time.process_time() - cpu:.0f} CPU s",
             flush=True,
         )
@@ -197,8 +219,8 @@ def _int8_films(load):
             film = rows[int(movie_id)]
             vectors[row] = film.vector
             synopses[row] = film.synopsis if film.synopsis is not None else film.vector
-        print(f"film vector cosine int8 vs stored: {_cosines(index.vectors, vectors)}")
-        print(f"synopsis view cosine int8 vs stored: {_cosines(index.synopses, synopses)}")
+        print(f"film vector cosine {precision} vs stored: {_cosines(index.vectors, vectors)}")
+        print(f"synopsis view cosine {precision} vs stored: {_cosines(index.synopses, synopses)}")
         index.vectors, index.synopses = vectors, synopses
         return index
 
@@ -222,19 +244,22 @@ def wikipedia_films(count: int) -> list[tuple[str, str]]:
     return films
 
 
-def speed(*, count: int, max_tokens: list[int], batch_sizes: list[int]) -> None:
+def speed(
+    *, count: int, max_tokens: list[int], batch_sizes: list[int], precisions: list[str]
+) -> None:
+    """precisions: the first is the reference (fp32), the second the quantized one."""
     setup_django("tmdb")
     from bench.search import MOODS, queries
     from recommendations.search.query import parse_query
 
     # Queries: one thread each, interleaved.
-    singles = {p: _encoder(p, threads=1) for p in PRECISIONS}
+    singles = {p: _encoder(p, threads=1) for p in precisions}
     sample = [parse_query(q).chunks for q in queries(MOODS)]
     for chunks in sample[:5]:
         for encoder in singles.values():
             encoder.encode(chunks)
-    cpu: dict[str, list[float]] = {p: [] for p in PRECISIONS}
-    wall: dict[str, list[float]] = {p: [] for p in PRECISIONS}
+    cpu: dict[str, list[float]] = {p: [] for p in precisions}
+    wall: dict[str, list[float]] = {p: [] for p in precisions}
     for chunks in sample:
         for precision, encoder in singles.items():
             started, thread = time.perf_counter(), time.thread_time()
@@ -242,21 +267,22 @@ def speed(*, count: int, max_tokens: list[int], batch_sizes: list[int]) -> None:
             cpu[precision].append((time.thread_time() - thread) * 1000)
             wall[precision].append((time.perf_counter() - started) * 1000)
     print(f"{len(sample)} queries, one thread:")
-    for p in PRECISIONS:
+    for p in precisions:
         print(
             f"  {p}: CPU mean {statistics.mean(cpu[p]):.2f} ms, p50 "
             f"{statistics.median(cpu[p]):.2f} ms; wall p50 {statistics.median(wall[p]):.2f} ms"
         )
-    ratio = statistics.mean(cpu["fp32"]) / statistics.mean(cpu["int8"])
-    print(f"  CPU fp32 / int8 = {ratio:.2f}x", flush=True)
+    base, quantized = precisions[0], precisions[-1]
+    ratio = statistics.mean(cpu[base]) / statistics.mean(cpu[quantized])
+    print(f"  CPU {base} / {quantized} = {ratio:.2f}x", flush=True)
 
     # Film batches: every core.
     films = wikipedia_films(count)
     texts = [t for film in films for t in film]
-    batches = {p: _encoder(p, threads=0) for p in PRECISIONS}
+    batches = {p: _encoder(p, threads=0) for p in precisions}
     for encoder in batches.values():
         encoder.encode_by_length(texts[:32], batch_size=16)
-    tokenizer = batches["fp32"]._tokenizer
+    tokenizer = batches[precisions[0]]._tokenizer
     lengths = [sum(e.attention_mask) for e in tokenizer.encode_batch(texts)]
     print(
         f"{len(films)} Wikipedia films ({len(texts)} texts), tokens per text: mean "
@@ -270,13 +296,15 @@ def speed(*, count: int, max_tokens: list[int], batch_sizes: list[int]) -> None:
             for precision, encoder in batches.items():
                 encoder._tokenizer.enable_truncation(max_length=cap)
                 started, process = time.perf_counter(), time.process_time()
-                vectors = encoder.encode_by_length(texts, batch_size=batch_size)
+                # int8's one activation scale a run: one text a run, as encode_batch runs it
+                size = 1 if precision == "int8" else batch_size
+                vectors = encoder.encode_by_length(texts, batch_size=size)
                 seconds, cpu_s = time.perf_counter() - started, time.process_time() - process
                 encoder._tokenizer.enable_truncation(max_length=256)
                 if reference is None:
                     reference = vectors  # fp32 at the first cap and batch size
                 print(
-                    f"  {precision} cap {cap} batch {batch_size}: {seconds:.1f} s, {cpu_s:.1f} "
+                    f"  {precision} cap {cap} batch {size}: {seconds:.1f} s, {cpu_s:.1f} "
                     f"CPU s, {len(films) / seconds:.1f} films/s, {len(films) / cpu_s:.2f} films "
                     f"per CPU s; cosine to the first row's vectors {_cosines(reference, vectors)}",
                     flush=True,
@@ -341,7 +369,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     sub = parser.add_subparsers(dest="what", required=True)
     q = sub.add_parser("quality")
-    q.add_argument("--films", action="store_true", help="int8 film vectors too")
+    q.add_argument("--films", action="store_true", help="quantized film vectors too")
+    q.add_argument("--films-in", default="int8", help="their precision (int8-per-token)")
     q.add_argument("--held-out", action="store_true", help="the held-out quarter, once")
     q.add_argument("--only-int8", action="store_true", help="the int8 row alone")
     q.add_argument(
@@ -352,8 +381,11 @@ def main() -> None:
     s.add_argument("--films", type=int, default=2000)
     s.add_argument("--max-tokens", type=int, nargs="+", default=[256])
     s.add_argument("--batch-size", type=int, nargs="+", default=[64])
+    s.add_argument("--precisions", nargs=2, default=["fp32", "int8"], metavar=("BASE", "OTHER"))
     pq = sub.add_parser("paired")
     pq.add_argument("--queries-in", default="int8-per-token")
+    pq.add_argument("--films-in", default="fp32", help="film vectors re-encoded in this")
+    pq.add_argument("--baseline-queries", default="fp32", help="the baseline's query precision")
     pq.add_argument(
         "--part", default="validation", choices=["validation", "retriever-validation", "all"]
     )
@@ -362,7 +394,13 @@ def main() -> None:
     r.add_argument("--films", type=int, default=400)
     args = parser.parse_args()
     if args.what == "paired":
-        paired(queries_in=args.queries_in, part_name=args.part, data_dir=args.data_dir)
+        paired(
+            queries_in=args.queries_in,
+            part_name=args.part,
+            films_in=args.films_in,
+            baseline_queries=args.baseline_queries,
+            data_dir=args.data_dir,
+        )
     elif args.what == "reindex":
         reindex(count=args.films)
     elif args.what == "quality":
@@ -371,10 +409,16 @@ def main() -> None:
             held_out=args.held_out,
             only_int8=args.only_int8,
             queries_in=args.queries_in,
+            films_in=args.films_in,
             data_dir=args.data_dir,
         )
     else:
-        speed(count=args.films, max_tokens=args.max_tokens, batch_sizes=args.batch_size)
+        speed(
+            count=args.films,
+            max_tokens=args.max_tokens,
+            batch_sizes=args.batch_size,
+            precisions=args.precisions,
+        )
 
 
 if __name__ == "__main__":

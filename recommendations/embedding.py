@@ -92,14 +92,13 @@ def index_fingerprint() -> str:
 
 def fingerprint_of(model: str) -> str:
     """The model, the text builder and, where the workers encode in int8, that precision
-    (fp32 adds nothing: the fingerprint of an index made before precisions existed stays
-    valid)."""
+    (`auto` resolved on this CPU; fp32 adds nothing: the fingerprint of an index made before
+    precisions existed stays valid)."""
+    from recommendations.query_encoder import index_precision  # it imports this module
+
     fingerprint = f"{model}#text-v{TEXT_VERSION}"
-    if (
-        settings.RECSYS_INDEX_ENCODER == "onnx"
-        and settings.RECSYS_INDEX_ENCODER_PRECISION != "fp32"
-    ):
-        fingerprint += f"#{settings.RECSYS_INDEX_ENCODER_PRECISION}"
+    if settings.RECSYS_INDEX_ENCODER == "onnx" and (precision := index_precision()) != "fp32":
+        fingerprint += f"#{precision}"
     return fingerprint
 
 

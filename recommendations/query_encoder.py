@@ -127,6 +127,14 @@ def query_precision() -> str:
     return "int8-per-token" if signed_products_are_exact() else "fp32"
 
 
+def index_precision() -> str:
+    """The indexing encoder's precision: the setting's, `auto` resolved as for queries."""
+    chosen = settings.RECSYS_INDEX_ENCODER_PRECISION
+    if chosen != AUTO:
+        return chosen
+    return "int8-per-token" if signed_products_are_exact() else "fp32"
+
+
 def onnx_path(model: str = MODEL_ID, *, precision: str = "fp32") -> Path:
     suffix = "" if precision == "fp32" else f"-{precision}"
     if precision == "int8-per-token" and signed_products_are_exact():
@@ -235,7 +243,7 @@ def get_batch_encoder(model: str = MODEL_ID) -> QueryEncoder | None:
     try:
         # Every core, threads that sleep between runs: spinning cost ~10% more CPU for the
         # same batches on the shared 2-core machine (docs/benchmarks.md, Ingestion).
-        return _load(settings.RECSYS_INDEX_ENCODER_PRECISION, threads=0, model=model)
+        return _load(index_precision(), threads=0, model=model)
     except Exception:
         logger.exception("ONNX batch encoder unavailable, encoding batches with torch")
         return None
@@ -247,13 +255,15 @@ def encode_batch(texts: Sequence[str], *, model: str = MODEL_ID) -> np.ndarray:
     encoder = _cached(get_batch_encoder, model)
     if encoder is None:
         return encode(texts, model=model)
-    batch_size = settings.RECSYS_EMBEDDING_BATCH_SIZE
-    if settings.RECSYS_INDEX_ENCODER_PRECISION == "int8":
-        # int8 quantizes a run's activations with one scale for the whole run, so a text's
-        # vector would depend on the texts batched with it. Alone, a film's vector is a function
-        # of its text only, and runs cost no more CPU per text (docs/benchmarks.md).
-        batch_size = 1
-    return encoder.encode_by_length(texts, batch_size=batch_size)
+    return encoder.encode_by_length(texts, batch_size=index_batch_size(index_precision()))
+
+
+def index_batch_size(precision: str) -> int:
+    """Texts per run for the index's batches. int8 quantizes a run's activations with one
+    scale for the whole run, so a text's vector would depend on the texts batched with it:
+    alone, a film's vector is a function of its text only, and runs cost no more CPU per text
+    (docs/benchmarks.md). fp32 and int8 per token (each token scaled alone) batch."""
+    return 1 if precision == "int8" else settings.RECSYS_EMBEDDING_BATCH_SIZE
 
 
 def encode_queries(texts: Sequence[str], *, model: str = MODEL_ID) -> np.ndarray:

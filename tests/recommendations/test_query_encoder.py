@@ -197,6 +197,41 @@ def test_index_precision_switches_the_batch_encoder_and_the_index_fingerprint(se
         query_encoder.get_batch_encoder.cache_clear()
 
 
+@pytest.mark.django_db  # the fingerprint names the active retriever's model, if any
+def test_the_index_batches_int8_per_token_and_auto_names_what_it_resolves_to(
+    settings, tmp_path, monkeypatch
+):
+    from recommendations.embedding import index_fingerprint
+
+    settings.RECSYS_MODELS_DIR = tmp_path
+    settings.RECSYS_EMBEDDING_BATCH_SIZE = 3  # several runs, each padded to its longest text
+    settings.RECSYS_INDEX_ENCODER_PRECISION = "fp32"
+    fp32_fingerprint = index_fingerprint()
+    query_encoder.get_batch_encoder.cache_clear()
+    try:
+        fp32 = query_encoder.encode_batch(TEXTS)
+        settings.RECSYS_INDEX_ENCODER_PRECISION = "int8-per-token"
+        query_encoder.get_batch_encoder.cache_clear()
+        assert query_encoder.index_batch_size("int8-per-token") == 3  # batched, unlike int8
+        assert query_encoder.index_batch_size("int8") == 1
+        batched = query_encoder.encode_batch(TEXTS)
+        assert index_fingerprint() == f"{fp32_fingerprint}#int8-per-token"
+        assert _cosines(fp32, batched).min() >= query_encoder.INT8_MIN_COSINE
+        assert np.abs(fp32 - batched).max() > 1e-4  # not the fp32 graph
+        # Each token scaled alone: a film's vector does not depend on the texts batched with it.
+        alone = np.vstack([query_encoder.encode_batch([text]) for text in TEXTS])
+        assert np.abs(alone - batched).max() < 1e-5
+
+        settings.RECSYS_INDEX_ENCODER_PRECISION = "auto"
+        for exact, chosen in ((True, "int8-per-token"), (False, "fp32")):
+            monkeypatch.setattr(query_encoder, "signed_products_are_exact", lambda e=exact: e)
+            assert query_encoder.index_precision() == chosen
+            suffix = "" if chosen == "fp32" else f"#{chosen}"  # a CPU change re-embeds
+            assert index_fingerprint() == fp32_fingerprint + suffix
+    finally:
+        query_encoder.get_batch_encoder.cache_clear()
+
+
 @pytest.mark.parametrize("signed_weights", [False, True], ids=["uint8-weights", "int8-weights"])
 def test_int8_per_token_products_are_exact_at_the_extreme_codes(tmp_path, signed_weights):
     """A MatMul quantized per token gives what its own quantization gives, computed in exact
