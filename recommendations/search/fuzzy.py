@@ -8,7 +8,8 @@ name, that nothing matched exactly, is looked up; a query whose every word the c
 (a plain description: "zombie apocalypse") must be nearly a title to count.
 """
 
-from bisect import bisect_left
+import math
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field
 
 from rapidfuzz import fuzz, process
@@ -38,6 +39,34 @@ class FuzzyMatch:
     positions: tuple[int, ...]  # catalogue positions of its films
 
 
+@dataclass(frozen=True)
+class KeysByLength:
+    """Keys sorted by length (ties in their given order), each with its index in the given
+    list: a scan at a similarity cutoff reads only the keys whose length can reach it. At 36k
+    films a whole list took ~1.4 ms a query (titles, and again names; docs/benchmarks.md)."""
+
+    keys: list[str]
+    lengths: list[int]
+    given: list[int]  # each key's index in the list given, by which ties are broken
+
+    @classmethod
+    def of(cls, keys: list[str]) -> "KeysByLength":
+        ranked = sorted(range(len(keys)), key=lambda i: len(keys[i]))  # stable: given order
+        return cls([keys[i] for i in ranked], [len(keys[i]) for i in ranked], ranked)
+
+    def window(self, length: int, cutoff: float) -> tuple[int, int]:
+        """The slice of keys whose length allows fuzz.ratio >= cutoff with a query this long:
+        ratio = 100 x (1 - indel / (a + b)) and the Indel distance is at least |a - b|, so a
+        key of length b can reach the cutoff only if |a - b| <= (1 - cutoff / 100)(a + b).
+        Rounded outwards: a key that might reach it is always read."""
+        spread = 1 - cutoff / 100
+        if spread >= 1:
+            return 0, len(self.keys)
+        low = math.floor(length * (1 - spread) / (1 + spread)) - 1
+        high = math.ceil(length * (1 + spread) / (1 - spread)) + 1
+        return bisect_left(self.lengths, low), bisect_right(self.lengths, high)
+
+
 @dataclass
 class NameIndex:
     """Normalised titles and person names, each with its films and its display spelling."""
@@ -49,14 +78,14 @@ class NameIndex:
     # rapidfuzz scans a list fastest: made once, per catalogue version
     _title_keys: list[str] = field(init=False, repr=False)
     _person_keys: list[str] = field(init=False, repr=False)
-    _titles_by_length: list[str] = field(init=False, repr=False)
-    _title_lengths: list[int] = field(init=False, repr=False)
+    _titles_by_length: KeysByLength = field(init=False, repr=False)
+    _people_by_length: KeysByLength = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         self._title_keys = list(self.titles)
         self._person_keys = list(self.people)
-        self._titles_by_length = sorted(self.titles, key=len)
-        self._title_lengths = [len(key) for key in self._titles_by_length]
+        self._titles_by_length = KeysByLength.of(self._title_keys)
+        self._people_by_length = KeysByLength.of(self._person_keys)
 
     def closest(self, normalized: str, *, has_unknown_word: bool) -> FuzzyMatch | None:
         """The title or person name nearest `normalized` (a normalize_title'd query), or None
@@ -66,7 +95,10 @@ class NameIndex:
         cutoff = CUTOFF if has_unknown_word else KNOWN_WORDS_CUTOFF
         found = [
             match
-            for kind, keys in (("title", self._title_keys), ("person", self._person_keys))
+            for kind, keys in (
+                ("title", self._titles_by_length),
+                ("person", self._people_by_length),
+            )
             if (match := self._best(kind, keys, normalized, cutoff)) is not None
         ]
         if not found and has_unknown_word:
@@ -75,7 +107,8 @@ class NameIndex:
         return max(found, key=lambda m: (m.score, m.kind == "title"), default=None)
 
     def _best_start_of_title(self, query: str) -> FuzzyMatch | None:
-        longer = self._titles_by_length[bisect_left(self._title_lengths, len(query)) :]
+        by_length = self._titles_by_length
+        longer = by_length.keys[bisect_left(by_length.lengths, len(query)) :]
         hits = process.extract(
             query,
             longer,
@@ -92,14 +125,19 @@ class NameIndex:
         label = self.title_labels[tied[0]] if len(tied) == 1 else _aligned_words(query, tied[0])
         return FuzzyMatch(kind="title", label=label, score=best, positions=positions)
 
-    def _best(self, kind: str, keys: list[str], query: str, cutoff: float) -> FuzzyMatch | None:
+    def _best(self, kind: str, keys: KeysByLength, query: str, cutoff: float) -> FuzzyMatch | None:
+        """The key(s) of best fuzz.ratio >= cutoff: the first CANDIDATES of the ties, in the
+        order the keys were given (as one scan of the whole list with limit=CANDIDATES)."""
+        start, end = keys.window(len(query), cutoff)
         hits = process.extract(
-            query, keys, scorer=fuzz.ratio, score_cutoff=cutoff, limit=CANDIDATES
+            query, keys.keys[start:end], scorer=fuzz.ratio, score_cutoff=cutoff, limit=None
         )
         if not hits:
             return None
         best = hits[0][1]
-        tied = [key for key, score, _ in hits if score == best]
+        given = sorted(keys.given[start + i] for _, score, i in hits if score == best)
+        source = self._title_keys if kind == "title" else self._person_keys
+        tied = [source[i] for i in given[:CANDIDATES]]
         if kind == "title":
             lookup, labels = self.titles, self.title_labels
         else:
