@@ -1,0 +1,75 @@
+"""The typo lookup's scans (recommendations/search/fuzzy.py): a short query against every title
+and person name, as it scanned until 2026-12-06, against the length window it reads now, in one
+process on the same queries, interleaved.
+
+    python -m bench.typo_lookup [wikipedia|tmdb] [--rounds 3] [--data-dir COPY]
+
+Queries: those of the search bench (moods, titles, first lines of tomt-dev posts) and the first
+lines of the first 300 tomt-dev posts, each normalised as search does; only those short enough
+to be a title or a name (the lookup's own test) are timed, at the cutoff the lookup would use
+(a query of words the catalogue knows must be nearly exact). Reports the thread's CPU time a
+query (titles and names together) and the share of keys the window reads. The two find the
+same matches (tests/recommendations/test_fuzzy_window.py).
+"""
+
+import argparse
+import json
+import time
+from pathlib import Path
+
+from bench.catalogues import SHARED_DATA, setup_django
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("catalogue", nargs="?", default="wikipedia")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--data-dir", type=Path, help="a copy of the catalogue to run on")
+    args = parser.parse_args()
+    setup_django(args.catalogue, args.data_dir)
+    from rapidfuzz import fuzz, process
+
+    from bench.search import MOODS, queries
+    from recommendations.search.catalogue import get_snapshot
+    from recommendations.search.fuzzy import CANDIDATES, CUTOFF, KNOWN_WORDS_CUTOFF, could_be_a_name
+    from recommendations.search.lexical import tokenize
+    from recommendations.search.query import parse_query
+
+    snapshot = get_snapshot()
+    names = snapshot.names
+    lists = (
+        ("title", names._title_keys, names._titles_by_length),
+        ("person", names._person_keys, names._people_by_length),
+    )
+    print(f"{args.catalogue}: {len(names._title_keys)} titles, {len(names._person_keys)} names")
+    with (SHARED_DATA / "queries" / "tomt-dev.jsonl").open() as lines:
+        firsts = [json.loads(line)["query"].strip().split("\n")[0] for line in lines][:300]
+    for label, texts in (("search bench", queries(MOODS)), ("tomt-dev first lines", firsts)):
+        short = [n for t in texts if could_be_a_name(n := parse_query(t).normalized)]
+        whole = window = 0.0
+        read = total = 0
+        for _ in range(args.rounds):
+            for query in short:
+                known = snapshot.lexical.knows_all(tokenize(query))
+                cutoff = KNOWN_WORDS_CUTOFF if known else CUTOFF
+                for kind, keys, by_length in lists:
+                    started = time.thread_time()
+                    process.extract(
+                        query, keys, scorer=fuzz.ratio, score_cutoff=cutoff, limit=CANDIDATES
+                    )
+                    whole += time.thread_time() - started
+                    started = time.thread_time()
+                    names._best(kind, by_length, query, cutoff)
+                    window += time.thread_time() - started
+                    start, end = by_length.window(len(query), cutoff)
+                    read, total = read + end - start, total + len(keys)
+        count = len(short) * args.rounds
+        print(
+            f"{label}: {len(short)} of {len(texts)} queries short enough; CPU ms a query, "
+            f"titles and names: whole lists {whole / count * 1000:.3f}, length window "
+            f"{window / count * 1000:.3f} ({whole / window:.1f}x); keys read {read / total:.0%}"
+        )
+
+
+if __name__ == "__main__":
+    main()
