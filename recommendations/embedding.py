@@ -91,9 +91,9 @@ def index_fingerprint() -> str:
 
 
 def fingerprint_of(model: str) -> str:
-    """The model, the text builder and, where the workers encode in int8, that precision
-    (`auto` resolved on this CPU; fp32 adds nothing: the fingerprint of an index made before
-    precisions existed stays valid)."""
+    """The model, the text builder and, where the workers encode in int8 or int8 per token,
+    that precision (`auto` resolved on this CPU; fp32 adds nothing: the fingerprint of an
+    index made before precisions existed stays valid)."""
     from recommendations.query_encoder import index_precision  # it imports this module
 
     fingerprint = f"{model}#text-v{TEXT_VERSION}"

@@ -121,15 +121,15 @@ class QueryEncoder:
 
 def query_precision() -> str:
     """The query encoder's precision: the setting's, `auto` resolved on this CPU."""
-    chosen = settings.RECSYS_QUERY_ENCODER_PRECISION
-    if chosen != AUTO:
-        return chosen
-    return "int8-per-token" if signed_products_are_exact() else "fp32"
+    return _resolved(settings.RECSYS_QUERY_ENCODER_PRECISION)
 
 
 def index_precision() -> str:
     """The indexing encoder's precision: the setting's, `auto` resolved as for queries."""
-    chosen = settings.RECSYS_INDEX_ENCODER_PRECISION
+    return _resolved(settings.RECSYS_INDEX_ENCODER_PRECISION)
+
+
+def _resolved(chosen: str) -> str:
     if chosen != AUTO:
         return chosen
     return "int8-per-token" if signed_products_are_exact() else "fp32"
