@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 from django.conf import settings
 
+from recommendations.onnx_models import resolved_precision
+
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
 
@@ -90,12 +92,15 @@ def index_fingerprint() -> str:
     return fingerprint_of(active_model())
 
 
+def index_precision() -> str:
+    """The indexing encoder's precision: the setting's, `auto` resolved as for queries."""
+    return resolved_precision(settings.RECSYS_INDEX_ENCODER_PRECISION)
+
+
 def fingerprint_of(model: str) -> str:
     """The model, the text builder and, where the workers encode in int8 or int8 per token,
     that precision (`auto` resolved on this CPU; fp32 adds nothing: the fingerprint of an
     index made before precisions existed stays valid)."""
-    from recommendations.query_encoder import index_precision  # it imports this module
-
     fingerprint = f"{model}#text-v{TEXT_VERSION}"
     if settings.RECSYS_INDEX_ENCODER == "onnx" and (precision := index_precision()) != "fp32":
         fingerprint += f"#{precision}"

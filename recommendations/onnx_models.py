@@ -200,6 +200,15 @@ def signed_products_are_exact() -> bool:
     return bool(np.array_equal(served, expected))
 
 
+def resolved_precision(chosen: str) -> str:
+    """An encoder precision setting's value with `auto` resolved on this CPU: int8 per token
+    where the u8 x s8 kernel is exact and fast (VNNI), fp32 where it is not (there int8 would
+    cost ranking and save nothing; docs/benchmarks.md, "int8 per token as the default")."""
+    if chosen != "auto":
+        return chosen
+    return "int8-per-token" if signed_products_are_exact() else "fp32"
+
+
 def weight_matmuls(path: Path, pattern: str = "") -> list[str]:
     """Names of the graph's MatMuls whose second input is a weight (what `quantize_int8`
     quantizes), in graph order, those whose name matches the regular expression `pattern`

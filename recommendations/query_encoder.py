@@ -35,13 +35,21 @@ from typing import TYPE_CHECKING
 import numpy as np
 from django.conf import settings
 
-from recommendations.embedding import DIMENSIONS, MODEL_ID, encode, get_model, model_directory
+from recommendations.embedding import (
+    DIMENSIONS,
+    MODEL_ID,
+    encode,
+    get_model,
+    index_precision,
+    model_directory,
+)
 from recommendations.onnx_models import (
     cpu_session,
     export_module,
     mean_pool,
     quantize_int8,
     quantize_int8_per_token,
+    resolved_precision,
     signed_products_are_exact,
 )
 
@@ -72,7 +80,6 @@ def _per_token(source: Path, path: Path) -> None:
 # token (closer to fp32's vectors, about as fast; docs/benchmarks.md, "int8 per token").
 QUANTIZERS = {"int8": quantize_int8, "int8-per-token": _per_token}
 PRECISIONS = ("fp32", *QUANTIZERS)
-AUTO = "auto"
 PROBES = (
     "a heist gone wrong",
     "Ein Film über Freundschaft — 東京, café & naïve jokes 🎬",
@@ -121,18 +128,7 @@ class QueryEncoder:
 
 def query_precision() -> str:
     """The query encoder's precision: the setting's, `auto` resolved on this CPU."""
-    return _resolved(settings.RECSYS_QUERY_ENCODER_PRECISION)
-
-
-def index_precision() -> str:
-    """The indexing encoder's precision: the setting's, `auto` resolved as for queries."""
-    return _resolved(settings.RECSYS_INDEX_ENCODER_PRECISION)
-
-
-def _resolved(chosen: str) -> str:
-    if chosen != AUTO:
-        return chosen
-    return "int8-per-token" if signed_products_are_exact() else "fp32"
+    return resolved_precision(settings.RECSYS_QUERY_ENCODER_PRECISION)
 
 
 def onnx_path(model: str = MODEL_ID, *, precision: str = "fp32") -> Path:

@@ -201,7 +201,8 @@ def test_index_precision_switches_the_batch_encoder_and_the_index_fingerprint(se
 def test_the_index_batches_int8_per_token_and_auto_names_what_it_resolves_to(
     settings, tmp_path, monkeypatch
 ):
-    from recommendations.embedding import index_fingerprint
+    from recommendations import onnx_models
+    from recommendations.embedding import index_fingerprint, index_precision
 
     settings.RECSYS_MODELS_DIR = tmp_path
     settings.RECSYS_EMBEDDING_BATCH_SIZE = 3  # several runs, each padded to its longest text
@@ -224,8 +225,8 @@ def test_the_index_batches_int8_per_token_and_auto_names_what_it_resolves_to(
 
         settings.RECSYS_INDEX_ENCODER_PRECISION = "auto"
         for exact, chosen in ((True, "int8-per-token"), (False, "fp32")):
-            monkeypatch.setattr(query_encoder, "signed_products_are_exact", lambda e=exact: e)
-            assert query_encoder.index_precision() == chosen
+            monkeypatch.setattr(onnx_models, "signed_products_are_exact", lambda e=exact: e)
+            assert index_precision() == chosen
             suffix = "" if chosen == "fp32" else f"#{chosen}"  # a CPU change re-embeds
             assert index_fingerprint() == fp32_fingerprint + suffix
     finally:
@@ -284,10 +285,10 @@ def test_auto_precision_is_int8_per_token_only_where_int8_is_exact_and_fast(
     settings.RECSYS_MODELS_DIR = tmp_path
     settings.RECSYS_QUERY_ENCODER_PRECISION = "auto"
     for exact, chosen in ((True, "int8-per-token"), (False, "fp32")):
-        monkeypatch.setattr(query_encoder, "signed_products_are_exact", lambda exact=exact: exact)
+        monkeypatch.setattr(onnx_models, "signed_products_are_exact", lambda exact=exact: exact)
         assert fresh_encoder.query_precision() == chosen
     settings.RECSYS_QUERY_ENCODER_PRECISION = "fp32"  # a precision named is a precision kept
-    monkeypatch.setattr(query_encoder, "signed_products_are_exact", lambda: True)
+    monkeypatch.setattr(onnx_models, "signed_products_are_exact", lambda: True)
     assert fresh_encoder.query_precision() == "fp32"
     monkeypatch.undo()
 
