@@ -135,9 +135,8 @@ class NameIndex:
         if not hits:
             return None
         best = hits[0][1]
-        given = sorted(keys.given[start + i] for _, score, i in hits if score == best)
-        source = self._title_keys if kind == "title" else self._person_keys
-        tied = [source[i] for i in given[:CANDIDATES]]
+        ties = sorted((keys.given[start + i], key) for key, score, i in hits if score == best)
+        tied = [key for _, key in ties[:CANDIDATES]]
         if kind == "title":
             lookup, labels = self.titles, self.title_labels
         else:
