@@ -72,17 +72,24 @@ def evidence_recall(*, query: str, movie_id: int) -> dict[str, Any] | None:
 
 def search_evidence(results: "Iterable[SearchResult]") -> dict[int, dict[str, Any]]:
     """What the search pipeline knows about each result, in the shape explainers read: the
-    stage scores. The query's words found in the film's keywords (all of `matched_fields` an
-    explainer reads: explain.grounded) are matched by evidence_recall, for the one film a
-    panel asks about, from the query's tokens the entry keeps: matching them for each film of
-    each page was a third of this hand-off's CPU (docs/benchmarks.md, "round 6")."""
-    return {
-        result.movie.pk: {
-            "stage_scores": {
-                stage: score.score
-                for stage, score in result.stages.items()
-                if score.score is not None
-            },
-        }
-        for result in results
+    stage scores, title and people matches. The query's words found in the film's keywords
+    (all of `matched_fields` an explainer reads: explain.grounded) are matched by
+    evidence_recall, for the one film a panel asks about, from the query's tokens the entry
+    keeps: matching them for each film of each page was a third of this hand-off's CPU
+    (docs/benchmarks.md, "round 6")."""
+    return {result.movie.pk: _result_evidence(result) for result in results}
+
+
+def _result_evidence(result: "SearchResult") -> dict[str, Any]:
+    """A result's stage scores, and why exact first put it first where it did: its title (the
+    query's, or the one a misspelled query is nearest to) or the people the query names."""
+    evidence: dict[str, Any] = {
+        "stage_scores": {
+            stage: score.score for stage, score in result.stages.items() if score.score is not None
+        },
     }
+    if result.title_match:
+        evidence["title_match"] = True
+    if result.people:
+        evidence["people"] = result.people
+    return evidence

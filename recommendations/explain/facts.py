@@ -126,7 +126,8 @@ def unfaithful_quotes(text: str, facts: FilmFacts) -> list[str]:
 class ExplainRequest:
     """One film for one query. `evidence` is what the search pipeline already knows, all keys
     optional: ``stage_scores`` {stage: score}, ``matched_fields`` {field: [values]},
-    ``sentences`` [nearest synopsis sentences], ``query_vector`` (unit vector, list of float).
+    ``sentences`` [nearest synopsis sentences], ``query_vector`` (unit vector, list of float),
+    ``title_match`` (search put it first for its title), ``people`` [normalised names matched].
     What is absent the explainer computes itself."""
 
     query: str
@@ -136,7 +137,7 @@ class ExplainRequest:
 
 @dataclass(frozen=True)
 class Reason:
-    kind: str  # synopsis | keyword | genre | person | period | facts
+    kind: str  # title | synopsis | keyword | genre | person | period | facts
     text: str
 
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from movies.text import normalize_title
 from recommendations import embedding
 from recommendations.explain.facts import ExplainRequest, Explanation, FilmFacts, Reason
 from recommendations.explain.text import (
@@ -28,7 +29,7 @@ from recommendations.explain.text import (
 from recommendations.search.dense import encode_query
 
 SOURCE = "grounded"
-VERSION = "grounded-2"  # bump when the wording or the grounds change: cached texts go stale
+VERSION = "grounded-3"  # bump when the wording or the grounds change: cached texts go stale
 CLOSE, RELATED = 0.45, 0.25  # cosine of query and sentence: how strongly we say it matches
 SECOND_SENTENCE_GAP = 0.08
 MAX_KEYWORDS, MAX_GENRES = 4, 2
@@ -98,6 +99,7 @@ class Grounds:
 
     # (brief quote, cosine, "synopsis" | "tagline"), best first
     sentences: tuple[tuple[str, float, str], ...] = ()
+    title: str = ""  # "same" as the query, or "nearest" (the title a misspelling is closest to)
     keywords: tuple[str, ...] = ()
     people: tuple[tuple[str, str], ...] = ()  # (name, "director" | "writer" | "cast")
     genres: tuple[tuple[str, tuple[str, ...]], ...] = ()  # (genre, the query's cue words)
@@ -114,8 +116,9 @@ def find_grounds(request: ExplainRequest) -> Grounds:
         signals["synopsis_similarity"] = round(sentences[0][1], 4)
     return Grounds(
         sentences=sentences,
+        title=_title_match(film, query, evidence),
         keywords=_matched_keywords(film, stems, evidence),
-        people=_named_people(film, query),
+        people=_named_people(film, query, evidence.get("people") or ()),
         genres=_cued_genres(film, query, stems),
         period=query_period(query),
         signals=signals,
@@ -167,8 +170,23 @@ def _matched_keywords(film: FilmFacts, stems: set[str], evidence: dict) -> tuple
     return tuple(found[:MAX_KEYWORDS])
 
 
-def _named_people(film: FilmFacts, query: str) -> tuple[tuple[str, str], ...]:
+def _title_match(film: FilmFacts, query: str, evidence: dict) -> str:
+    """Whether search put the film first for its title: the pipeline says so in `title_match`
+    (the whole query, a quoted phrase, or the title a short query misspells); without it, only
+    a query that is the title counts."""
+    same = normalize_title(query) == normalize_title(film.title)
+    if same:
+        return "same"
+    return "nearest" if evidence.get("title_match") else ""
+
+
+def _named_people(
+    film: FilmFacts, query: str, matched: Sequence[str] = ()
+) -> tuple[tuple[str, str], ...]:
+    """People of the film the query names: by their words in the query, or as the pipeline
+    matched them (`matched`: normalised names, a misspelled one among them)."""
     lowered = f" {' '.join(content_stems(query))} "
+    matched_names = set(matched)
     found: dict[str, str] = {}
     for role, names in (
         ("director", film.directors),
@@ -178,8 +196,10 @@ def _named_people(film: FilmFacts, query: str) -> tuple[tuple[str, str], ...]:
         for name in names:
             full = " ".join(content_stems(name))
             surname = name.split()[-1]
-            named = (full and f" {full} " in lowered) or (
-                len(surname) >= 4 and surname[0].isupper() and f" {surname} " in f" {query} "
+            named = (
+                (full and f" {full} " in lowered)
+                or (len(surname) >= 4 and surname[0].isupper() and f" {surname} " in f" {query} ")
+                or normalize_title(name) in matched_names
             )
             if named and name not in found:
                 found[name] = role
@@ -209,7 +229,14 @@ _ROLE_WORDS = {"director": "directed it", "writer": "wrote it", "cast": "is in t
 
 def compose(film: FilmFacts, grounds: Grounds) -> tuple[Reason, ...]:
     reasons: list[Reason] = []
-    if grounds.sentences:
+    if grounds.title == "same":
+        reasons.append(Reason("title", f"Its title is what you searched for: “{film.title}”."))
+    elif grounds.title:
+        text = f"Its title, “{film.title}”, is the nearest to what you typed."
+        reasons.append(Reason("title", text))
+    # A search by title says nothing of the story: a loose story match is left unsaid then
+    loose = bool(grounds.sentences) and grounds.sentences[0][1] < RELATED
+    if grounds.sentences and not (grounds.title and loose):
         quotes = _quoted_list([quote for quote, _, _ in grounds.sentences])
         _, best, field_name = grounds.sentences[0]
         its = "Its story" if field_name == "synopsis" else "Its tagline"

@@ -6,6 +6,7 @@ docs/benchmarks.md ("Typo tolerance")."""
 from pathlib import Path
 
 import pytest
+from django.urls import reverse
 
 from movies.models import Genre, Keyword, Movie, Person
 from movies.services import movies_import
@@ -154,3 +155,22 @@ def test_admin_search_falls_back_to_close_titles_and_names(catalogues, admin_cli
     # An exact hit stays the normal search's, with no note.
     html = admin_client.get(url, {"q": "The Godfather"}).content.decode()
     assert ">The Godfather<" in html and "Close to" not in html
+
+
+@pytest.mark.parametrize(
+    ("query", "title", "reason"),
+    [
+        ("jurasic park", "Jurassic Park", "Its title, “Jurassic Park”, is the nearest to what"),
+        ("Jurassic Park", "Jurassic Park", "Its title is what you searched for: “Jurassic Park”."),
+        ("stanley kubrik", "A Clockwork Orange", "You name “Stanley Kubrick”, who directed it."),
+    ],
+)
+def test_the_why_panel_says_what_the_search_matched(catalogues, client, query, title, reason):
+    """The search's own reason for putting a film first reaches its "why this?" panel, a
+    misspelling included, and a story that matches loosely is not offered instead."""
+    client.get("/", {"q": query}, headers={"HX-Request": "true"})
+    film = Movie.objects.get(title=title)
+    text = client.get(reverse("explain:api", args=[film.pk]), {"q": query}).json()["text"]
+    assert reason in text
+    if "title" in reason:
+        assert text.startswith(reason) and "only loosely" not in text

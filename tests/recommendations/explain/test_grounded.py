@@ -132,3 +132,24 @@ def test_sentence_vectors_are_encoded_once_per_process(monkeypatch):
     explain("a trip across the border")
     assert sentences == []
     assert queries == [["a trip across the border"]]
+
+
+def test_a_title_search_says_so_first_and_leaves_a_loose_story_unsaid():
+    explanation = explain("harsh times")
+    assert explanation.reasons[0].text == "Its title is what you searched for: “Harsh Times”."
+    assert "only loosely" not in explanation.text
+    assert unfaithful_quotes(explanation.text, HARSH_TIMES) == []
+
+
+def test_a_misspelled_title_is_said_to_be_the_nearest_when_the_search_matched_it():
+    matched = explain("harsh tims", title_match=True)
+    assert matched.reasons[0].text == "Its title, “Harsh Times”, is the nearest to what you typed."
+    assert "only loosely" not in matched.text
+    # Without the search's word a misspelling is not taken for the title
+    assert all(r.kind != "title" for r in explain("harsh tims").reasons)
+
+
+def test_a_misspelled_name_the_search_matched_is_named():
+    text = explain("christian baile", people=["christian bale"]).text
+    assert "You name “Christian Bale”, who is in the cast." in text
+    assert "Christian Bale" not in explain("christian baile").text
