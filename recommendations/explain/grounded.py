@@ -234,9 +234,9 @@ def compose(film: FilmFacts, grounds: Grounds) -> tuple[Reason, ...]:
     elif grounds.title:
         text = f"Its title, “{film.title}”, is the nearest to what you typed."
         reasons.append(Reason("title", text))
-    # A search by title says nothing of the story: a loose story match is left unsaid then
-    loose = bool(grounds.sentences) and grounds.sentences[0][1] < RELATED
-    if grounds.sentences and not (grounds.title and loose):
+    # A search by title describes no story: the story is said only where it is close
+    told = bool(grounds.sentences) and (not grounds.title or grounds.sentences[0][1] >= CLOSE)
+    if told:
         quotes = _quoted_list([quote for quote, _, _ in grounds.sentences])
         _, best, field_name = grounds.sentences[0]
         its = "Its story" if field_name == "synopsis" else "Its tagline"

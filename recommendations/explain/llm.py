@@ -119,7 +119,12 @@ def film_data_block(film: FilmFacts) -> str:
 
 
 def evidence_block(grounds: grounded.Grounds, film: FilmFacts) -> str:
-    lines = [
+    lines = []
+    if grounds.title == "same":
+        lines.append("The query is this film's title.")
+    elif grounds.title:
+        lines.append("The query misspells this film's title; search matched it by spelling.")
+    lines += [
         f'{field_name.capitalize()} sentence near the query (cosine {score:.2f}): "{fence(quote)}"'
         for quote, score, field_name in grounds.sentences
     ]

@@ -206,3 +206,14 @@ def test_calls_in_flight_are_bounded_and_the_rest_fall_back_at_once(
     llm_via_fake_openai.behaviour.delay_seconds = 0
     after = explanation_for(movie=heist_movie, query=QUERY + " later")
     assert after.source == "openai:fake-model"  # a busy moment does not rest the provider
+
+
+def test_the_model_is_told_when_the_query_is_or_misspells_the_films_title():
+    from recommendations.explain.grounded import Grounds
+    from recommendations.explain.llm import evidence_block
+
+    film = FilmFacts(movie_id=1, title="Harsh Times", year=2005)
+    assert "The query is this film's title." in evidence_block(Grounds(title="same"), film)
+    misspelled = evidence_block(Grounds(title="nearest"), film)
+    assert "misspells this film's title" in misspelled
+    assert "title" not in evidence_block(Grounds(), film)
