@@ -36,6 +36,16 @@ HNSW_CONFIGURATION = {
     "ef_search": 128,
     "max_neighbors": 32,
 }
+# The companions (synopsis views, sentences) are read by id and filter, never searched by
+# similarity, yet Chroma builds a graph for every collection: the least it allows. At 36k
+# films their graph took 27 s to build with the films' settings, 6 s with these
+# (docs/benchmarks.md, Ingestion).
+COMPANION_HNSW_CONFIGURATION = {
+    "space": "cosine",
+    "ef_construction": 8,
+    "ef_search": 8,
+    "max_neighbors": 4,
+}
 
 
 def _chroma_settings() -> ChromaSettings:
@@ -77,16 +87,16 @@ def collection_name(suffix: str = "live") -> str:
     return f"{settings.RECSYS_CHROMA_COLLECTION_PREFIX}-{suffix}"
 
 
-def _create(name: str) -> Collection:
+def _create(name: str, hnsw: dict = HNSW_CONFIGURATION) -> Collection:
     """The collection, created (stamped with the index built now) if missing; an existing
-    one keeps its fingerprint. Reading the fingerprint costs a database query, so only a
-    creation reads it."""
+    one keeps its fingerprint and its graph's settings. Reading the fingerprint costs a
+    database query, so only a creation reads it."""
     client = get_client()
     with contextlib.suppress(NotFoundError, ValueError):
         return client.get_collection(name, embedding_function=None)
     return client.get_or_create_collection(
         name,
-        configuration={"hnsw": HNSW_CONFIGURATION},
+        configuration={"hnsw": hnsw},
         metadata={"fingerprint": index_fingerprint()},
         embedding_function=None,
     )
@@ -198,7 +208,7 @@ def synopsis_name(name: str) -> str:
 def synopsis_collection(collection: Collection) -> Collection:
     """The companion holding the synopsis vector of each film in `collection` that has one;
     it is written, swapped and dropped together with its collection."""
-    return _create(synopsis_name(collection.name))
+    return _create(synopsis_name(collection.name), COMPANION_HNSW_CONFIGURATION)
 
 
 def sentences_name(name: str) -> str:
@@ -209,7 +219,7 @@ def sentence_collection(collection: Collection) -> Collection:
     """The companion holding the vectors of the sentences explanations quote, kept from a
     film's first explanation until its text changes (ids "<movie id>:<sentence digest>", the
     sentence as document, movie_id in metadata)."""
-    return _create(sentences_name(collection.name))
+    return _create(sentences_name(collection.name), COMPANION_HNSW_CONFIGURATION)
 
 
 # --- Writes and reads used by the index sync -------------------------------------------------

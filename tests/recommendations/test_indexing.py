@@ -246,6 +246,21 @@ def test_each_film_with_a_synopsis_also_gets_its_synopsis_view_kept_in_step(
     assert services.index_check().ok
 
 
+def test_only_the_film_collection_gets_a_graph_built_for_search(chroma, catalogue, run_inline):
+    """The companions are read by id, never searched by similarity: their graph is the
+    cheapest Chroma builds, the films' the one measured for recall."""
+    run_inline(services.index_sync)
+    films = chroma.get_collection()
+    companions = [chroma.synopsis_collection(films), chroma.sentence_collection(films)]
+
+    def graph(collection) -> tuple:
+        hnsw = collection.configuration_json["hnsw"]
+        return hnsw["max_neighbors"], hnsw["ef_construction"]
+
+    assert graph(films) == (32, 200)
+    assert {graph(c) for c in companions} == {(4, 8)}
+
+
 def _edit_while_encoding(
     monkeypatch, film: Movie, synopsis: str, *, then=None, behind_the_orm: bool = False
 ):
