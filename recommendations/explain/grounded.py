@@ -100,6 +100,7 @@ class Grounds:
     # (brief quote, cosine, "synopsis" | "tagline"), best first
     sentences: tuple[tuple[str, float, str], ...] = ()
     title: str = ""  # "same" as the query, or "nearest" (the title a misspelling is closest to)
+    by_person: bool = False  # search put it first for a person the query names
     keywords: tuple[str, ...] = ()
     people: tuple[tuple[str, str], ...] = ()  # (name, "director" | "writer" | "cast")
     genres: tuple[tuple[str, tuple[str, ...]], ...] = ()  # (genre, the query's cue words)
@@ -112,13 +113,15 @@ def find_grounds(request: ExplainRequest) -> Grounds:
     stems = set(content_stems(query))
     sentences = _nearest_sentences(film, query, stems, evidence)
     signals = {k: round(float(v), 4) for k, v in (evidence.get("stage_scores") or {}).items()}
+    people = _named_people(film, query, evidence.get("people") or ())
     if sentences:
         signals["synopsis_similarity"] = round(sentences[0][1], 4)
     return Grounds(
         sentences=sentences,
         title=_title_match(film, query, evidence),
         keywords=_matched_keywords(film, stems, evidence),
-        people=_named_people(film, query, evidence.get("people") or ()),
+        people=people,
+        by_person=bool(people) and bool(evidence.get("people")),
         genres=_cued_genres(film, query, stems),
         period=query_period(query),
         signals=signals,
@@ -234,8 +237,15 @@ def compose(film: FilmFacts, grounds: Grounds) -> tuple[Reason, ...]:
     elif grounds.title:
         text = f"Its title, “{film.title}”, is the nearest to what you typed."
         reasons.append(Reason("title", text))
-    # A search by title describes no story: the story is said only where it is close
-    told = bool(grounds.sentences) and (not grounds.title or grounds.sentences[0][1] >= CLOSE)
+    people = [
+        Reason("person", f"You name “{name}”, who {_ROLE_WORDS[role]}.")
+        for name, role in grounds.people
+    ]
+    if grounds.by_person:  # what put it first leads
+        reasons += people
+    # A search by title or name describes no story: the story is said only where it is close
+    by_name = bool(grounds.title) or grounds.by_person
+    told = bool(grounds.sentences) and (not by_name or grounds.sentences[0][1] >= CLOSE)
     if told:
         quotes = _quoted_list([quote for quote, _, _ in grounds.sentences])
         _, best, field_name = grounds.sentences[0]
@@ -247,8 +257,8 @@ def compose(film: FilmFacts, grounds: Grounds) -> tuple[Reason, ...]:
         else:
             text = f"{its} matches only loosely; the nearest line is {quotes}."
         reasons.append(Reason("synopsis", text))
-    for name, role in grounds.people:
-        reasons.append(Reason("person", f"You name “{name}”, who {_ROLE_WORDS[role]}."))
+    if not grounds.by_person:
+        reasons += people
     if grounds.keywords:
         several = len(grounds.keywords) > 1
         noun = "keywords" if several else "keyword"

@@ -167,11 +167,13 @@ def test_admin_search_falls_back_to_close_titles_and_names(catalogues, admin_cli
 )
 def test_the_why_panel_says_what_the_search_matched(catalogues, client, query, title, reason):
     """The search's own reason for putting a film first reaches its "why this?" panel, a
-    misspelling included, and a story that is not close is not offered for a title search."""
+    misspelling included, and a story that is not close is not offered for a search by title
+    or name."""
     client.get("/", {"q": query}, headers={"HX-Request": "true"})
     film = Movie.objects.get(title=title)
     text = client.get(reverse("explain:api", args=[film.pk]), {"q": query}).json()["text"]
     assert reason in text
-    if "title" in reason:  # a title search describes no story: only a close one is said
-        assert text.startswith(reason)
-        assert "only loosely" not in text and "touches on" not in text
+    # What put the film first leads; a search by title or name describes no story, so only a
+    # close one is said
+    assert text.startswith(reason)
+    assert "only loosely" not in text and "touches on" not in text
