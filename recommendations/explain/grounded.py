@@ -29,7 +29,7 @@ from recommendations.explain.text import (
 from recommendations.search.dense import encode_query
 
 SOURCE = "grounded"
-VERSION = "grounded-3"  # bump when the wording or the grounds change: cached texts go stale
+VERSION = "grounded-4"  # bump when the wording or the grounds change: cached texts go stale
 CLOSE, RELATED = 0.45, 0.25  # cosine of query and sentence: how strongly we say it matches
 SECOND_SENTENCE_GAP = 0.08
 MAX_KEYWORDS, MAX_GENRES = 4, 2
