@@ -12,6 +12,7 @@ import contextlib
 import hashlib
 import json
 import os
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -72,15 +73,22 @@ def local_server_url() -> str:
     return record["url"]
 
 
+# Chroma's client set-up (its shared "system" per path or server) fails when two threads run it
+# at once (KeyError, AttributeError inside chromadb 1.5.9): a threaded server's first requests
+# that come together (runstack's runserver has no warm-up) or threads indexing side by side.
+_client_lock = threading.Lock()
+
+
 @lru_cache(maxsize=1)
 def get_client() -> ClientAPI:
-    url = settings.RECSYS_CHROMA_URL or local_server_url()
-    if url:
-        return _http_client(url)
-    settings.RECSYS_CHROMA_PATH.mkdir(parents=True, exist_ok=True)
-    return chromadb.PersistentClient(
-        path=str(settings.RECSYS_CHROMA_PATH), settings=_chroma_settings()
-    )
+    with _client_lock:
+        url = settings.RECSYS_CHROMA_URL or local_server_url()
+        if url:
+            return _http_client(url)
+        settings.RECSYS_CHROMA_PATH.mkdir(parents=True, exist_ok=True)
+        return chromadb.PersistentClient(
+            path=str(settings.RECSYS_CHROMA_PATH), settings=_chroma_settings()
+        )
 
 
 def collection_name(suffix: str = "live") -> str:
