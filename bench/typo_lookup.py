@@ -38,10 +38,10 @@ def main() -> None:
     snapshot = get_snapshot()
     names = snapshot.names
     lists = (
-        ("title", names._title_keys, names._titles_by_length),
-        ("person", names._person_keys, names._people_by_length),
+        ("title", list(names.titles), names._titles_by_length),
+        ("person", list(names.people), names._people_by_length),
     )
-    print(f"{args.catalogue}: {len(names._title_keys)} titles, {len(names._person_keys)} names")
+    print(f"{args.catalogue}: {len(names.titles)} titles, {len(names.people)} names")
     with (SHARED_DATA / "queries" / "tomt-dev.jsonl").open() as lines:
         firsts = [json.loads(line)["query"].strip().split("\n")[0] for line in lines][:300]
     for label, texts in (("search bench", queries(MOODS)), ("tomt-dev first lines", firsts)):

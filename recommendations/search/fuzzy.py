@@ -76,16 +76,12 @@ class NameIndex:
     people: dict[str, list[int]]
     person_labels: dict[str, str]
     # rapidfuzz scans a list fastest: made once, per catalogue version
-    _title_keys: list[str] = field(init=False, repr=False)
-    _person_keys: list[str] = field(init=False, repr=False)
     _titles_by_length: KeysByLength = field(init=False, repr=False)
     _people_by_length: KeysByLength = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
-        self._title_keys = list(self.titles)
-        self._person_keys = list(self.people)
-        self._titles_by_length = KeysByLength.of(self._title_keys)
-        self._people_by_length = KeysByLength.of(self._person_keys)
+        self._titles_by_length = KeysByLength.of(list(self.titles))
+        self._people_by_length = KeysByLength.of(list(self.people))
 
     def closest(self, normalized: str, *, has_unknown_word: bool) -> FuzzyMatch | None:
         """The title or person name nearest `normalized` (a normalize_title'd query), or None
