@@ -177,8 +177,7 @@ def _title_match(film: FilmFacts, query: str, evidence: dict) -> str:
     """Whether search put the film first for its title: the pipeline says so in `title_match`
     (the whole query, a quoted phrase, or the title a short query misspells); without it, only
     a query that is the title counts."""
-    same = normalize_title(query) == normalize_title(film.title)
-    if same:
+    if normalize_title(query) == normalize_title(film.title):
         return "same"
     return "nearest" if evidence.get("title_match") else ""
 
