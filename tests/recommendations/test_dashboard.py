@@ -160,18 +160,25 @@ def test_rebuild_asks_for_confirmation_with_the_last_duration(live_server, trans
         driver.find_element(By.NAME, "username").send_keys("curator")
         driver.find_element(By.NAME, "password").send_keys("pw")
         driver.find_element(By.CSS_SELECTOR, "input[type=submit]").click()
-        wait_for(lambda: "/movies/movie/" in driver.current_url, 20)
+        # Not "/movies/movie/" in the address: the log-in page's own ?next= holds that, and CI
+        # once went on before the log-in had been sent.
+        wait_for(lambda: "/admin/login/" not in driver.current_url, 20)
 
         confirm_url = reverse("admin:recommendations_heavy_action", args=["rebuild-index"])
-        driver.find_element(By.CSS_SELECTOR, f'.object-tools a[href^="{confirm_url}"]').click()
+        link = f'.object-tools a[href^="{confirm_url}"]'
+        wait_for(lambda: driver.find_elements(By.CSS_SELECTOR, link), 20)[0].click()
 
-        usual = driver.find_element(By.CSS_SELECTOR, "[data-field=usual]").text
+        usual = wait_for(lambda: driver.find_elements(By.CSS_SELECTOR, "[data-field=usual]"), 20)
+        usual = usual[0].text
         assert "Last time it took 2 min 05 s" in usual
         assert not Job.objects.filter(status="queued").exists()  # nothing started by looking
         driver.find_element(By.NAME, "confirm").click()
         wait_for(lambda: "/jobs/job/" in driver.current_url, 20)
         job = Job.objects.get(status="queued")
         assert job.kind == Job.Kind.REBUILD and job.created_by.username == "curator"
-        title = driver.find_element(By.CSS_SELECTOR, '[data-field="title"]').text
+        title_field = wait_for(
+            lambda: driver.find_elements(By.CSS_SELECTOR, '[data-field="title"]'), 20
+        )[0]
+        title = title_field.text
         assert title == f"Rebuild index #{job.pk}\nQueued"
         assert "from an admin action" in driver.find_element(By.ID, "job-panel").text
