@@ -5,6 +5,13 @@ and how many share only a title word. Then the film page's server time.
 
     python -m bench.similar [--catalogue bundled|tmdb] [--requests 60] [--tune]
     python -m bench.similar --page-only [--code OTHER_CHECKOUT]
+    python -m bench.similar --title-queries [--catalogue tmdb] [--requests 60]
+
+--title-queries: the same 20 films searched for by title (as typed, lower case), and the five
+films search lists after the title match, before (the pipeline's own order: films sharing
+the title's words and the query's vector) and after (the films most like the named film, as
+the film page's "More like this" ranks them), marked the same way; then the search's server
+time, result cache emptied before each, the two alternated.
 
 bundled: data/catalogue.jsonl (451 films, what `make run` serves) with the MovieLens ratings
 of those films (import_ratings) and a trained recommender, in var/bench-similar.
@@ -14,6 +21,7 @@ set up once (import, index, train) and reused.
 """
 
 import argparse
+import contextlib
 import os
 import statistics
 import sys
@@ -362,6 +370,103 @@ def tune() -> None:
 # --- Film page time ----------------------------------------------------------------------------
 
 
+@contextlib.contextmanager
+def _pipeline_order_after_titles():
+    """Search as before the films most like a named one: the pipeline's order after it."""
+    import recommendations.selectors as selectors
+
+    kept = selectors._like_named_film
+    selectors._like_named_film = lambda result: None
+    try:
+        yield
+    finally:
+        selectors._like_named_film = kept
+
+
+def _after_the_title(query: str, movie_pk: int) -> list[int] | None:
+    from recommendations.search.result_cache import clear_search_results
+    from recommendations.selectors import movie_search
+
+    clear_search_results()
+    results = movie_search(query, top_k=TOP + 1).results
+    if not results or results[0].movie.pk != movie_pk:
+        return None
+    return [r.movie.pk for r in results[1:]]
+
+
+def title_queries(catalogue: str, requests: int) -> None:
+    from movies.models import Movie
+
+    ids = np.fromiter(Movie.objects.order_by("pk").values_list("pk", flat=True), np.int64)
+    co_liked = co_liked_sets(ids) if catalogue == "bundled" else {}
+    searched = []
+    for title, year in FILMS:
+        movie = Movie.objects.filter(title__in=(title, ALIASES.get(title, title)), year=year)
+        if (movie := movie.first()) is not None:
+            searched.append((movie.title.lower(), movie))
+    results = {}
+    for query, movie in searched:
+        with _pipeline_order_after_titles():
+            before = _after_the_title(query, movie.pk)
+        after = _after_the_title(query, movie.pk)
+        if before is not None and after is not None:
+            results[movie.pk] = (query, before, after)
+    facts = film_facts([pk for pk in results] + [x for _, b, a in results.values() for x in b + a])
+    print("| Query | Before: the pipeline's order | After: the films most like it |")
+    print("|---|---|---|")
+    marks_before, marks_after = [], []
+    for pk, (query, before, after) in results.items():
+        cells = []
+        for picks, sink in ((before, marks_before), (after, marks_after)):
+            items = []
+            for other in picks:
+                mark = judge(pk, other, facts, co_liked)
+                sink.append(mark)
+                items.append(f"{facts[other].title} `{mark or '-'}`")
+            cells.append("<br>".join(items))
+        print(f"| {query} | {cells[0]} | {cells[1]} |")
+    print(
+        f"\n{len(results)} of {len(searched)} title searches found their film first; the "
+        f"{TOP} films after it, marked as above."
+    )
+    b, a = counts(marks_before), counts(marks_after)
+    print("\n| results sharing | before | after |\n|---|---|---|")
+    for key in ("D", "C", "K", "G", "L", "T", "credits", "D/C/K/L", "title word only"):
+        print(f"| {key} | {b[key]} | {a[key]} |")
+    print(f"| nothing shared | {b['nothing shared']} | {a['nothing shared']} |")
+    _title_search_time([q for q, _ in searched], requests)
+
+
+def _title_search_time(queries: list[str], requests: int) -> None:
+    from recommendations.search.result_cache import clear_search_results
+    from recommendations.selectors import movie_search
+    from recsys_site.warmup import limit_serving_threads
+
+    limit_serving_threads()  # numeric pools capped as in a web worker (gunicorn's warm-up)
+    for query in queries:  # warm: snapshot, vectors, model, the similar signals' tables
+        movie_search(query)
+    times = {"before": ([], []), "after": ([], [])}
+    for n in range(requests):
+        for mode in ("before", "after") if n % 2 else ("after", "before"):
+            clear_search_results()
+            context = (
+                _pipeline_order_after_titles() if mode == "before" else contextlib.nullcontext()
+            )
+            with context:
+                started, started_cpu = time.perf_counter(), time.process_time()
+                movie_search(queries[n % len(queries)])
+            times[mode][0].append((time.perf_counter() - started) * 1000)
+            times[mode][1].append((time.process_time() - started_cpu) * 1000)
+    p95 = lambda v: statistics.quantiles(v, n=20, method="inclusive")[18]  # noqa: E731
+    for mode, (wall, cpu) in times.items():
+        print(
+            f"title search, {mode}, {requests} searches over {len(queries)} titles: wall p50 "
+            f"{statistics.median(wall):.1f} ms p95 {p95(wall):.1f} ms; CPU p50 "
+            f"{statistics.median(cpu):.1f} ms p95 {p95(cpu):.1f} ms "
+            f"(load average {os.getloadavg()[0]:.1f})"
+        )
+
+
 def page_time(requests: int) -> None:
     from django.test import Client
 
@@ -399,6 +504,7 @@ def main() -> None:
     parser.add_argument("--set-up-only", action="store_true")
     parser.add_argument("--page-only", action="store_true", help="only time the film page")
     parser.add_argument("--code", help="checkout whose code serves the page (--page-only)")
+    parser.add_argument("--title-queries", action="store_true", help="search by title")
     args = parser.parse_args()
     _environment(args.catalogue)
     set_up(args.catalogue)
@@ -406,6 +512,9 @@ def main() -> None:
         return
     if args.tune:
         tune()
+        return
+    if args.title_queries:
+        title_queries(args.catalogue, args.requests)
         return
     if not args.page_only:
         compare(args.catalogue)

@@ -137,9 +137,13 @@ def recommend_query(request: HttpRequest) -> JsonResponse:
             "query": response.query,
             "total": response.total,
             "offset": response.offset,
-            "results": [_result_json(r) for r in response.results],
+            "results": [
+                _result_json(r) | ({"like": r.like, "reason": r.reason} if r.like else {})
+                for r in response.results
+            ],
             "strong": response.strong,
             "suggestion": response.suggestion,
+            "like_title": response.like_title,
             "notices": response.notices,
             "took_ms": round(response.took_ms, 2),
         }

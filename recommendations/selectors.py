@@ -15,8 +15,10 @@ from movies.models import Movie
 from recommendations.latency import search_latency_note
 from recommendations.search.catalogue import CatalogueSnapshot, Filters, get_snapshot
 from recommendations.search.dense import DenseUnavailable, get_dense_index
+from recommendations.search.fusion import top_positions
 from recommendations.search.lexical import tokenize, tokens_in
 from recommendations.search.pipeline import (
+    DEFAULT_CONFIG,
     DENSE_UNAVAILABLE,
     STAGES,
     PipelineResult,
@@ -24,7 +26,14 @@ from recommendations.search.pipeline import (
 )
 from recommendations.search.result_cache import results as cached_results
 from recommendations.search.result_cache import search_key, search_stamp
-from recommendations.similar import WEIGHTS, SimilarWeights, similar_films
+from recommendations.similar import (
+    WEIGHTS,
+    Signals,
+    SimilarWeights,
+    similar_films,
+    similar_reason,
+    similar_scores,
+)
 
 MAX_TOP_K = 100
 
@@ -114,6 +123,7 @@ class SearchResult:
     people: list[str] = field(default_factory=list)  # people the query names, in this film
     strong: bool = True  # a strong match, not one "loosely related" (PipelineConfig)
     reason: str = ""  # why it is there, in words ("more like this": "Same director: ...")
+    like: str = ""  # the title of the film the query names, which this one is most like
     # The query's words in the film's fields, read when asked (a search's results only)
     matches: MatchedWords | None = field(default=None, repr=False, compare=False)
 
@@ -147,6 +157,9 @@ class SearchResponse:
     done: set[str] = field(default_factory=set, repr=False, compare=False)
     # tokenize's tokens of the query, those MatchedWords look for (a search's results only)
     query_tokens: frozenset[str] = field(default=frozenset(), repr=False, compare=False)
+    # The title of the film the query names ("Jurassic Park" for "jurasic park"), when the
+    # films after the best matches are the ones most like it rather than loosely related
+    like_title: str = ""
 
     @property
     def loose(self) -> int:
@@ -287,19 +300,58 @@ def movie_search(
     return response
 
 
+@dataclass
+class _LikeNamedFilm:
+    """The films most like the one a query names, as its "More like this" ranks them."""
+
+    title: str
+    position: int
+    signals: Signals
+    scores: np.ndarray  # by catalogue position
+
+    def reason(self, snapshot: CatalogueSnapshot, position: int) -> str:
+        return similar_reason(snapshot, self.signals, self.position, position, self.title)
+
+
+def _like_named_film(result: PipelineResult) -> _LikeNamedFilm | None:
+    """For a query that is a title (or misspells one): the films after its matches become the
+    ones most like the film it names, as many as the pipeline would list, within the filters. A
+    title's words say nothing of what else to show: "jurassic park" found Park Chan-wook's
+    films. `result.final` is reordered; None (and no change) for any other query."""
+    if result.named_film is None:
+        return None
+    snapshot = result.snapshot
+    movie_id = int(snapshot.ids[result.named_film])
+    found = similar_scores(snapshot, result.dense, movie_id)
+    if found is None:
+        return None
+    signals, scores = found
+    lead = result.final[: len(result.title_matches)]
+    scores = scores.copy()
+    scores[lead] = -np.inf
+    count = max(len(result.final) - len(lead), DEFAULT_CONFIG.depth)
+    rest = top_positions(scores, count, result.mask)
+    result.final = np.concatenate([lead, rest]).astype(np.int64)
+    result.strong = len(lead)  # the rest are not ranked by the query's fit any more
+    title = Movie.objects.filter(pk=movie_id).values_list("title", flat=True).first() or ""
+    return _LikeNamedFilm(title, result.named_film, signals, scores)
+
+
 def _search(query: str, filters: Filters, top_k: int, offset: int) -> SearchResponse:
     result = run_pipeline(query, filters=filters)
+    like = _like_named_film(result)
     snapshot = result.snapshot
     films = _films_in_order(snapshot, result.final[offset : offset + top_k].tolist())
     query_tokens = frozenset(tokenize(result.parsed.text))
     people = set(result.people)
     results = []
     for rank, (position, movie) in enumerate(films, start=offset + 1):
+        liked = like is not None and position not in result.title_matches
         results.append(
             SearchResult(
                 movie=movie,
                 rank=rank,
-                score=_final_score(result, position),
+                score=float(like.scores[position]) if liked else _final_score(result, position),
                 stages={
                     stage: StageScore(
                         result.rank_of(stage, position),
@@ -311,6 +363,8 @@ def _search(query: str, filters: Filters, top_k: int, offset: int) -> SearchResp
                 title_match=position in result.title_matches,
                 people=sorted(people) if position in result.person_matches else [],
                 strong=rank <= result.strong,
+                reason=like.reason(snapshot, position) if liked else "",
+                like=like.title if liked else "",
                 matches=MatchedWords(
                     movie,
                     snapshot.genres_at[position],
@@ -332,6 +386,7 @@ def _search(query: str, filters: Filters, top_k: int, offset: int) -> SearchResp
         suggestion=result.suggestion.label if result.suggestion else "",
         stamp=snapshot.stamp,
         query_tokens=query_tokens,
+        like_title=like.title if like is not None else "",
     )
 
 

@@ -389,6 +389,27 @@ def similar_reason(
     return "Close in story and tone"
 
 
+def similar_scores(
+    snapshot: CatalogueSnapshot,
+    dense: DenseIndex | None,
+    movie_id: int,
+    weights: SimilarWeights = WEIGHTS,
+) -> tuple[Signals, np.ndarray] | None:
+    """The film's signals and every film's blended score by catalogue position, -inf for the
+    film itself and for films with nothing to compare; None when it is not in the snapshot."""
+    with single_threaded_blas():  # a few small products: BLAS threads only wait for cores
+        signals = similar_signals(snapshot, dense, movie_id)
+    if signals is None:
+        return None
+    scores = signals.blend(weights)
+    # A film with no vector of its own (not indexed yet, or Chroma down) is compared on what
+    # it shares; the rest of the catalogue does not tie at zero behind them.
+    has_own_vector = bool(signals.film_vector.any())
+    candidates = (signals.has_vector & has_own_vector) | (scores > 0)
+    candidates[snapshot.positions_of(movie_id)] = False
+    return signals, np.where(candidates, scores, -np.inf)
+
+
 def similar_films(
     snapshot: CatalogueSnapshot,
     dense: DenseIndex | None,
@@ -400,19 +421,12 @@ def similar_films(
     """The top_k films most like this one, best first, itself excluded. Without vectors
     (Chroma down, or the film not indexed yet) only films sharing something (credits, tags,
     likers) are returned."""
-    with single_threaded_blas():  # a few small products: BLAS threads only wait for cores
-        signals = similar_signals(snapshot, dense, movie_id)
-    if signals is None:
+    found = similar_scores(snapshot, dense, movie_id, weights)
+    if found is None:
         return []
+    signals, scores = found
     position = snapshot.positions_of(movie_id)
-    scores = signals.blend(weights)
-    # A film with no vector of its own (not indexed yet, or Chroma down) is compared on what
-    # it shares; the rest of the catalogue does not tie at zero behind them.
-    has_own_vector = bool(signals.film_vector.any())
-    candidates = (signals.has_vector & has_own_vector) | (scores > 0)
-    candidates[position] = False
-    scores = np.where(candidates, scores, -np.inf)
-    top_k = min(top_k, int(candidates.sum()))
+    top_k = min(top_k, int(np.isfinite(scores).sum()))
     if top_k <= 0:
         return []
     best = np.argpartition(-scores, top_k - 1)[:top_k]

@@ -82,7 +82,8 @@ def search_evidence(results: "Iterable[SearchResult]") -> dict[int, dict[str, An
 
 def _result_evidence(result: "SearchResult") -> dict[str, Any]:
     """A result's stage scores, and why exact first put it first where it did: its title (the
-    query's, or the one a misspelled query is nearest to) or the people the query names."""
+    query's, or the one a misspelled query is nearest to) or the people the query names; or,
+    after the film a query names, that it is among the films most like it."""
     evidence: dict[str, Any] = {
         "stage_scores": {
             stage: score.score for stage, score in result.stages.items() if score.score is not None
@@ -92,4 +93,6 @@ def _result_evidence(result: "SearchResult") -> dict[str, Any]:
         evidence["title_match"] = True
     if result.people:
         evidence["people"] = result.people
+    if result.like:  # one of the films most like the one the query names, and why
+        evidence["like"] = [result.like, result.reason]
     return evidence

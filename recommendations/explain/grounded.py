@@ -29,7 +29,7 @@ from recommendations.explain.text import (
 from recommendations.search.dense import encode_query
 
 SOURCE = "grounded"
-VERSION = "grounded-4"  # bump when the wording or the grounds change: cached texts go stale
+VERSION = "grounded-5"  # bump when the wording or the grounds change: cached texts go stale
 CLOSE, RELATED = 0.45, 0.25  # cosine of query and sentence: how strongly we say it matches
 SECOND_SENTENCE_GAP = 0.08
 MAX_KEYWORDS, MAX_GENRES = 4, 2
@@ -101,6 +101,8 @@ class Grounds:
     sentences: tuple[tuple[str, float, str], ...] = ()
     title: str = ""  # "same" as the query, or "nearest" (the title a misspelling is closest to)
     by_person: bool = False  # search put it first for a person the query names
+    # (the title the query names, what the two share): search listed it as most like that film
+    like: tuple[str, str] | None = None
     keywords: tuple[str, ...] = ()
     people: tuple[tuple[str, str], ...] = ()  # (name, "director" | "writer" | "cast")
     genres: tuple[tuple[str, tuple[str, ...]], ...] = ()  # (genre, the query's cue words)
@@ -122,6 +124,7 @@ def find_grounds(request: ExplainRequest) -> Grounds:
         keywords=_matched_keywords(film, stems, evidence),
         people=people,
         by_person=bool(people) and bool(evidence.get("people")),
+        like=_like(evidence),
         genres=_cued_genres(film, query, stems),
         period=query_period(query),
         signals=signals,
@@ -182,6 +185,11 @@ def _title_match(film: FilmFacts, query: str, evidence: dict) -> str:
     return "nearest" if evidence.get("title_match") else ""
 
 
+def _like(evidence: dict) -> tuple[str, str] | None:
+    like = evidence.get("like")
+    return (str(like[0]), str(like[1])) if like and len(like) == 2 else None
+
+
 def _named_people(
     film: FilmFacts, query: str, matched: Sequence[str] = ()
 ) -> tuple[tuple[str, str], ...]:
@@ -240,6 +248,13 @@ def compose(film: FilmFacts, grounds: Grounds) -> tuple[Reason, ...]:
         Reason("person", f"You name “{name}”, who {_ROLE_WORDS[role]}.")
         for name, role in grounds.people
     ]
+    if grounds.like:
+        # Listed after the film the query names, as one most like it: the query's words (a
+        # title) did not find it, so nothing it "describes" is claimed to match.
+        title, shared = grounds.like
+        text = f"One of the films most like “{title}”, which your search names"
+        text = f"{text} ({_sentence_part(shared)})." if shared else f"{text}."
+        return (Reason("like", text),)
     if grounds.by_person:  # what put it first leads
         reasons += people
     # A search by title or name describes no story: the story is said only where it is close
@@ -277,6 +292,11 @@ def compose(film: FilmFacts, grounds: Grounds) -> tuple[Reason, ...]:
     if not grounds.sentences and len(reasons) < 2:
         reasons.append(Reason("facts", _facts_line(film)))
     return tuple(reasons)
+
+
+def _sentence_part(text: str) -> str:
+    """ "Same director: X" as the middle of a sentence: "same director: X"."""
+    return text[:1].lower() + text[1:]
 
 
 def _facts_line(film: FilmFacts) -> str:

@@ -124,6 +124,12 @@ def evidence_block(grounds: grounded.Grounds, film: FilmFacts) -> str:
         lines.append("The query is this film's title.")
     elif grounds.title:
         lines.append("The query misspells this film's title; search matched it by spelling.")
+    if grounds.like:
+        title, shared = grounds.like
+        lines.append(
+            f"The query names another film, {fence(title)}; search lists this one among the "
+            f"films most like it ({fence(shared)})."
+        )
     lines += [
         f'{field_name.capitalize()} sentence near the query (cosine {score:.2f}): "{fence(quote)}"'
         for quote, score, field_name in grounds.sentences

@@ -94,6 +94,9 @@ class PipelineResult:
     people: list[str] = field(default_factory=list)
     # The title or name the query seems to misspell, whose films lead: "Did you mean …"
     suggestion: FuzzyMatch | None = None
+    # The film a query that is (or misspells) a title names, the first of title_matches: the
+    # films after the matches are then the ones most like it (recommendations.selectors)
+    named_film: int | None = None
     strong: int = 0  # how many films, from the top of `final`, are strong matches
     notices: list[str] = field(default_factory=list)
     dense: DenseIndex | None = None
@@ -322,6 +325,7 @@ def _exact_matches_first(
     films of the title or name a short query misspells take their place."""
     snapshot, parsed = result.snapshot, result.parsed
     titles = list(snapshot.title_matches(parsed.normalized))
+    whole_query_titles = bool(titles)
     for phrase in parsed.quoted:
         titles += snapshot.title_matches(phrase)
     result.people, people = snapshot.person_matches(parsed.normalized)
@@ -330,6 +334,7 @@ def _exact_matches_first(
         suggestion = result.suggestion = snapshot.closest_name(parsed.normalized)
     if suggestion is not None and suggestion.kind == "title":
         titles = list(suggestion.positions)
+        whole_query_titles = True
     elif suggestion is not None:
         people = list(suggestion.positions)
         result.people = [normalize_title(suggestion.label)]
@@ -343,6 +348,8 @@ def _exact_matches_first(
     last = len(order)
     first = sorted(set(titles), key=lambda p: order.get(p, last))
     second = sorted(set(people) - set(titles), key=lambda p: order.get(p, last))
+    if whole_query_titles and first and not second:
+        result.named_film = first[0]
     boosted = set(first) | set(second)
     rest = [p for p in ranking.tolist() if p not in boosted]
     return np.array(first + second + rest, dtype=np.int64)

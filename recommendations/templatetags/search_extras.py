@@ -1,4 +1,5 @@
 from django import template
+from django.utils.html import escape
 from django.utils.safestring import SafeString
 
 from recommendations import cards
@@ -28,16 +29,21 @@ def film_card(context: template.Context) -> SafeString:
 
 @register.simple_tag(takes_context=True)
 def search_cards(context: template.Context, response) -> SafeString:
-    """A search page's cards, with the "Loosely related" heading before the first loose one:
-    what `{% for %}` over `{% include "recommendations/_card.html" %}` wrote, without the
-    template machinery around each of the 20 cards."""
+    """A search page's cards, with the "Loosely related" heading before the first loose one
+    ("More like …" where they are the films most like the one the query names, each with
+    the reason as its note): what `{% for %}` over `{% include
+    "recommendations/_card.html" %}` wrote, without the template machinery around each of
+    the 20 cards."""
     query, loose = context.get("query") or "", response.first_loose_rank
+    heading = (
+        f"More like “{escape(response.like_title)}”" if response.like_title else "Loosely related"
+    )
     # The viewer and the form token, looked up once a page (the token is a lazy value)
     taste, token = context_taste(context), str(context.get("csrf_token") or "")
     parts = []
     for result in response.results:
         if result.rank == loose:
-            parts.append('<h3 class="group-heading">Loosely related</h3>')
+            parts.append(f'<h3 class="group-heading">{heading}</h3>')
         movie = result.movie
         parts.append(
             cards.card(
@@ -46,6 +52,7 @@ def search_cards(context: template.Context, response) -> SafeString:
                     movie.pk, taste.reaction_of(movie.pk), movie.pk in taste.my_list, token
                 ),
                 query=query,
+                note=result.reason,
                 genres=result.genres,
                 title_match=result.title_match,
                 people=result.people,

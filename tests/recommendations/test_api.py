@@ -30,6 +30,11 @@ def test_a_misspelled_title_says_the_correction_and_the_strong_matches(client, f
     assert data["suggestion"] == "The Godfather"
     assert data["strong"] >= 1 and data["results"][0]["strong"] is True
     assert post(client, {"query": "the godfather"}).json()["suggestion"] == ""
+    # After the title, the films most like it, each saying what it shares with it
+    assert data["like_title"] == "The Godfather"
+    assert "like" not in data["results"][0]
+    assert all(r["like"] == "The Godfather" and r["reason"] for r in data["results"][1:])
+    assert post(client, {"query": "astronaut stranded on mars"}).json()["like_title"] == ""
 
 
 def test_filters_apply(client, films):

@@ -144,6 +144,53 @@ def test_short_descriptions_are_not_taken_for_misspelled_titles(catalogues, quer
     response = movie_search(query, top_k=5)
     assert response.suggestion == ""
     assert not any(r.title_match or r.people for r in response.results)
+    assert response.like_title == "" and not any(r.like or r.reason for r in response.results)
+
+
+@pytest.mark.parametrize(
+    ("query", "title", "director"),
+    [
+        ("jurasic park", "Jurassic Park", "Steven Spielberg"),
+        ("The Godfather", "The Godfather", "Francis Ford Coppola"),
+    ],
+)
+def test_after_a_title_come_the_films_most_like_it(catalogues, query, title, director):
+    """A title's words say nothing of what else to show ("jurasic park" listed Park
+    Chan-wook's films next): after the film a title search names come the films most like it,
+    its director's first here, each with what the two share."""
+    response = movie_search(query, top_k=10)
+    assert response.results[0].movie.title == title and response.results[0].title_match
+    assert response.like_title == title and response.strong == 1
+    rest = response.results[1:]
+    assert all(r.like == title and r.reason and not r.title_match for r in rest)
+    assert rest[0].reason == f"Same director: {director}"
+    directed = set(
+        Movie.objects.filter(credits__person__name=director).values_list("pk", flat=True)
+    )
+    leading = [r.movie.pk for r in rest[: min(len(directed) - 1, 3)]]
+    assert set(leading) <= directed, [r.movie.title for r in rest]
+    assert [r.score for r in rest] == sorted((r.score for r in rest), reverse=True)
+    if title == "Jurassic Park":
+        assert not {"Old Boy", "Joint Security Area", "The Handmaiden"} & {
+            r.movie.title for r in rest
+        }
+
+
+def test_the_films_like_a_title_keep_to_the_filters(catalogues):
+    from recommendations.search.catalogue import Filters
+
+    response = movie_search("the godfather", filters=Filters(year_from=1970, year_to=1979))
+    assert response.results[0].movie.title == "The Godfather"
+    assert response.like_title == "The Godfather" and len(response.results) > 3
+    assert all(1970 <= r.movie.year <= 1979 for r in response.results)
+
+
+def test_the_page_names_the_film_the_rest_are_like(catalogues, client):
+    html = client.get("/", {"q": "jurasic park"}, headers={"HX-Request": "true"}).content.decode()
+    assert "more like “Jurassic Park”" in html
+    assert '<h3 class="group-heading">More like “Jurassic Park”</h3>' in html
+    assert "Loosely related" not in html
+    assert '<p class="card-note">Same director: Steven Spielberg</p>' in html
 
 
 def test_admin_search_falls_back_to_close_titles_and_names(catalogues, admin_client):
@@ -163,6 +210,12 @@ def test_admin_search_falls_back_to_close_titles_and_names(catalogues, admin_cli
         ("jurasic park", "Jurassic Park", "Its title, “Jurassic Park”, is the nearest to what"),
         ("Jurassic Park", "Jurassic Park", "Its title is what you searched for: “Jurassic Park”."),
         ("stanley kubrik", "A Clockwork Orange", "You name “Stanley Kubrick”, who directed it."),
+        (
+            "jurasic park",
+            "Jaws",
+            "One of the films most like “Jurassic Park”, which your search names (same "
+            "director: Steven Spielberg).",
+        ),
     ],
 )
 def test_the_why_panel_says_what_the_search_matched(catalogues, client, query, title, reason):

@@ -155,3 +155,18 @@ def test_a_name_the_search_matched_leads_a_misspelled_one_included():
         assert explanation.reasons[0].text == "You name “Christian Bale”, who is in the cast."
         assert "only loosely" not in explanation.text and "touches on" not in explanation.text
     assert "Christian Bale" not in explain("christian baile").text
+
+
+def test_a_film_listed_as_like_the_one_searched_for_says_so_first():
+    """After the film a title search names, search lists the films most like it: their panel
+    says which film and what the two share, and no loose story line."""
+    explanation = explain("training day", like=["Training Day", "Same director: David Ayer"])
+    assert explanation.reasons[0].kind == "like"
+    assert explanation.reasons[0].text == (
+        "One of the films most like “Training Day”, which your search names "
+        "(same director: David Ayer)."
+    )
+    # Its query was a title, not a description: nothing it "describes" is said to match
+    assert len(explanation.reasons) == 1
+    # Without the search's word nothing is said of another film
+    assert "most like" not in explain("training day").text

@@ -217,3 +217,5 @@ def test_the_model_is_told_when_the_query_is_or_misspells_the_films_title():
     misspelled = evidence_block(Grounds(title="nearest"), film)
     assert "misspells this film's title" in misspelled
     assert "title" not in evidence_block(Grounds(), film)
+    like = evidence_block(Grounds(like=("Training Day", "Same director: David Ayer")), film)
+    assert "Training Day" in like and "most like it" in like and "David Ayer" in like
