@@ -5,8 +5,9 @@
 Needs a running site (`make run`) with the bundled catalogue, Debian's Chromium and
 chromedriver. Each width is a new anonymous visitor who, through the pages themselves:
 opens home (first visit), searches, likes the first three results and puts the next two on
-My list, then opens home again, the first result's film page and My list.
-Writes <page>-<width>.png: home-first-visit, search, home-after-likes, film, my-list.
+My list, then opens home again, the first result's film page and My list, and last searches
+for a misspelled title. Writes <page>-<width>.png: home-first-visit, search, home-after-likes,
+film, my-list, search-title.
 """
 
 import argparse
@@ -15,6 +16,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from urllib.parse import urlencode
 
 from selenium import webdriver
 from selenium.common.exceptions import StaleElementReferenceException, TimeoutException
@@ -38,6 +40,7 @@ FLAGS = [
 ]
 WIDTHS = {1400: 900, 390: 844}  # width: the screen's height
 MAX_HEIGHT = 6000  # a full page is cut here
+TITLE_QUERY = "jurasic park"
 # Parts still loading where the screen shows them (a lazy part off screen never loads).
 BUSY_ON_SCREEN = """
 return [...document.querySelectorAll('.is-loading, .why--loading, .htmx-request')].some(e => {
@@ -137,6 +140,11 @@ def visit(driver, base: str, out: Path, width: int, query: str) -> None:
     _shot(driver, out, "film", width, full_page=True)
     driver.get(f"{base}/my-list/")
     _shot(driver, out, "my-list", width, full_page=True)
+
+    # A misspelled title: "Did you mean", the film, then the films most like it
+    driver.get(f"{base}/?{urlencode({'q': TITLE_QUERY})}")
+    _wait(driver, lambda d: d.find_elements(By.CSS_SELECTOR, ".group-heading"))
+    _shot(driver, out, "search-title", width, full_page=True, max_height=2 * WIDTHS[width] + 400)
 
 
 def main() -> int:
