@@ -27,34 +27,13 @@ from recommendations.explain.text import (
     query_period,
 )
 from recommendations.search.dense import encode_query
+from recommendations.search.query import GENRE_CUES
 
 SOURCE = "grounded"
 VERSION = "grounded-5"  # bump when the wording or the grounds change: cached texts go stale
 CLOSE, RELATED = 0.45, 0.25  # cosine of query and sentence: how strongly we say it matches
 SECOND_SENTENCE_GAP = 0.08
 MAX_KEYWORDS, MAX_GENRES = 4, 2
-
-# Words a viewer uses for a genre without naming it. Keys are TMDB's genre names, lower case.
-GENRE_CUES: dict[str, tuple[str, ...]] = {
-    "action": ("action", "fight", "explosion", "shootout", "martial art"),
-    "adventure": ("adventure", "quest", "treasure", "expedition", "journey"),
-    "animation": ("animated", "animation", "cartoon", "anime", "pixar", "disney"),
-    "comedy": ("comedy", "funny", "hilarious", "comedic", "laugh", "spoof", "parody"),
-    "crime": ("crime", "heist", "robbery", "gangster", "mafia", "mob", "cop", "detective"),
-    "documentary": ("documentary",),
-    "drama": ("drama", "dramatic"),
-    "family": ("family film", "kid movie", "kids movie"),
-    "fantasy": ("fantasy", "magic", "wizard", "witch", "dragon", "fairy", "elf"),
-    "history": ("historical", "history", "ancient", "medieval", "period piece"),
-    "horror": ("horror", "scary", "creepy", "terrifying", "slasher", "haunted", "ghost"),
-    "music": ("music", "musical", "band", "singer", "concert", "song"),
-    "mystery": ("mystery", "whodunit", "mysterious", "investigation"),
-    "romance": ("romance", "romantic", "love story", "fall in love", "falls in love"),
-    "science fiction": ("sci-fi", "scifi", "science fiction", "alien", "spaceship", "robot"),
-    "thriller": ("thriller", "suspense", "suspenseful", "tense"),
-    "war": ("war", "soldier", "army", "military", "battlefield", "ww2", "wwii"),
-    "western": ("western", "cowboy", "outlaw", "sheriff", "frontier"),
-}
 
 
 class _VectorCache:

@@ -30,7 +30,7 @@ from recommendations.search.learned_fusion import (
     candidate_table,
 )
 from recommendations.search.lexical import FieldWeights, tokenize, weighted_sum
-from recommendations.search.query import ParsedQuery, parse_query
+from recommendations.search.query import ParsedQuery, names_a_genre, parse_query
 
 logger = logging.getLogger(__name__)
 
@@ -348,7 +348,7 @@ def _exact_matches_first(
     last = len(order)
     first = sorted(set(titles), key=lambda p: order.get(p, last))
     second = sorted(set(people) - set(titles), key=lambda p: order.get(p, last))
-    if whole_query_titles and first and not second:
+    if whole_query_titles and first and not second and not names_a_genre(parsed.normalized):
         result.named_film = first[0]
     boosted = set(first) | set(second)
     rest = [p for p in ranking.tolist() if p not in boosted]

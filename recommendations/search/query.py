@@ -17,6 +17,39 @@ _QUOTED = re.compile(r"[\"“]([^\"”]{2,80})[\"”]")
 _WORDS_PER_CHUNK = 160  # MiniLM reads 256 word pieces; ~1.4 pieces a word in English
 
 
+# Words a viewer uses for a genre without naming it. Keys are TMDB's genre names, lower case.
+GENRE_CUES: dict[str, tuple[str, ...]] = {
+    "action": ("action", "fight", "explosion", "shootout", "martial art"),
+    "adventure": ("adventure", "quest", "treasure", "expedition", "journey"),
+    "animation": ("animated", "animation", "cartoon", "anime", "pixar", "disney"),
+    "comedy": ("comedy", "funny", "hilarious", "comedic", "laugh", "spoof", "parody"),
+    "crime": ("crime", "heist", "robbery", "gangster", "mafia", "mob", "cop", "detective"),
+    "documentary": ("documentary",),
+    "drama": ("drama", "dramatic"),
+    "family": ("family film", "kid movie", "kids movie"),
+    "fantasy": ("fantasy", "magic", "wizard", "witch", "dragon", "fairy", "elf"),
+    "history": ("historical", "history", "ancient", "medieval", "period piece"),
+    "horror": ("horror", "scary", "creepy", "terrifying", "slasher", "haunted", "ghost"),
+    "music": ("music", "musical", "band", "singer", "concert", "song"),
+    "mystery": ("mystery", "whodunit", "mysterious", "investigation"),
+    "romance": ("romance", "romantic", "love story", "fall in love", "falls in love"),
+    "science fiction": ("sci-fi", "scifi", "science fiction", "alien", "spaceship", "robot"),
+    "thriller": ("thriller", "suspense", "suspenseful", "tense"),
+    "war": ("war", "soldier", "army", "military", "battlefield", "ww2", "wwii"),
+    "western": ("western", "cowboy", "outlaw", "sheriff", "frontier"),
+}
+_GENRE_WORDS = frozenset(
+    normalize_title(word) for genre, cues in GENRE_CUES.items() for word in (genre, *cues)
+)
+
+
+def names_a_genre(normalized: str) -> bool:
+    """Whether a whole query (normalize_title's) is a genre's name or a word viewers use for
+    one ("war", "ghost", "heist"): a description as much as a title, where a film has it as
+    its title (TMDB 5000 has War, Ghost and Heist)."""
+    return normalized in _GENRE_WORDS
+
+
 @dataclass(frozen=True)
 class ParsedQuery:
     text: str

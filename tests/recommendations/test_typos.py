@@ -176,6 +176,14 @@ def test_after_a_title_come_the_films_most_like_it(catalogues, query, title, dir
         }
 
 
+def test_a_title_that_is_also_a_genre_word_keeps_the_searchs_own_order(catalogues):
+    """ "alien" is a film and a word for science fiction: Alien leads, then the alien films
+    the search found, not the films most like Alien (Ridley Scott's Gladiator among them)."""
+    response = movie_search("alien", top_k=10)
+    assert response.results[0].movie.title == "Alien" and response.results[0].title_match
+    assert response.like_title == "" and not any(r.like for r in response.results)
+
+
 def test_the_films_like_a_title_keep_to_the_filters(catalogues):
     from recommendations.search.catalogue import Filters
 
