@@ -6,24 +6,25 @@ stage by stage.
     .venv/bin/python -m bench.cpu_per_search [tmdb] [--queries 300] [--profile 25]
         [--endpoint partial|api|both] [--repeat] [--no-stages] [--data-dir /tmp/COPY]
 
-CPU time is the process's (time.process_time: every thread, so thread pools that spin while
-they wait show up); "other threads" is that less the requesting thread's own CPU time
-(time.thread_time). The stages are the functions each request passes through, timed by
-wrapping them in this process only (nested stages are counted in the innermost); "outside" is
-the rest: URL routing, middleware, the form, the test client. The wrappers cost CPU of their
-own, counted in the figures; --no-stages leaves them out and reports the whole request only
-(the figure to hold against a target). --profile N adds cProfile's N
-costliest functions by their own time. Before and after figures: docs/benchmarks.md,
-"Throughput (issue 20)". --repeat times the same queries a second time (what a
-repeated query costs: the result cache's hits, the cache made big enough to hold them all),
-reported apart, never in the distinct-query figure. --endpoint api posts each query to
-/api/recommend/query (top_k 20, as a page) instead; both: the partials, then the API. Stages
-missing from the code under test (an older tree) are left out.
+CPU time is the process's (time.process_time: every thread, so thread pools that spin while they
+wait show up); "other threads" is that less the requesting thread's own CPU time
+(time.thread_time); "garbage collection" the cyclic collector's passes that the request's
+allocations set off (gc.callbacks). The stages are the functions each request passes through,
+timed by wrapping them in this process only (nested stages are counted in the innermost);
+"outside" is the rest: URL routing, middleware, the form, the test client. The wrappers cost CPU
+of their own, counted in the figures; --no-stages leaves them out and reports the whole request
+only (the figure to hold against a target). --profile N adds cProfile's N costliest functions by
+their own time. Before and after figures: docs/benchmarks.md, "Throughput (issue 20)". --repeat
+times the same queries a second time (what a repeated query costs: the result cache's hits, the
+cache made big enough to hold them all), reported apart, never in the distinct-query figure.
+--endpoint api posts each query to /api/recommend/query (top_k 20, as a page) instead; both: the
+partials, then the API. Stages missing from the code under test (an older tree) are left out.
 """
 
 import argparse
 import cProfile
 import functools
+import gc
 import importlib
 import json
 import os
@@ -141,6 +142,25 @@ def api(client, query: str) -> None:
 ENDPOINTS = {"partial": (partial, "results partials"), "api": (api, "API searches")}
 
 
+class GcClock:
+    """CPU time the cyclic garbage collector spends, in ms, counted from its own callbacks:
+    part of the figures, at whichever request's allocations happen to trigger a pass."""
+
+    def __init__(self) -> None:
+        self.total = 0.0
+        self._started = 0.0
+        gc.callbacks.append(self._callback)
+
+    def _callback(self, phase: str, info: dict) -> None:
+        if phase == "start":
+            self._started = time.process_time()
+        else:
+            self.total += (time.process_time() - self._started) * 1000
+
+
+GC_CLOCK = GcClock()
+
+
 def measure(
     client,
     queries: list[str],
@@ -155,11 +175,13 @@ def measure(
     for i, query in enumerate(queries):
         modes[names[i % len(names)]]()
         figures = by_mode[names[i % len(names)]]
+        collected = GC_CLOCK.total
         wall, cpu, own = time.perf_counter(), time.process_time(), time.thread_time()
         request(client, query)
         figures["wall"].append((time.perf_counter() - wall) * 1000)
         figures["cpu"].append((time.process_time() - cpu) * 1000)
         figures["own"].append((time.thread_time() - own) * 1000)
+        figures["gc"].append(GC_CLOCK.total - collected)
     return by_mode
 
 
@@ -172,6 +194,7 @@ def report(title: str, figures: dict[str, list[float]], what: str = "results par
         ("CPU time, all threads", figures["cpu"]),
         ("  of it the request's thread", figures["own"]),
         ("  of it other threads", other),
+        ("  of it garbage collection", figures["gc"]),
     ):
         mean = statistics.fmean(values)
         print(f"{label:32}{mean:>8.2f}{percentile(values, 50):>8.2f}{percentile(values, 95):>8.2f}")
