@@ -238,3 +238,33 @@ def test_the_why_panel_says_what_the_search_matched(catalogues, client, query, t
     # close one is said
     assert text.startswith(reason)
     assert "only loosely" not in text and "touches on" not in text
+
+
+@pytest.mark.slow
+def test_in_a_browser_a_misspelled_title_shows_the_films_most_like_it(
+    catalogues, browser, live_server
+):
+    """What a viewer sees: the film, a "More like" group whose cards say what they share, and
+    a "why this?" panel, loaded as it scrolls into view, that says the same."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    wait = WebDriverWait(browser, 60)
+    base = live_server.url.replace("localhost", "127.0.0.1")
+    browser.get(f"{base}/?q=jurasic+park")
+    heading = wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "#results .group-heading"))
+    assert heading[0].text == "More like “Jurassic Park”"
+    titles = [e.text for e in browser.find_elements(By.CSS_SELECTOR, "#results .card-title a")]
+    assert titles[0] == "Jurassic Park" and "Old Boy" not in titles[:10]
+    second = browser.find_elements(By.CSS_SELECTOR, "#results article.card")[1]
+    assert second.find_element(By.CSS_SELECTOR, ".card-note").text.startswith("Same director")
+    panel = f"#movie-{second.get_attribute('data-movie-id')} [data-why-movie]"
+    browser.execute_script(
+        "document.querySelector(arguments[0]).scrollIntoView({block: 'center'})", panel
+    )
+    wait.until(
+        lambda d: (
+            "One of the films most like “Jurassic Park”"
+            in d.find_element(By.CSS_SELECTOR, panel).text
+        )
+    )
