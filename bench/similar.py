@@ -6,12 +6,15 @@ and how many share only a title word. Then the film page's server time.
     python -m bench.similar [--catalogue bundled|tmdb] [--requests 60] [--tune]
     python -m bench.similar --page-only [--code OTHER_CHECKOUT]
     python -m bench.similar --title-queries [--catalogue tmdb] [--requests 60]
+    python -m bench.similar --person-queries [--requests 60]
 
 --title-queries: the same 20 films searched for by title (as typed, lower case), and the five
 films search lists after the title match, before (the pipeline's own order: films sharing
 the title's words and the query's vector) and after (the films most like the named film, as
 the film page's "More like this" ranks them), marked the same way; then the search's server
-time, result cache emptied before each, the two alternated.
+time, result cache emptied before each, the two alternated. --person-queries: the same for 10
+directors and actors searched for by name, the 5 films after all of theirs, each marked with
+what it shares with any of their films.
 
 bundled: data/catalogue.jsonl (451 films, what `make run` serves) with the MovieLens ratings
 of those films (import_ratings) and a trained recommender, in var/bench-similar.
@@ -372,26 +375,92 @@ def tune() -> None:
 
 @contextlib.contextmanager
 def _pipeline_order_after_titles():
-    """Search as before the films most like a named one: the pipeline's order after it."""
+    """Search as before the films most like a named one (or a named person's): the pipeline's
+    order after the matches."""
     import recommendations.selectors as selectors
 
-    kept = selectors._like_named_film
-    selectors._like_named_film = lambda result: None
+    kept = selectors._like_named_films
+    selectors._like_named_films = lambda result: None
     try:
         yield
     finally:
-        selectors._like_named_film = kept
+        selectors._like_named_films = kept
 
 
 def _after_the_title(query: str, movie_pk: int) -> list[int] | None:
+    return _after_the_lead(query, {movie_pk})
+
+
+def _after_the_lead(query: str, lead: set[int]) -> list[int] | None:
+    """The TOP films after the `lead` films, where the search puts those first."""
     from recommendations.search.result_cache import clear_search_results
     from recommendations.selectors import movie_search
 
     clear_search_results()
-    results = movie_search(query, top_k=TOP + 1).results
-    if not results or results[0].movie.pk != movie_pk:
+    results = movie_search(query, top_k=len(lead) + TOP).results
+    if {r.movie.pk for r in results[: len(lead)]} != lead:
         return None
-    return [r.movie.pk for r in results[1:]]
+    return [r.movie.pk for r in results[len(lead) :]]
+
+
+# Directors and actors of the bundled catalogue, searched for by name (as typed, lower case).
+PEOPLE = [
+    "Stanley Kubrick",
+    "Steven Spielberg",
+    "Alfred Hitchcock",
+    "Martin Scorsese",
+    "Hayao Miyazaki",
+    "Christopher Nolan",
+    "Akira Kurosawa",
+    "Billy Wilder",
+    "Tom Hanks",
+    "Robert De Niro",
+]
+
+
+def person_queries(catalogue: str, requests: int) -> None:
+    """As title_queries, for people: the TOP films after the person's films, each marked with
+    what it shares with any of them."""
+    from movies.models import Movie
+
+    ids = np.fromiter(Movie.objects.order_by("pk").values_list("pk", flat=True), np.int64)
+    co_liked = co_liked_sets(ids) if catalogue == "bundled" else {}
+    results = {}
+    for name in PEOPLE:
+        films = set(Movie.objects.filter(credits__person__name=name).values_list("pk", flat=True))
+        query = name.lower()
+        with _pipeline_order_after_titles():
+            before = _after_the_lead(query, films) if films else None
+        after = _after_the_lead(query, films) if films else None
+        if before is not None and after is not None:
+            results[name] = (films, before, after)
+    every = [x for f, b, a in results.values() for x in (*f, *b, *a)]
+    facts = film_facts(every)
+    print("| Query | Before: the pipeline's order | After: the films most like theirs |")
+    print("|---|---|---|")
+    marks_before, marks_after = [], []
+    for name, (films, before, after) in results.items():
+        cells = []
+        for picks, sink in ((before, marks_before), (after, marks_after)):
+            items = []
+            for other in picks:
+                mark = "".join(
+                    sorted({c for pk in films for c in judge(pk, other, facts, co_liked)})
+                )
+                sink.append(mark)
+                items.append(f"{facts[other].title} `{mark or '-'}`")
+            cells.append("<br>".join(items))
+        print(f"| {name.lower()} | {cells[0]} | {cells[1]} |")
+    print(
+        f"\n{len(results)} of {len(PEOPLE)} name searches put the person's films first; the "
+        f"{TOP} films after them, marked with what they share with any of them."
+    )
+    b, a = counts(marks_before), counts(marks_after)
+    print("\n| results sharing | before | after |\n|---|---|---|")
+    for key in ("D", "C", "K", "G", "L", "T", "credits", "D/C/K/L", "title word only"):
+        print(f"| {key} | {b[key]} | {a[key]} |")
+    print(f"| nothing shared | {b['nothing shared']} | {a['nothing shared']} |")
+    _title_search_time([name.lower() for name in results], requests, what="name search")
 
 
 def title_queries(catalogue: str, requests: int) -> None:
@@ -437,7 +506,7 @@ def title_queries(catalogue: str, requests: int) -> None:
     _title_search_time([q for q, _ in searched], requests)
 
 
-def _title_search_time(queries: list[str], requests: int) -> None:
+def _title_search_time(queries: list[str], requests: int, what: str = "title search") -> None:
     from recommendations.search.result_cache import clear_search_results
     from recommendations.selectors import movie_search
     from recsys_site.warmup import limit_serving_threads
@@ -460,7 +529,7 @@ def _title_search_time(queries: list[str], requests: int) -> None:
     p95 = lambda v: statistics.quantiles(v, n=20, method="inclusive")[18]  # noqa: E731
     for mode, (wall, cpu) in times.items():
         print(
-            f"title search, {mode}, {requests} searches over {len(queries)} titles: wall p50 "
+            f"{what}, {mode}, {requests} searches over {len(queries)} queries: wall p50 "
             f"{statistics.median(wall):.1f} ms p95 {p95(wall):.1f} ms; CPU p50 "
             f"{statistics.median(cpu):.1f} ms p95 {p95(cpu):.1f} ms "
             f"(load average {os.getloadavg()[0]:.1f})"
@@ -505,6 +574,7 @@ def main() -> None:
     parser.add_argument("--page-only", action="store_true", help="only time the film page")
     parser.add_argument("--code", help="checkout whose code serves the page (--page-only)")
     parser.add_argument("--title-queries", action="store_true", help="search by title")
+    parser.add_argument("--person-queries", action="store_true", help="search by name")
     args = parser.parse_args()
     _environment(args.catalogue)
     set_up(args.catalogue)
@@ -515,6 +585,9 @@ def main() -> None:
         return
     if args.title_queries:
         title_queries(args.catalogue, args.requests)
+        return
+    if args.person_queries:
+        person_queries(args.catalogue, args.requests)
         return
     if not args.page_only:
         compare(args.catalogue)

@@ -138,12 +138,18 @@ def recommend_query(request: HttpRequest) -> JsonResponse:
             "total": response.total,
             "offset": response.offset,
             "results": [
-                _result_json(r) | ({"like": r.like, "reason": r.reason} if r.like else {})
+                _result_json(r)
+                | (
+                    {"like": r.like, "like_person": r.like_person, "reason": r.reason}
+                    if r.like
+                    else {}
+                )
                 for r in response.results
             ],
             "strong": response.strong,
             "suggestion": response.suggestion,
             "like_title": response.like_title,
+            "like_person": response.like_person,
             "notices": response.notices,
             "took_ms": round(response.took_ms, 2),
         }

@@ -11,7 +11,8 @@ import numpy as np
 from django.conf import settings
 from django.db import connections
 
-from movies.models import Movie
+from movies.models import Credit, Movie
+from movies.text import normalize_title
 from recommendations.latency import search_latency_note
 from recommendations.search.catalogue import CatalogueSnapshot, Filters, get_snapshot
 from recommendations.search.dense import DenseUnavailable, get_dense_index
@@ -124,6 +125,7 @@ class SearchResult:
     strong: bool = True  # a strong match, not one "loosely related" (PipelineConfig)
     reason: str = ""  # why it is there, in words ("more like this": "Same director: ...")
     like: str = ""  # the title of the film the query names, which this one is most like
+    like_person: str = ""  # ... or of the person it names: `like` is their film it is nearest
     # The query's words in the film's fields, read when asked (a search's results only)
     matches: MatchedWords | None = field(default=None, repr=False, compare=False)
 
@@ -160,6 +162,15 @@ class SearchResponse:
     # The title of the film the query names ("Jurassic Park" for "jurasic park"), when the
     # films after the best matches are the ones most like it rather than loosely related
     like_title: str = ""
+    # ... or the name of the person it names, when they are the ones most like their films
+    like_person: str = ""
+
+    @property
+    def like_label(self) -> str:
+        """What the films after the best matches are like, in words; "" where they are not."""
+        if self.like_person:
+            return f"the films of {self.like_person}"
+        return f"“{self.like_title}”" if self.like_title else ""
 
     @property
     def loose(self) -> int:
@@ -301,52 +312,72 @@ def movie_search(
 
 
 @dataclass
-class _LikeNamedFilm:
-    """The films most like the one a query names, as its "More like this" ranks them."""
+class _LikeNamedFilms:
+    """The films most like the one a query names, or like one of the films of the person it
+    names, as their "More like this" ranks them."""
 
-    title: str
-    position: int
-    signals: Signals
-    scores: np.ndarray  # by catalogue position
+    sources: list[tuple[int, str, Signals]]  # each film compared with: position, title, signals
+    scores: np.ndarray  # by catalogue position: the best blend over the sources
+    closest: np.ndarray  # by catalogue position: the source that gave it
+    person: str = ""  # the person's name, where the query names one
+
+    def like(self, position: int) -> str:
+        return self.sources[int(self.closest[position])][1]
 
     def reason(self, snapshot: CatalogueSnapshot, position: int) -> str:
-        return similar_reason(snapshot, self.signals, self.position, position, self.title)
+        source, title, signals = self.sources[int(self.closest[position])]
+        return similar_reason(snapshot, signals, source, position, title)
 
 
-def _like_named_film(result: PipelineResult) -> _LikeNamedFilm | None:
-    """For a query that is a title (or misspells one): the films after its matches become the
-    ones most like the film it names, as many as the pipeline would list, within the filters. A
-    title's words say nothing of what else to show: "jurassic park" found Park Chan-wook's
-    films. `result.final` is reordered; None (and no change) for any other query."""
-    if result.named_film is None:
+def _like_named_films(result: PipelineResult) -> _LikeNamedFilms | None:
+    """For a query that is a title (or misspells one), or names one person: the films after
+    its matches become the ones most like the film it names, or like one of the person's first
+    films, as many as the pipeline would list, within the filters. A title's or a name's words
+    say nothing of what else to show: "jurasic park" found Park Chan-wook's films, "stanley
+    kubrik" A Streetcar Named Desire (Stanley Kowalski). `result.final` is reordered; None
+    (and no change) for any other query."""
+    named = (result.named_film,) if result.named_film is not None else result.named_person_films
+    if not named:
         return None
     snapshot = result.snapshot
-    movie_id = int(snapshot.ids[result.named_film])
-    found = similar_scores(snapshot, result.dense, movie_id)
-    if found is None:
+    movie_ids = [int(snapshot.ids[p]) for p in named]
+    titles = dict(Movie.objects.filter(pk__in=movie_ids).values_list("pk", "title"))
+    compared = [
+        (position, titles.get(movie_id, ""), *found)
+        for position, movie_id in zip(named, movie_ids, strict=True)
+        if (found := similar_scores(snapshot, result.dense, movie_id)) is not None
+    ]
+    if not compared:
         return None
-    signals, scores = found
-    lead = result.final[: len(result.title_matches)]
-    scores = scores.copy()
+    table = np.stack([scores for *_, scores in compared])
+    closest, scores = np.argmax(table, axis=0), table.max(axis=0)
+    lead = result.final[: len(result.title_matches | result.person_matches)]
     scores[lead] = -np.inf
     count = max(len(result.final) - len(lead), DEFAULT_CONFIG.depth)
     rest = top_positions(scores, count, result.mask)
     result.final = np.concatenate([lead, rest]).astype(np.int64)
     result.strong = len(lead)  # the rest are not ranked by the query's fit any more
-    title = Movie.objects.filter(pk=movie_id).values_list("title", flat=True).first() or ""
-    return _LikeNamedFilm(title, result.named_film, signals, scores)
+    person = _credited_name(movie_ids[0], result.people[0]) if result.named_person_films else ""
+    sources = [(position, title, signals) for position, title, signals, _ in compared]
+    return _LikeNamedFilms(sources, scores, closest, person)
+
+
+def _credited_name(movie_id: int, normalized: str) -> str:
+    """The name as the film's credits spell it, of the person a query names (normalised)."""
+    names = Credit.objects.filter(movie_id=movie_id).values_list("person__name", flat=True)
+    return next((n for n in names if normalize_title(n) == normalized), normalized.title())
 
 
 def _search(query: str, filters: Filters, top_k: int, offset: int) -> SearchResponse:
     result = run_pipeline(query, filters=filters)
-    like = _like_named_film(result)
+    like = _like_named_films(result)
     snapshot = result.snapshot
     films = _films_in_order(snapshot, result.final[offset : offset + top_k].tolist())
     query_tokens = frozenset(tokenize(result.parsed.text))
     people = set(result.people)
     results = []
     for rank, (position, movie) in enumerate(films, start=offset + 1):
-        liked = like is not None and position not in result.title_matches
+        liked = like is not None and position not in result.title_matches | result.person_matches
         results.append(
             SearchResult(
                 movie=movie,
@@ -364,7 +395,8 @@ def _search(query: str, filters: Filters, top_k: int, offset: int) -> SearchResp
                 people=sorted(people) if position in result.person_matches else [],
                 strong=rank <= result.strong,
                 reason=like.reason(snapshot, position) if liked else "",
-                like=like.title if liked else "",
+                like=like.like(position) if liked else "",
+                like_person=like.person if liked else "",
                 matches=MatchedWords(
                     movie,
                     snapshot.genres_at[position],
@@ -386,7 +418,8 @@ def _search(query: str, filters: Filters, top_k: int, offset: int) -> SearchResp
         suggestion=result.suggestion.label if result.suggestion else "",
         stamp=snapshot.stamp,
         query_tokens=query_tokens,
-        like_title=like.title if like is not None else "",
+        like_title=like.sources[0][1] if like is not None and not like.person else "",
+        like_person=like.person if like is not None else "",
     )
 
 

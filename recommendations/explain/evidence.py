@@ -93,6 +93,8 @@ def _result_evidence(result: "SearchResult") -> dict[str, Any]:
         evidence["title_match"] = True
     if result.people:
         evidence["people"] = result.people
-    if result.like:  # one of the films most like the one the query names, and why
+    if result.like:  # one of the films most like the one (or the person's) the query names
         evidence["like"] = [result.like, result.reason]
+        if result.like_person:
+            evidence["like_person"] = result.like_person
     return evidence

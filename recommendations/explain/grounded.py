@@ -82,6 +82,7 @@ class Grounds:
     by_person: bool = False  # search put it first for a person the query names
     # (the title the query names, what the two share): search listed it as most like that film
     like: tuple[str, str] | None = None
+    like_person: str = ""  # ... that film being one of this person's, whom the query names
     keywords: tuple[str, ...] = ()
     people: tuple[tuple[str, str], ...] = ()  # (name, "director" | "writer" | "cast")
     genres: tuple[tuple[str, tuple[str, ...]], ...] = ()  # (genre, the query's cue words)
@@ -104,6 +105,7 @@ def find_grounds(request: ExplainRequest) -> Grounds:
         people=people,
         by_person=bool(people) and bool(evidence.get("people")),
         like=_like(evidence),
+        like_person=str(evidence.get("like_person") or ""),
         genres=_cued_genres(film, query, stems),
         period=query_period(query),
         signals=signals,
@@ -231,7 +233,13 @@ def compose(film: FilmFacts, grounds: Grounds) -> tuple[Reason, ...]:
         # Listed after the film the query names, as one most like it: the query's words (a
         # title) did not find it, so nothing it "describes" is claimed to match.
         title, shared = grounds.like
-        text = f"One of the films most like “{title}”, which your search names"
+        if grounds.like_person:
+            text = (
+                f"One of the films most like those of “{grounds.like_person}”, whom your search "
+                f"names: closest to “{title}”"
+            )
+        else:
+            text = f"One of the films most like “{title}”, which your search names"
         text = f"{text} ({_sentence_part(shared)})." if shared else f"{text}."
         return (Reason("like", text),)
     if grounds.by_person:  # what put it first leads

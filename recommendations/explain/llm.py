@@ -126,9 +126,15 @@ def evidence_block(grounds: grounded.Grounds, film: FilmFacts) -> str:
         lines.append("The query misspells this film's title; search matched it by spelling.")
     if grounds.like:
         title, shared = grounds.like
+        named = (
+            f"a person, {fence(grounds.like_person)}, whose film {fence(title)} this one is "
+            "closest to"
+            if grounds.like_person
+            else f"another film, {fence(title)}"
+        )
         lines.append(
-            f"The query names another film, {fence(title)}; search lists this one among the "
-            f"films most like it ({fence(shared)})."
+            f"The query names {named}; search lists this one among the films most like it "
+            f"({fence(shared)})."
         )
     lines += [
         f'{field_name.capitalize()} sentence near the query (cosine {score:.2f}): "{fence(quote)}"'

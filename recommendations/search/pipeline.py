@@ -78,6 +78,9 @@ class PipelineConfig:
 
 
 DEFAULT_CONFIG = PipelineConfig()
+# How many of a named person's films the films after theirs are compared with (their first,
+# in the search's order): each comparison is a "More like this" (two matrix-vector products)
+NAMED_PERSON_FILMS = 3
 NO_FILTERS = Filters()
 
 
@@ -97,6 +100,9 @@ class PipelineResult:
     # The film a query that is (or misspells) a title names, the first of title_matches: the
     # films after the matches are then the ones most like it (recommendations.selectors)
     named_film: int | None = None
+    # ... and for a query that names one person (or misspells one), the first of their films
+    # (up to NAMED_PERSON_FILMS): the films after theirs are the ones most like one of these
+    named_person_films: tuple[int, ...] = ()
     strong: int = 0  # how many films, from the top of `final`, are strong matches
     notices: list[str] = field(default_factory=list)
     dense: DenseIndex | None = None
@@ -348,8 +354,11 @@ def _exact_matches_first(
     last = len(order)
     first = sorted(set(titles), key=lambda p: order.get(p, last))
     second = sorted(set(people) - set(titles), key=lambda p: order.get(p, last))
-    if whole_query_titles and first and not second and not names_a_genre(parsed.normalized):
-        result.named_film = first[0]
+    if not names_a_genre(parsed.normalized):
+        if whole_query_titles and first and not second:
+            result.named_film = first[0]
+        elif second and not first and len(result.people) == 1:
+            result.named_person_films = tuple(second[:NAMED_PERSON_FILMS])
     boosted = set(first) | set(second)
     rest = [p for p in ranking.tolist() if p not in boosted]
     return np.array(first + second + rest, dtype=np.int64)

@@ -30,14 +30,13 @@ def film_card(context: template.Context) -> SafeString:
 @register.simple_tag(takes_context=True)
 def search_cards(context: template.Context, response) -> SafeString:
     """A search page's cards, with the "Loosely related" heading before the first loose one
-    ("More like …" where they are the films most like the one the query names, each with
-    the reason as its note): what `{% for %}` over `{% include
+    ("More like …" where they are the films most like the one, or the person's, the query
+    names, each with the reason as its note): what `{% for %}` over `{% include
     "recommendations/_card.html" %}` wrote, without the template machinery around each of
     the 20 cards."""
     query, loose = context.get("query") or "", response.first_loose_rank
-    heading = (
-        f"More like “{escape(response.like_title)}”" if response.like_title else "Loosely related"
-    )
+    like = response.like_label
+    heading = f"More like {escape(like)}" if like else "Loosely related"
     # The viewer and the form token, looked up once a page (the token is a lazy value)
     taste, token = context_taste(context), str(context.get("csrf_token") or "")
     parts = []

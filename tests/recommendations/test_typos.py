@@ -176,6 +176,35 @@ def test_after_a_title_come_the_films_most_like_it(catalogues, query, title, dir
         }
 
 
+def test_after_a_persons_films_come_the_films_most_like_one_of_them(catalogues, client):
+    """A name's words say nothing of what else to show ("stanley kubrik" listed A Streetcar
+    Named Desire next, for Stanley Kowalski): after the person's films come the films most like
+    one of their first films, each saying which and what they share, its panel too."""
+    response = movie_search("stanley kubrik", top_k=20)
+    kubrick = set(
+        Movie.objects.filter(credits__person__name="Stanley Kubrick").values_list(
+            "title", flat=True
+        )
+    )
+    assert response.strong == len(kubrick) and response.like_person == "Stanley Kubrick"
+    assert {r.movie.title for r in response.results[: len(kubrick)]} == kubrick
+    rest = response.results[len(kubrick) :]
+    first_films = {r.movie.title for r in response.results[:3]}
+    assert rest and all(r.like in first_films and r.reason for r in rest)
+    assert all(r.like_person == "Stanley Kubrick" and not r.people for r in rest)
+    assert "A Streetcar Named Desire" not in {r.movie.title for r in rest}
+    # Two people named: their films, then the search's own order
+    both = movie_search("stanley kubrick steven spielberg", top_k=20)
+    assert both.like_person == "" and not any(r.like for r in both.results)
+
+    client.get("/", {"q": "stanley kubrik"}, headers={"HX-Request": "true"})
+    text = client.get(reverse("explain:api", args=[rest[0].movie.pk]), {"q": "stanley kubrik"})
+    assert text.json()["text"].startswith(
+        "One of the films most like those of “Stanley Kubrick”, whom your search names: "
+        f"closest to “{rest[0].like}”"
+    )
+
+
 def test_a_title_that_is_also_a_genre_word_keeps_the_searchs_own_order(catalogues):
     """ "alien" is a film and a word for science fiction: Alien leads, then the alien films
     the search found, not the films most like Alien (Ridley Scott's Gladiator among them)."""

@@ -170,3 +170,16 @@ def test_a_film_listed_as_like_the_one_searched_for_says_so_first():
     assert len(explanation.reasons) == 1
     # Without the search's word nothing is said of another film
     assert "most like" not in explain("training day").text
+
+
+def test_a_film_listed_as_like_a_named_persons_films_says_whose_and_which():
+    explanation = explain(
+        "david ayer",
+        like=["Training Day", "Shares cast: Ethan Hawke"],
+        like_person="David Ayer",
+    )
+    assert explanation.reasons[0].text == (
+        "One of the films most like those of “David Ayer”, whom your search names: closest to "
+        "“Training Day” (shares cast: Ethan Hawke)."
+    )
+    assert len(explanation.reasons) == 1

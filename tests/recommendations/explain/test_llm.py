@@ -219,3 +219,6 @@ def test_the_model_is_told_when_the_query_is_or_misspells_the_films_title():
     assert "title" not in evidence_block(Grounds(), film)
     like = evidence_block(Grounds(like=("Training Day", "Same director: David Ayer")), film)
     assert "Training Day" in like and "most like it" in like and "David Ayer" in like
+    grounds = Grounds(like=("Training Day", "Shares cast: Ethan Hawke"), like_person="David Ayer")
+    person = evidence_block(grounds, film)
+    assert "a person, David Ayer, whose film Training Day" in person
