@@ -387,10 +387,6 @@ def _pipeline_order_after_titles():
         selectors._like_named_films = kept
 
 
-def _after_the_title(query: str, movie_pk: int) -> list[int] | None:
-    return _after_the_lead(query, {movie_pk})
-
-
 def _after_the_lead(query: str, lead: set[int]) -> list[int] | None:
     """The TOP films after the `lead` films, where the search puts those first."""
     from recommendations.search.result_cache import clear_search_results
@@ -423,87 +419,72 @@ def person_queries(catalogue: str, requests: int) -> None:
     what it shares with any of them."""
     from movies.models import Movie
 
-    ids = np.fromiter(Movie.objects.order_by("pk").values_list("pk", flat=True), np.int64)
-    co_liked = co_liked_sets(ids) if catalogue == "bundled" else {}
-    results = {}
+    searched = []
     for name in PEOPLE:
         films = set(Movie.objects.filter(credits__person__name=name).values_list("pk", flat=True))
-        query = name.lower()
-        with _pipeline_order_after_titles():
-            before = _after_the_lead(query, films) if films else None
-        after = _after_the_lead(query, films) if films else None
-        if before is not None and after is not None:
-            results[name] = (films, before, after)
-    every = [x for f, b, a in results.values() for x in (*f, *b, *a)]
-    facts = film_facts(every)
-    print("| Query | Before: the pipeline's order | After: the films most like theirs |")
-    print("|---|---|---|")
-    marks_before, marks_after = [], []
-    for name, (films, before, after) in results.items():
-        cells = []
-        for picks, sink in ((before, marks_before), (after, marks_after)):
-            items = []
-            for other in picks:
-                mark = "".join(
-                    sorted({c for pk in films for c in judge(pk, other, facts, co_liked)})
-                )
-                sink.append(mark)
-                items.append(f"{facts[other].title} `{mark or '-'}`")
-            cells.append("<br>".join(items))
-        print(f"| {name.lower()} | {cells[0]} | {cells[1]} |")
+        if films:
+            searched.append((name.lower(), films))
+    found = _compare_after_the_lead(catalogue, searched, "the films most like theirs")
     print(
-        f"\n{len(results)} of {len(PEOPLE)} name searches put the person's films first; the "
-        f"{TOP} films after them, marked with what they share with any of them."
+        f"\n{found} of {len(PEOPLE)} name searches put the person's films first; the {TOP} "
+        "films after them, marked with what they share with any of them."
     )
-    b, a = counts(marks_before), counts(marks_after)
-    print("\n| results sharing | before | after |\n|---|---|---|")
-    for key in ("D", "C", "K", "G", "L", "T", "credits", "D/C/K/L", "title word only"):
-        print(f"| {key} | {b[key]} | {a[key]} |")
-    print(f"| nothing shared | {b['nothing shared']} | {a['nothing shared']} |")
-    _title_search_time([name.lower() for name in results], requests, what="name search")
+    _title_search_time([query for query, _ in searched], requests, what="name search")
 
 
 def title_queries(catalogue: str, requests: int) -> None:
     from movies.models import Movie
 
-    ids = np.fromiter(Movie.objects.order_by("pk").values_list("pk", flat=True), np.int64)
-    co_liked = co_liked_sets(ids) if catalogue == "bundled" else {}
     searched = []
     for title, year in FILMS:
         movie = Movie.objects.filter(title__in=(title, ALIASES.get(title, title)), year=year)
         if (movie := movie.first()) is not None:
-            searched.append((movie.title.lower(), movie))
-    results = {}
-    for query, movie in searched:
+            searched.append((movie.title.lower(), {movie.pk}))
+    found = _compare_after_the_lead(catalogue, searched, "the films most like it")
+    print(
+        f"\n{found} of {len(searched)} title searches found their film first; the {TOP} films "
+        "after it, marked as above."
+    )
+    _title_search_time([query for query, _ in searched], requests)
+
+
+def _compare_after_the_lead(
+    catalogue: str, searched: list[tuple[str, set[int]]], after_label: str
+) -> int:
+    """For each (query, the films it should put first): the TOP films after those, before
+    (the pipeline's order) and after, printed marked as compare() marks them (against any of
+    the lead films), then the counts. Returns how many queries put their films first."""
+    from movies.models import Movie
+
+    ids = np.fromiter(Movie.objects.order_by("pk").values_list("pk", flat=True), np.int64)
+    co_liked = co_liked_sets(ids) if catalogue == "bundled" else {}
+    results = []
+    for query, lead in searched:
         with _pipeline_order_after_titles():
-            before = _after_the_title(query, movie.pk)
-        after = _after_the_title(query, movie.pk)
+            before = _after_the_lead(query, lead)
+        after = _after_the_lead(query, lead)
         if before is not None and after is not None:
-            results[movie.pk] = (query, before, after)
-    facts = film_facts([pk for pk in results] + [x for _, b, a in results.values() for x in b + a])
-    print("| Query | Before: the pipeline's order | After: the films most like it |")
-    print("|---|---|---|")
+            results.append((query, lead, before, after))
+    facts = film_facts([x for _, lead, b, a in results for x in (*lead, *b, *a)])
+    print(f"| Query | Before: the pipeline's order | After: {after_label} |\n|---|---|---|")
     marks_before, marks_after = [], []
-    for pk, (query, before, after) in results.items():
+    for query, lead, before, after in results:
         cells = []
         for picks, sink in ((before, marks_before), (after, marks_after)):
             items = []
             for other in picks:
-                mark = judge(pk, other, facts, co_liked)
+                shared = {letter for pk in lead for letter in judge(pk, other, facts, co_liked)}
+                mark = "".join(letter for letter in "DCKGLT" if letter in shared)
                 sink.append(mark)
                 items.append(f"{facts[other].title} `{mark or '-'}`")
             cells.append("<br>".join(items))
         print(f"| {query} | {cells[0]} | {cells[1]} |")
-    print(
-        f"\n{len(results)} of {len(searched)} title searches found their film first; the "
-        f"{TOP} films after it, marked as above."
-    )
     b, a = counts(marks_before), counts(marks_after)
     print("\n| results sharing | before | after |\n|---|---|---|")
     for key in ("D", "C", "K", "G", "L", "T", "credits", "D/C/K/L", "title word only"):
         print(f"| {key} | {b[key]} | {a[key]} |")
     print(f"| nothing shared | {b['nothing shared']} | {a['nothing shared']} |")
-    _title_search_time([q for q, _ in searched], requests)
+    return len(results)
 
 
 def _title_search_time(queries: list[str], requests: int, what: str = "title search") -> None:
