@@ -11,8 +11,7 @@ import numpy as np
 from django.conf import settings
 from django.db import connections
 
-from movies.models import Credit, Movie
-from movies.text import normalize_title
+from movies.models import Movie
 from recommendations.latency import search_latency_note
 from recommendations.search.catalogue import CatalogueSnapshot, Filters, get_snapshot
 from recommendations.search.dense import DenseUnavailable, get_dense_index
@@ -357,15 +356,10 @@ def _like_named_films(result: PipelineResult) -> _LikeNamedFilms | None:
     rest = top_positions(scores, count, result.mask)
     result.final = np.concatenate([lead, rest]).astype(np.int64)
     result.strong = len(lead)  # the rest are not ranked by the query's fit any more
-    person = _credited_name(movie_ids[0], result.people[0]) if result.named_person_films else ""
+    labels = snapshot.names.person_labels  # as the catalogue spells each name
+    person = labels.get(result.people[0], "") if result.named_person_films else ""
     sources = [(position, title, signals) for position, title, signals, _ in compared]
     return _LikeNamedFilms(sources, scores, closest, person)
-
-
-def _credited_name(movie_id: int, normalized: str) -> str:
-    """The name as the film's credits spell it, of the person a query names (normalised)."""
-    names = Credit.objects.filter(movie_id=movie_id).values_list("person__name", flat=True)
-    return next((n for n in names if normalize_title(n) == normalized), normalized.title())
 
 
 def _search(query: str, filters: Filters, top_k: int, offset: int) -> SearchResponse:
@@ -376,8 +370,9 @@ def _search(query: str, filters: Filters, top_k: int, offset: int) -> SearchResp
     query_tokens = frozenset(tokenize(result.parsed.text))
     people = set(result.people)
     results = []
+    matched = result.title_matches | result.person_matches
     for rank, (position, movie) in enumerate(films, start=offset + 1):
-        liked = like is not None and position not in result.title_matches | result.person_matches
+        liked = like is not None and position not in matched
         results.append(
             SearchResult(
                 movie=movie,
