@@ -260,6 +260,13 @@ class DenseIndex:
             self._blends[synopsis_weight] = blend
         return self._blends[synopsis_weight]
 
+    def mean_vector(self, positions: np.ndarray, size: int) -> np.ndarray | None:
+        """The mean film vector of the films at these catalogue positions (those with a
+        vector); None when none has one."""
+        rows = self._rows_by_position(size)[positions]
+        rows = rows[rows >= 0]
+        return self.vectors[rows].mean(axis=0, dtype=np.float32) if len(rows) else None
+
     def vector_of(self, movie_id: int) -> np.ndarray | None:
         i = int(np.searchsorted(self.ids, movie_id))
         if i < len(self.ids) and self.ids[i] == movie_id:

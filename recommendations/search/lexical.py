@@ -103,6 +103,13 @@ class LexicalIndex:
         """Every token is a word of some field's vocabulary (no misspelling among them)."""
         return all(any(t in index.vocab_dict for index in self.fields.values()) for t in tokens)
 
+    def films_with(self, field: str, token: str) -> np.ndarray:
+        """Positions of the films whose `field` holds the token."""
+        index = self.fields.get(field)
+        if index is None or token not in index.vocab_dict:
+            return np.zeros(0, dtype=np.int64)
+        return np.flatnonzero(index.get_scores([token]) > 0)
+
     def scores(self, tokens: list[str], weights: FieldWeights = DEFAULT_WEIGHTS) -> np.ndarray:
         """BM25 score of every film (position order) for the query tokens."""
         return weighted_sum(self.field_scores(tokens, weights), weights, self.size)

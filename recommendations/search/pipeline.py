@@ -12,6 +12,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from movies.text import normalize_title
+from recommendations.embedding import MODEL_ID
 from recommendations.rerank.base import Candidate
 from recommendations.rerank.serving import active_reranker
 from recommendations.search.catalogue import CatalogueSnapshot, Filters, get_snapshot
@@ -21,6 +22,7 @@ from recommendations.search.dense import (
     encode_query,
     get_dense_index,
 )
+from recommendations.search.expansion import keyword_meanings, moved_towards, without_framing
 from recommendations.search.fusion import top_positions, weighted_zscore
 from recommendations.search.fuzzy import FuzzyMatch
 from recommendations.search.learned_fusion import (
@@ -72,6 +74,13 @@ class PipelineConfig:
     # short_query_weights, when recorded: they replace dense_weight and lexical_weight);
     # off: the hand-set z-score fusion at these weights for every query (the lab mines so).
     learned_fusion: bool = True
+    # With the pretrained model, the dense stage reads the query without "film" and "movie",
+    # and moves it towards the films tagged with each word the model cannot read (split into
+    # pieces), by this weight, where at least keyword_min_films films are (search.expansion;
+    # chosen on tomt-dev's validation queries). 0 / False: off.
+    dense_drops_framing: bool = True
+    keyword_meaning_weight: float = 0.5
+    keyword_min_films: int = 3
     # BM25 field weights: a title word matters little in a described plot (exact titles are
     # matched apart, first)
     fields: FieldWeights = field(default_factory=lambda: FieldWeights(title=0.1))
@@ -173,7 +182,8 @@ def retrieve(
     depth = max(config.depth, learned.depth) if learned else config.depth
     deep = result.deep
 
-    lexical_fields = snapshot.lexical.field_scores(tokenize(parsed.text), config.fields)
+    tokens = tokenize(parsed.text)
+    lexical_fields = snapshot.lexical.field_scores(tokens, config.fields)
     lexical_all = weighted_sum(lexical_fields, config.fields, snapshot.size)
     lexical = np.where(lexical_all > 0, lexical_all, -np.inf)
     full_scores = result.full_scores = {"lexical": lexical_all}
@@ -184,9 +194,17 @@ def retrieve(
 
     try:
         result.dense = get_dense_index(snapshot)
-        result.query_vectors = encode_query(parsed.chunks, result.dense.model)
+        # Chosen for the pretrained model: a fine-tuned retriever learnt its queries as asked
+        pretrained = result.dense.model == MODEL_ID
+        chunks = parsed.chunks
+        if pretrained and config.dense_drops_framing:
+            chunks = without_framing(chunks)
+        result.query_vectors = encode_query(chunks, result.dense.model)
+        meaning = None
+        if pretrained and config.keyword_meaning_weight:
+            meaning = keyword_meanings(snapshot, result.dense, tokens, config.keyword_min_films)
         dense = full_scores["dense"] = result.dense.position_scores(
-            result.query_vectors,
+            moved_towards(result.query_vectors, meaning, config.keyword_meaning_weight),
             snapshot.size,
             synopsis_weight=config.synopsis_weight,
             depth=depth,
