@@ -49,6 +49,7 @@ from pathlib import Path
 import numpy as np
 
 from bench.catalogues import SHARED_DATA, setup_django
+from bench.paired import print_paired_ranks
 
 PRECISIONS = ("fp32", "int8")
 
@@ -156,7 +157,7 @@ def paired(
     )
     for stage in ranks["before"][0]:
         before, after = ([r[stage] for r in ranks[run]] for run in runs)
-        _print_paired(stage, before, after)
+        print_paired_ranks(stage, before, after)
 
 
 def _encode_queries_in(precision: str) -> None:
@@ -169,31 +170,6 @@ def _encode_queries_in(precision: str) -> None:
     settings.RECSYS_QUERY_ENCODER_PRECISION = precision
     query_encoder.get_query_encoder.cache_clear()
     dense.clear_query_cache()
-
-
-def _print_paired(stage: str, before: list[int | None], after: list[int | None]) -> None:
-    from recommendations.lab.metrics import known_item_metrics
-
-    def ndcg(rank: int | None) -> float:
-        return known_item_metrics(rank)["ndcg@10"]
-
-    a, b = np.array([ndcg(r) for r in before]), np.array([ndcg(r) for r in after])
-    differences = b - a
-    rng = np.random.default_rng(20)
-    samples = rng.integers(0, len(differences), size=(10_000, len(differences)))
-    low, high = np.percentile(differences[samples].mean(axis=1), [2.5, 97.5])
-    far = len(before) + 1000  # an answer outside the top 100 ranks below every one inside
-    up = sum((y or far) < (x or far) for x, y in zip(before, after, strict=True))
-    down = sum((y or far) > (x or far) for x, y in zip(before, after, strict=True))
-    top10 = sum(
-        x != y and min(x or far, y or far) <= 10 for x, y in zip(before, after, strict=True)
-    )
-    print(
-        f"  {stage:9} nDCG@10 {a.mean():.4f} -> {b.mean():.4f}  difference "
-        f"{differences.mean():+.4f} (95% {low:+.4f} .. {high:+.4f})  answers up {up}, "
-        f"down {down}, moved within or across the top 10: {top10}",
-        flush=True,
-    )
 
 
 def _films_in(precision: str, load):
