@@ -5,7 +5,7 @@ MiniLM's vocabulary lacks many words viewers search films by: "heist" is read as
 tagged with such a word stand for its meaning. So the query vector is moved towards the mean
 vector of those films (once per word the model splits and enough films are tagged with),
 before the dense search; the lexical stage finds the tagged films themselves, the dense stage
-now their neighbours too ("a heist film": Dog Day Afternoon, which says "bank robbery").
+now their neighbours too (a film about a bank robbery that nobody tagged "heist").
 
 And "film" and "movie", which frame a search rather than describe the film, pull MiniLM
 towards films about film-making ("a heist film": Bowling for Columbine, Blow-Up): the dense
