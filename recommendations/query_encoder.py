@@ -142,22 +142,6 @@ def onnx_path(model: str = MODEL_ID, *, precision: str = "fp32") -> Path:
     return Path(settings.RECSYS_MODELS_DIR) / "query-encoder" / name
 
 
-@lru_cache(maxsize=8192)
-def word_pieces(word: str, model: str = MODEL_ID) -> int:
-    """How many word pieces the model reads a word as: 1 where its vocabulary holds the word;
-    a rarer word is read as pieces that say little of it ("heist": "he", "##ist")."""
-    return len(_word_tokenizer(model).encode(word, add_special_tokens=False).ids)
-
-
-@lru_cache(maxsize=4)
-def _word_tokenizer(model: str) -> "Tokenizer":
-    from tokenizers import Tokenizer
-
-    tokenizer = Tokenizer.from_file(str(model_directory(model) / "tokenizer.json"))
-    tokenizer.no_padding()  # the file pads every text to 128
-    return tokenizer
-
-
 def _tokenizer(model: str = MODEL_ID) -> "Tokenizer":
     from tokenizers import Tokenizer
 
@@ -165,6 +149,16 @@ def _tokenizer(model: str = MODEL_ID) -> "Tokenizer":
     tokenizer.enable_truncation(max_length=MAX_TOKENS)
     tokenizer.enable_padding()  # to the longest text of the batch, not the file's fixed 128
     return tokenizer
+
+
+@lru_cache(maxsize=8192)
+def word_pieces(word: str, model: str = MODEL_ID) -> int:
+    """How many word pieces the model reads a word as: 1 where its vocabulary holds the word;
+    a rarer word is read as pieces that say little of it ("heist": "he", "##ist")."""
+    return len(_word_tokenizer(model).encode(word, add_special_tokens=False).ids)
+
+
+_word_tokenizer = lru_cache(maxsize=4)(_tokenizer)  # one a model, for word_pieces
 
 
 def _export(path: Path, model: str = MODEL_ID) -> None:

@@ -367,7 +367,7 @@ def _search(query: str, filters: Filters, top_k: int, offset: int) -> SearchResp
     like = _like_named_films(result)
     snapshot = result.snapshot
     films = _films_in_order(snapshot, result.final[offset : offset + top_k].tolist())
-    query_tokens = frozenset(tokenize(result.parsed.text))
+    query_tokens = frozenset(result.tokens)
     people = set(result.people)
     results = []
     matched = result.title_matches | result.person_matches

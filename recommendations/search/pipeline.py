@@ -112,6 +112,7 @@ class PipelineResult:
     # ... and for a query that names one person (or misspells one), the first of their films
     # (up to NAMED_PERSON_FILMS): the films after theirs are the ones most like one of these
     named_person_films: tuple[int, ...] = ()
+    tokens: list[str] = field(default_factory=list)  # lexical.tokenize's, of parsed.text
     strong: int = 0  # how many films, from the top of `final`, are strong matches
     notices: list[str] = field(default_factory=list)
     dense: DenseIndex | None = None
@@ -182,7 +183,7 @@ def retrieve(
     depth = max(config.depth, learned.depth) if learned else config.depth
     deep = result.deep
 
-    tokens = tokenize(parsed.text)
+    tokens = result.tokens = tokenize(parsed.text)
     lexical_fields = snapshot.lexical.field_scores(tokens, config.fields)
     lexical_all = weighted_sum(lexical_fields, config.fields, snapshot.size)
     lexical = np.where(lexical_all > 0, lexical_all, -np.inf)
