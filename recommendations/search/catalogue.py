@@ -13,8 +13,9 @@ from django.db.models import Max
 
 from movies.models import Credit, Movie
 from movies.text import normalize_title
-from recommendations.search.fuzzy import FuzzyMatch, NameIndex, could_be_a_name
+from recommendations.search.fuzzy import CUTOFF, FuzzyMatch, NameIndex, could_be_a_name
 from recommendations.search.lexical import LexicalIndex, build_lexical_index, tokenize
+from recommendations.search.surnames import Surnames
 
 STAMP_TTL = 2.0
 
@@ -50,6 +51,7 @@ class CatalogueSnapshot:
     person_name_lengths: frozenset[int]  # word counts of the names, for n-gram lookup
     lexical: LexicalIndex
     names: NameIndex  # the same titles and names, with their spellings, for typo tolerance
+    surnames: Surnames  # the people a surname alone names
 
     @property
     def size(self) -> int:
@@ -100,13 +102,50 @@ class CatalogueSnapshot:
                     positions.extend(self.people[name])
         return names, list(dict.fromkeys(positions))
 
+    def person_by_surname(self, tokens: list[str]) -> str:
+        """The person a query of a surname alone names ("kubrick", "films by kubrick"), where
+        the catalogue reads that surname as a name (`_reads_as_name`); "" otherwise."""
+        name = self.surnames.named(tokens)
+        return name if name and self._reads_as_name(name, tokens[-1]) else ""
+
+    def _reads_as_name(self, name: str, word: str) -> bool:
+        """Whether `word`, the last of a surname of `name`, is that person's name more than a
+        word: in no title or keywords, and at least half the films whose text holds it are
+        the person's ("grant" is Cary Grant's in fewer: a word of synopses as often)."""
+        lexical = self.lexical
+        if lexical.has_word("title", word) or lexical.has_word("keywords", word):
+            return False
+        with_word = lexical.films_with("body", word)
+        return 2 * int(np.isin(with_word, self.people[name]).sum()) >= len(with_word)
+
     def closest_name(self, normalized_query: str) -> FuzzyMatch | None:
         """The title or person name a short query seems to misspell (recommendations.search
-        .fuzzy); a query of words the catalogue knows has to be nearly exact."""
+        .fuzzy), or, for a word the catalogue does not know, the surname it misspells
+        ("spielburg") where that is nearer; a query of words the catalogue knows has to be
+        nearly exact."""
         if not could_be_a_name(normalized_query):  # before tokenizing a long story
             return None
         unknown = not self.lexical.knows_all(tokenize(normalized_query))
-        return self.names.closest(normalized_query, has_unknown_word=unknown)
+        match = self.names.closest(normalized_query, has_unknown_word=unknown)
+        surname = self._misspelled_surname(normalized_query) if unknown else None
+        # "herzgo": Werner Herzog (83) before the title "Hero" (80)
+        if surname is not None and (match is None or surname.score > match.score):
+            return surname
+        return match
+
+    def _misspelled_surname(self, normalized_query: str) -> FuzzyMatch | None:
+        """The person whose surname the query misspells, where that surname reads as a name
+        and no other word of the catalogue is spelled nearer: "thriler" is "thriller"
+        misspelled, not Lars von Trier, "batle" "battle", not Christian Bale."""
+        if (found := self.surnames.closest(normalized_query, CUTOFF)) is None:
+            return None
+        name, surname, score = found
+        if not self._reads_as_name(name, tokenize(surname)[-1]):
+            return None
+        if self.lexical.has_nearer_word(normalized_query, score, besides=set(tokenize(name))):
+            return None
+        positions = tuple(dict.fromkeys(self.people[name]))
+        return FuzzyMatch("person", self.names.person_labels[name], score, positions)
 
 
 def catalogue_stamp() -> tuple:
@@ -186,6 +225,7 @@ def build_snapshot(stamp: tuple) -> CatalogueSnapshot:
         person_name_lengths=frozenset(len(n.split()) for n in people),
         lexical=lexical,
         names=NameIndex(dict(titles), title_labels, dict(people), person_labels),
+        surnames=Surnames.of(people),
     )
 
 

@@ -8,6 +8,9 @@ from functools import lru_cache
 
 import bm25s
 import numpy as np
+from rapidfuzz import fuzz, process
+
+from recommendations.search.fuzzy import KeysByLength
 
 # English function words plus the words people use to *describe* a search rather than the
 # film ("movie about a guy ... I remember a scene"), which otherwise match every synopsis.
@@ -98,10 +101,35 @@ class LexicalIndex:
     def __init__(self, fields: dict[str, bm25s.BM25], size: int) -> None:
         self.fields = fields
         self.size = size
+        self._words: KeysByLength | None = None
 
     def knows_all(self, tokens: list[str]) -> bool:
         """Every token is a word of some field's vocabulary (no misspelling among them)."""
         return all(any(t in index.vocab_dict for index in self.fields.values()) for t in tokens)
+
+    def has_nearer_word(self, text: str, score: float, *, besides: set[str]) -> bool:
+        """Whether a word of the vocabularies, not one of `besides`, is spelled nearer `text`
+        than `score` (fuzz.ratio)."""
+        words = self._words_by_length()
+        start, end = words.window(len(text), score)
+        hits = process.extract(
+            text,
+            words.keys[start:end],
+            scorer=fuzz.ratio,
+            score_cutoff=score + 1e-9,
+            limit=len(besides) + 1,
+        )
+        return any(word not in besides for word, _, _ in hits)
+
+    def _words_by_length(self) -> KeysByLength:
+        if self._words is None:  # made on the first misspelling that needs it
+            vocabulary = {w for index in self.fields.values() for w in index.vocab_dict}
+            self._words = KeysByLength.of(sorted(vocabulary))
+        return self._words
+
+    def has_word(self, field: str, token: str) -> bool:
+        index = self.fields.get(field)
+        return index is not None and token in index.vocab_dict
 
     def films_with(self, field: str, token: str) -> np.ndarray:
         """Positions of the films whose `field` holds the token."""

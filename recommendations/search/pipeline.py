@@ -346,14 +346,17 @@ def _exact_matches_first(
     result: PipelineResult, ranking: np.ndarray, mask: np.ndarray | None, config: PipelineConfig
 ) -> np.ndarray:
     """Films whose title is the whole query (or a quoted phrase) first, then films of a person
-    the query names, each group in pipeline order, then everything else. Without either, the
-    films of the title or name a short query misspells take their place."""
+    the query names (in full, or by a surname alone), each group in pipeline order, then
+    everything else. Without either, the films of the title or name a short query misspells
+    take their place."""
     snapshot, parsed = result.snapshot, result.parsed
     titles = list(snapshot.title_matches(parsed.normalized))
     whole_query_titles = bool(titles)
     for phrase in parsed.quoted:
         titles += snapshot.title_matches(phrase)
     result.people, people = snapshot.person_matches(parsed.normalized)
+    if not titles and not people and (name := snapshot.person_by_surname(result.tokens)):
+        result.people, people = [name], list(dict.fromkeys(snapshot.people[name]))
     suggestion = None
     if not titles and not people and config.typo_tolerance:
         suggestion = result.suggestion = snapshot.closest_name(parsed.normalized)

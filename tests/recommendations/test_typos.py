@@ -73,6 +73,28 @@ NAMES = [
     ("humphrey bogard", "Humphrey Bogart"),
     ("charlie chaplen", "Charlie Chaplin"),
 ]
+# (surname alone, misspelled, the person meant): the surname names them in the catalogue
+SURNAMES = [
+    ("kubrik", "Stanley Kubrick"),
+    ("spielburg", "Steven Spielberg"),
+    ("tarrantino", "Quentin Tarantino"),
+    ("hitchcok", "Alfred Hitchcock"),
+    ("scorsesee", "Martin Scorsese"),
+    ("di caprio", "Leonardo DiCaprio"),
+    ("kurosava", "Akira Kurosawa"),
+    ("herzgo", "Werner Herzog"),  # nearer Herzog than the title "Hero"
+]
+# (surname alone, spelled right, the person meant)
+NAMED_BY_SURNAME = [
+    ("kubrick", "Stanley Kubrick"),
+    ("films by tarantino", "Quentin Tarantino"),
+    ("miyazaki movies", "Hayao Miyazaki"),
+    ("de niro", "Robert De Niro"),
+    ("Hanks", "Tom Hanks"),
+]
+# Misspelled words of the catalogue's text, each near some surname ("thriler": Lars von
+# Trier, "batle": Christian Bale), and surnames shared or used as words: no person for them.
+NOT_A_PERSON = ["thriler", "batle", "peple", "captan", "allen", "bergman", "grant"]
 # Short descriptions made of real words: no film or person is forced first for them.
 DESCRIPTIONS = [
     "zombie apocalypse",
@@ -129,7 +151,7 @@ def test_a_misspelled_tmdb_title_finds_the_film_first(catalogues, query, title):
     assert response.suggestion in (title, "")
 
 
-@pytest.mark.parametrize(("query", "name"), NAMES)
+@pytest.mark.parametrize(("query", "name"), NAMES + SURNAMES)
 def test_a_misspelled_name_finds_the_persons_films_first(catalogues, query, name):
     response = _first(query)
     films = set(Movie.objects.filter(credits__person__name=name).values_list("title", flat=True))
@@ -137,6 +159,23 @@ def test_a_misspelled_name_finds_the_persons_films_first(catalogues, query, name
     assert set(leading) <= films and leading, (query, leading)
     assert response.suggestion == name
     assert response.results[0].people == [normalize_title(name)]
+
+
+@pytest.mark.parametrize(("query", "name"), NAMED_BY_SURNAME)
+def test_a_surname_alone_names_the_person(catalogues, query, name):
+    """Their films first, then the films most like them, "more like the films of" whom the
+    surname was read as: nothing is corrected."""
+    response = movie_search(query, top_k=20)
+    films = set(Movie.objects.filter(credits__person__name=name).values_list("title", flat=True))
+    assert {r.movie.title for r in response.results[: len(films)]} == films
+    assert response.results[0].people == [normalize_title(name)]
+    assert response.like_person == name and response.suggestion == ""
+
+
+@pytest.mark.parametrize("query", NOT_A_PERSON)
+def test_words_and_shared_surnames_name_no_one(catalogues, query):
+    response = movie_search(query, top_k=10)
+    assert response.like_person == "" and not any(r.people for r in response.results)
 
 
 @pytest.mark.parametrize("query", DESCRIPTIONS)
