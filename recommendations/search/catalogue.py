@@ -135,14 +135,15 @@ class CatalogueSnapshot:
 
     def _misspelled_surname(self, normalized_query: str) -> FuzzyMatch | None:
         """The person whose surname the query misspells, where that surname reads as a name
-        and no other word of the catalogue is spelled nearer: "thriler" is "thriller"
+        and no other word of the catalogue is spelled as near: "thriler" is "thriller"
         misspelled, not Lars von Trier, "batle" "battle", not Christian Bale."""
         if (found := self.surnames.closest(normalized_query, CUTOFF)) is None:
             return None
         name, surname, score = found
         if not self._reads_as_name(name, tokenize(surname)[-1]):
             return None
-        if self.lexical.has_nearer_word(normalized_query, score, besides=set(tokenize(name))):
+        besides = set(tokenize(name))
+        if self.lexical.has_nearer_word(normalized_query, score, besides=besides, or_as_near=True):
             return None
         positions = tuple(dict.fromkeys(self.people[name]))
         return FuzzyMatch("person", self.names.person_labels[name], score, positions)

@@ -107,17 +107,24 @@ class LexicalIndex:
         """Every token is a word of some field's vocabulary (no misspelling among them)."""
         return all(any(t in index.vocab_dict for index in self.fields.values()) for t in tokens)
 
-    def has_nearer_word(self, text: str, score: float, *, besides: set[str]) -> bool:
+    def has_nearer_word(
+        self, text: str, score: float, *, besides: set[str], or_as_near: bool = False
+    ) -> bool:
         """Whether a word of the vocabularies, not one of `besides`, is spelled nearer `text`
-        than `score` (fuzz.ratio)."""
+        than `score` (fuzz.ratio), or as near with `or_as_near`."""
         words = self._words_by_length()
         start, end = words.window(len(text), score)
+        # rapidfuzz's cut-off is not exact: a score equal to it can fall under it
         hits = process.extract(
             text,
             words.keys[start:end],
             scorer=fuzz.ratio,
-            score_cutoff=score + 1e-9,
-            limit=len(besides) + 1,
+            score_cutoff=score - 1e-6,
+            limit=None,
+        )
+        return any(
+            word not in besides and (found > score + 1e-6 or (or_as_near and found >= score - 1e-6))
+            for word, found, _ in hits
         )
         return any(word not in besides for word, _, _ in hits)
 
