@@ -401,7 +401,7 @@ def _search(query: str, filters: Filters, top_k: int, offset: int) -> SearchResp
             )
         )
     return SearchResponse(
-        query=result.parsed.text,
+        query=result.respelling.typed if result.respelling else result.parsed.text,
         filters=result.filters,
         results=results,
         total=len(result.final),
@@ -410,12 +410,20 @@ def _search(query: str, filters: Filters, top_k: int, offset: int) -> SearchResp
         notices=result.notices,
         query_vector=None if result.query_vectors is None else result.query_vectors[0],
         strong=min(result.strong, len(result.final)),
-        suggestion=result.suggestion.label if result.suggestion else "",
+        suggestion=_suggestion(result),
         stamp=snapshot.stamp,
         query_tokens=query_tokens,
         like_title=like.sources[0][1] if like is not None and not like.person else "",
         like_person=like.person if like is not None else "",
     )
+
+
+def _suggestion(result: PipelineResult) -> str:
+    """What "Did you mean" offers: the title or name a short query misspells, else the query
+    with its misspelled words as search read them."""
+    if result.suggestion is not None:
+        return result.suggestion.label
+    return result.respelling.text if result.respelling is not None else ""
 
 
 @dataclass

@@ -9,6 +9,7 @@ from functools import lru_cache
 import bm25s
 import numpy as np
 from rapidfuzz import fuzz, process
+from rapidfuzz.distance import OSA
 
 from recommendations.search.fuzzy import KeysByLength
 
@@ -128,9 +129,39 @@ class LexicalIndex:
         )
         return any(word not in besides for word, _, _ in hits)
 
+    def nearest_word(self, word: str, cutoff: float) -> str | None:
+        """The word of the vocabularies spelled nearest `word`, by the share of its letters
+        kept (optimal string alignment: a letter dropped, added, replaced, or two swapped
+        count one each; 100 x that share >= cutoff); of those as near, the one the most
+        films hold (then the first in order). Not fuzz.ratio: it counts a swap as two, and
+        read "travle" as "traveler" before "travel"."""
+        words = self._words_by_length()
+        # The ratio's window holds every key this similarity can keep (it is the looser)
+        start, end = words.window(len(word), cutoff)
+        hits = process.extract(
+            word,
+            words.keys[start:end],
+            scorer=OSA.normalized_similarity,
+            score_cutoff=cutoff / 100 - 1e-6,  # 1 - 1/5 is not 0.8 to rapidfuzz's cut-off
+            limit=None,
+        )
+        if not hits:
+            return None
+        best = hits[0][1]
+        return max((w for w, score, _ in hits if score == best), key=self._films_holding)
+
+    def _films_holding(self, word: str) -> int:
+        """How many films hold `word`, summed over the fields (a film can count in each)."""
+        total = 0
+        for index in self.fields.values():
+            if (at := index.vocab_dict.get(word)) is not None:
+                pointers = index.scores["indptr"]
+                total += int(pointers[at + 1] - pointers[at])
+        return total
+
     def _words_by_length(self) -> KeysByLength:
         if self._words is None:  # made on the first misspelling that needs it
-            vocabulary = {w for index in self.fields.values() for w in index.vocab_dict}
+            vocabulary = {w for index in self.fields.values() for w in index.vocab_dict if w}
             self._words = KeysByLength.of(sorted(vocabulary))
         return self._words
 

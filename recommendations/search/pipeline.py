@@ -24,7 +24,7 @@ from recommendations.search.dense import (
 )
 from recommendations.search.expansion import keyword_meanings, moved_towards, without_framing
 from recommendations.search.fusion import top_positions, weighted_zscore
-from recommendations.search.fuzzy import FuzzyMatch
+from recommendations.search.fuzzy import FuzzyMatch, could_be_a_name
 from recommendations.search.learned_fusion import (
     CandidateTable,
     FusionModel,
@@ -32,7 +32,8 @@ from recommendations.search.learned_fusion import (
     candidate_table,
 )
 from recommendations.search.lexical import FieldWeights, tokenize, weighted_sum
-from recommendations.search.query import ParsedQuery, names_a_genre, parse_query
+from recommendations.search.query import ParsedQuery, names_a_genre, parse_query, split_chunks
+from recommendations.search.spelling import Respelling, respelled
 
 logger = logging.getLogger(__name__)
 
@@ -81,6 +82,12 @@ class PipelineConfig:
     dense_drops_framing: bool = True
     keyword_meaning_weight: float = 0.5
     keyword_min_films: int = 3
+    # A word no field of the catalogue holds, of respell_min_chars letters or more, is read as
+    # its nearest word there, respell_cutoff % of its letters kept (search.spelling): "zombi
+    # apocalypse". Off: read as typed.
+    respell_words: bool = True
+    respell_min_chars: int = 5
+    respell_cutoff: float = 80.0
     # BM25 field weights: a title word matters little in a described plot (exact titles are
     # matched apart, first)
     fields: FieldWeights = field(default_factory=lambda: FieldWeights(title=0.1))
@@ -106,6 +113,7 @@ class PipelineResult:
     people: list[str] = field(default_factory=list)
     # The title or name the query seems to misspell, whose films lead: "Did you mean …"
     suggestion: FuzzyMatch | None = None
+    respelling: Respelling | None = None  # the words read otherwise than typed, if any
     # The film a query that is (or misspells) a title names, the first of title_matches: the
     # films after the matches are then the ones most like it (recommendations.selectors)
     named_film: int | None = None
@@ -164,6 +172,18 @@ def retrieve(
     fused order (for an empty query, the filtered catalogue by popularity)."""
     parsed = parse_query(query)
     snapshot = get_snapshot()
+    tokens = tokenize(parsed.text)
+    respelling = None
+    if config.respell_words and not snapshot.lexical.knows_all(tokens):
+        respelling = respelled(
+            parsed.text,
+            snapshot.lexical,
+            min_chars=config.respell_min_chars,
+            cutoff=config.respell_cutoff,
+        )
+    if respelling is not None:
+        parsed = replace(parsed, text=respelling.text, chunks=split_chunks(respelling.text))
+        tokens = tokenize(parsed.text)
     if config.years_from_text:
         filters = effective_filters(filters, parsed, config.years_max_words)
     mask = snapshot.mask(filters)
@@ -171,6 +191,7 @@ def retrieve(
         parsed, filters, snapshot, {s: np.zeros(0, np.int64) for s in STAGES}, {}, np.zeros(0)
     )
     result.mask = mask
+    result.respelling = respelling
     if not parsed.text:
         browse = np.where(mask, snapshot.popularity, -np.inf) if mask is not None else None
         result.final = top_positions(browse, snapshot.size) if browse is not None else result.final
@@ -183,7 +204,7 @@ def retrieve(
     depth = max(config.depth, learned.depth) if learned else config.depth
     deep = result.deep
 
-    tokens = result.tokens = tokenize(parsed.text)
+    result.tokens = tokens
     lexical_fields = snapshot.lexical.field_scores(tokens, config.fields)
     lexical_all = weighted_sum(lexical_fields, config.fields, snapshot.size)
     lexical = np.where(lexical_all > 0, lexical_all, -np.inf)
@@ -342,6 +363,14 @@ def _film_texts(movie_ids: np.ndarray) -> list[str]:
     return [texts[int(i)] for i in movie_ids]
 
 
+def _named_by_surname(snapshot: CatalogueSnapshot, parsed: ParsedQuery) -> str:
+    """The person a short query names by surname, from its words as typed: a misspelled
+    surname is a correction, offered as one (CatalogueSnapshot.closest_name)."""
+    if not could_be_a_name(parsed.normalized):
+        return ""
+    return snapshot.person_by_surname(tokenize(parsed.normalized))
+
+
 def _exact_matches_first(
     result: PipelineResult, ranking: np.ndarray, mask: np.ndarray | None, config: PipelineConfig
 ) -> np.ndarray:
@@ -355,7 +384,7 @@ def _exact_matches_first(
     for phrase in parsed.quoted:
         titles += snapshot.title_matches(phrase)
     result.people, people = snapshot.person_matches(parsed.normalized)
-    if not titles and not people and (name := snapshot.person_by_surname(result.tokens)):
+    if not titles and not people and (name := _named_by_surname(snapshot, parsed)):
         result.people, people = [name], list(dict.fromkeys(snapshot.people[name]))
     suggestion = None
     if not titles and not people and config.typo_tolerance:

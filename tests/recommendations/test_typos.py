@@ -178,6 +178,23 @@ def test_words_and_shared_surnames_name_no_one(catalogues, query):
     assert response.like_person == "" and not any(r.people for r in response.results)
 
 
+@pytest.mark.parametrize(
+    ("query", "meant"),
+    [
+        ("zombi apocalypse", "zombie apocalypse"),
+        ("time travle paradox", "time travel paradox"),
+        ("romantik comedy in paris", "romantic comedy in paris"),
+        ("a serial killr in a small town", "a serial killer in a small town"),
+    ],
+)
+def test_a_misspelled_description_is_searched_as_meant(catalogues, query, meant):
+    """The same films as the words spelled right, the page offering the words search read."""
+    response, spelled_right = movie_search(query, top_k=10), movie_search(meant, top_k=10)
+    assert [r.movie.pk for r in response.results] == [r.movie.pk for r in spelled_right.results]
+    assert response.suggestion == meant and response.query == query
+    assert spelled_right.suggestion == ""
+
+
 @pytest.mark.parametrize("query", DESCRIPTIONS)
 def test_short_descriptions_are_not_taken_for_misspelled_titles(catalogues, query):
     response = movie_search(query, top_k=5)

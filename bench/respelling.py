@@ -1,0 +1,128 @@
+"""Misspelled words read as the catalogue's nearest (recommendations/search/spelling.py),
+against the query read as typed, query by query, on the TMDB bench catalogue.
+
+    python -m bench.catalogues tmdb                     # once, cached under var/bench/
+    python -m bench.respelling grid [--data-dir COPY]
+    python -m bench.respelling paired --part validation|held-out [--data-dir COPY]
+
+Queries: the graded short queries (data/short_queries.jsonl) as typed, and again with one
+slip each (bench.surnames.misspelled, in the longest word of five letters or more the
+catalogue knows); and tomt-dev's known-item queries of the lab's split (validation: 235, held
+out: 372), first lines and whole, as typed (real posts, real slips). The short queries are
+split in two by a hash of their id: "validation" and "held-out" as for tomt-dev.
+
+grid: nDCG@10 of the final ranking ("reranked": the results as served), each setting tried,
+on validation. The setting chosen is the
+best mean over the four lists (short queries with a slip and as typed, tomt-dev first lines
+and whole), each weighted alike.
+
+paired: off against the defaults on a part, stage by stage, with 95% bootstrap intervals
+(bench/paired.py).
+"""
+
+import argparse
+import hashlib
+from dataclasses import replace
+from pathlib import Path
+
+from bench.catalogues import SHARED_DATA, setup_django
+from bench.paired import print_paired_ranks, print_paired_scores
+from bench.surnames import misspelled
+
+SETTINGS = [(5, 80.0), (5, 85.0), (5, 90.0), (4, 80.0), (4, 85.0), (6, 80.0)]
+
+
+def _short_queries(part: str) -> dict:
+    from recommendations.lab.short_queries import load_graded_queries
+    from recommendations.search.lexical import tokenize
+
+    half = "validation" if part == "validation" else "held-out"
+    chosen = [
+        q
+        for q in load_graded_queries()
+        if ("validation" if hashlib.sha256(q.id.encode()).digest()[0] % 2 == 0 else "held-out")
+        == half
+    ]
+    slipped = []
+    for query in chosen:
+        words = [w for w in query.query.split() if len(w) >= 5 and w.isalpha() and tokenize(w)]
+        if words:
+            longest = max(words, key=len)
+            slipped.append(replace(query, query=query.query.replace(longest, misspelled(longest))))
+    return {"short queries, one slip": slipped, "short queries": chosen}
+
+
+def _tomt(part: str) -> dict:
+    from recommendations.lab.fusion_training import first_lines
+    from recommendations.lab.queries import with_answers
+    from recommendations.lab.search_evaluation import in_split, load_queries
+
+    queries = load_queries(SHARED_DATA / "queries" / "tomt-dev.jsonl")
+    chosen, _ = with_answers(in_split(queries, part))
+    return {"tomt-dev first lines": first_lines(chosen), "tomt-dev whole": chosen}
+
+
+def _off():
+    from recommendations.search.pipeline import DEFAULT_CONFIG
+
+    return replace(DEFAULT_CONFIG, respell_words=False)
+
+
+def grid() -> None:
+    from recommendations.lab.search_evaluation import evaluate
+    from recommendations.lab.short_queries import evaluate_graded
+    from recommendations.search.pipeline import DEFAULT_CONFIG
+
+    short, tomt = _short_queries("validation"), _tomt("validation")
+    sizes = ", ".join(f"{name} {len(q)}" for name, q in (short | tomt).items())
+    print(f"validation: {sizes}; final nDCG@10 (graded for the short queries)")
+    settings = [("off", _off())] + [
+        (
+            f"{chars}+ letters, cut-off {cutoff:.0f}",
+            replace(DEFAULT_CONFIG, respell_min_chars=chars, respell_cutoff=cutoff),
+        )
+        for chars, cutoff in SETTINGS
+    ]
+    for name, config in settings:
+        figures = [evaluate_graded(q, config=config).stages["reranked"] for q in short.values()]
+        figures += [evaluate(q, config=config).stages["reranked"]["ndcg@10"] for q in tomt.values()]
+        mean = sum(figures) / len(figures)
+        print(f"  {name:28} {'  '.join(f'{f:.4f}' for f in figures)}   mean {mean:.4f}")
+
+
+def paired(part: str) -> None:
+    from recommendations.lab.search_evaluation import answer_ranks
+    from recommendations.lab.short_queries import evaluate_graded
+    from recommendations.search.pipeline import DEFAULT_CONFIG
+
+    runs = {"before": _off(), "after": DEFAULT_CONFIG}
+    for name, queries in _short_queries(part).items():
+        reports = {run: evaluate_graded(queries, config=c) for run, c in runs.items()}
+        ids = list(reports["before"].per_query)
+        print(f"{part}, {name}: {len(ids)} with a judged film in the catalogue")
+        for stage in reports["before"].stages:
+            print_paired_scores(
+                stage, *([reports[run].per_query[i][stage] for i in ids] for run in runs)
+            )
+    for name, items in _tomt(part).items():
+        ranks = {run: [answer_ranks(q, config=c) for q in items] for run, c in runs.items()}
+        print(f"{part}, {name}: {len(items)} queries")
+        for stage in ranks["before"][0]:
+            print_paired_ranks(stage, *([r[stage] for r in ranks[run]] for run in runs))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("command", choices=("grid", "paired"))
+    parser.add_argument("--part", choices=("validation", "held-out"), default="validation")
+    parser.add_argument("--data-dir", type=Path, default=None, help="a copy of the catalogue")
+    args = parser.parse_args()
+    setup_django("tmdb", args.data_dir)
+    if args.command == "grid":
+        grid()
+    else:
+        paired(args.part)
+
+
+if __name__ == "__main__":
+    main()
