@@ -66,6 +66,17 @@ class KeysByLength:
         high = math.ceil(length * (1 + spread) / (1 - spread)) + 1
         return bisect_left(self.lengths, low), bisect_right(self.lengths, high)
 
+    def alignment_window(self, length: int, share: float) -> tuple[int, int]:
+        """The slice of keys whose length allows an optimal string alignment similarity
+        (1 - distance / the longer length) >= share with a query this long: the distance is
+        at least the difference in length, so a shorter key needs length >= share x the
+        query's, a longer one length <= the query's / share. Rounded outwards."""
+        if share <= 0:
+            return 0, len(self.keys)
+        low = math.floor(length * share) - 1
+        high = math.ceil(length / share) + 1
+        return bisect_left(self.lengths, low), bisect_right(self.lengths, high)
+
 
 @dataclass
 class NameIndex:

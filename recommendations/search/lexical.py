@@ -96,6 +96,7 @@ class FieldWeights:
 
 
 DEFAULT_WEIGHTS = FieldWeights()
+NEAREST_KEPT = 4096  # misspelled words whose nearest word is kept, per catalogue version
 
 
 class LexicalIndex:
@@ -103,6 +104,7 @@ class LexicalIndex:
         self.fields = fields
         self.size = size
         self._words: KeysByLength | None = None
+        self._nearest: dict[tuple[str, float], str | None] = {}
 
     def knows_all(self, tokens: list[str]) -> bool:
         """Every token is a word of some field's vocabulary (no misspelling among them)."""
@@ -130,14 +132,23 @@ class LexicalIndex:
         return any(word not in besides for word, _, _ in hits)
 
     def nearest_word(self, word: str, cutoff: float) -> str | None:
+        """`_nearest_word`, kept per word: a scan costs about a millisecond, and viewers
+        repeat their slips ("zombi")."""
+        key = (word, cutoff)
+        if key not in self._nearest:
+            if len(self._nearest) >= NEAREST_KEPT:
+                self._nearest.clear()
+            self._nearest[key] = self._nearest_word(word, cutoff)
+        return self._nearest[key]
+
+    def _nearest_word(self, word: str, cutoff: float) -> str | None:
         """The word of the vocabularies spelled nearest `word`, by the share of its letters
         kept (optimal string alignment: a letter dropped, added, replaced, or two swapped
         count one each; 100 x that share >= cutoff); of those as near, the one the most
         films hold (then the first in order). Not fuzz.ratio: it counts a swap as two, and
         read "travle" as "traveler" before "travel"."""
         words = self._words_by_length()
-        # The ratio's window holds every key this similarity can keep (it is the looser)
-        start, end = words.window(len(word), cutoff)
+        start, end = words.alignment_window(len(word), cutoff / 100)
         hits = process.extract(
             word,
             words.keys[start:end],

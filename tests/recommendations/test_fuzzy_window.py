@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from rapidfuzz import fuzz, process
+from rapidfuzz.distance import OSA
 
 from movies.text import normalize_title
 from recommendations.search.fuzzy import (
@@ -114,3 +115,14 @@ def test_the_window_leaves_out_only_keys_that_cannot_reach_the_cutoff(cutoff):
             if reachable:
                 assert start <= i < end, (length, len(key))
         assert end - start < len(keys.keys)  # and it does leave some out
+
+
+@pytest.mark.parametrize("share", [0.8, 0.85, 0.9])
+def test_the_alignment_window_leaves_out_only_keys_that_cannot_reach_the_share(share):
+    keys = KeysByLength.of(["x" * n for n in range(1, 80)])
+    for length in range(1, 60):
+        start, end = keys.alignment_window(length, share)
+        for i, key in enumerate(keys.keys):
+            if OSA.normalized_similarity("y" * length, "y" * len(key)) >= share - 1e-9:
+                assert start <= i < end, (length, len(key))
+        assert end - start < len(keys.keys)
