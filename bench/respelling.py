@@ -29,7 +29,8 @@ from bench.catalogues import SHARED_DATA, setup_django
 from bench.paired import print_paired_ranks, print_paired_scores
 from bench.surnames import misspelled
 
-SETTINGS = [(5, 80.0), (5, 85.0), (5, 90.0), (4, 80.0), (4, 85.0), (6, 80.0)]
+SETTINGS = [(5, 80.0, 1), (5, 85.0, 1), (5, 90.0, 1), (4, 80.0, 1), (4, 85.0, 1), (6, 80.0, 1)]
+SETTINGS += [(5, 80.0, 2), (5, 80.0, 3)]  # corrections held by two films or three at least
 
 
 def _short_queries(part: str) -> dict:
@@ -68,7 +69,7 @@ def _off():
     return replace(DEFAULT_CONFIG, respell_words=False)
 
 
-def grid() -> None:
+def grid(only: list[str]) -> None:
     from recommendations.lab.search_evaluation import evaluate
     from recommendations.lab.short_queries import evaluate_graded
     from recommendations.search.pipeline import DEFAULT_CONFIG
@@ -78,11 +79,17 @@ def grid() -> None:
     print(f"validation: {sizes}; final nDCG@10 (graded for the short queries)")
     settings = [("off", _off())] + [
         (
-            f"{chars}+ letters, cut-off {cutoff:.0f}",
-            replace(DEFAULT_CONFIG, respell_min_chars=chars, respell_cutoff=cutoff),
+            f"{chars}+ letters, cut-off {cutoff:.0f}" + (f", {films}+ films" if films > 1 else ""),
+            replace(
+                DEFAULT_CONFIG,
+                respell_min_chars=chars,
+                respell_cutoff=cutoff,
+                respell_min_films=films,
+            ),
         )
-        for chars, cutoff in SETTINGS
+        for chars, cutoff, films in SETTINGS
     ]
+    settings = [s for s in settings if not only or s[0] in ("off", *only)]
     for name, config in settings:
         figures = [evaluate_graded(q, config=config).stages["reranked"] for q in short.values()]
         figures += [evaluate(q, config=config).stages["reranked"]["ndcg@10"] for q in tomt.values()]
@@ -116,10 +123,11 @@ def main() -> None:
     parser.add_argument("command", choices=("grid", "paired"))
     parser.add_argument("--part", choices=("validation", "held-out"), default="validation")
     parser.add_argument("--data-dir", type=Path, default=None, help="a copy of the catalogue")
+    parser.add_argument("--only", nargs="*", default=[], help="grid: these settings, and off")
     args = parser.parse_args()
     setup_django("tmdb", args.data_dir)
     if args.command == "grid":
-        grid()
+        grid(args.only)
     else:
         paired(args.part)
 

@@ -104,7 +104,8 @@ class LexicalIndex:
         self.fields = fields
         self.size = size
         self._words: KeysByLength | None = None
-        self._nearest: dict[tuple[str, float], str | None] = {}
+        self._nearest: dict[tuple[str, float, int], str | None] = {}
+        self._common_words: dict[int, KeysByLength] = {}
 
     def knows_all(self, tokens: list[str]) -> bool:
         """Every token is a word of some field's vocabulary (no misspelling among them)."""
@@ -129,25 +130,24 @@ class LexicalIndex:
             word not in besides and (found > score + 1e-6 or (or_as_near and found >= score - 1e-6))
             for word, found, _ in hits
         )
-        return any(word not in besides for word, _, _ in hits)
 
-    def nearest_word(self, word: str, cutoff: float) -> str | None:
+    def nearest_word(self, word: str, cutoff: float, min_films: int = 1) -> str | None:
         """`_nearest_word`, kept per word: a scan costs about a millisecond, and viewers
         repeat their slips ("zombi")."""
-        key = (word, cutoff)
+        key = (word, cutoff, min_films)
         if key not in self._nearest:
             if len(self._nearest) >= NEAREST_KEPT:
                 self._nearest.clear()
-            self._nearest[key] = self._nearest_word(word, cutoff)
+            self._nearest[key] = self._nearest_word(word, cutoff, min_films)
         return self._nearest[key]
 
-    def _nearest_word(self, word: str, cutoff: float) -> str | None:
-        """The word of the vocabularies spelled nearest `word`, by the share of its letters
-        kept (optimal string alignment: a letter dropped, added, replaced, or two swapped
-        count one each; 100 x that share >= cutoff); of those as near, the one the most
-        films hold (then the first in order). Not fuzz.ratio: it counts a swap as two, and
-        read "travle" as "traveler" before "travel"."""
-        words = self._words_by_length()
+    def _nearest_word(self, word: str, cutoff: float, min_films: int) -> str | None:
+        """The word of the vocabularies, held by `min_films` films or more, spelled nearest
+        `word`, by the share of its letters kept (optimal string alignment: a letter dropped,
+        added, replaced, or two swapped count one each; 100 x that share >= cutoff); of those
+        as near, the one the most films hold (then the first in order). Not fuzz.ratio: it
+        counts a swap as two, and read "travle" as "traveler" before "travel"."""
+        words = self._words_held_by(min_films)
         start, end = words.alignment_window(len(word), cutoff / 100)
         hits = process.extract(
             word,
@@ -169,6 +169,14 @@ class LexicalIndex:
                 pointers = index.scores["indptr"]
                 total += int(pointers[at + 1] - pointers[at])
         return total
+
+    def _words_held_by(self, min_films: int) -> KeysByLength:
+        if min_films <= 1:
+            return self._words_by_length()
+        if min_films not in self._common_words:
+            held = [w for w in self._words_by_length().keys if self._films_holding(w) >= min_films]
+            self._common_words[min_films] = KeysByLength.of(held)
+        return self._common_words[min_films]
 
     def _words_by_length(self) -> KeysByLength:
         if self._words is None:  # made on the first misspelling that needs it

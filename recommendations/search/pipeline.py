@@ -88,6 +88,7 @@ class PipelineConfig:
     respell_words: bool = True
     respell_min_chars: int = 5
     respell_cutoff: float = 80.0
+    respell_min_films: int = 1  # a word held by fewer films is no correction
     # BM25 field weights: a title word matters little in a described plot (exact titles are
     # matched apart, first)
     fields: FieldWeights = field(default_factory=lambda: FieldWeights(title=0.1))
@@ -180,6 +181,7 @@ def retrieve(
             snapshot.lexical,
             min_chars=config.respell_min_chars,
             cutoff=config.respell_cutoff,
+            min_films=config.respell_min_films,
         )
     if respelling is not None:
         parsed = replace(parsed, text=respelling.text, chunks=split_chunks(respelling.text))

@@ -25,7 +25,7 @@ class Respelling:
 
 
 def respelled(
-    text: str, lexical: LexicalIndex, *, min_chars: int, cutoff: float
+    text: str, lexical: LexicalIndex, *, min_chars: int, cutoff: float, min_films: int = 1
 ) -> Respelling | None:
     """`text` with the words the catalogue does not know respelled, or None if none was
     (most queries: the pipeline asks only where some word is unknown)."""
@@ -38,7 +38,7 @@ def respelled(
             return word
         if _a_word_of_the_language(word.lower(), lexical):
             return word
-        if (nearest := lexical.nearest_word(tokens[0], cutoff)) is None:
+        if (nearest := lexical.nearest_word(tokens[0], cutoff, min_films)) is None:
             return word
         words.append((word, nearest))
         return nearest
