@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from recommendations.query_encoder import word_pieces
 from recommendations.search.lexical import LexicalIndex, tokenize
 
-_WORD = re.compile(r"[^\W\d_]+")  # letters only: "2000s", "r2-d2" and "wwii" stay as typed
+_WORD = re.compile(r"[^\W\d_]+")  # letters only: "2000s" and "r2-d2" stay as typed
 
 
 @dataclass(frozen=True)
