@@ -123,6 +123,9 @@ class NameIndex:
             score_cutoff=PARTIAL_CUTOFF,
             limit=PARTIAL_CANDIDATES,
         )
+        # The start: "space adventur" is no misspelled "Zathura: A Space Adventure" but a
+        # description, misspelled (recommendations.search.spelling reads it)
+        hits = [hit for hit in hits if fuzz.partial_ratio_alignment(query, hit[0]).dest_start == 0]
         if not hits:
             return None
         best = hits[0][1]

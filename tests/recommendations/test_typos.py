@@ -195,6 +195,31 @@ def test_a_misspelled_description_is_searched_as_meant(catalogues, query, meant)
     assert spelled_right.suggestion == ""
 
 
+@pytest.mark.parametrize(
+    ("query", "start"),
+    [("harry poter", "Harry Potter"), ("lord of the rigns", "The Lord of the Rings")],
+)
+def test_a_misspelled_start_of_titles_finds_them_first(catalogues, query, start):
+    if not catalogues:
+        pytest.skip("../shared/data is absent")
+    response = _first(query)
+    films = [r for r in response.results if r.title_match]
+    assert len(films) >= 2 and all(r.movie.title.startswith(start) for r in films)
+    assert response.results[: len(films)] == films
+
+
+@pytest.mark.parametrize(
+    ("query", "meant"),
+    [("space adventur", "space adventure"), ("romantik comedy", "romantic comedy")],
+)
+def test_a_misspelled_description_is_no_title_it_appears_in(catalogues, query, meant):
+    """TMDB 5000 has "Zathura: A Space Adventure" and "The Broken Hearts Club: A Romantic
+    Comedy": words in the middle of a title are a description, respelled."""
+    response = movie_search(query, top_k=10)
+    assert not any(r.title_match for r in response.results)
+    assert response.suggestion == meant
+
+
 @pytest.mark.parametrize("query", DESCRIPTIONS)
 def test_short_descriptions_are_not_taken_for_misspelled_titles(catalogues, query):
     response = movie_search(query, top_k=5)
