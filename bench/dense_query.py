@@ -22,21 +22,11 @@ import argparse
 from dataclasses import replace
 from pathlib import Path
 
-from bench.catalogues import SHARED_DATA, setup_django
-from bench.paired import print_paired_ranks, print_paired_scores
+from bench.catalogues import setup_django
+from bench.paired import compare_graded, compare_known_items, tomt_parts
 
 WEIGHTS = (0.25, 0.5, 0.75, 1.0)
 MIN_FILMS = (2, 3, 5, 10)
-
-
-def _parts(part: str):
-    from recommendations.lab.fusion_training import first_lines
-    from recommendations.lab.queries import with_answers
-    from recommendations.lab.search_evaluation import in_split, load_queries
-
-    queries = load_queries(SHARED_DATA / "queries" / "tomt-dev.jsonl")
-    chosen, _ = with_answers(in_split(queries, part))
-    return {"whole": chosen, "first lines": first_lines(chosen)}
 
 
 def _off():
@@ -48,7 +38,7 @@ def _off():
 def grid() -> None:
     from recommendations.lab.search_evaluation import evaluate
 
-    parts = _parts("validation")
+    parts = tomt_parts("validation")
     off = _off()
     settings = [("off", off), ("framing only", replace(off, dense_drops_framing=True))]
     settings += [
@@ -70,26 +60,15 @@ def grid() -> None:
 
 
 def paired(part: str, short_queries: bool) -> None:
-    from recommendations.lab.search_evaluation import answer_ranks
     from recommendations.search.pipeline import DEFAULT_CONFIG
 
     runs = {"before": _off(), "after": DEFAULT_CONFIG}
-    for name, items in _parts(part).items():
-        ranks = {run: [answer_ranks(q, config=c) for q in items] for run, c in runs.items()}
-        print(f"{part}, {name}: {len(items)} queries; before: both off; after: the defaults")
-        for stage in ranks["before"][0]:
-            print_paired_ranks(stage, *([r[stage] for r in ranks[run]] for run in runs))
+    for name, items in tomt_parts(part).items():
+        compare_known_items(f"{part}, {name} (before: both off; after: the defaults)", items, runs)
     if short_queries:
-        from recommendations.lab.short_queries import evaluate_graded, load_graded_queries
+        from recommendations.lab.short_queries import load_graded_queries
 
-        graded = load_graded_queries()
-        reports = {run: evaluate_graded(graded, config=c) for run, c in runs.items()}
-        ids = list(reports["before"].per_query)
-        print(f"short queries: {len(ids)} with a judged film in the catalogue")
-        for stage in reports["before"].stages:
-            print_paired_scores(
-                stage, *([reports[run].per_query[i][stage] for i in ids] for run in runs)
-            )
+        compare_graded("short queries", load_graded_queries(), runs)
 
 
 def main() -> None:

@@ -4,6 +4,8 @@ Whether a difference is more than the noise of near-ties is what the interval sa
 
 import numpy as np
 
+from bench.catalogues import SHARED_DATA
+
 
 def bootstrap_interval(differences: np.ndarray) -> tuple[float, float]:
     rng = np.random.default_rng(20)
@@ -47,3 +49,39 @@ def print_paired_scores(stage: str, before: list[float], after: list[float]) -> 
         f"{int((differences > 0).sum())}, worse {int((differences < 0).sum())}",
         flush=True,
     )
+
+
+def tomt_parts(part: str) -> dict:
+    """tomt-dev's known-item queries with an answer in the catalogue, of the lab's split
+    ("validation" or "held-out"), whole and their first lines."""
+    from recommendations.lab.fusion_training import first_lines
+    from recommendations.lab.queries import with_answers
+    from recommendations.lab.search_evaluation import in_split, load_queries
+
+    queries = load_queries(SHARED_DATA / "queries" / "tomt-dev.jsonl")
+    chosen, _ = with_answers(in_split(queries, part))
+    return {"whole": chosen, "first lines": first_lines(chosen)}
+
+
+def compare_known_items(title: str, items: list, runs: dict) -> None:
+    """Each pipeline config of `runs` ({"before": …, "after": …}) on known-item queries,
+    stage by stage."""
+    from recommendations.lab.search_evaluation import answer_ranks
+
+    ranks = {run: [answer_ranks(q, config=c) for q in items] for run, c in runs.items()}
+    print(f"{title}: {len(items)} queries")
+    for stage in ranks["before"][0]:
+        print_paired_ranks(stage, *([r[stage] for r in ranks[run]] for run in runs))
+
+
+def compare_graded(title: str, queries: list, runs: dict) -> None:
+    """The same on graded queries (those with a judged film in the catalogue)."""
+    from recommendations.lab.short_queries import evaluate_graded
+
+    reports = {run: evaluate_graded(queries, config=c) for run, c in runs.items()}
+    ids = list(reports["before"].per_query)
+    print(f"{title}: {len(ids)} with a judged film in the catalogue")
+    for stage in reports["before"].stages:
+        print_paired_scores(
+            stage, *([reports[run].per_query[i][stage] for i in ids] for run in runs)
+        )

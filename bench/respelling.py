@@ -25,8 +25,8 @@ import hashlib
 from dataclasses import replace
 from pathlib import Path
 
-from bench.catalogues import SHARED_DATA, setup_django
-from bench.paired import print_paired_ranks, print_paired_scores
+from bench.catalogues import setup_django
+from bench.paired import compare_graded, compare_known_items, tomt_parts
 from bench.surnames import misspelled
 
 SETTINGS = [(5, 80.0, 1), (5, 85.0, 1), (5, 90.0, 1), (4, 80.0, 1), (4, 85.0, 1), (6, 80.0, 1)]
@@ -54,13 +54,7 @@ def _short_queries(part: str) -> dict:
 
 
 def _tomt(part: str) -> dict:
-    from recommendations.lab.fusion_training import first_lines
-    from recommendations.lab.queries import with_answers
-    from recommendations.lab.search_evaluation import in_split, load_queries
-
-    queries = load_queries(SHARED_DATA / "queries" / "tomt-dev.jsonl")
-    chosen, _ = with_answers(in_split(queries, part))
-    return {"tomt-dev first lines": first_lines(chosen), "tomt-dev whole": chosen}
+    return {f"tomt-dev {name}": items for name, items in reversed(tomt_parts(part).items())}
 
 
 def _off():
@@ -98,24 +92,13 @@ def grid(only: list[str]) -> None:
 
 
 def paired(part: str) -> None:
-    from recommendations.lab.search_evaluation import answer_ranks
-    from recommendations.lab.short_queries import evaluate_graded
     from recommendations.search.pipeline import DEFAULT_CONFIG
 
     runs = {"before": _off(), "after": DEFAULT_CONFIG}
     for name, queries in _short_queries(part).items():
-        reports = {run: evaluate_graded(queries, config=c) for run, c in runs.items()}
-        ids = list(reports["before"].per_query)
-        print(f"{part}, {name}: {len(ids)} with a judged film in the catalogue")
-        for stage in reports["before"].stages:
-            print_paired_scores(
-                stage, *([reports[run].per_query[i][stage] for i in ids] for run in runs)
-            )
+        compare_graded(f"{part}, {name}", queries, runs)
     for name, items in _tomt(part).items():
-        ranks = {run: [answer_ranks(q, config=c) for q in items] for run, c in runs.items()}
-        print(f"{part}, {name}: {len(items)} queries")
-        for stage in ranks["before"][0]:
-            print_paired_ranks(stage, *([r[stage] for r in ranks[run]] for run in runs))
+        compare_known_items(f"{part}, {name}", items, runs)
 
 
 def main() -> None:
