@@ -365,12 +365,13 @@ def _film_texts(movie_ids: np.ndarray) -> list[str]:
     return [texts[int(i)] for i in movie_ids]
 
 
-def _named_by_surname(snapshot: CatalogueSnapshot, parsed: ParsedQuery) -> str:
+def _named_by_surname(result: PipelineResult) -> str:
     """The person a short query names by surname, from its words as typed: a misspelled
     surname is a correction, offered as one (CatalogueSnapshot.closest_name)."""
-    if not could_be_a_name(parsed.normalized):
+    if not could_be_a_name(result.parsed.normalized):
         return ""
-    return snapshot.person_by_surname(tokenize(parsed.normalized))
+    typed = result.tokens if result.respelling is None else tokenize(result.respelling.typed)
+    return result.snapshot.person_by_surname(typed)
 
 
 def _exact_matches_first(
@@ -386,7 +387,7 @@ def _exact_matches_first(
     for phrase in parsed.quoted:
         titles += snapshot.title_matches(phrase)
     result.people, people = snapshot.person_matches(parsed.normalized)
-    if not titles and not people and (name := _named_by_surname(snapshot, parsed)):
+    if not titles and not people and (name := _named_by_surname(result)):
         result.people, people = [name], list(dict.fromkeys(snapshot.people[name]))
     suggestion = None
     if not titles and not people and config.typo_tolerance:
