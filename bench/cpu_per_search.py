@@ -43,6 +43,9 @@ from bench.catalogues import SHARED_DATA, copy_catalogue, ensure_built, setup_dj
 STAGES = (
     ("parse", "recommendations.search.pipeline", "parse_query"),
     ("snapshot", "recommendations.search.pipeline", "get_snapshot"),
+    ("misspelled words", "recommendations.search.pipeline", "respelled"),
+    ("surname", "recommendations.search.pipeline", "_named_by_surname"),
+    ("closest name", "recommendations.search.catalogue", "CatalogueSnapshot.closest_name"),
     ("bm25", "recommendations.search.lexical", "LexicalIndex.field_scores"),
     ("encode", "recommendations.search.pipeline", "encode_query"),
     ("dense", "recommendations.search.dense", "DenseIndex.position_scores"),
