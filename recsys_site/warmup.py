@@ -28,10 +28,13 @@ def warm_up() -> None:
     from recommendations.search.catalogue import get_snapshot
     from recommendations.search.dense import get_dense_index
     from recommendations.search.pipeline import DEFAULT_CONFIG
+    from recommendations.search.spelling import prepare_respelling
 
     encode_queries(["warm up"])  # loads (or first exports) the query encoder
     try:
-        get_dense_index(get_snapshot()).prepare(DEFAULT_CONFIG.synopsis_weight)
+        snapshot = get_snapshot()
+        get_dense_index(snapshot).prepare(DEFAULT_CONFIG.synopsis_weight)
+        prepare_respelling(snapshot.lexical)
     except Exception:  # a cold index must not stop the worker from serving
         logger.exception("search warm-up failed; the first searches will be slower")
     limit_serving_threads()  # after the loads: threadpoolctl caps the libraries loaded by now

@@ -72,11 +72,8 @@ class Surnames:
         one."""
         if len(normalized.split()) > MAX_WORDS:
             return None
-        keys = self._by_length
-        start, end = keys.window(len(normalized), cutoff)
-        hit = process.extractOne(
-            normalized, keys.keys[start:end], scorer=fuzz.ratio, score_cutoff=cutoff
-        )
+        candidates, _ = self._by_length.ratio_candidates(normalized, cutoff)
+        hit = process.extractOne(normalized, candidates, scorer=fuzz.ratio, score_cutoff=cutoff)
         if hit is None or not (name := self.by_spelling[hit[0]]):
             return None
         return name, hit[0], hit[1]

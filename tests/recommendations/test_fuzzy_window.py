@@ -15,8 +15,11 @@ from recommendations.search.fuzzy import (
     CANDIDATES,
     CUTOFF,
     KNOWN_WORDS_CUTOFF,
+    PARTIAL_CUTOFF,
     KeysByLength,
     NameIndex,
+    letter_sets,
+    start_letter_sets,
 )
 
 CATALOGUE = Path(__file__).resolve().parents[2] / "data" / "catalogue.jsonl"
@@ -104,25 +107,99 @@ def test_the_window_finds_what_a_whole_scan_finds():
     assert len(tie.positions) == CANDIDATES  # more keys tie than are kept: the same ones kept
 
 
-@pytest.mark.parametrize("cutoff", [CUTOFF, KNOWN_WORDS_CUTOFF])
-def test_the_window_leaves_out_only_keys_that_cannot_reach_the_cutoff(cutoff):
+# The windows read exactly the keys whose length can reach the cutoff: none left out that can,
+# none read that cannot (each read costs a comparison; a scan of 21k words is about a
+# millisecond). Scores found earlier are cutoffs too (has_nearer_word), so odd ones are tried.
+@pytest.mark.parametrize("cutoff", [CUTOFF, KNOWN_WORDS_CUTOFF, 100 * 5 / 6, 100 * 13 / 15, 87.5])
+def test_the_window_reads_exactly_the_keys_that_can_reach_the_cutoff(cutoff):
     keys = KeysByLength.of(["x" * n for n in range(1, 80)])
     for length in range(1, 60):
         start, end = keys.window(length, cutoff)
         for i, key in enumerate(keys.keys):
             # the best a key of this length can score against any query of that length
-            reachable = fuzz.ratio("y" * length, "y" * len(key)) >= cutoff
-            if reachable:
-                assert start <= i < end, (length, len(key))
-        assert end - start < len(keys.keys)  # and it does leave some out
+            reachable = fuzz.ratio("y" * length, "y" * len(key)) >= cutoff - 1e-6
+            assert (start <= i < end) == reachable, (length, len(key))
 
 
-@pytest.mark.parametrize("share", [0.8, 0.85, 0.9])
-def test_the_alignment_window_leaves_out_only_keys_that_cannot_reach_the_share(share):
+@pytest.mark.parametrize("share", [0.8, 0.85, 0.9, 5 / 6])
+def test_the_alignment_window_reads_exactly_the_keys_that_can_reach_the_share(share):
     keys = KeysByLength.of(["x" * n for n in range(1, 80)])
     for length in range(1, 60):
         start, end = keys.alignment_window(length, share)
         for i, key in enumerate(keys.keys):
-            if OSA.normalized_similarity("y" * length, "y" * len(key)) >= share - 1e-9:
-                assert start <= i < end, (length, len(key))
-        assert end - start < len(keys.keys)
+            reachable = OSA.normalized_similarity("y" * length, "y" * len(key)) >= share - 1e-9
+            assert (start <= i < end) == reachable, (length, len(key))
+
+
+def test_each_character_gives_one_bit_of_a_keys_letter_set():
+    abc, empty, cab, mixed, spaced = letter_sets(["abc", "", "cab", "x17é", "a b"]).tolist()
+    assert abc == cab == 0b111 and empty == 0
+    assert mixed == (1 << 23) | (1 << 26) | (1 << 27)  # x, a digit, anything else
+    assert spaced == 0b11 | (1 << 27)
+    assert letter_sets([]).size == 0
+
+
+def test_the_letter_filter_drops_only_keys_that_cannot_reach_the_cutoff():
+    """Both filters keep every key a whole scan finds, with its score, in the same order:
+    real words and names, non-ASCII ones, digits, and random slips of them."""
+    rng = random.Random(11)
+    titles, people = names_of_the_bundled_catalogue()
+    words = sorted({w for text in titles + people for w in text.split()})
+    keys = [*words, "amélie", "amelie", "東京物語", "r2-d2", "1917", "se7en"]
+    by_length = KeysByLength.of(keys)
+    queries = [misspelled(rng.choice(keys), rng) for _ in range(500)] + ["amelei", "東京物", "se7n"]
+    kept = 0
+    for query in queries:
+        for cutoff in (CUTOFF, KNOWN_WORDS_CUTOFF, 60.0):
+            whole = process.extract(query, keys, scorer=fuzz.ratio, score_cutoff=cutoff, limit=None)
+            candidates, _ = by_length.ratio_candidates(query, cutoff)
+            found = process.extract(
+                query, candidates, scorer=fuzz.ratio, score_cutoff=cutoff, limit=None
+            )
+            assert {(k, s) for k, s, _ in found} == {(k, s) for k, s, _ in whole}, query
+            kept += len(candidates)
+        for share in (0.8, 0.6):
+            whole = process.extract(
+                query, keys, scorer=OSA.normalized_similarity, score_cutoff=share, limit=None
+            )
+            candidates, at = by_length.alignment_candidates(query, share)
+            found = process.extract(
+                query, candidates, scorer=OSA.normalized_similarity, score_cutoff=share, limit=None
+            )
+            assert {(k, s) for k, s, _ in found} == {(k, s) for k, s, _ in whole}, query
+            assert [by_length.keys[i] for i in at.tolist()] == candidates
+    assert kept < len(queries) * 3 * len(keys) / 20  # and it does rule most keys out
+
+
+def test_a_titles_starts_give_the_letter_sets_of_its_first_letters():
+    starts = start_letter_sets(["abc", "", "x" * 40, "é1"])
+    assert starts[0].tolist()[:5] == [0, 0b1, 0b11, 0b111, 0b111]
+    assert not starts[1].any()
+    assert starts[2, 1] == starts[2, -1] == 1 << 23
+    assert starts[3].tolist()[:3] == [0, 1 << 27, (1 << 27) | (1 << 26)]
+
+
+def test_the_start_of_title_lookup_reads_every_title_that_starts_like_the_query():
+    """Every title whose best partial_ratio alignment with the query starts where the title
+    does, at PARTIAL_CUTOFF or more, passes the letters' filter; most titles do not."""
+    rng = random.Random(5)
+    titles, people = names_of_the_bundled_catalogue()
+    titles += ["harry potter and the " + w for w in ("goblet of fire", "deathly hallows")]
+    titles += ["amélie of montmartre", "東京物語 tokyo story", "x" * 45 + " the long one"]
+    index = index_of(titles, people)
+    starts = [t[: rng.randint(5, min(len(t), 40))] for t in titles if len(t) >= 5]
+    queries = [misspelled(rng.choice(starts), rng) for _ in range(400)]
+    queries += ["harry poter", "amelie of", "東京物 tokyo", "x" * 38 + " the lng"]
+    read = aligned = 0
+    for query in queries:
+        candidates = set(index._titles_that_can_start_like(query))
+        for title in titles:
+            if len(title) < len(query):
+                continue
+            alignment = fuzz.partial_ratio_alignment(query, title, score_cutoff=PARTIAL_CUTOFF)
+            if alignment is not None and alignment.dest_start == 0:
+                aligned += 1
+                assert title in candidates, (query, title)
+        read += len(candidates)
+    assert aligned > len(queries) // 3  # many do start titles: the check means something
+    assert read < len(queries) * len(titles) / 10

@@ -50,3 +50,18 @@ def test_known_short_and_far_words_are_read_as_typed(lexical):
     assert _read("qwzxv blorf", lexical) == "qwzxv blorf"  # nothing near enough
     assert _read("zombi 2000s r2-d2", lexical) == "zombie 2000s r2-d2"  # digits as typed
     assert _read("zombbbie", lexical, cutoff=95.0) == "zombbbie"
+
+
+def test_a_warmed_worker_makes_no_word_list_on_a_viewers_first_slip(monkeypatch):
+    from recommendations.search import fuzzy
+    from recommendations.search.spelling import prepare_respelling
+
+    titles, keywords, bodies = zip(*FILMS, strict=True)
+    fresh = build_lexical_index(titles=list(titles), keywords=list(keywords), bodies=list(bodies))
+    prepare_respelling(fresh)  # as recsys_site.warmup does
+
+    def made_in_a_search(keys):
+        raise AssertionError("the vocabulary's list was made during a search")
+
+    monkeypatch.setattr(fuzzy.KeysByLength, "of", made_in_a_search)
+    assert _read("zombi apocalypse", fresh) == "zombie apocalypse"
