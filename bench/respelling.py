@@ -29,8 +29,11 @@ from bench.catalogues import setup_django
 from bench.paired import compare_graded, compare_known_items, tomt_parts
 from bench.surnames import misspelled
 
-SETTINGS = [(5, 80.0, 1), (5, 85.0, 1), (5, 90.0, 1), (4, 80.0, 1), (4, 85.0, 1), (6, 80.0, 1)]
-SETTINGS += [(5, 80.0, 2), (5, 80.0, 3)]  # corrections held by two films or three at least
+# (min letters, cut-off, min films, max words of the query: None for any)
+SETTINGS = [(5, 80.0, 1, None), (5, 85.0, 1, None), (5, 90.0, 1, None), (4, 80.0, 1, None)]
+SETTINGS += [(4, 85.0, 1, None), (6, 80.0, 1, None)]
+SETTINGS += [(5, 80.0, 2, None), (5, 80.0, 3, None)]  # corrections held by 2 or 3 films at least
+SETTINGS += [(5, 80.0, 1, words) for words in (6, 10, 15, 25)]  # long descriptions as typed
 
 
 def _short_queries(part: str) -> dict:
@@ -73,15 +76,18 @@ def grid(only: list[str]) -> None:
     print(f"validation: {sizes}; final nDCG@10 (graded for the short queries)")
     settings = [("off", _off())] + [
         (
-            f"{chars}+ letters, cut-off {cutoff:.0f}" + (f", {films}+ films" if films > 1 else ""),
+            f"{chars}+ letters, cut-off {cutoff:.0f}"
+            + (f", {films}+ films" if films > 1 else "")
+            + (f", <= {words} words" if words else ""),
             replace(
                 DEFAULT_CONFIG,
                 respell_min_chars=chars,
                 respell_cutoff=cutoff,
                 respell_min_films=films,
+                respell_max_words=words,
             ),
         )
-        for chars, cutoff, films in SETTINGS
+        for chars, cutoff, films, words in SETTINGS
     ]
     settings = [s for s in settings if not only or s[0] in ("off", *only)]
     for name, config in settings:

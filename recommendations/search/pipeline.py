@@ -89,6 +89,9 @@ class PipelineConfig:
     respell_min_chars: int = 5
     respell_cutoff: float = 80.0
     respell_min_films: int = 1  # a word held by fewer films is no correction
+    # A longer description is read as typed: its other words carry it, and a rare word misread
+    # costs more there ("plummets" as "plummer"). None: any length.
+    respell_max_words: int | None = 15
     # BM25 field weights: a title word matters little in a described plot (exact titles are
     # matched apart, first)
     fields: FieldWeights = field(default_factory=lambda: FieldWeights(title=0.1))
@@ -163,6 +166,11 @@ def _scores_of(ranking: np.ndarray, scores: np.ndarray) -> dict[int, float]:
     return dict(zip(ranking.tolist(), scores[ranking].tolist(), strict=True))
 
 
+def _may_respell(text: str, config: PipelineConfig) -> bool:
+    limit = config.respell_max_words
+    return config.respell_words and (limit is None or len(text.split()) <= limit)
+
+
 def retrieve(
     query: str,
     *,
@@ -175,7 +183,7 @@ def retrieve(
     snapshot = get_snapshot()
     tokens = tokenize(parsed.text)
     respelling = None
-    if config.respell_words and not snapshot.lexical.knows_all(tokens):
+    if _may_respell(parsed.text, config) and not snapshot.lexical.knows_all(tokens):
         respelling = respelled(
             parsed.text,
             snapshot.lexical,

@@ -195,6 +195,19 @@ def test_a_misspelled_description_is_searched_as_meant(catalogues, query, meant)
     assert spelled_right.suggestion == ""
 
 
+def test_a_long_description_is_searched_as_typed(catalogues):
+    """Past PipelineConfig.respell_max_words (15) a description's other words carry it; a rare
+    word the catalogue does not hold stays as typed. Up to it, the slip is read as meant."""
+    from recommendations.search.pipeline import DEFAULT_CONFIG
+
+    words = "a zombi apocalypse where the survivors hide in a small town and wait"
+    short, long = words, f"{words} for help that never comes to them"
+    assert len(short.split()) <= DEFAULT_CONFIG.respell_max_words < len(long.split())
+    assert movie_search(short, top_k=5).suggestion == short.replace("zombi", "zombie")
+    response = movie_search(long, top_k=5)
+    assert response.suggestion == "" and response.query == long
+
+
 @pytest.mark.parametrize(
     ("query", "start"),
     [("harry poter", "Harry Potter"), ("lord of the rigns", "The Lord of the Rings")],
