@@ -11,7 +11,9 @@ Queries: those of the search bench (moods, titles, first lines of tomt-dev posts
 lines of the first 300 tomt-dev posts, each normalised as search does; only those short enough
 to be a title or a name (the lookup's own test) are timed, at the cutoff the lookup would use
 (a query of words the catalogue knows must be nearly exact). Reports the thread's CPU time a
-query and the share of keys read. The lookups find what whole scans find
+query and the share of keys read; last, misspelled starts of 40 long titles at each of ten
+lengths (the letters' filter pays up to about 20 letters; past that the titles as long as the
+query are few, and the filter reads nearly all of them). The lookups find what whole scans find
 (tests/recommendations/test_fuzzy_window.py); the start of a title can find more ties, which
 a whole scan's 24 best could crowd out with titles that match elsewhere than at the start.
 The lookup needs names only: `--data-dir var/bench-names-wikipedia` (bench.surnames's import)
@@ -20,10 +22,12 @@ spares building the vectors.
 
 import argparse
 import json
+import random
 import time
 from pathlib import Path
 
 from bench.catalogues import SHARED_DATA, setup_django
+from bench.surnames import misspelled
 
 
 def main() -> None:
@@ -77,6 +81,13 @@ def main() -> None:
         )
         unknown = [q for q in short if not snapshot.lexical.knows_all(tokenize(q))]
         _time_starts_of_titles(names, unknown, args.rounds)
+    print("misspelled starts of titles (one slip, bench.surnames.misspelled), by length:")
+    rng = random.Random(1)
+    long_titles = [t for t in names.titles if len(t) >= 40]
+    for length in (5, 8, 11, 14, 17, 20, 24, 28, 32, 40):
+        starts = [misspelled(t[:length]) for t in rng.sample(long_titles, 40)]
+        print(f"  {length:2} letters:", end="")
+        _time_starts_of_titles(names, starts, args.rounds)
 
 
 def _time_starts_of_titles(names, queries: list[str], rounds: int) -> None:
@@ -109,7 +120,7 @@ def _time_starts_of_titles(names, queries: list[str], rounds: int) -> None:
             total += len(longer)
     count = max(len(queries) * rounds, 1)
     print(
-        f"  start of a title, {len(queries)} of them with an unknown word: whole scan "
+        f"  start of a title, {len(queries)} queries: whole scan "
         f"{whole / count * 1000:.3f}, starts' letters {filtered / count * 1000:.3f} ms a query "
         f"({whole / max(filtered, 1e-9):.1f}x); titles read {read / max(total, 1):.1%}"
     )
