@@ -51,7 +51,7 @@ _LETTER_BITS[np.frombuffer(b"0123456789", np.uint8)] = 1 << 26
 def letter_sets(keys: list[str]) -> np.ndarray:
     """Each key's set of letters as bits (_LETTER_BITS; a byte of a character past ASCII is
     "anything else", so each character still gives one bit)."""
-    encoded = [key.encode() for key in keys]
+    encoded = [key.encode("utf-8", "surrogatepass") for key in keys]  # a lone one too
     bits = _LETTER_BITS[np.frombuffer(b"".join(encoded), np.uint8)]
     bits = np.append(bits, np.uint32(0))  # no bits: where an empty key at the end starts
     sizes = np.fromiter(map(len, encoded), np.int64, len(encoded))

@@ -137,6 +137,7 @@ def test_each_character_gives_one_bit_of_a_keys_letter_set():
     assert mixed == (1 << 23) | (1 << 26) | (1 << 27)  # x, a digit, anything else
     assert spaced == 0b11 | (1 << 27)
     assert letter_sets([]).size == 0
+    assert letter_sets(["a\ud800"]).tolist() == [1 | (1 << 27)]  # a lone surrogate: no error
 
 
 def test_the_letter_filter_drops_only_keys_that_cannot_reach_the_cutoff():
