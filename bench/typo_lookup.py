@@ -91,8 +91,6 @@ def main() -> None:
 
 
 def _time_starts_of_titles(names, queries: list[str], rounds: int) -> None:
-    from bisect import bisect_left
-
     from rapidfuzz import fuzz, process
 
     from recommendations.search.fuzzy import PARTIAL_CANDIDATES, PARTIAL_CUTOFF
@@ -103,7 +101,7 @@ def _time_starts_of_titles(names, queries: list[str], rounds: int) -> None:
     for _ in range(rounds):
         for query in queries:
             started = time.thread_time()
-            longer = by_length.keys[bisect_left(by_length.lengths, len(query)) :]
+            longer = by_length.keys[by_length.longer_from(len(query)) :]
             hits = process.extract(
                 query,
                 longer,
