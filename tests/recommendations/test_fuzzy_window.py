@@ -110,24 +110,21 @@ def test_the_window_finds_what_a_whole_scan_finds():
 # The windows read exactly the keys whose length can reach the cutoff: none left out that can,
 # none read that cannot (each read costs a comparison; a scan of 21k words is about a
 # millisecond). Scores found earlier are cutoffs too (has_nearer_word), so odd ones are tried.
-@pytest.mark.parametrize("cutoff", [CUTOFF, KNOWN_WORDS_CUTOFF, 100 * 5 / 6, 100 * 13 / 15, 87.5])
-def test_the_window_reads_exactly_the_keys_that_can_reach_the_cutoff(cutoff):
+@pytest.mark.parametrize(
+    ("window", "similarity", "cutoff"),
+    [
+        ("window", fuzz.ratio, c)
+        for c in (CUTOFF, KNOWN_WORDS_CUTOFF, 100 * 5 / 6, 100 * 13 / 15, 87.5)
+    ]
+    + [("alignment_window", OSA.normalized_similarity, s) for s in (0.8, 0.85, 0.9, 5 / 6)],
+)
+def test_a_window_reads_exactly_the_keys_that_can_reach_the_cutoff(window, similarity, cutoff):
     keys = KeysByLength.of(["x" * n for n in range(1, 80)])
     for length in range(1, 60):
-        start, end = keys.window(length, cutoff)
+        start, end = getattr(keys, window)(length, cutoff)
         for i, key in enumerate(keys.keys):
             # the best a key of this length can score against any query of that length
-            reachable = fuzz.ratio("y" * length, "y" * len(key)) >= cutoff - 1e-6
-            assert (start <= i < end) == reachable, (length, len(key))
-
-
-@pytest.mark.parametrize("share", [0.8, 0.85, 0.9, 5 / 6])
-def test_the_alignment_window_reads_exactly_the_keys_that_can_reach_the_share(share):
-    keys = KeysByLength.of(["x" * n for n in range(1, 80)])
-    for length in range(1, 60):
-        start, end = keys.alignment_window(length, share)
-        for i, key in enumerate(keys.keys):
-            reachable = OSA.normalized_similarity("y" * length, "y" * len(key)) >= share - 1e-9
+            reachable = similarity("y" * length, "y" * len(key)) >= cutoff - 1e-6
             assert (start <= i < end) == reachable, (length, len(key))
 
 
