@@ -39,14 +39,22 @@ import tempfile
 import threading
 import time
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import astuple, dataclass, field
 from pathlib import Path
 from urllib.parse import urlencode
 
 import httpx
 
 from bench.catalogues import NAMES, SHARED_DATA, data_dir, setup_django
-from bench.processes import ChildProcess, ChromaServer, children_of, free_port, wait_until
+from bench.processes import (
+    ChildProcess,
+    ChromaServer,
+    children_of,
+    cpu_seconds,
+    free_port,
+    tree_of,
+    wait_until,
+)
 from bench.search import MOODS
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -294,18 +302,58 @@ def open_loop_phase(
     return phase, cpu
 
 
-def open_loop_report(rows: list[tuple[float, Phase, float]]) -> None:
+@dataclass
+class ServerCpu:
+    """CPU seconds of the server's processes: gunicorn (master and workers), the Chroma server
+    and Redis (its own count, INFO cpu: the machine's Redis may serve others too)."""
+
+    gunicorn: float
+    chroma: float
+    redis: float
+
+    @classmethod
+    def now(cls, server: ChildProcess, chroma: ChildProcess, redis_url: str) -> "ServerCpu":
+        return cls(
+            cpu_seconds(tree_of(server.pid)),
+            cpu_seconds(tree_of(chroma.pid)),
+            _redis_cpu(redis_url),
+        )
+
+    def per_request(self, before: "ServerCpu", requests: int) -> "ServerCpu":
+        """Milliseconds a request since `before`."""
+        n = max(requests, 1)
+        return ServerCpu(
+            *(1000 * (a - b) / n for a, b in zip(astuple(self), astuple(before), strict=True))
+        )
+
+
+def _redis_cpu(redis_url: str) -> float:
+    if not redis_url:
+        return 0.0
+    import redis
+
+    try:
+        info = redis.Redis.from_url(redis_url).info("cpu")
+    except redis.RedisError:
+        return 0.0
+    return float(info["used_cpu_user"]) + float(info["used_cpu_sys"])
+
+
+def open_loop_report(rows: list[tuple[float, Phase, float, ServerCpu]]) -> None:
+    """Per rate: latencies, errors, the generator's share of a core and the server side's CPU
+    per answered request (gunicorn, Chroma, Redis)."""
     print(
         f"\n{'offered/s':>9} {'achieved/s':>10} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} "
-        f"{'errors':>6} {'generator CPU':>13}"
+        f"{'errors':>6} {'generator CPU':>13}   server CPU ms a request: gunicorn chroma redis"
     )
     knee, below = None, True  # below: every rate so far held p95 and had no error
-    for rate, phase, cpu in rows:
+    for rate, phase, cpu, server in rows:
         ms = phase.latencies()
         p95 = percentile(ms, 95)
         print(
             f"{rate:>9g} {phase.throughput:>10.1f} {percentile(ms, 50):>8.1f} {p95:>8.1f} "
             f"{percentile(ms, 99):>8.1f} {len(phase.errors):>6} {cpu / phase.seconds:>13.0%}"
+            f"   {server.gunicorn:>36.2f} {server.chroma:>6.2f} {server.redis:>5.2f}"
         )
         below = below and p95 <= KNEE_P95_MS and not phase.errors
         knee = rate if below else knee
@@ -508,17 +556,19 @@ def main() -> int:
             rows = []
             for number, rate in enumerate(float(r) for r in args.open_loop.split(",")):
                 offset = number * len(mix) // 7  # each rate starts elsewhere in the mix
+                before = ServerCpu.now(server, chroma, args.redis_url)
                 phase, cpu = open_loop_phase(
                     port=port, mix=mix, rate=rate, seconds=args.seconds, offset=offset
                 )
-                rows.append((rate, phase, cpu))
+                used = ServerCpu.now(server, chroma, args.redis_url)
+                rows.append((rate, phase, cpu, used.per_request(before, len(phase.outcomes))))
                 print(
                     f"{rate:g}/s done: p95 {percentile(phase.latencies(), 95):.0f} ms", flush=True
                 )
                 if percentile(phase.latencies(), 95) > OVERLOAD_P95_MS:
                     break
             open_loop_report(rows)
-            return 0 if not any(phase.errors for _, phase, _ in rows) else 1
+            return 0 if not any(phase.errors for _, phase, _, _ in rows) else 1
         reference = run_phase(
             "reference",
             base_url=base_url,

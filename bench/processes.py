@@ -52,6 +52,24 @@ def children_of(pid: int) -> list[int]:
     return found
 
 
+def cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU seconds the processes have used so far (those that ended: none)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / ticks
+
+
+def tree_of(pid: int) -> list[int]:
+    """The process and its children (gunicorn's master and its workers)."""
+    return [pid, *children_of(pid)]
+
+
 class ChildProcess:
     """A child process in its own session, with its output in a log file."""
 
