@@ -4,7 +4,7 @@ stage by stage.
 
     .venv/bin/python -m bench.catalogues tmdb        # once, cached under var/bench/
     .venv/bin/python -m bench.cpu_per_search [tmdb] [--queries 300] [--profile 25]
-        [--endpoint partial|api|both] [--repeat] [--no-stages] [--data-dir /tmp/COPY]
+        [--endpoint partial|api|both] [--repeat] [--no-stages] [--tail] [--data-dir /tmp/COPY]
 
 CPU time is the process's (time.process_time: every thread, so thread pools that spin while they
 wait show up); "other threads" is that less the requesting thread's own CPU time
@@ -19,6 +19,8 @@ times the same queries a second time (what a repeated query costs: the result ca
 cache made big enough to hold them all), reported apart, never in the distinct-query figure.
 --endpoint api posts each query to /api/recommend/query (top_k 20, as a page) instead; both: the
 partials, then the API. Stages missing from the code under test (an older tree) are left out.
+--tail adds where the slowest 5% of the requests spend their CPU, stage by stage, beside every
+request's mean, and the ten slowest queries with their largest stages.
 """
 
 import argparse
@@ -169,23 +171,60 @@ def measure(
     queries: list[str],
     modes: dict[str, Callable[[], None]] | None = None,
     request: Callable = partial,
-) -> dict[str, dict[str, list[float]]]:
-    """Per mode, per request: wall, process CPU and this thread's CPU, in milliseconds. The
-    modes take turns, request by request, so that a busy machine weighs on each alike."""
+    clock: StageClock | None = None,
+) -> dict[str, dict[str, list]]:
+    """Per mode, per request: wall, process CPU and this thread's CPU, in milliseconds, and
+    with a clock each stage's CPU ("stages"). The modes take turns, request by request, so that
+    a busy machine weighs on each alike."""
     modes = modes or {"": lambda: None}
     names = list(modes)
-    by_mode: dict[str, dict[str, list[float]]] = {name: defaultdict(list) for name in names}
+    by_mode: dict[str, dict[str, list]] = {name: defaultdict(list) for name in names}
     for i, query in enumerate(queries):
         modes[names[i % len(names)]]()
         figures = by_mode[names[i % len(names)]]
         collected = GC_CLOCK.total
+        stages_before = dict(clock.cpu) if clock else {}
         wall, cpu, own = time.perf_counter(), time.process_time(), time.thread_time()
         request(client, query)
         figures["wall"].append((time.perf_counter() - wall) * 1000)
         figures["cpu"].append((time.process_time() - cpu) * 1000)
         figures["own"].append((time.thread_time() - own) * 1000)
         figures["gc"].append(GC_CLOCK.total - collected)
+        if clock:
+            spent = {s: t - stages_before.get(s, 0.0) for s, t in clock.cpu.items()}
+            spent["outside"] = figures["cpu"][-1] - sum(spent.values())
+            figures["stages"].append(spent)
     return by_mode
+
+
+def report_tail(queries: list[str], figures: dict[str, list], share: float = 0.05) -> None:
+    """Where the slowest requests' CPU goes: per stage, the mean over the slowest `share` of
+    the requests beside the mean over all, then the slowest ten, each with its largest
+    stages."""
+    by_cpu = sorted(range(len(queries)), key=lambda i: figures["cpu"][i], reverse=True)
+    slow = by_cpu[: max(1, round(len(queries) * share))]
+    stages = figures["stages"]
+    print(f"\nthe slowest {len(slow)} requests by CPU, against all {len(queries)}")
+    print(f"{'stage, CPU ms per request':32}{'slowest':>9}{'all':>8}")
+    names = sorted(
+        {s for spent in stages for s in spent},
+        key=lambda s: -sum(stages[i].get(s, 0.0) for i in slow),
+    )
+    for stage in [*names, "whole request"]:
+
+        def mean(rows: list[int], stage: str = stage) -> float:
+            if stage == "whole request":
+                return statistics.fmean(figures["cpu"][i] for i in rows)
+            return statistics.fmean(stages[i].get(stage, 0.0) for i in rows)
+
+        print(f"{stage:32}{mean(slow):>9.2f}{mean(by_cpu):>8.2f}")
+    slow_gc, all_gc = (statistics.fmean(figures["gc"][i] for i in rows) for rows in (slow, by_cpu))
+    print(f"{'  of it garbage collection':32}{slow_gc:>9.2f}{all_gc:>8.2f}")
+    print("\nthe slowest ten: CPU ms, of it garbage collection, the query, its largest stages")
+    for i in by_cpu[:10]:
+        largest = sorted(stages[i].items(), key=lambda item: -item[1])[:3]
+        where = ", ".join(f"{s} {t:.1f}" for s, t in largest)
+        print(f"{figures['cpu'][i]:7.1f} {figures['gc'][i]:6.1f}  {queries[i][:56]!r:60} {where}")
 
 
 def report(title: str, figures: dict[str, list[float]], what: str = "results partials") -> None:
@@ -262,6 +301,11 @@ def main() -> None:
     )
     parser.add_argument("--repeat", action="store_true")
     parser.add_argument(
+        "--tail",
+        action="store_true",
+        help="where the slowest 5%% of the requests spend their CPU, stage by stage",
+    )
+    parser.add_argument(
         "--no-stages",
         action="store_true",
         help="the whole request only, without the stage clock's wrappers (their CPU counts in "
@@ -317,13 +361,16 @@ def main() -> None:
         profiler = cProfile.Profile() if args.profile else None
         if profiler:
             profiler.enable()
-        by_mode = measure(client, queries, modes, request=request)
+        tail_clock = clock if args.tail and not args.no_stages else None
+        by_mode = measure(client, queries, modes, request=request, clock=tail_clock)
         if profiler:
             profiler.disable()
         for mode, figures in by_mode.items():
             report(f"{endpoint}, distinct queries{', ' + mode if mode else ''}", figures, what)
         if not modes and not args.no_stages:
             report_stages(clock, by_mode[""])
+            if args.tail:
+                report_tail(queries, by_mode[""])
         if args.repeat:
             clock.reset()
             figures = measure(client, queries, request=request)[""]

@@ -179,6 +179,12 @@ def _tags(snapshot: CatalogueSnapshot) -> _TagIndex:
         return index
 
 
+def prepare_similar(snapshot: CatalogueSnapshot) -> None:
+    """Builds the snapshot's keyword postings now (a worker's warm-up) rather than in the first
+    "more like this" or title search after it (about 25 ms at 4,803 films)."""
+    _tags(snapshot)
+
+
 def _keywords(snapshot: CatalogueSnapshot, tags: _TagIndex, position: int) -> np.ndarray:
     """Share of the film's keyword information (idf-weighted) that each film has too: a rare
     keyword ("bank robbery") counts for more than a common one ("based on novel")."""

@@ -4,6 +4,7 @@ needs (models, indexes) loaded once, before traffic arrives."""
 import gc
 import logging
 import sys
+from pathlib import Path
 
 from django.conf import settings
 
@@ -29,16 +30,48 @@ def warm_up() -> None:
     from recommendations.search.dense import get_dense_index
     from recommendations.search.pipeline import DEFAULT_CONFIG
     from recommendations.search.spelling import prepare_respelling
+    from recommendations.similar import prepare_similar
 
+    load_views_and_templates()
     encode_queries(["warm up"])  # loads (or first exports) the query encoder
     try:
         snapshot = get_snapshot()
         get_dense_index(snapshot).prepare(DEFAULT_CONFIG.synopsis_weight)
         prepare_respelling(snapshot.lexical)
+        prepare_similar(snapshot)
     except Exception:  # a cold index must not stop the worker from serving
         logger.exception("search warm-up failed; the first searches will be slower")
     limit_serving_threads()  # after the loads: threadpoolctl caps the libraries loaded by now
     freeze_loaded_objects()
+
+
+def load_views_and_templates() -> None:
+    """What a worker's first request would load otherwise: the URLconf, which imports every
+    view (the "why" panels' with LangChain: half a second of a viewer's wait), its patterns
+    compiled for `reverse`, and every template of the project, compiled. Loaded here, they are
+    frozen with the rest."""
+    from django.template import engines
+    from django.template.utils import get_app_template_dirs
+    from django.urls import get_resolver
+
+    resolver = get_resolver()
+    # Lazy properties: reading them imports the views and compiles what `reverse` reads
+    _ = resolver.url_patterns, resolver.reverse_dict
+    for engine in engines.all():
+        for name in project_templates([*engine.template_dirs, *get_app_template_dirs("templates")]):
+            engine.get_template(name)
+
+
+def project_templates(directories) -> list[str]:
+    """The names of the templates in those of `directories` that are the project's own (not
+    an installed package's): the admin's own pages stay loaded on first use."""
+    root = Path(settings.BASE_DIR).resolve()
+    names = []
+    for directory in map(Path, directories):
+        directory = directory.resolve()
+        if root in directory.parents and ".venv" not in directory.parts:
+            names += [p.relative_to(directory).as_posix() for p in directory.rglob("*.html")]
+    return sorted(set(names))
 
 
 def freeze_loaded_objects() -> None:

@@ -1,0 +1,71 @@
+"""A web worker's warm-up loads what its first request would: the views (LangChain with the
+"why" panels' ones, half a second) and the templates, so that no viewer waits for them and the
+garbage collector never walks them (recsys_site.warmup, docs/benchmarks.md)."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import django
+import pytest
+
+from recsys_site.warmup import project_templates
+
+ROOT = Path(__file__).resolve().parents[2]
+
+# Run in a fresh interpreter: this test process has long imported the views.
+AFTER_WARM_UP = """
+import json, sys
+import django
+django.setup()
+before = "recommendations.explain.views" in sys.modules
+from django.template import engines
+from django.urls import get_resolver
+from recsys_site.warmup import warm_up
+warm_up()
+loaders = engines["django"].engine.template_loaders
+# the cached loader, under django-template-partials' own
+cached = next(inner for loader in loaders for inner in getattr(loader, "loaders", [loader])
+              if hasattr(inner, "get_template_cache"))
+print(json.dumps({
+    "views before": before,
+    "views after": "recommendations.explain.views" in sys.modules,
+    "patterns compiled": get_resolver()._populated,
+    "templates compiled": sorted(cached.get_template_cache),
+}))
+"""
+
+
+@pytest.mark.slow
+def test_a_workers_warm_up_imports_the_views_and_compiles_the_templates():
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "tests.settings"}
+    run = subprocess.run(
+        [sys.executable, "-c", AFTER_WARM_UP],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert run.returncode == 0, run.stderr[-3000:]
+    loaded = json.loads(run.stdout.strip().splitlines()[-1])
+
+    assert not loaded["views before"]
+    assert loaded["views after"]
+    assert loaded["patterns compiled"]
+    compiled = set(loaded["templates compiled"])
+    assert {"recommendations/search.html", "viewers/_film_actions.html", "base.html"} <= compiled
+    # the admin's own pages (an installed package's) are left to their first use
+    assert "admin/change_list.html" not in compiled
+
+
+def test_only_the_projects_own_templates_are_named():
+    admin = Path(django.__file__).parent / "contrib" / "admin" / "templates"
+
+    names = project_templates([ROOT / "templates", admin, ROOT / "recommendations" / "templates"])
+
+    assert "recommendations/search.html" in names
+    assert "admin/base.html" not in names  # Django's own, under the admin package
+    assert all(not name.startswith("/") for name in names)
