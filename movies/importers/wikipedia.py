@@ -17,9 +17,11 @@ from movies.importers.base import (
     read_text_lines,
 )
 from movies.importers.vocabulary import genre_names
+from movies.text import reads_as_person_name
 
 # Some titles and extracts carry the CSS of a Wikipedia template ("Naked Gun 33⅓").
 _TEMPLATE_CSS = re.compile(r"(?:\.mw-parser-output[^{}]*\{[^{}]*\})+")
+_LEADING_AND = re.compile(r"^and\s+(?=[A-Z])")
 _DECODER = json.JSONDecoder()
 
 
@@ -103,12 +105,22 @@ def _record(location: str, item: Any) -> MovieRecord:
         title=_without_template_css(title),
         year=item.get("year"),
         kind="film",
-        cast=item.get("cast") or (),
+        cast=_people(item.get("cast") or ()),
         genres=genre_names(g for g in genres if isinstance(g, str)),
         wikipedia_slug=item.get("href"),
         synopsis=_without_template_css(item.get("extract")),
         poster_url=item.get("thumbnail") or "",
     )
+
+
+def _people(cast: Any) -> Any:
+    """The cast's names without the words of sentences the source's parser left among them
+    ("Voices of", "Narrated by"), and "and " off a name it left in front ("and Lauren K.
+    Sokolov"); anything but a list as it is, for make_record to name."""
+    if not isinstance(cast, list):
+        return cast
+    names = [_LEADING_AND.sub("", n) if isinstance(n, str) else n for n in cast]
+    return [n for n in names if not isinstance(n, str) or reads_as_person_name(n)]
 
 
 def _without_template_css(value: Any) -> Any:

@@ -12,7 +12,7 @@ import numpy as np
 from django.db.models import Max
 
 from movies.models import Credit, Movie
-from movies.text import normalize_title
+from movies.text import normalize_title, reads_as_person_name
 from recommendations.search.fuzzy import CUTOFF, FuzzyMatch, NameIndex, could_be_a_name
 from recommendations.search.lexical import LexicalIndex, build_lexical_index, tokenize
 from recommendations.search.surnames import Surnames
@@ -190,7 +190,13 @@ def build_snapshot(stamp: tuple) -> CatalogueSnapshot:
     person_labels: dict[str, str] = {}
     for movie_id, name in Credit.objects.values_list("movie_id", "person__name"):
         people_by_movie[movie_id].append(name)
-        if movie_id in position and len(key := normalize_title(name).split()) >= 2:
+        # A name said whole in a query puts that person's films first: not a parser's
+        # leftover that a description can say ("the history of", movies.text)
+        if (
+            movie_id in position
+            and len(key := normalize_title(name).split()) >= 2
+            and reads_as_person_name(name)
+        ):
             people[" ".join(key)].append(position[movie_id])
             person_labels.setdefault(" ".join(key), name)
 
