@@ -32,7 +32,7 @@ from recommendations.similar import (
     SimilarWeights,
     similar_films,
     similar_reason,
-    similar_scores,
+    similar_scores_of,
 )
 
 MAX_TOP_K = 100
@@ -343,8 +343,10 @@ def _like_named_films(result: PipelineResult) -> _LikeNamedFilms | None:
     titles = dict(Movie.objects.filter(pk__in=movie_ids).values_list("pk", "title"))
     compared = [
         (position, titles.get(movie_id, ""), *found)
-        for position, movie_id in zip(named, movie_ids, strict=True)
-        if (found := similar_scores(snapshot, result.dense, movie_id)) is not None
+        for position, movie_id, found in zip(
+            named, movie_ids, similar_scores_of(snapshot, result.dense, movie_ids), strict=True
+        )
+        if found is not None
     ]
     if not compared:
         return None

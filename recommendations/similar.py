@@ -125,24 +125,45 @@ def _scaled_cosine(cosines: np.ndarray, present: np.ndarray, position: int) -> n
     return out
 
 
-def _content(dense: DenseIndex | None, movie_id: int, position: int, size: int):
-    """(film vector, synopsis view) signals by catalogue position, and which films have one."""
+_Content = tuple[np.ndarray, np.ndarray, np.ndarray]  # film vector, synopsis view, has_vector
+
+
+def _contents(
+    dense: DenseIndex | None, movie_ids: list[int], positions: list[int], size: int
+) -> list[_Content]:
+    """Per film, its (film vector, synopsis view) signals by catalogue position, and which
+    films have a vector. Several films are compared in one product per matrix: at 36k films a
+    matrix is 55 MB, read once for a person's three films instead of once a film."""
     zeros = np.zeros(size, dtype=np.float32)
     if dense is None:
-        return zeros, zeros, np.zeros(size, dtype=bool)
-    i = int(np.searchsorted(dense.ids, movie_id))
+        return [(zeros, zeros, np.zeros(size, dtype=bool))] * len(movie_ids)
     present = np.zeros(size, dtype=bool)
     present[dense.positions[dense.positions >= 0]] = True
-    if i >= len(dense.ids) or dense.ids[i] != movie_id:
-        return zeros, zeros, present
-    film = dense.snapshot_scores(dense.vectors @ dense.vectors[i], size)
-    views = dense.synopses if dense.synopses is not None else dense.vectors
-    synopsis = dense.snapshot_scores(views @ views[i], size)
-    return (
-        _scaled_cosine(film, present, position),
-        _scaled_cosine(synopsis, present, position),
-        present,
-    )
+    rows = np.searchsorted(dense.ids, movie_ids)
+    indexed = [
+        i
+        for i, (row, movie_id) in enumerate(zip(rows, movie_ids, strict=True))
+        if row < len(dense.ids) and dense.ids[row] == movie_id
+    ]
+    found: dict[int, _Content] = {}
+    if indexed:
+        picked = rows[indexed]
+        views = dense.synopses if dense.synopses is not None else dense.vectors
+        if len(picked) == 1:  # one film, as a film page asks: a vector product
+            films = (dense.vectors @ dense.vectors[picked[0]])[:, None]
+            synopses = (views @ views[picked[0]])[:, None]
+        else:  # one column a film
+            films = dense.vectors @ dense.vectors[picked].T
+            synopses = views @ views[picked].T
+        for column, i in enumerate(indexed):
+            film = dense.snapshot_scores(np.ascontiguousarray(films[:, column]), size)
+            synopsis = dense.snapshot_scores(np.ascontiguousarray(synopses[:, column]), size)
+            found[i] = (
+                _scaled_cosine(film, present, positions[i]),
+                _scaled_cosine(synopsis, present, positions[i]),
+                present,
+            )
+    return [found.get(i, (zeros, zeros, present)) for i in range(len(movie_ids))]
 
 
 # --- Keywords and genres, from the search's catalogue snapshot ---------------------------
@@ -349,14 +370,20 @@ def co_liking(snapshot: CatalogueSnapshot, movie_id: int) -> np.ndarray:
 
 
 def similar_signals(
-    snapshot: CatalogueSnapshot, dense: DenseIndex | None, movie_id: int
+    snapshot: CatalogueSnapshot,
+    dense: DenseIndex | None,
+    movie_id: int,
+    content: _Content | None = None,
 ) -> Signals | None:
-    """Every signal for the film, or None when the film is not in the catalogue snapshot."""
+    """Every signal for the film, or None when the film is not in the catalogue snapshot.
+    content: its `_contents`, where they were made with other films'."""
     position = snapshot.positions_of(movie_id)
     if position < 0:
         return None
     tags = _tags(snapshot)
-    film, synopsis, has_vector = _content(dense, movie_id, position, snapshot.size)
+    if content is None:
+        (content,) = _contents(dense, [movie_id], [position], snapshot.size)
+    film, synopsis, has_vector = content
     director, cast, shared_directors, shared_cast = _credits(snapshot, movie_id)
     return Signals(
         film_vector=film,
@@ -403,8 +430,39 @@ def similar_scores(
 ) -> tuple[Signals, np.ndarray] | None:
     """The film's signals and every film's blended score by catalogue position, -inf for the
     film itself and for films with nothing to compare; None when it is not in the snapshot."""
+    return similar_scores_of(snapshot, dense, [movie_id], weights)[0]
+
+
+def similar_scores_of(
+    snapshot: CatalogueSnapshot,
+    dense: DenseIndex | None,
+    movie_ids: list[int],
+    weights: SimilarWeights = WEIGHTS,
+) -> list[tuple[Signals, np.ndarray] | None]:
+    """`similar_scores` for each of several films (a person's first films), their content
+    compared in one product per matrix."""
+    positions = [snapshot.positions_of(movie_id) for movie_id in movie_ids]
     with single_threaded_blas():  # a few small products: BLAS threads only wait for cores
-        signals = similar_signals(snapshot, dense, movie_id)
+        in_snapshot = [i for i, p in enumerate(positions) if p >= 0]
+        contents = _contents(
+            dense,
+            [movie_ids[i] for i in in_snapshot],
+            [positions[i] for i in in_snapshot],
+            snapshot.size,
+        )
+        signals_of = {
+            i: similar_signals(snapshot, dense, movie_ids[i], content)
+            for i, content in zip(in_snapshot, contents, strict=True)
+        }
+    return [
+        _blended(signals_of[i], weights, positions[i]) if i in signals_of else None
+        for i in range(len(movie_ids))
+    ]
+
+
+def _blended(
+    signals: Signals | None, weights: SimilarWeights, position: int
+) -> tuple[Signals, np.ndarray] | None:
     if signals is None:
         return None
     scores = signals.blend(weights)
@@ -412,7 +470,7 @@ def similar_scores(
     # it shares; the rest of the catalogue does not tie at zero behind them.
     has_own_vector = bool(signals.film_vector.any())
     candidates = (signals.has_vector & has_own_vector) | (scores > 0)
-    candidates[snapshot.positions_of(movie_id)] = False
+    candidates[position] = False
     return signals, np.where(candidates, scores, -np.inf)
 
 

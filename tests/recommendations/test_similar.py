@@ -5,6 +5,7 @@ that films sharing only a title word do not lead. On the search tests' small cat
 import re
 from datetime import UTC, datetime
 
+import numpy as np
 import pytest
 
 from movies.models import Movie
@@ -198,3 +199,27 @@ def test_without_chroma_films_sharing_credits_still_come(heat_catalogue, setting
     assert response.notices == [DENSE_UNAVAILABLE]
     assert {"The Insider", "The Godfather"} <= set(titles(response))
     assert all(r.score > 0 for r in response.results)
+
+
+def test_several_films_compared_at_once_score_as_each_alone(heat_catalogue):
+    """A person's first films are compared in one product per matrix (similar_scores_of):
+    the same signals and scores as one film at a time, films outside the snapshot None."""
+    from recommendations.search.catalogue import get_snapshot
+    from recommendations.search.dense import get_dense_index
+    from recommendations.similar import similar_scores, similar_scores_of
+
+    snapshot = get_snapshot()
+    dense = get_dense_index(snapshot)
+    ids = [heat_catalogue[t].pk for t in ("Heat", "The Insider")] + [10**9]
+
+    together = similar_scores_of(snapshot, dense, ids)
+
+    assert together[-1] is None
+    for movie_id, found in zip(ids[:2], together[:2], strict=True):
+        signals, scores = similar_scores(snapshot, dense, movie_id)
+        np.testing.assert_allclose(found[0].film_vector, signals.film_vector, atol=1e-5)
+        np.testing.assert_allclose(found[0].synopsis, signals.synopsis, atol=1e-5)
+        assert np.array_equal(np.isfinite(found[1]), np.isfinite(scores))
+        np.testing.assert_allclose(
+            found[1][np.isfinite(scores)], scores[np.isfinite(scores)], atol=1e-5
+        )
