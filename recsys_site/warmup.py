@@ -4,6 +4,7 @@ needs (models, indexes) loaded once, before traffic arrives."""
 import gc
 import logging
 import sys
+from collections.abc import Iterable
 from pathlib import Path
 
 from django.conf import settings
@@ -32,7 +33,10 @@ def warm_up() -> None:
     from recommendations.search.spelling import prepare_respelling
     from recommendations.similar import prepare_similar
 
-    load_views_and_templates()
+    try:
+        load_views_and_templates()
+    except Exception:  # a broken template fails its own page, not the worker's start
+        logger.exception("view and template warm-up failed; the first requests will be slower")
     encode_queries(["warm up"])  # loads (or first exports) the query encoder
     try:
         snapshot = get_snapshot()
@@ -62,14 +66,15 @@ def load_views_and_templates() -> None:
             engine.get_template(name)
 
 
-def project_templates(directories) -> list[str]:
+def project_templates(directories: Iterable[str | Path]) -> list[str]:
     """The names of the templates in those of `directories` that are the project's own (not
     an installed package's): the admin's own pages stay loaded on first use."""
     root = Path(settings.BASE_DIR).resolve()
     names = []
     for directory in map(Path, directories):
         directory = directory.resolve()
-        if root in directory.parents and ".venv" not in directory.parts:
+        installed = {"site-packages", "dist-packages"} & set(directory.parts)
+        if root in directory.parents and not installed:
             names += [p.relative_to(directory).as_posix() for p in directory.rglob("*.html")]
     return sorted(set(names))
 
