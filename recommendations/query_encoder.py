@@ -279,7 +279,13 @@ def encode_queries(texts: Sequence[str], *, model: str = MODEL_ID) -> np.ndarray
     return encoder.encode(texts) if encoder is not None else encode(texts, model=model)
 
 
+# One load at a time: a worker's warm-up thread and a request may both ask first, and two
+# loads in one process would export (or quantize) into the same partial file.
+_loading = threading.Lock()
+
+
 def _cached(factory, model: str) -> QueryEncoder | None:
     """factory() for the pretrained model, factory(model) for another: one lru_cache entry
     per model (f() and f(MODEL_ID) would be two)."""
-    return factory() if model == MODEL_ID else factory(model)
+    with _loading:
+        return factory() if model == MODEL_ID else factory(model)

@@ -4,6 +4,7 @@ needs (models, indexes) loaded once, before traffic arrives."""
 import gc
 import logging
 import sys
+import threading
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -47,6 +48,22 @@ def warm_up() -> None:
         logger.exception("search warm-up failed; the first searches will be slower")
     limit_serving_threads()  # after the loads: threadpoolctl caps the libraries loaded by now
     freeze_loaded_objects()
+
+
+def warm_up_in_background() -> threading.Thread:
+    """warm_up() on a thread of its own, for a server with no hook before its first request
+    (Django's runserver, as runstack runs it): it listens at once, and a request that comes
+    before the warm-up ends loads what it needs itself, as it did before."""
+    thread = threading.Thread(target=_warm_up_logged, name="warm-up", daemon=True)
+    thread.start()
+    return thread
+
+
+def _warm_up_logged() -> None:
+    try:
+        warm_up()
+    except Exception:  # the server runs on: its first requests load what they need
+        logger.exception("warm-up failed; the first requests will be slower")
 
 
 def load_views_and_templates() -> None:

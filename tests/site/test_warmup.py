@@ -1,6 +1,7 @@
 """A web worker's warm-up loads what its first request would: the views (LangChain with the
 "why" panels' ones, half a second) and the templates, so that no viewer waits for them and the
-garbage collector never walks them (recsys_site.warmup, docs/benchmarks.md)."""
+garbage collector never walks them (recsys_site.warmup, docs/benchmarks.md). gunicorn runs it
+before a worker's first request; runstack's runserver, which has no such hook, beside it."""
 
 import json
 import os
@@ -23,8 +24,10 @@ django.setup()
 before = "recommendations.explain.views" in sys.modules
 from django.template import engines
 from django.urls import get_resolver
-from recsys_site.warmup import warm_up
-warm_up()
+import threading
+import recsys_site.wsgi  # as runstack's runserver loads it, RECSYS_WARM_UP_IN_BACKGROUND=1
+(warming,) = [t for t in threading.enumerate() if t.name == "warm-up"]
+warming.join(120)
 loaders = engines["django"].engine.template_loaders
 # the cached loader, under django-template-partials' own
 cached = next(inner for loader in loaders for inner in getattr(loader, "loaders", [loader])
@@ -39,8 +42,13 @@ print(json.dumps({
 
 
 @pytest.mark.slow
-def test_a_workers_warm_up_imports_the_views_and_compiles_the_templates():
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "tests.settings"}
+def test_the_warm_up_imports_the_views_and_compiles_the_templates():
+    """Through the WSGI module as runstack's web server loads it: on a thread of its own."""
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "tests.settings",
+        "RECSYS_WARM_UP_IN_BACKGROUND": "1",
+    }
     run = subprocess.run(
         [sys.executable, "-c", AFTER_WARM_UP],
         cwd=ROOT,

@@ -52,8 +52,12 @@ class Command(BaseCommand):
             if not settings.RECSYS_CHROMA_URL and not local_server_url():
                 env["RECSYS_CHROMA_URL"] = self._start_chroma()
             manage = str(Path(settings.BASE_DIR) / "manage.py")
+            # runserver has no hook before traffic: the web process warms up beside it
+            web_env = {**env, "RECSYS_WARM_UP_IN_BACKGROUND": "1"}
             self._start(
-                "web", [sys.executable, manage, "runserver", f"{host}:{port}", "--noreload"], env
+                "web",
+                [sys.executable, manage, "runserver", f"{host}:{port}", "--noreload"],
+                web_env,
             )
             self._start(
                 "worker",
