@@ -1,8 +1,6 @@
 """The upsert service: matching, merging, idempotence, atomic validation, the command."""
 
 import os
-import subprocess
-import sys
 
 import pytest
 from django.core.management import call_command
@@ -11,7 +9,7 @@ from django.core.management.base import CommandError
 from movies.models import Movie
 from movies.services import ImportValidationError, movies_import
 from movies.signals import movies_changed
-from tests.conftest import ROOT
+from tests.conftest import run_python
 from tests.factories import CreditFactory, MovieFactory
 from tests.movies.conftest import (
     HEAT_JSONL,
@@ -303,14 +301,7 @@ def test_command_fails_naming_every_bad_row_and_writes_nothing(
 def test_manage_py_exits_non_zero_naming_every_bad_row(file_with_a_bad_row, tmp_path):
     """The real process: validation fails before the database is opened."""
     command = ["manage.py", "import_movies", "--format", "jsonl", str(file_with_a_bad_row)]
-    result = subprocess.run(
-        [sys.executable, *command],
-        cwd=ROOT,
-        env={**os.environ, "RECSYS_DATA_DIR": str(tmp_path / "var")},
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    result = run_python(*command, env={**os.environ, "RECSYS_DATA_DIR": str(tmp_path / "var")})
 
     assert result.returncode == 1
     assert "catalogue.jsonl:3: year 20015 is not a year" in result.stderr

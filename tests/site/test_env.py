@@ -3,7 +3,6 @@ docs' table generated, no folder made by importing the settings (recsys_site/env
 
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import environ
@@ -21,6 +20,7 @@ from recsys_site.env import (
     refuse_retired_names,
     settings_table,
 )
+from tests.conftest import run_python
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -84,14 +84,7 @@ def test_a_retired_variable_name_stops_start_up_naming_its_new_name():
 
 def manage(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess:
     base = {k: v for k, v in os.environ.items() if k not in RETIRED}
-    return subprocess.run(
-        [sys.executable, *args],
-        cwd=ROOT,
-        env=base | env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    return run_python(*args, env=base | env)
 
 
 @pytest.mark.slow

@@ -10,6 +10,8 @@ from pathlib import Path
 
 import grimp
 
+from tests.conftest import run_python
+
 ROOT = Path(__file__).resolve().parents[2]
 CONFIG = ROOT / ".importlinter"
 LINT_IMPORTS = Path(sys.executable).parent / "lint-imports"
@@ -137,14 +139,7 @@ import recommendations.selectors, recommendations.search.pipeline
 import recommendations.rerank.serving, recommendations.explain.selectors, recommendations.home
 """
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "recsys_site.settings", "DJANGO_DEBUG": "true"}
-    result = subprocess.run(
-        [sys.executable, "-X", "importtime", "-c", script],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
+    result = run_python("-X", "importtime", "-c", script, env=env, timeout=600)
     assert result.returncode == 0, result.stderr[-3000:]
     loaded = {
         line.rsplit("|", 1)[1].strip()

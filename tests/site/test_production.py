@@ -3,12 +3,12 @@
 import os
 import secrets
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from tests.brokers import DEAD_BROKER_URL, celery_broker
+from tests.conftest import run_python
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -25,13 +25,8 @@ def production_env(tmp_path: Path) -> dict[str, str]:
 
 
 def test_check_deploy_prints_no_warnings_under_production_settings(tmp_path):
-    result = subprocess.run(
-        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
-        cwd=ROOT,
-        env=production_env(tmp_path),
-        capture_output=True,
-        text=True,
-        timeout=120,
+    result = run_python(
+        "manage.py", "check", "--deploy", "--fail-level", "WARNING", env=production_env(tmp_path)
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
@@ -40,14 +35,7 @@ def test_check_deploy_prints_no_warnings_under_production_settings(tmp_path):
 def test_production_refuses_to_start_without_a_secret_key(tmp_path):
     env = production_env(tmp_path)
     del env["DJANGO_SECRET_KEY"]
-    result = subprocess.run(
-        [sys.executable, "manage.py", "check"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    result = run_python("manage.py", "check", env=env)
     assert result.returncode != 0
     assert "DJANGO_SECRET_KEY" in result.stderr
 
@@ -108,14 +96,7 @@ def test_readyz_gives_staff_the_details(admin_client, settings):
 
 def settings_value(env: dict[str, str], expression: str) -> subprocess.CompletedProcess:
     code = f"from django.conf import settings; print({expression})"
-    return subprocess.run(
-        [sys.executable, "manage.py", "shell", "--no-imports", "-c", code],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    return run_python("manage.py", "shell", "--no-imports", "-c", code, env=env)
 
 
 def test_debug_is_off_unless_asked_for(tmp_path):

@@ -5,14 +5,13 @@ before a worker's first request; runstack's runserver, which has no such hook, b
 
 import json
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import django
 import pytest
 
 from recsys_site.warmup import project_templates
+from tests.conftest import run_python
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -49,14 +48,7 @@ def test_the_warm_up_imports_the_views_and_compiles_the_templates():
         "DJANGO_SETTINGS_MODULE": "tests.settings",
         "RECSYS_WARM_UP_IN_BACKGROUND": "1",
     }
-    run = subprocess.run(
-        [sys.executable, "-c", AFTER_WARM_UP],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    run = run_python("-c", AFTER_WARM_UP, env=env)
     assert run.returncode == 0, run.stderr[-3000:]
     loaded = json.loads(run.stdout.strip().splitlines()[-1])
 
