@@ -210,16 +210,11 @@ def report_tail(queries: list[str], figures: dict[str, list], share: float = 0.0
         {s for spent in stages for s in spent},
         key=lambda s: -sum(stages[i].get(s, 0.0) for i in slow),
     )
-    for stage in [*names, "whole request"]:
-
-        def mean(rows: list[int], stage: str = stage) -> float:
-            if stage == "whole request":
-                return statistics.fmean(figures["cpu"][i] for i in rows)
-            return statistics.fmean(stages[i].get(stage, 0.0) for i in rows)
-
-        print(f"{stage:32}{mean(slow):>9.2f}{mean(by_cpu):>8.2f}")
-    slow_gc, all_gc = (statistics.fmean(figures["gc"][i] for i in rows) for rows in (slow, by_cpu))
-    print(f"{'  of it garbage collection':32}{slow_gc:>9.2f}{all_gc:>8.2f}")
+    rows = [(name, [spent.get(name, 0.0) for spent in stages]) for name in names]
+    rows += [("whole request", figures["cpu"]), ("  of it garbage collection", figures["gc"])]
+    for label, values in rows:
+        slowest, every = (statistics.fmean(values[i] for i in part) for part in (slow, by_cpu))
+        print(f"{label:32}{slowest:>9.2f}{every:>8.2f}")
     print("\nthe slowest ten: CPU ms, of it garbage collection, the query, its largest stages")
     for i in by_cpu[:10]:
         largest = sorted(stages[i].items(), key=lambda item: -item[1])[:3]
