@@ -16,7 +16,7 @@ the numeric thread pools (BLAS) while our searches run, as a web worker does
 
 Requests go through Django's test Client in this process (URL routing, middleware, view,
 pipeline, database, template), no network. The seed's pipeline: embed the query, Chroma's
-top 50, re-embed those 50 films' texts, sort by cosine.
+top 50, re-embed those 50 films' texts in the seed's batches of 64, sort by cosine.
 """
 
 import argparse
@@ -95,6 +95,11 @@ def percentile(values: list[float], q: float) -> float:
     return statistics.quantiles(values, n=100, method="inclusive")[int(q) - 1]
 
 
+# The seed's EMBEDDING_BATCH_SIZE (b3a9843), fixed here: the reference is the seed's pipeline,
+# and our own default (8 since aca340c, for indexing) made it 1.7x faster when it was read.
+SEED_BATCH_SIZE = 64
+
+
 def main(
     name: str,
     seed_sample: int = 20,
@@ -155,7 +160,7 @@ def main(
             ids
         )
         texts = [film_text(movies[i]) for i in ids]
-        scores = encode(texts) @ vector
+        scores = encode(texts, batch_size=SEED_BATCH_SIZE) @ vector
         sorted(zip(scores, ids, strict=True), reverse=True)
         return (time.perf_counter() - started) * 1000
 
