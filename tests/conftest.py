@@ -252,6 +252,15 @@ def chromium_driver(*, window_size: str = "1280,2000"):
         shutil.rmtree(profile, ignore_errors=True)
 
 
+def emulate_phone(driver, *, width: int = 390, height: int = 844) -> None:
+    """Show the pages that follow as a phone's screen does (a window cannot be narrower than
+    500 px)."""
+    driver.execute_cdp_cmd(
+        "Emulation.setDeviceMetricsOverride",
+        {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": True},
+    )
+
+
 @pytest.fixture
 def browser():
     with chromium_driver() as driver:

@@ -6,7 +6,7 @@ import pytest
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
-from tests.conftest import chromium_driver
+from tests.conftest import chromium_driver, emulate_phone
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
@@ -34,11 +34,7 @@ def test_a_phone_gets_a_usable_layout(live_server, films):
 
 def _check_phone_layout(live_server, films, page: str) -> None:
     with chromium_driver(window_size="500,844") as driver:
-        # a window cannot be narrower than 500 px: emulate the phone's screen instead
-        driver.execute_cdp_cmd(
-            "Emulation.setDeviceMetricsOverride",
-            {"width": 390, "height": 844, "deviceScaleFactor": 1, "mobile": True},
-        )
+        emulate_phone(driver)
         base = _base(live_server)
         url = {
             "search": f"{base}/?q=heist",

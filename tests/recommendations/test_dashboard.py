@@ -90,7 +90,7 @@ def test_the_dashboard_draws_its_charts_in_a_browser(live_server, transactional_
     from django.contrib.auth import get_user_model
     from selenium.webdriver.common.by import By
 
-    from tests.conftest import chromium_driver
+    from tests.conftest import chromium_driver, emulate_phone
     from tests.scraping.conftest import wait_for
 
     _record_everything(settings)
@@ -130,6 +130,17 @@ def test_the_dashboard_draws_its_charts_in_a_browser(live_server, transactional_
         ]  # no CSP refusal, no script error
         if folder := os.environ.get("RECSYS_SCREENSHOT_DIR"):
             driver.save_screenshot(str(Path(folder) / "admin-dashboard.png"))
+
+        # On a phone the cards stack: nothing wider than the screen, every chart inside it
+        emulate_phone(driver)
+        driver.refresh()
+        wait_for(lambda: driver.execute_script("return document.body.dataset.chartsReady"), 20)
+        overflow = driver.execute_script(
+            "return document.documentElement.scrollWidth - window.innerWidth"
+        )
+        assert overflow <= 0
+        for canvas in driver.find_elements(By.CSS_SELECTOR, "canvas[data-chart]"):
+            assert 100 < canvas.size["width"] <= 390, canvas.get_attribute("data-chart")
 
 
 @pytest.mark.slow
