@@ -225,8 +225,8 @@ def sentences_name(name: str) -> str:
 
 def sentence_collection(collection: Collection) -> Collection:
     """The companion holding the vectors of the sentences explanations quote, kept from a
-    film's first explanation until its text changes (ids "<movie id>:<sentence digest>", the
-    sentence as document, movie_id in metadata)."""
+    film's first explanation until its text changes (ids "<movie id>:<sentence digest>",
+    movie_id in metadata)."""
     return _create(sentences_name(collection.name), COMPANION_HNSW_CONFIGURATION)
 
 
@@ -290,15 +290,19 @@ def _upsert_chunk(collections: Sequence[Collection], films: Sequence[FilmVectors
 
 
 def sentence_vectors_of(
-    movie_id: int, collection: Collection | None = None
+    movie_id: int, sentences: Sequence[str], collection: Collection | None = None
 ) -> dict[str, np.ndarray]:
-    """The stored vector of each sentence an explanation may quote from this film."""
+    """The stored vectors of those of this film's sentences that are kept, read by their ids
+    (the text is not stored: an explanation knows the sentences it may quote)."""
+    ids = {_sentence_id(movie_id, text): text for text in sentences}
+    if not ids:
+        return {}
     got = sentence_collection(collection or get_collection()).get(
-        where={"movie_id": movie_id}, include=["documents", "embeddings"]
+        ids=list(ids), include=["embeddings"]
     )
     return {
-        text: np.asarray(vector, dtype=np.float32)
-        for text, vector in zip(got["documents"], got["embeddings"], strict=True)
+        ids[found]: np.asarray(vector, dtype=np.float32)
+        for found, vector in zip(got["ids"], got["embeddings"], strict=True)
     }
 
 
@@ -306,14 +310,18 @@ def sentence_vectors_keep(
     movie_id: int, vectors: dict[str, np.ndarray], collection: Collection | None = None
 ) -> None:
     """Keep the vectors of a film's sentences (encoded on its first explanation) for the next
-    ones; they are dropped when the film is embedded again."""
+    ones; they are dropped when the film is embedded again. Without the sentences as documents:
+    the vector store's full-text index of them cost a third of the write (docs/benchmarks.md)."""
     if vectors:
         sentence_collection(collection or get_collection()).upsert(
-            ids=[f"{movie_id}:{_digest(text)}" for text in vectors],
+            ids=[_sentence_id(movie_id, text) for text in vectors],
             embeddings=np.stack(list(vectors.values())),
-            documents=list(vectors),
             metadatas=[{"movie_id": movie_id} for _ in vectors],
         )
+
+
+def _sentence_id(movie_id: int, text: str) -> str:
+    return f"{movie_id}:{_digest(text)}"
 
 
 def _digest(text: str) -> str:

@@ -53,13 +53,13 @@ def _sentence_vectors(film: FilmFacts) -> dict[str, np.ndarray]:
     index. A film is made searchable without them: those missing are encoded here, on its
     first explanation, and kept for the next. A vector store that is down only costs speed
     (the explainer encodes what it lacks)."""
-    wanted = film.sentences[: settings.RECSYS_INDEX_STORED_SENTENCES]
+    wanted = list(dict.fromkeys(film.sentences[: settings.RECSYS_INDEX_STORED_SENTENCES]))
     try:
-        stored = vector_store.sentence_vectors_of(film.movie_id)
+        stored = vector_store.sentence_vectors_of(film.movie_id, wanted)
     except Exception as error:  # any vector-store failure only costs speed here
         logger.warning("stored sentence vectors unavailable: %s", error)
         return {}
-    missing = [s for s in dict.fromkeys(wanted) if s not in stored]
+    missing = [s for s in wanted if s not in stored]
     if not missing:
         return stored
     # The live index's model: the query these sentences are compared with is encoded by it.

@@ -63,13 +63,13 @@ def test_films_are_searchable_without_sentence_vectors_kept_ones_go_with_their_t
     """Indexing embeds a film's text and synopsis only; the sentences an explanation quotes
     are encoded on its first explanation and kept until its text changes."""
     film = Movie.objects.get(pk=catalogue[4].pk)
+    sentences = FilmFacts.from_movie(film).sentences
     run_inline(services.index_sync)
     assert str(film.pk) in chroma.get_collection().get(ids=[str(film.pk)])["ids"]
-    assert chroma.sentence_vectors_of(film.pk) == {}
+    assert chroma.sentence_vectors_of(film.pk, sentences) == {}
 
     explanation_for(movie=facts_queryset().get(pk=film.pk), query="a story of two friends")
-    sentences = FilmFacts.from_movie(film).sentences
-    kept = chroma.sentence_vectors_of(film.pk)
+    kept = chroma.sentence_vectors_of(film.pk, sentences)
     assert sorted(kept) == sorted(sentences) and sentences
     # Encoded as the queries they are compared with are (the query encoder's precision: int8
     # per token where `auto` picks it), each within int8's distance of torch's fp32 vector.
@@ -80,7 +80,10 @@ def test_films_are_searchable_without_sentence_vectors_kept_ones_go_with_their_t
     film.synopsis = "A lighthouse keeper befriends a shipwrecked octopus."
     film.save()
     run_inline(services.index_sync, movie_ids=[film.pk])
-    assert chroma.sentence_vectors_of(film.pk) == {}
+    assert chroma.sentence_vectors_of(film.pk, sentences) == {}
+    assert not chroma.sentence_collection(chroma.get_collection()).get(where={"movie_id": film.pk})[
+        "ids"
+    ]  # none left behind under the film's old text
 
 
 def test_a_second_sync_with_nothing_changed_embeds_nothing(chroma, catalogue, run_inline):

@@ -4,6 +4,8 @@ import pytest
 from django.urls import reverse
 
 from recommendations import vector_store
+from recommendations.explain.facts import FilmFacts
+from recommendations.explain.selectors import facts_queryset
 
 pytestmark = pytest.mark.django_db
 
@@ -141,7 +143,8 @@ def test_a_film_s_sentences_are_encoded_on_its_first_why_panel_and_kept(client, 
     first = "a great white shark terrorises a beach town"
     assert "Jaws" in client.get("/", {"q": first}, **HTMX).content.decode()
     assert "why--loaded" in client.get(why, {"q": first}, **HTMX).content.decode()
-    assert vector_store.sentence_vectors_of(films["Jaws"].pk)
+    sentences = FilmFacts.from_movie(facts_queryset().get(pk=films["Jaws"].pk)).sentences
+    assert vector_store.sentence_vectors_of(films["Jaws"].pk, sentences)
 
     query = "police chief hunts a shark that eats swimmers"
     assert "Jaws" in client.get("/", {"q": query}, **HTMX).content.decode()
