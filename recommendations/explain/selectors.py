@@ -2,6 +2,8 @@
 
 import hashlib
 import logging
+import threading
+from collections import OrderedDict
 from dataclasses import replace
 from functools import lru_cache
 from typing import Any
@@ -48,27 +50,62 @@ def explanation_cache_key(*, query: str, film: FilmFacts, version: str) -> str:
     return f"explain:{film.movie_id}:{digest}"
 
 
+# The sentence vectors of the films this process explained lately, by (model, film, sentences):
+# a later panel for one of them reads no vector store (finding the live collection alone costs
+# about 1 ms; docs/benchmarks.md, "The "why" panels beside the search"). A new text or a new
+# model is a new key. 512 films of 16 sentences hold 12.6 MB.
+RECENT_SENTENCE_FILMS = 512
+_recent_sentences: OrderedDict[tuple, dict[str, np.ndarray]] = OrderedDict()
+_recent_lock = threading.Lock()
+
+
+def _recent_sentence_vectors(key: tuple) -> dict[str, np.ndarray] | None:
+    with _recent_lock:
+        vectors = _recent_sentences.get(key)
+        if vectors is not None:
+            _recent_sentences.move_to_end(key)
+        return vectors
+
+
+def _remember_sentence_vectors(key: tuple, vectors: dict[str, np.ndarray]) -> None:
+    with _recent_lock:
+        _recent_sentences[key] = vectors
+        while len(_recent_sentences) > RECENT_SENTENCE_FILMS:
+            _recent_sentences.popitem(last=False)
+
+
+def forget_recent_sentence_vectors() -> None:
+    with _recent_lock:
+        _recent_sentences.clear()
+
+
 def _sentence_vectors(film: FilmFacts) -> dict[str, np.ndarray]:
     """The vectors of the film's sentences (the first RECSYS_INDEX_STORED_SENTENCES) kept in the
     index. A film is made searchable without them: those missing are encoded here, on its
     first explanation, and kept for the next. A vector store that is down only costs speed
     (the explainer encodes what it lacks)."""
     wanted = list(dict.fromkeys(film.sentences[: settings.RECSYS_INDEX_STORED_SENTENCES]))
+    # The live index's model: the query these sentences are compared with is encoded by it.
+    model = live_model()
+    key = (model, film.movie_id, tuple(wanted))
+    if (recent := _recent_sentence_vectors(key)) is not None:
+        return recent
     try:
-        stored = vector_store.sentence_vectors_of(film.movie_id, wanted)
+        collection = vector_store.get_collection()
+        stored = vector_store.sentence_vectors_of(film.movie_id, wanted, collection)
     except Exception as error:  # any vector-store failure only costs speed here
         logger.warning("stored sentence vectors unavailable: %s", error)
         return {}
     missing = [s for s in wanted if s not in stored]
-    if not missing:
-        return stored
-    # The live index's model: the query these sentences are compared with is encoded by it.
-    fresh = dict(zip(missing, encode_queries(missing, model=live_model()), strict=True))
-    try:
-        vector_store.sentence_vectors_keep(film.movie_id, fresh)
-    except Exception as error:
-        logger.warning("sentence vectors not kept: %s", error)
-    return {**stored, **fresh}
+    if missing:
+        fresh = dict(zip(missing, encode_queries(missing, model=model), strict=True))
+        try:
+            vector_store.sentence_vectors_keep(film.movie_id, fresh, collection)
+        except Exception as error:
+            logger.warning("sentence vectors not kept: %s", error)
+        stored = {**stored, **fresh}
+    _remember_sentence_vectors(key, stored)
+    return stored
 
 
 def llm_refusal(*, client: str, llm_allowed: bool = True) -> str:

@@ -86,6 +86,29 @@ def test_films_are_searchable_without_sentence_vectors_kept_ones_go_with_their_t
     ]  # none left behind under the film's old text
 
 
+def test_a_film_explained_again_in_this_process_reads_its_sentence_vectors_from_memory(
+    chroma, catalogue, run_inline, monkeypatch
+):
+    """The store is read (and written) once per film and text in a process; a new text is
+    read again."""
+    film = Movie.objects.get(pk=catalogue[4].pk)
+    run_inline(services.index_sync)
+    reads = []
+    read = chroma.sentence_vectors_of
+    monkeypatch.setattr(
+        chroma, "sentence_vectors_of", lambda *a, **k: reads.append(1) or read(*a, **k)
+    )
+
+    first = explanation_for(movie=facts_queryset().get(pk=film.pk), query="two friends")
+    again = explanation_for(movie=facts_queryset().get(pk=film.pk), query="a falling out")
+    assert len(reads) == 1 and first.text and again.text
+
+    film.synopsis = "A lighthouse keeper befriends a shipwrecked octopus. They sail away."
+    film.save()
+    retold = explanation_for(movie=facts_queryset().get(pk=film.pk), query="an octopus at sea")
+    assert len(reads) == 2 and "octopus" in retold.text.lower()
+
+
 def test_a_second_sync_with_nothing_changed_embeds_nothing(chroma, catalogue, run_inline):
     run_inline(services.index_sync)
     assert run_inline(services.index_sync) is None
