@@ -311,7 +311,7 @@ def sentence_vectors_keep(
 ) -> None:
     """Keep the vectors of a film's sentences (encoded on its first explanation) for the next
     ones; they are dropped when the film is embedded again. Without the sentences as documents:
-    the vector store's full-text index of them cost a third of the write (docs/benchmarks.md)."""
+    the vector store's full-text index of them, which nothing searches, only cost write time."""
     if vectors:
         sentence_collection(collection or get_collection()).upsert(
             ids=[_sentence_id(movie_id, text) for text in vectors],
