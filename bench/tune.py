@@ -37,7 +37,7 @@ def main(configs: list[dict]) -> None:
     from recommendations.search.lexical import FieldWeights
     from recommendations.search.pipeline import DEFAULT_CONFIG, PipelineConfig
 
-    dense.QUERY_CACHE_SIZE = 100_000  # encode each query once across configs
+    dense._query_cache.size = 100_000  # encode each query once across configs
     queries = load_queries(SHARED_DATA / "queries" / "tomt-dev.jsonl")
     warm_query_cache(queries)
     tune, held_out = split(queries)

@@ -39,7 +39,7 @@ def isolated_test_state():
     films). The request limits are off in tests/settings.py."""
     from django.core.cache import cache
 
-    from recommendations.explain.selectors import forget_recent_sentence_vectors
+    from recommendations.explain.selectors import recent_sentence_vectors
     from recommendations.search.result_cache import clear_search_results
     from recommendations.selectors import film_cache
     from recommendations.trained_models import expire_active_models
@@ -47,7 +47,7 @@ def isolated_test_state():
     cache.clear()
     clear_search_results()  # the results of a search are kept per process, not in `cache`
     film_cache.clear()  # so are the films of its cards
-    forget_recent_sentence_vectors()  # and the sentence vectors of the films it explained
+    recent_sentence_vectors.clear()  # and the sentence vectors of the films it explained
     # A rolled-back test's registry rows, which this process may have read in the last seconds
     expire_active_models()
 

@@ -2,8 +2,6 @@
 
 import hashlib
 import logging
-import threading
-from collections import OrderedDict
 from dataclasses import replace
 from functools import lru_cache
 from typing import Any
@@ -20,6 +18,7 @@ from recommendations import vector_store
 from recommendations.explain import grounded
 from recommendations.explain.facts import ExplainRequest, Explanation, FilmFacts, clean_text
 from recommendations.explain.llm import LLMConfig, build_chain
+from recommendations.lru import LRU
 from recommendations.query_encoder import encode_queries
 from recommendations.search.dense import live_model
 from recsys_site.clients import spend
@@ -55,28 +54,7 @@ def explanation_cache_key(*, query: str, film: FilmFacts, version: str) -> str:
 # about 1 ms; docs/benchmarks.md, "The "why" panels beside the search"). A new text or a new
 # model is a new key. 512 films of 16 sentences hold 12.6 MB.
 RECENT_SENTENCE_FILMS = 512
-_recent_sentences: OrderedDict[tuple, dict[str, np.ndarray]] = OrderedDict()
-_recent_lock = threading.Lock()
-
-
-def _recent_sentence_vectors(key: tuple) -> dict[str, np.ndarray] | None:
-    with _recent_lock:
-        vectors = _recent_sentences.get(key)
-        if vectors is not None:
-            _recent_sentences.move_to_end(key)
-        return vectors
-
-
-def _remember_sentence_vectors(key: tuple, vectors: dict[str, np.ndarray]) -> None:
-    with _recent_lock:
-        _recent_sentences[key] = vectors
-        while len(_recent_sentences) > RECENT_SENTENCE_FILMS:
-            _recent_sentences.popitem(last=False)
-
-
-def forget_recent_sentence_vectors() -> None:
-    with _recent_lock:
-        _recent_sentences.clear()
+recent_sentence_vectors: LRU[dict[str, np.ndarray]] = LRU(RECENT_SENTENCE_FILMS)
 
 
 def _sentence_vectors(film: FilmFacts) -> dict[str, np.ndarray]:
@@ -88,7 +66,7 @@ def _sentence_vectors(film: FilmFacts) -> dict[str, np.ndarray]:
     # The live index's model: the query these sentences are compared with is encoded by it.
     model = live_model()
     key = (model, film.movie_id, tuple(wanted))
-    if (recent := _recent_sentence_vectors(key)) is not None:
+    if (recent := recent_sentence_vectors.get(key)) is not None:
         return recent
     try:
         collection = vector_store.get_collection()
@@ -104,7 +82,7 @@ def _sentence_vectors(film: FilmFacts) -> dict[str, np.ndarray]:
         except Exception as error:
             logger.warning("sentence vectors not kept: %s", error)
         stored = {**stored, **fresh}
-    _remember_sentence_vectors(key, stored)
+    recent_sentence_vectors.put(key, stored)
     return stored
 
 

@@ -35,7 +35,6 @@ import math
 import shutil
 import threading
 import time
-from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -46,6 +45,7 @@ from django.db.models import Max
 
 from movies.models import Movie
 from recommendations.embedding import MODEL_ID
+from recommendations.lru import LRU
 from recommendations.query_encoder import encode_queries
 from recommendations.search.catalogue import STAMP_TTL, CatalogueSnapshot
 from recommendations.search.fusion import MIN_LIST_FOR_OWN_STATS
@@ -685,9 +685,8 @@ _cache = _DenseCache()
 get_dense_index = _cache.get
 clear_dense_index = _cache.clear
 
-_query_cache: OrderedDict[tuple[str, tuple[str, ...]], np.ndarray] = OrderedDict()
-_query_lock = threading.Lock()
 QUERY_CACHE_SIZE = 256
+_query_cache: LRU[np.ndarray] = LRU(QUERY_CACHE_SIZE)
 
 
 def encode_query(chunks: tuple[str, ...], model: str | None = None) -> np.ndarray:
@@ -696,15 +695,10 @@ def encode_query(chunks: tuple[str, ...], model: str | None = None) -> np.ndarra
     query again)."""
     model = model or live_model()
     key = (model, chunks)
-    with _query_lock:
-        if (hit := _query_cache.get(key)) is not None:
-            _query_cache.move_to_end(key)
-            return hit
+    if (hit := _query_cache.get(key)) is not None:
+        return hit
     vectors = encode_queries(chunks, model=model)
-    with _query_lock:
-        _query_cache[key] = vectors
-        while len(_query_cache) > QUERY_CACHE_SIZE:
-            _query_cache.popitem(last=False)
+    _query_cache.put(key, vectors)
     return vectors
 
 
@@ -721,6 +715,4 @@ def live_model() -> str:
         return MODEL_ID
 
 
-def clear_query_cache() -> None:
-    with _query_lock:
-        _query_cache.clear()
+clear_query_cache = _query_cache.clear
