@@ -102,8 +102,8 @@ class StageClock:
 
         return timed
 
-    def install(self) -> None:
-        for stage, module_name, attribute in STAGES:
+    def install(self, stages: tuple[tuple[str, str, str], ...] = STAGES) -> None:
+        for stage, module_name, attribute in stages:
             owner = importlib.import_module(module_name)
             *classes, name = attribute.split(".")
             for class_name in classes:

@@ -23,11 +23,10 @@ import statistics
 import tempfile
 import time
 from collections import defaultdict
-from collections.abc import Callable
 from pathlib import Path
 
 from bench.catalogues import copy_catalogue, setup_django
-from bench.cpu_per_search import tomt_first_lines
+from bench.cpu_per_search import StageClock, tomt_first_lines
 
 WHY_LINK = re.compile(r'hx-get="(/movies/(\d+)/why[^"]*)"')
 ROWS = (
@@ -38,30 +37,12 @@ ROWS = (
 )
 
 # (row, module, attribute): the first explanation's parts, timed by wrapping them here only
+# (StageClock, as bench.cpu_per_search times a search's stages)
 PARTS = (
     ("  encode the sentences", "recommendations.explain.selectors", "encode_queries"),
     ("  keep them (vector store write)", "recommendations.vector_store", "sentence_vectors_keep"),
     ("  read kept ones (vector store read)", "recommendations.vector_store", "sentence_vectors_of"),
 )
-
-
-def _timed(spent: dict[str, float], row: str, function: Callable) -> Callable:
-    def timed(*args, **kwargs):
-        started = time.process_time()
-        try:
-            return function(*args, **kwargs)
-        finally:
-            spent[row] += time.process_time() - started
-
-    return timed
-
-
-def _wrap_parts(spent: dict[str, float]) -> None:
-    import importlib
-
-    for row, module_name, attribute in PARTS:
-        module = importlib.import_module(module_name)
-        setattr(module, attribute, _timed(spent, row, getattr(module, attribute)))
 
 
 def main(name: str, queries: int, panels: int) -> None:
@@ -75,8 +56,9 @@ def main(name: str, queries: int, panels: int) -> None:
     from recsys_site.warmup import warm_up
 
     warm_up()
-    parts: dict[str, float] = defaultdict(float)
-    _wrap_parts(parts)
+    clock = StageClock()
+    clock.install(PARTS)
+    parts = clock.cpu  # ms per part, summed over the run
     client = Client(REMOTE_ADDR=f"127.{os.getpid() % 250}.{int(time.time()) % 250}.2")
 
     def cpu_ms(url: str, **params) -> float:
@@ -119,7 +101,7 @@ def main(name: str, queries: int, panels: int) -> None:
         print(f"{row:44}{mean:8.2f}{median:8.2f}{len(values):8}")
         if row == "panel, a film's first explanation" and first:
             for part, _, _ in PARTS:
-                print(f"{part:44}{first_parts[part] * 1000 / first:8.2f}")
+                print(f"{part:44}{first_parts[part] / first:8.2f}")
     shown = sum(len(v) for k, v in rows.items() if k.startswith("panel,")) / queries
     print(f"panels a search: {shown:.1f}")
     shutil.rmtree(directory, ignore_errors=True)
